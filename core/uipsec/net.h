@@ -1,0 +1,106 @@
+/* uipsec public API: network backends (routes, rules, addresses, links).
+ *
+ * The core decides what to install (routes for remote selectors into the
+ * TUN device, exception routes to the peer, the policy rule, virtual IPs);
+ * a backend (net-netlink on Linux, net-pfroute on BSD/macOS) executes it.
+ * Exactly one backend is used: the highest-priority UIPSEC_FT_NET provider.
+ *
+ * All functions return UIPSEC_OK or a negative uipsec_status_t and then
+ * fill err with the operation and the kernel's own message.
+ */
+#ifndef UIPSEC_NET_H
+#define UIPSEC_NET_H
+
+#include <uipsec/common.h>
+
+UIPSEC_BEGIN_DECLS
+
+#define UIPSEC_IFNAMSIZ 16
+
+typedef struct uipsec_addr {
+	uint8_t family;          /* AF_INET or AF_INET6 */
+	uint8_t bytes[16];       /* network byte order; IPv4 uses the first 4 */
+} uipsec_addr_t;
+
+typedef struct uipsec_prefix {
+	uipsec_addr_t addr;
+	uint8_t len;             /* prefix length in bits */
+} uipsec_prefix_t;
+
+typedef struct uipsec_route {
+	uipsec_prefix_t dst;
+	char ifname[UIPSEC_IFNAMSIZ];  /* output device, "" = none (via gateway only) */
+	bool has_gateway;
+	uipsec_addr_t gateway;
+	bool has_src;
+	uipsec_addr_t src;             /* preferred source address */
+	uint32_t table;                /* 0 = the main table (BSD: ignored) */
+	uint32_t metric;
+} uipsec_route_t;
+
+typedef struct uipsec_rule {
+	uint8_t family;                /* AF_INET or AF_INET6 */
+	uint32_t table;
+	uint32_t priority;
+	bool has_fwmark;
+	bool fwmark_invert;            /* "!0x42": packets NOT carrying the mark */
+	uint32_t fwmark, fwmask;
+} uipsec_rule_t;
+
+/* Answer of the kernel for "how would a packet to dst leave?" */
+typedef struct uipsec_route_lookup {
+	bool has_gateway;
+	uipsec_addr_t gateway;         /* next hop, if not on-link */
+	uipsec_addr_t src;             /* source address the kernel would pick */
+	char ifname[UIPSEC_IFNAMSIZ];
+} uipsec_route_lookup_t;
+
+typedef enum uipsec_net_event_type {
+	UIPSEC_NET_ADDR_ADDED = 1,
+	UIPSEC_NET_ADDR_REMOVED,
+	UIPSEC_NET_LINK_UP,
+	UIPSEC_NET_LINK_DOWN,
+} uipsec_net_event_type_t;
+
+typedef struct uipsec_net_event {
+	uipsec_net_event_type_t type;
+	char ifname[UIPSEC_IFNAMSIZ];
+	uipsec_prefix_t addr;          /* ADDR_* events */
+} uipsec_net_event_t;
+
+typedef void (*uipsec_net_event_cb)(const uipsec_net_event_t *ev, void *user);
+typedef void (*uipsec_net_addr_cb)(const char *ifname, const uipsec_prefix_t *addr, void *user);
+
+/* The backend object: created once by the core from the provider's ops. */
+typedef struct uipsec_net uipsec_net_t;
+
+typedef struct uipsec_net_ops {
+	int  (*create)(void *plugin_state, uipsec_net_t **net, uipsec_err_t *err);
+	void (*destroy)(uipsec_net_t *net);
+
+	int (*route_add)(uipsec_net_t *net, const uipsec_route_t *r, uipsec_err_t *err);
+	int (*route_del)(uipsec_net_t *net, const uipsec_route_t *r, uipsec_err_t *err);
+	/* Policy routing; backends without it (PF_ROUTE) may leave these NULL. */
+	int (*rule_add)(uipsec_net_t *net, const uipsec_rule_t *r, uipsec_err_t *err);
+	int (*rule_del)(uipsec_net_t *net, const uipsec_rule_t *r, uipsec_err_t *err);
+	int (*addr_add)(uipsec_net_t *net, const char *ifname, const uipsec_prefix_t *a, uipsec_err_t *err);
+	int (*addr_del)(uipsec_net_t *net, const char *ifname, const uipsec_prefix_t *a, uipsec_err_t *err);
+	/* mtu 0 = leave unchanged */
+	int (*link_set)(uipsec_net_t *net, const char *ifname, bool up, uint32_t mtu, uipsec_err_t *err);
+	int (*route_get)(uipsec_net_t *net, const uipsec_addr_t *dst, uint32_t fwmark,
+	                 uipsec_route_lookup_t *out, uipsec_err_t *err);
+	int (*addrs_foreach)(uipsec_net_t *net, uipsec_net_addr_cb cb, void *user, uipsec_err_t *err);
+	/* Remove leftovers of a crashed run: every route in table (if non-zero)
+	 * and rules pointing to it with that priority. */
+	int (*flush)(uipsec_net_t *net, uint32_t table, uint32_t rule_priority, uipsec_err_t *err);
+
+	/* Change notifications: fd to poll for readability (or -1 if none);
+	 * dispatch() reads it and calls the callback set with set_event_cb(). */
+	int  (*event_fd)(uipsec_net_t *net);
+	void (*event_dispatch)(uipsec_net_t *net);
+	void (*set_event_cb)(uipsec_net_t *net, uipsec_net_event_cb cb, void *user);
+} uipsec_net_ops_t;
+
+UIPSEC_END_DECLS
+
+#endif

@@ -1,0 +1,127 @@
+/* uipsec public API: plugins and their feature tables.
+ *
+ * A plugin is a shared module that exports exactly one symbol, its
+ * descriptor, named after the plugin: "uipsec_plugin_" + name with '-'
+ * replaced by '_' (plugin "crypto-openssl" -> uipsec_plugin_crypto_openssl).
+ * UIPSEC_PLUGIN_DEFINE() emits it.
+ *
+ * ABI rule (checked by the loader before anything else is touched):
+ *   abi_major == UIPSEC_ABI_MAJOR of the core, abi_minor <= the core's,
+ *   and struct_size == sizeof(uipsec_plugin_desc_t) of that ABI.
+ *
+ * Loading happens in two phases, as in strongSwan: every plugin of the load
+ * list is opened and initialised, then features are resolved: a PROVIDE
+ * entry is kept only when each of its DEPENDS entries is provided by some
+ * kept feature (SDEPEND entries are ordering hints that may stay unmet).
+ * Plugins left with no kept feature are unloaded.
+ */
+#ifndef UIPSEC_PLUGIN_H
+#define UIPSEC_PLUGIN_H
+
+#include <uipsec/common.h>
+#include <uipsec/settings.h>
+
+UIPSEC_BEGIN_DECLS
+
+#define UIPSEC_ABI_MAJOR 1
+#define UIPSEC_ABI_MINOR 0
+
+/* ---------------------------------------------------------------- features */
+
+typedef enum uipsec_feature_kind {
+	UIPSEC_FEAT_END = 0,
+	UIPSEC_FEAT_PROVIDE,   /* this plugin provides the feature */
+	UIPSEC_FEAT_DEPENDS,   /* the preceding PROVIDE needs this feature */
+	UIPSEC_FEAT_SDEPEND,   /* soft dependency: used if present, load after it */
+} uipsec_feature_kind_t;
+
+typedef enum uipsec_feature_type {
+	UIPSEC_FT_AEAD = 1,    /* ops: uipsec_aead_ops_t   (uipsec/crypto.h), alg: UIPSEC_ALG_* */
+	UIPSEC_FT_CIPHER,      /* ops: uipsec_cipher_ops_t (uipsec/crypto.h) */
+	UIPSEC_FT_INTEG,       /* ops: uipsec_integ_ops_t  (uipsec/crypto.h) */
+	UIPSEC_FT_RNG,         /* ops: uipsec_rng_ops_t    (uipsec/crypto.h) */
+	UIPSEC_FT_PKTIO,       /* ops: uipsec_pktio_ops_t  (uipsec/pktio.h), single slot */
+	UIPSEC_FT_NET,         /* ops: uipsec_net_ops_t    (uipsec/net.h), single slot */
+	UIPSEC_FT_CUSTOM,      /* ops: anything, identified by the string 'custom' */
+} uipsec_feature_type_t;
+
+/* Default priority of a PROVIDE. Among providers of one feature the highest
+ * priority wins; on equal priority the plugin earlier in the load list wins.
+ * uipsecd.plugins.<name>.load = <integer> replaces the priority of all
+ * features of that plugin. */
+#define UIPSEC_PRIO_DEFAULT 0
+
+typedef struct uipsec_feature {
+	uint8_t kind;          /* uipsec_feature_kind_t */
+	uint8_t type;          /* uipsec_feature_type_t */
+	uint16_t reserved;
+	uint32_t alg;          /* crypto types: UIPSEC_ALG(...); 0 = any (DEPENDS only) */
+	const char *custom;    /* UIPSEC_FT_CUSTOM: the feature's name */
+	int32_t priority;      /* PROVIDE only */
+	const void *ops;       /* PROVIDE only: the type's operations table */
+} uipsec_feature_t;
+
+#define UIPSEC_PROVIDE(type_, alg_, prio_, ops_) \
+	{ UIPSEC_FEAT_PROVIDE, (type_), 0, (alg_), NULL, (prio_), (ops_) }
+#define UIPSEC_PROVIDE_CUSTOM(name_, prio_, ops_) \
+	{ UIPSEC_FEAT_PROVIDE, UIPSEC_FT_CUSTOM, 0, 0, (name_), (prio_), (ops_) }
+#define UIPSEC_DEPENDS(type_, alg_)     { UIPSEC_FEAT_DEPENDS, (type_), 0, (alg_), NULL, 0, NULL }
+#define UIPSEC_SDEPEND(type_, alg_)     { UIPSEC_FEAT_SDEPEND, (type_), 0, (alg_), NULL, 0, NULL }
+#define UIPSEC_DEPENDS_CUSTOM(name_)    { UIPSEC_FEAT_DEPENDS, UIPSEC_FT_CUSTOM, 0, 0, (name_), 0, NULL }
+#define UIPSEC_SDEPEND_CUSTOM(name_)    { UIPSEC_FEAT_SDEPEND, UIPSEC_FT_CUSTOM, 0, 0, (name_), 0, NULL }
+#define UIPSEC_FEATURE_END              { UIPSEC_FEAT_END, 0, 0, 0, NULL, 0, NULL }
+
+/* ---------------------------------------------------------------- descriptor */
+
+/* Handed to init(); valid until fini() returns. */
+typedef struct uipsec_plugin_ctx uipsec_plugin_ctx_t;
+
+/* This plugin's name and the whole configuration. */
+UIPSEC_EXPORT const char *uipsec_plugin_ctx_name(const uipsec_plugin_ctx_t *ctx);
+UIPSEC_EXPORT const uipsec_settings_t *uipsec_plugin_ctx_settings(const uipsec_plugin_ctx_t *ctx);
+/* Options of this plugin, key relative to "uipsecd.plugins.<name>." */
+UIPSEC_EXPORT const char *uipsec_plugin_opt_str(const uipsec_plugin_ctx_t *ctx, const char *key, const char *def);
+UIPSEC_EXPORT bool    uipsec_plugin_opt_bool(const uipsec_plugin_ctx_t *ctx, const char *key, bool def);
+UIPSEC_EXPORT int64_t uipsec_plugin_opt_int(const uipsec_plugin_ctx_t *ctx, const char *key, int64_t def);
+
+typedef struct uipsec_plugin_desc {
+	uint16_t abi_major;
+	uint16_t abi_minor;
+	uint32_t struct_size;            /* sizeof(uipsec_plugin_desc_t) */
+	const char *name;                /* must equal the name the file was loaded as */
+	const char *version;
+	const char *description;
+	const uipsec_feature_t *features; /* terminated by UIPSEC_FEATURE_END */
+	const uipsec_option_t *options;   /* plugin options, may be NULL; terminated by UIPSEC_OPTION_END */
+	/* Called once after the ABI check, before features are resolved. Returns
+	 * UIPSEC_OK or a negative uipsec_status_t; on failure it may fill err.
+	 * *state is passed as the first argument of every constructor in the
+	 * plugin's ops tables and to fini(). May be NULL. */
+	int (*init)(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *err);
+	/* Called on unload (in reverse load order). May be NULL. */
+	void (*fini)(void *state);
+} uipsec_plugin_desc_t;
+
+#define UIPSEC_PLUGIN_SYMBOL_PREFIX "uipsec_plugin_"
+
+/* UIPSEC_PLUGIN_DEFINE(crypto_openssl, "crypto-openssl", "1.0", "OpenSSL crypto",
+ *                      features, options, init, fini); */
+#define UIPSEC_PLUGIN_DEFINE(ident_, name_, version_, descr_, features_, options_, init_, fini_) \
+	UIPSEC_EXPORT extern const uipsec_plugin_desc_t uipsec_plugin_##ident_; \
+	UIPSEC_EXPORT const uipsec_plugin_desc_t uipsec_plugin_##ident_ = { \
+		.abi_major = UIPSEC_ABI_MAJOR, .abi_minor = UIPSEC_ABI_MINOR, \
+		.struct_size = sizeof(uipsec_plugin_desc_t), \
+		.name = (name_), .version = (version_), .description = (descr_), \
+		.features = (features_), .options = (options_), \
+		.init = (init_), .fini = (fini_), \
+	}
+
+/* Looking up a provider at run time (for the core and plugins that use other
+ * plugins' features). Returns the winning provider's ops and its plugin
+ * state, or NULL when no kept feature matches. */
+UIPSEC_EXPORT const void *uipsec_feature_get(uipsec_feature_type_t type, uint32_t alg,
+                                             const char *custom, void **plugin_state);
+
+UIPSEC_END_DECLS
+
+#endif
