@@ -23,8 +23,9 @@ G_DEFINE_QUARK(uipsec-loader-error-quark, uipsec_loader_error)
 typedef struct plugin {
 	plugin_info_t info;          /* public view; strings below are owned */
 	char *name, *path, *reason;
+	char *version, *description; /* copied: the descriptor goes with the module */
 	module_t *module;            /* NULL for static plugins */
-	const uipsec_plugin_desc_t *desc;
+	const uipsec_plugin_desc_t *desc;   /* NULL once closed */
 	uipsec_plugin_ctx_t *ctx;
 	void *state;
 	bool initialised;
@@ -62,6 +63,8 @@ static void plugin_free(plugin_t *p)
 	g_free(p->name);
 	g_free(p->path);
 	g_free(p->reason);
+	g_free(p->version);
+	g_free(p->description);
 	g_free(p);
 }
 
@@ -70,10 +73,8 @@ static void plugin_sync_info(plugin_t *p)
 	p->info.name = p->name;
 	p->info.path = p->path;
 	p->info.reason = p->reason;
-	if (p->desc) {
-		p->info.version = p->desc->version;
-		p->info.description = p->desc->description;
-	}
+	p->info.version = p->version;
+	p->info.description = p->description;
 }
 
 /* Log the one failure line and remember the reason. */
@@ -100,6 +101,7 @@ static void plugin_close(plugin_t *p)
 	if (p->module)
 		module_close(p->module);
 	p->module = NULL;
+	p->desc = NULL;
 }
 
 static int32_t effective_priority(const plugin_t *p, const uipsec_feature_t *f)
@@ -250,6 +252,8 @@ static bool plugin_open(plugin_t *p, char **dirs, const uipsec_settings_t *s)
 	if (!check_descriptor(p, d))
 		return false;
 	p->desc = d;
+	p->version = g_strdup(d->version);
+	p->description = g_strdup(d->description);
 	plugin_sync_info(p);
 
 	if (d->options) {
@@ -637,7 +641,7 @@ bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
 		}
 		if (plugin_open(p, dirs, s))
 			udebug(LOG_SUBSYS, "plugin '%s' (%s) opened, version %s", p->name, p->path,
-			       p->desc->version ? p->desc->version : "?");
+			       p->version ? p->version : "?");
 		else
 			plugin_close(p);
 	}

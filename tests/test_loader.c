@@ -5,7 +5,9 @@
 #include <string.h>
 #include <glib.h>
 #include <uipsec/plugin.h>
-#include "features.h"
+/* not "features.h": outside core/ that finds glibc's <features.h> (gcc drops
+ * -iquote core as a duplicate of -idirafter core) */
+#include "../core/features.h"
 #include "log.h"
 #include "module.h"
 #include "plugin_loader.h"
