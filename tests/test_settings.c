@@ -845,6 +845,55 @@ static void test_example_config(void)
 	options_reset();
 }
 
+static void test_data_full(void)
+{
+	const char *srcdir = g_getenv("top_srcdir");
+	char *path = g_build_filename(srcdir ? srcdir : ".", "tests", "data", "settings", "full.conf", NULL);
+	if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+		g_free(path);
+		g_test_skip("tests/data/settings/full.conf not found (top_srcdir unset)");
+		return;
+	}
+	options_reset();
+	options_declare_core();
+	captured_t cap = { g_ptr_array_new_with_free_func(g_free) };
+	log_set_sink(capture_sink, &cap);
+	uipsec_settings_t *s = settings_new();
+	GError *err = NULL;
+	g_assert_true(settings_load_file(s, path, &err));
+	g_assert_no_error(err);
+	g_assert_cmpuint(options_check_unknown(s), ==, 0);
+	log_set_sink(NULL, NULL);
+	g_assert_cmpuint(cap.messages->len, ==, 0);
+	g_assert_true(options_check_values(s, &err));
+	g_assert_no_error(err);
+
+	assert_strv(uipsec_settings_get_list(s, "uipsecd.load"),
+	            (const char *const[]){ "crypto-openssl", "crypto-gcrypt", "io-tun!", "net-netlink", NULL });
+	assert_strv(uipsec_settings_get_list(s, "uipsecd.plugin_dir"),
+	            (const char *const[]){ "/usr/local/lib/uipsec/plugins", "/opt/uipsec/plugins", NULL });
+	g_assert_cmpint(uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0), ==, 0x42);
+	g_assert_cmpint(uipsec_settings_get_int(s, "uipsecd.plugins.crypto-gcrypt.load", 0), ==, 5);
+	g_assert_false(uipsec_settings_get_bool(s, "uipsecd.plugins.net-pfroute.load", true));
+	assert_strv(uipsec_settings_sections(s, "tunnels"), (const char *const[]){ "site-b", "site-c", NULL });
+	g_assert_cmpuint(uipsec_settings_get_duration(s, "tunnels.site-b.rekey_time", 0), ==, 3000);
+	g_assert_cmpuint(uipsec_settings_get_bytes(s, "tunnels.site-b.life_bytes", 0), ==, 10ull << 30);
+	g_assert_cmpint(uipsec_settings_get_int(s, "tunnels.site-b.out.spi", 0), ==, 0x2000);
+	size_t len = 0;
+	uint8_t *key = uipsec_settings_get_hex(s, "tunnels.site-b.out.key", &len);
+	g_assert_cmpuint(len, ==, 20);
+	g_assert_cmpuint(key[0], ==, 0xff);
+	g_assert_cmpuint(key[19], ==, 0xd0);
+	uipsec_hex_free(key, len);
+	g_assert_true(g_str_has_suffix(uipsec_settings_origin(s, "tunnels.site-c.key_file"),
+	                               "tests/data/settings/full.d/site-b.conf:28"));
+
+	g_ptr_array_free(cap.messages, TRUE);
+	settings_free(s);
+	g_free(path);
+	options_reset();
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -877,5 +926,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/settings/options/find", test_options_find);
 	g_test_add_func("/settings/options/help", test_options_help);
 	g_test_add_func("/settings/options/example-config", test_example_config);
+	g_test_add_func("/settings/data/full", test_data_full);
 	return g_test_run();
 }
