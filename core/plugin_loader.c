@@ -180,16 +180,16 @@ static bool name_valid(const char *name)
 	if (!*name)
 		return false;
 	for (const char *c = name; *c; c++)
-		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.')
+		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_')
 			return false;
-	return name[0] != '.';
+	return true;
 }
 
 static char *symbol_for(const char *name)
 {
 	char *sym = g_strconcat(UIPSEC_PLUGIN_SYMBOL_PREFIX, name, NULL);
 	for (char *c = sym; *c; c++)
-		if (*c == '-' || *c == '.')
+		if (*c == '-')
 			*c = '_';
 	return sym;
 }
@@ -411,13 +411,19 @@ static char *unmet_reason(const entry_t *e, const uipsec_feature_t *dep, GPtrArr
 	return reason;
 }
 
-static void entry_keep(entry_t *e)
+static feature_provider_t provider_of(const entry_t *e)
 {
-	plugin_t *p = e->plugin;
-	feature_provider_t fp = {
+	const plugin_t *p = e->plugin;
+	return (feature_provider_t){
 		.plugin = p->name, .feature = e->provide, .state = p->state,
 		.priority = effective_priority(p, e->provide), .load_index = p->info.load_index,
 	};
+}
+
+static void entry_keep(entry_t *e)
+{
+	plugin_t *p = e->plugin;
+	feature_provider_t fp = provider_of(e);
 	features_keep(&fp);
 	e->state = ENTRY_KEPT;
 	p->kept++;
@@ -462,11 +468,7 @@ static bool resolve(resolver_t *r, entry_t *e)
 	}
 
 	if (ok) {
-		feature_provider_t fp = {
-			.plugin = e->plugin->name, .feature = e->provide, .state = e->plugin->state,
-			.priority = effective_priority(e->plugin, e->provide),
-			.load_index = e->plugin->info.load_index,
-		};
+		feature_provider_t fp = provider_of(e);
 		uipsec_err_t err = { .msg = "" };
 		if (!features_run_check(&fp, &err)) {
 			char buf[FEATURE_DESCRIBE_MAX];

@@ -422,6 +422,15 @@ static void test_options(fixture_t *f, gconstpointer data)
 	g_assert_cmpstr(o->def, ==, "hello");
 }
 
+static void test_invalid_name(fixture_t *f, gconstpointer data)
+{
+	/* names become file names: no paths */
+	load(f, "uipsecd.load = ../tests/plugins/.libs/test-net");
+	assert_logged("plugin '../tests/plugins/.libs/test-net' (-): failed to load - invalid plugin "
+	              "name (letters, digits, '-' and '_' only)", UIPSEC_LOG_WARN);
+	assert_loaded("loaded plugins: (none)");
+}
+
 static void test_duplicate(fixture_t *f, gconstpointer data)
 {
 	g_assert_true(load(f, "uipsecd.load = test-net test-net"));
@@ -485,6 +494,7 @@ int main(int argc, char **argv)
 	ADD("roles", test_roles);
 	ADD("unload-order", test_unload_order);
 	ADD("options", test_options);
+	ADD("invalid-name", test_invalid_name);
 	ADD("duplicate", test_duplicate);
 	ADD("static", test_static);
 	return g_test_run();
