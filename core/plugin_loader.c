@@ -594,6 +594,11 @@ static bool already_listed(const char *name)
 
 bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
 {
+	if (plugins && plugins->len) {
+		/* features would be resolved twice */
+		g_set_error(err, UIPSEC_LOADER_ERROR, 0, "plugins are already loaded (unload them first)");
+		return false;
+	}
 	if (!plugins)
 		plugins = g_ptr_array_new_with_free_func((GDestroyNotify)plugin_free);
 	if (!active)
@@ -601,7 +606,7 @@ bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
 
 	char **dirs = search_dirs(s);
 	char **list = load_list(s);
-	unsigned index = plugins->len;
+	unsigned index = 0;
 
 	for (char **item = list; *item; item++) {
 		char *name = g_strstrip(g_strdup(*item));

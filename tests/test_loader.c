@@ -431,6 +431,17 @@ static void test_invalid_name(fixture_t *f, gconstpointer data)
 	assert_loaded("loaded plugins: (none)");
 }
 
+static void test_load_twice(fixture_t *f, gconstpointer data)
+{
+	g_assert_true(load(f, "uipsecd.load = test-net"));
+	GError *err = NULL;
+	g_assert_false(plugin_loader_load(f->s, &err));
+	g_assert_cmpstr(err->message, ==, "plugins are already loaded (unload them first)");
+	g_error_free(err);
+	const feature_provider_t *p[2];
+	g_assert_cmpuint(features_providers(UIPSEC_FT_NET, 0, NULL, p, 2), ==, 1);
+}
+
 static void test_duplicate(fixture_t *f, gconstpointer data)
 {
 	g_assert_true(load(f, "uipsecd.load = test-net test-net"));
@@ -495,6 +506,7 @@ int main(int argc, char **argv)
 	ADD("unload-order", test_unload_order);
 	ADD("options", test_options);
 	ADD("invalid-name", test_invalid_name);
+	ADD("load-twice", test_load_twice);
 	ADD("duplicate", test_duplicate);
 	ADD("static", test_static);
 	return g_test_run();
