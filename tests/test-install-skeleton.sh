@@ -19,7 +19,7 @@ not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^
 echo 1..5
 
 # 1. install (prefix override: the build was configured elsewhere)
-if make -C "$top_builddir" install prefix="$prefix" > "$tmp/log" 2>&1 &&
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$top_builddir" install prefix="$prefix" > "$tmp/log" 2>&1 &&
    [ -f "$prefix/include/uipsec/plugin.h" ] && [ -f "$prefix/lib/pkgconfig/uipsec-plugin.pc" ] &&
    [ -x "$prefix/sbin/uipsecd" ]; then
 	ok "make install into a temporary prefix"
@@ -35,7 +35,7 @@ cp -r "$top_srcdir/examples/plugin-skeleton" "$tmp/skeleton"
 chmod -R u+w "$tmp/skeleton"
 rm -f "$tmp/skeleton/"*.so
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-if make -C "$tmp/skeleton" PKG_CONFIG="pkg-config --define-prefix" CFLAGS="-O2 -Werror" > "$tmp/log" 2>&1 &&
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$tmp/skeleton" PKG_CONFIG="pkg-config --define-prefix" CFLAGS="-O2 -Werror" > "$tmp/log" 2>&1 &&
    [ -f "$tmp/skeleton/uipsec-skeleton.so" ] &&
    ! grep -q -- "-I$top_srcdir" "$tmp/log"; then
 	ok "skeleton builds against the installed headers"
