@@ -352,14 +352,17 @@ int main(int argc, char **argv)
 	GError *err = NULL;
 	int status;
 
-	if (!parse_cli(&d, &argc, &argv))
-		return 2;
+	d.old_settings = g_ptr_array_new_with_free_func((GDestroyNotify)settings_free);
+	if (!parse_cli(&d, &argc, &argv)) {
+		status = 2;
+		goto out;
+	}
 	if (d.opts.version) {
 		printf("uipsecd %s (module loader %s, plugins built: %s)\n", PACKAGE_VERSION,
 		       module_loader_name(), UIPSEC_BUILT_PLUGINS);
-		return EXIT_SUCCESS;
+		status = EXIT_SUCCESS;
+		goto out;
 	}
-	d.old_settings = g_ptr_array_new_with_free_func((GDestroyNotify)settings_free);
 	options_declare_core();
 
 	d.settings = read_config(&d, &err);
