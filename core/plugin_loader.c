@@ -169,6 +169,9 @@ static char *open_error(const char *path, const char *msg)
 	bool names_lib = strstr(rest, ".so") != NULL ||
 	                 strstr(rest, "cannot open shared object") != NULL;
 	g_free(rest);
+	if (names_lib && g_str_has_suffix(path, ".la"))
+		return g_strdup_printf("cannot open: %s (missing shared library? check `ldd` on the "
+		                       "library %s names)", msg, path);
 	if (names_lib)
 		return g_strdup_printf("cannot open: %s (missing shared library? check `ldd %s`)",
 		                       msg, path);

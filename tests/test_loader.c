@@ -183,6 +183,29 @@ static void test_cannot_open(fixture_t *f, gconstpointer data)
 	assert_loaded("loaded plugins: (none)");
 }
 
+static void test_la_file(fixture_t *f, gconstpointer data)
+{
+	if (strcmp(module_loader_name(), "ltdl") != 0) {
+		g_test_skip("only libltdl opens libtool archives (.la)");
+		return;
+	}
+	/* the directory with the .la files, not .libs */
+	char *saved = g_strdup(g_getenv("UIPSEC_PLUGIN_PATH"));
+	char *dir = g_build_filename(g_getenv("top_builddir"), "tests", "plugins", NULL);
+	g_setenv("UIPSEC_PLUGIN_PATH", dir, TRUE);
+	load(f, "uipsecd.load = test-net missing-lib");
+	g_setenv("UIPSEC_PLUGIN_PATH", saved, TRUE);
+
+	assert_loaded("loaded plugins: test-net");
+	/* the real reason, not libltdl's "file not found" */
+	assert_logged_fmt(UIPSEC_LOG_WARN, "plugin 'missing-lib' (%s/uipsec-missing-lib.la): failed to "
+	                  "load - cannot open: libuipsec-test-absent.so.0: cannot open shared object "
+	                  "file: No such file or directory (missing shared library? check `ldd` on "
+	                  "the library %s/uipsec-missing-lib.la names)", dir, dir);
+	g_free(dir);
+	g_free(saved);
+}
+
 static void test_no_symbol(fixture_t *f, gconstpointer data)
 {
 	load(f, "uipsecd.load = no-symbol");
@@ -485,6 +508,7 @@ int main(int argc, char **argv)
 #define ADD(name, fn) g_test_add("/loader/" name, fixture_t, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("not-found", test_not_found);
 	ADD("cannot-open", test_cannot_open);
+	ADD("la-file", test_la_file);
 	ADD("no-symbol", test_no_symbol);
 	ADD("abi-major", test_abi_major);
 	ADD("abi-minor", test_abi_minor);
