@@ -28,7 +28,7 @@ plugdir="$top_builddir/tests/plugins/.libs"
 IFS=: read -r -a dirs <<< "$UIPSEC_PLUGIN_PATH"
 searched=$(printf '%s, ' "${dirs[@]}")
 
-echo 1..12
+echo 1..14
 
 conf 'uipsecd.load = test-net test-pktio no-such'
 run --check-config; rc=$?
@@ -99,5 +99,26 @@ kill -TERM "$daemon_pid"; wait "$daemon_pid"; rc=$?; daemon_pid=
 cp "$tmp/daemon.err" "$tmp/err"
 if [ $rc -eq 0 ] && has err "reload: uipsecd.threads added: 3" && has err "uipsecd stopped" && [ ! -e "$tmp/uipsecd.pid" ]; then
 	ok "SIGHUP reload logged the change, SIGTERM stopped, pidfile removed"; else not_ok "reload/stop (rc $rc)"; fi
+
+# background start: the parent exits only when the daemon runs, or with its error
+conf "uipsecd { load = test-pktio
+  pidfile = $tmp/bg.pid
+}"
+run; rc=$?
+if [ $rc -ne 0 ] && has err "uipsecd: plugins: no network backend: load net-netlink (Linux) or net-pfroute (BSD/macOS)" \
+   && [ ! -e "$tmp/bg.pid" ]; then ok "background start reports a start-up error"; else not_ok "background start error (rc $rc)"; fi
+
+conf "uipsecd { load = test-net test-pktio
+  pidfile = $tmp/bg.pid
+}"
+run; rc=$?
+bgpid=$(cat "$tmp/bg.pid" 2>/dev/null)
+if [ $rc -eq 0 ] && [ -n "$bgpid" ] && kill -0 "$bgpid" 2>/dev/null; then
+	kill -TERM "$bgpid"
+	for _ in $(seq 50); do [ -e "$tmp/bg.pid" ] || break; sleep 0.1; done
+	if [ ! -e "$tmp/bg.pid" ]; then ok "background start, SIGTERM stop"; else not_ok "background stop left the pidfile"; fi
+else
+	not_ok "background start (rc $rc)"
+fi
 
 [ $failed -eq 0 ]

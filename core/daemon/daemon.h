@@ -29,6 +29,7 @@ typedef struct daemon {
 	int pidfile_fd;                /* -1 when we hold no pidfile */
 	char *pidfile;
 	unsigned started;              /* steps started so far */
+	int ready_fd;                  /* background start: tells the waiting parent how it went, -1 = none */
 } daemon_t;
 
 /* One start-up step; stop() undoes start() (may be NULL). */

@@ -240,17 +240,61 @@ static int help_options(daemon_t *d)
 
 /* ---------------------------------------------------------------- daemon */
 
+/* Go to the background. The parent waits until the child reports that it
+ * started (exit 0) or why it did not (message, exit 1), so that start-up
+ * errors reach the shell that started uipsecd. Returns in the child only. */
 static bool daemonize(daemon_t *d, GError **err)
 {
+	int fds[2];
+	if (pipe(fds) < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "pipe: %s", g_strerror(errno));
+		return false;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "fork: %s", g_strerror(errno));
+		return false;
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		GString *report = g_string_new(NULL);
+		char buf[256];
+		ssize_t n;
+		while ((n = read(fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				g_string_append_len(report, buf, n);
+		bool ok = strcmp(report->str, "ok") == 0;
+		if (!ok)
+			fprintf(stderr, "uipsecd: %s\n", report->len ? report->str : "failed to start");
+		_exit(ok ? EXIT_SUCCESS : EXIT_FAILURE);
+	}
+	close(fds[0]);
+	d->ready_fd = fds[1];
+	setsid();
+	if (chdir("/") < 0)
+		udebug(LOG_SUBSYS, "chdir /: %s", g_strerror(errno));
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
 	/* logs to stderr would be lost in the background */
 	if (g_strcmp0(uipsec_settings_get_str(d->settings, "uipsecd.log.target", "stderr"), "stderr") == 0)
 		log_set_target(LOG_TARGET_SYSLOG);
-	if (daemon(0, 0) < 0) {
-		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-		            "cannot run in the background: %s", g_strerror(errno));
-		return false;
-	}
 	return true;
+}
+
+static void report_start(daemon_t *d, const char *msg)
+{
+	if (d->ready_fd < 0)
+		return;
+	ssize_t n = write(d->ready_fd, msg, strlen(msg));
+	(void)n;                       /* the parent is gone: nothing to tell */
+	close(d->ready_fd);
+	d->ready_fd = -1;
 }
 
 static int run(daemon_t *d)
@@ -282,6 +326,7 @@ static int run(daemon_t *d)
 		g_unix_signal_add(SIGHUP, on_reload, d),
 	};
 	uinfo(LOG_SUBSYS, "uipsecd running");
+	report_start(d, "ok");
 	g_main_loop_run(d->loop);
 	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
 		g_source_remove(sources[i]);
@@ -294,8 +339,10 @@ out:
 		uerror(LOG_SUBSYS, "%s", err->message);
 		if (d->opts.foreground)
 			fprintf(stderr, "uipsecd: %s\n", err->message);
+		report_start(d, err->message);
 		g_error_free(err);
 	}
+	report_start(d, "stopped before it was running");
 	steps_stop(d);
 	daemon_pidfile_release(d);
 	if (status == EXIT_SUCCESS)
@@ -348,7 +395,7 @@ static bool parse_cli(daemon_t *d, int *argc, char ***argv)
 
 int main(int argc, char **argv)
 {
-	daemon_t d = { .pidfile_fd = -1 };
+	daemon_t d = { .pidfile_fd = -1, .ready_fd = -1 };
 	GError *err = NULL;
 	int status;
 
