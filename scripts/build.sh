@@ -1,0 +1,14 @@
+#!/bin/bash
+# Configure and build uipsec in a build directory (default: _build).
+#   scripts/build.sh [BUILDDIR] [configure args...]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+b=${1:-_build}; shift || true
+cd "$top"
+[ -x configure ] && [ configure -nt configure.ac ] || ./autogen.sh
+mkdir -p "$b"
+cd "$b"
+if [ ! -f Makefile ] || [ "$top/configure" -nt config.status ]; then
+  "$top/configure" --enable-werror "$@" 2> >(grep -v "cannot remove 'core'" >&2)
+fi
+make -j"$(nproc)"

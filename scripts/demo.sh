@@ -1,0 +1,22 @@
+#!/bin/bash
+# The main job on a fresh Debian 12 machine, as root: install dependencies,
+# build, install into a local prefix (./_inst), then run the demo: two
+# network namespaces, one uipsecd in each with the shipped example configs,
+# traffic through the tunnel, and the counters.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+[ "$(id -u)" = 0 ] || { echo "run as root: the demo creates network namespaces and TUN devices" >&2; exit 2; }
+bash scripts/deps.sh
+bash scripts/build.sh _build --prefix="$top/_inst" --sysconfdir="$top/_inst/etc"
+make -C _build install >/dev/null
+export PATH="$top/_inst/sbin:$PATH"
+echo "== installed into $top/_inst"
+uipsecd --version
+echo "== uipsecd --check-config --config _inst/etc/uipsec/uipsec.conf"
+uipsecd --check-config --config "$top/_inst/etc/uipsec/uipsec.conf"
+echo "== uipsecd --list-plugins"
+uipsecd --list-plugins --config "$top/_inst/etc/uipsec/uipsec.conf"
+if [ -f scripts/demo-run.sh ]; then
+  bash scripts/demo-run.sh "$top/_inst"
+fi

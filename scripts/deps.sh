@@ -1,0 +1,29 @@
+#!/bin/bash
+# Install everything uipsec needs to build and test on Debian 12 (run as root).
+# Idempotent: apt-get skips what is already there.
+set -euo pipefail
+PKGS=(
+  # build
+  build-essential autoconf automake libtool libltdl-dev pkg-config
+  libglib2.0-dev libjson-glib-dev libssl-dev libgcrypt20-dev libnl-3-dev libnl-route-3-dev
+  # tests: namespaces, traffic, captures, wire-compat decoders, fuzzing, leak checks
+  iproute2 iputils-ping iperf3 tcpdump tshark python3 python3-scapy nftables
+  clang libclang-rt-14-dev valgrind jq procps util-linux kmod ca-certificates
+)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "== installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # tshark asks whether non-root users may capture: answer no, non-interactively
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# /dev/net/tun is needed by the end-to-end tests and the demo
+if [ ! -c /dev/net/tun ]; then
+  mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && chmod 0666 /dev/net/tun
+fi
+echo "== dependencies ready"
