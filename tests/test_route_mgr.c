@@ -310,6 +310,24 @@ static void test_vip_is_source_and_removed(void)
 	route_mgr_free(m);
 }
 
+static void test_vip_left_over_is_adopted(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	rec.fail_match = "add address";
+	rec.fail_status = UIPSEC_ERR_EXISTS;
+	rec.fail_msg = "File exists";
+	tun_t x;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&x, "a", NULL, "192.0.2.2", NULL, "10.2.0.0/24", "10.3.0.1/32"), &err), ==, UIPSEC_OK);
+	assert_ops("add route 10.2.0.0/24 dev uipt0 src 10.3.0.1 table 220");
+	g_assert_cmpint(route_mgr_tunnel_del(m, "a", &err), ==, UIPSEC_OK);
+	assert_ops("delete route 10.2.0.0/24 dev uipt0 src 10.3.0.1 table 220\n"
+	           "delete address 10.3.0.1/32 dev uipt0");
+	route_mgr_free(m);
+}
+
 static void test_shared_selector_refcount(void)
 {
 	rec_reset();
@@ -595,6 +613,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/route_mgr/route/local-source", test_route_with_local_source);
 	g_test_add_func("/route_mgr/route/no-source", test_no_local_address_no_source);
 	g_test_add_func("/route_mgr/route/vip", test_vip_is_source_and_removed);
+	g_test_add_func("/route_mgr/route/vip-adopted", test_vip_left_over_is_adopted);
 	g_test_add_func("/route_mgr/route/refcount", test_shared_selector_refcount);
 	g_test_add_func("/route_mgr/exception/iff-peer-inside", test_exception_route_iff_peer_inside);
 	g_test_add_func("/route_mgr/exception/ipv6-on-link", test_exception_route_on_link_ipv6);
