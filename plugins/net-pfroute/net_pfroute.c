@@ -317,6 +317,14 @@ static void net_set_event_cb(uipsec_net_t *net, uipsec_net_event_cb cb, void *us
 	net->event_user = user;
 }
 
+/* One routing table, no rules: the route manager puts tunnel routes in the
+ * main table and installs no policy rule. */
+static void net_get_routing(uipsec_net_t *net, uipsec_net_routing_t *out)
+{
+	(void)net;
+	memset(out, 0, sizeof(*out));
+}
+
 static const uipsec_net_ops_t pfroute_ops = {
 	.create = net_create,
 	.destroy = net_destroy,
@@ -333,6 +341,7 @@ static const uipsec_net_ops_t pfroute_ops = {
 	.event_fd = net_event_fd,
 	.event_dispatch = net_event_dispatch,
 	.set_event_cb = net_set_event_cb,
+	.get_routing = net_get_routing,
 };
 
 static const uipsec_feature_t pfroute_features[] = {
