@@ -373,6 +373,27 @@ static bool full_length(const pfr_addr_t *a, unsigned prefixlen)
 	return prefixlen >= (a->family == AF_INET ? 32u : 128u);
 }
 
+#if defined(__APPLE__)
+/* Is a one of the addresses of interface ifname? */
+static bool addr_on_interface(const char *ifname, const pfr_addr_t *a)
+{
+	struct ifaddrs *list, *ifa;
+	bool found = false;
+	size_t n = a->family == AF_INET ? 4 : 16;
+
+	if (getifaddrs(&list) < 0)
+		return false;
+	for (ifa = list; ifa && !found; ifa = ifa->ifa_next) {
+		pfr_addr_t x;
+		found = ifa->ifa_addr && strcmp(ifa->ifa_name, ifname) == 0 &&
+		        addr_from_sa(&x, ifa->ifa_addr) && x.family == a->family &&
+		        memcmp(x.bytes, a->bytes, n) == 0;
+	}
+	freeifaddrs(list);
+	return found;
+}
+#endif
+
 static int route_msg(pfr_t *p, pfr_msg_t *m, int type, const pfr_route_t *r)
 {
 	pfr_sa_t dst, gw, mask, ifp, ifa;
@@ -388,10 +409,16 @@ static int route_msg(pfr_t *p, pfr_msg_t *m, int type, const pfr_route_t *r)
 		if (gw.sa.sa_family != dst.sa.sa_family)
 			return -EINVAL;
 		flags |= RTF_GATEWAY;
-		/* a link-local next hop is only meaningful with its interface */
+		/* a link-local next hop is only meaningful with its interface:
+		 * give the zone both as sin6_scope_id and in the KAME-embedded
+		 * form route(8) sends, so either kernel reads the same zone */
 		if (gw.sa.sa_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&gw.in6.sin6_addr) &&
-		    r->ifname[0])
-			gw.in6.sin6_scope_id = if_nametoindex(r->ifname);
+		    r->ifname[0]) {
+			unsigned zone = if_nametoindex(r->ifname);
+			gw.in6.sin6_scope_id = zone;
+			gw.in6.sin6_addr.s6_addr[2] = (uint8_t)(zone >> 8);
+			gw.in6.sin6_addr.s6_addr[3] = (uint8_t)zone;
+		}
 	} else if (r->ifname[0]) {
 		/* interface route: the gateway is the device's link address */
 		if ((e = sa_link(&gw, r->ifname)) < 0)
@@ -409,16 +436,21 @@ static int route_msg(pfr_t *p, pfr_msg_t *m, int type, const pfr_route_t *r)
 		sa_mask(&mask, r->dst.family, r->prefixlen);
 		msg_add(m, RTA_NETMASK, &mask);
 	}
-	/* macOS resolves the interface from the gateway and is confused by an
-	 * extra RTA_IFP (as strongSwan's kernel-pfroute found); FreeBSD uses it
-	 * to pin the device when the gateway is on several links. */
+	/* FreeBSD: RTA_IFP pins the device, so a preferred source (RTA_IFA) on
+	 * another interface -- a LAN address inside local_ts for a route into
+	 * the TUN -- only picks the source. macOS resolves the device from the
+	 * gateway, is confused by an extra RTA_IFP (as strongSwan found), and
+	 * moves the route to the interface owning RTA_IFA: there the source is
+	 * only given when it is an address of the route's own device. */
 #if !defined(__APPLE__)
-	if (r->has_gateway && r->ifname[0] && sa_link(&ifp, r->ifname) == 0)
+	if (r->ifname[0] && sa_link(&ifp, r->ifname) == 0)
 		msg_add(m, RTA_IFP, &ifp);
+	bool send_src = r->has_src;
 #else
 	(void)ifp;
+	bool send_src = r->has_src && r->ifname[0] && addr_on_interface(r->ifname, &r->src);
 #endif
-	if (r->has_src && type == RTM_ADD) {
+	if (send_src && type == RTM_ADD) {
 		if ((e = sa_from_addr(&ifa, &r->src)) < 0)
 			return e;
 		msg_add(m, RTA_IFA, &ifa);
