@@ -275,19 +275,16 @@ ssize_t tun_bsd_read(int fd, uint8_t *buf, size_t cap)
 		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = buf, .iov_len = cap },
 	};
-	ssize_t n;
+	ssize_t n = readv(fd, iov, 2);
 
-	do {
-		n = readv(fd, iov, 2);
-	} while (n < 0 && errno == EINTR);
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
-	if (n <= TUN_AF_HDR_LEN)
-		return -EINVAL;
-	n -= TUN_AF_HDR_LEN;
-	if (tun_af_hdr_parse(hdr, buf, (size_t)n, &native_af) < 0)
-		return -EINVAL;
-	return n;
+		return -1;
+	if (n <= TUN_AF_HDR_LEN || tun_af_hdr_parse(hdr, buf, (size_t)(n - TUN_AF_HDR_LEN),
+	                                            &native_af) < 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return n - TUN_AF_HDR_LEN;
 }
 
 ssize_t tun_bsd_write(int fd, const uint8_t *ip, size_t len)
@@ -297,17 +294,21 @@ ssize_t tun_bsd_write(int fd, const uint8_t *ip, size_t len)
 		{ .iov_base = hdr, .iov_len = sizeof(hdr) },
 		{ .iov_base = (void *)(uintptr_t)ip, .iov_len = len },
 	};
-	ssize_t n;
 	int e = tun_af_hdr_build(hdr, ip, len, &native_af);
+	ssize_t n;
 
-	if (e < 0)
-		return e;
-	do {
-		n = writev(fd, iov, 2);
-	} while (n < 0 && errno == EINTR);
+	if (e < 0) {
+		errno = -e;
+		return -1;
+	}
+	n = writev(fd, iov, 2);
 	if (n < 0)
-		return -errno;
-	return n >= TUN_AF_HDR_LEN ? n - TUN_AF_HDR_LEN : -EIO;
+		return -1;
+	if (n < TUN_AF_HDR_LEN) {
+		errno = EIO;
+		return -1;
+	}
+	return n - TUN_AF_HDR_LEN;
 }
 
 #endif /* TUN_BSD_SUPPORTED */

@@ -64,10 +64,12 @@ int tun_bsd_open(const char *want, char *name, size_t name_len, char *err, size_
  * outlive the fd), on macOS the utun vanishes with its socket. */
 void tun_bsd_close(int fd, const char *name);
 
-/* One packet: read strips the family header into nothing (readv, no copy),
- * returns the IP length, 0 if nothing waits, or a negative errno (-EINVAL
- * for a packet whose header does not match it). write prepends the header
- * (writev) and returns len or a negative errno. */
+/* One packet each, with read(2)/write(2) conventions so callers treat them
+ * like the Linux fd: read strips the family header (readv, no copy) and
+ * returns the IP packet's length; write prepends the header chosen by the
+ * IP version nibble (writev) and returns len. On failure both return -1
+ * with errno set: EAGAIN when nothing waits (non-blocking fd), EINVAL for a
+ * packet that is not IPv4/IPv6 or whose header contradicts its version. */
 ssize_t tun_bsd_read(int fd, uint8_t *buf, size_t cap);
 ssize_t tun_bsd_write(int fd, const uint8_t *ip, size_t len);
 #endif
