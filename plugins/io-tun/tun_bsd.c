@@ -162,6 +162,11 @@ static int tun_open_os(const char *want, char *name, size_t name_len, char *err,
 		tun_bsd_close(fd, ifr.ifr_name);
 		return e;
 	}
+#ifdef TUNSTRANSIENT
+	/* FreeBSD 13+: the interface goes with its last fd, so a crashed
+	 * daemon leaves no device (nor its addresses and routes) behind */
+	(void)ioctl(fd, TUNSTRANSIENT, &on);
+#endif
 	if (want && want[0] && strcmp(want, ifr.ifr_name) != 0 && strlen(want) < IFNAMSIZ) {
 		int s = socket(AF_INET, SOCK_DGRAM, 0);
 		char newname[IFNAMSIZ];
@@ -186,7 +191,8 @@ void tun_bsd_close(int fd, const char *name)
 		close(fd);
 	if (!name || !name[0] || strlen(name) >= sizeof(ifr.ifr_name))
 		return;
-	/* cloned tun interfaces outlive their fd */
+	/* cloned tun interfaces outlive their fd unless transient; destroying
+	 * an already vanished one fails harmlessly */
 	s = socket(AF_INET, SOCK_DGRAM, 0);
 	if (s < 0)
 		return;

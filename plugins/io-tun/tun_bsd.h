@@ -52,8 +52,9 @@ ssize_t tun_af_strip(const uint8_t *framed, size_t len, const tun_af_values_t *a
 const tun_af_values_t *tun_bsd_af_values(void);
 
 /* Open a TUN device, non-blocking and close-on-exec. want may be NULL/"".
- * FreeBSD: clones /dev/tun, switches on TUNSIFHEAD, and renames the device
- *   to want if given (keeps tunN if the rename fails).
+ * FreeBSD: clones /dev/tun, switches on TUNSIFHEAD (and TUNSTRANSIENT where
+ *   the headers have it), and renames the device to want if given (keeps
+ *   tunN if the rename fails).
  * macOS: connects a PF_SYSTEM control socket to utun; want "utunN" asks for
  *   that unit, anything else lets the kernel choose (macOS names must be utunN).
  * Returns the fd, its name in name[0..name_len), or a negative errno with a
