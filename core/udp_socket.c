@@ -23,20 +23,6 @@ struct udp_socket {
 	bool has_fwmark;
 };
 
-bool udp_addr_parse(const char *s, uipsec_addr_t *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, out->bytes) == 1) {
-		out->family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, out->bytes) == 1) {
-		out->family = AF_INET6;
-		return true;
-	}
-	return false;
-}
-
 bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GError **err)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -50,8 +36,8 @@ bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GErr
 	cfg->port = (uint16_t)port;
 	cfg->addresses = uipsec_settings_get_list(s, "uipsecd.socket.address");
 	for (char **a = cfg->addresses; a && *a; a++) {
-		uipsec_addr_t tmp;
-		if (!udp_addr_parse(*a, &tmp)) {
+		ip_addr_t tmp;
+		if (!ip_addr_parse(*a, &tmp)) {
 			const char *o = uipsec_settings_origin(s, "uipsecd.socket.address");
 			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
 			            "%s: uipsecd.socket.address: '%s' is not an IPv4 or IPv6 address", o ? o : "config", *a);
@@ -83,7 +69,7 @@ void udp_socket_cfg_clear(udp_socket_cfg_t *cfg)
 	cfg->addresses = NULL;
 }
 
-static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GError **err)
+static int open_one(const udp_socket_cfg_t *cfg, const ip_addr_t *addr, GError **err)
 {
 	int fam = addr->family;
 	int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
@@ -126,18 +112,18 @@ static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GErr
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(cfg->port);
-		memcpy(&sin->sin_addr, addr->bytes, 4);
+		memcpy(&sin->sin_addr, addr->a, 4);
 		sl = sizeof(*sin);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(cfg->port);
-		memcpy(&sin6->sin6_addr, addr->bytes, 16);
+		memcpy(&sin6->sin6_addr, addr->a, 16);
 		sl = sizeof(*sin6);
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		char buf[INET6_ADDRSTRLEN];
-		inet_ntop(fam, addr->bytes, buf, sizeof(buf));
+		inet_ntop(fam, addr->a, buf, sizeof(buf));
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "binding UDP %s port %u: %s", buf,
 		            cfg->port, g_strerror(errno));
 		close(fd);
@@ -151,11 +137,11 @@ udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
 	udp_socket_t *us = g_new0(udp_socket_t, 1);
 	us->has_fwmark = cfg->has_fwmark;
 	us->fwmark = cfg->fwmark;
-	uipsec_addr_t addrs[UDP_SOCKET_MAX_FDS];
+	ip_addr_t addrs[UDP_SOCKET_MAX_FDS];
 	unsigned n = 0;
 	if (cfg->addresses && cfg->addresses[0]) {
 		for (char **a = cfg->addresses; *a && n < UDP_SOCKET_MAX_FDS; a++)
-			if (udp_addr_parse(*a, &addrs[n]))
+			if (ip_addr_parse(*a, &addrs[n]))
 				n++;
 	} else {
 		memset(addrs, 0, sizeof(addrs));
@@ -199,40 +185,40 @@ unsigned udp_socket_fds(const udp_socket_t *us, int *fds, unsigned max)
 	return n;
 }
 
-static void sockaddr_to_endpoint(const struct sockaddr_storage *ss, udp_endpoint_t *e)
+static void sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_t *e)
 {
 	memset(e, 0, sizeof(*e));
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 		e->addr.family = AF_INET;
-		memcpy(e->addr.bytes, &sin->sin_addr, 4);
+		memcpy(e->addr.a, &sin->sin_addr, 4);
 		e->port = ntohs(sin->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 		e->addr.family = AF_INET6;
-		memcpy(e->addr.bytes, &sin6->sin6_addr, 16);
+		memcpy(e->addr.a, &sin6->sin6_addr, 16);
 		e->port = ntohs(sin6->sin6_port);
 	}
 }
 
-static socklen_t endpoint_to_sockaddr(const udp_endpoint_t *e, struct sockaddr_storage *ss)
+static socklen_t endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (e->addr.family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, e->addr.bytes, 4);
+		memcpy(&sin->sin_addr, e->addr.a, 4);
 		sin->sin_port = htons(e->port);
 		return sizeof(*sin);
 	}
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	sin6->sin6_family = AF_INET6;
-	memcpy(&sin6->sin6_addr, e->addr.bytes, 16);
+	memcpy(&sin6->sin6_addr, e->addr.a, 16);
 	sin6->sin6_port = htons(e->port);
 	return sizeof(*sin6);
 }
 
-int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, udp_endpoint_t *from,
+int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from,
                     int n, uint32_t *kernel_drops)
 {
 	struct mmsghdr msgs[BATCH_MAX];
@@ -293,7 +279,7 @@ static int fd_for_family(const udp_socket_t *us, int fam)
 }
 
 /* sendmmsg one run of packets to the same socket */
-static int send_run(int fd, uipsec_pkt_t **pkts, const udp_endpoint_t *to, int n)
+static int send_run(int fd, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
 {
 	struct mmsghdr msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
@@ -324,7 +310,7 @@ static int send_run(int fd, uipsec_pkt_t **pkts, const udp_endpoint_t *to, int n
 	return delivered;
 }
 
-int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const udp_endpoint_t *to, int n)
+int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
 {
 	int total = 0;
 	int start = 0;
@@ -346,7 +332,7 @@ int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const udp_endpoint_t 
 	return total;
 }
 
-bool udp_socket_send_keepalive(udp_socket_t *us, const udp_endpoint_t *dst)
+bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst)
 {
 	int fd = fd_for_family(us, dst->addr.family);
 	if (fd < 0)
@@ -357,29 +343,17 @@ bool udp_socket_send_keepalive(udp_socket_t *us, const udp_endpoint_t *dst)
 	return sendto(fd, &ka, 1, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) == 1;
 }
 
-udp_kind_t udp_classify(const uint8_t *data, size_t len)
-{
-	if (len == 1 && data[0] == 0xff)
-		return UDP_KIND_KEEPALIVE;
-	if (len >= 4 && data[0] == 0 && data[1] == 0 && data[2] == 0 && data[3] == 0)
-		return UDP_KIND_IKE;
-	/* SPI + sequence number at least; SPIs 1..255 are reserved (RFC 4303 2.1) */
-	if (len < 8 || (data[0] == 0 && data[1] == 0 && data[2] == 0))
-		return UDP_KIND_MALFORMED;
-	return UDP_KIND_ESP;
-}
-
-bool udp_endpoint_equal(const udp_endpoint_t *a, const udp_endpoint_t *b)
+bool udp_endpoint_equal(const ip_endpoint_t *a, const ip_endpoint_t *b)
 {
 	if (a->addr.family != b->addr.family || a->port != b->port)
 		return false;
-	return memcmp(a->addr.bytes, b->addr.bytes, a->addr.family == AF_INET ? 4 : 16) == 0;
+	return memcmp(a->addr.a, b->addr.a, a->addr.family == AF_INET ? 4 : 16) == 0;
 }
 
-const char *udp_endpoint_str(const udp_endpoint_t *e, char *buf, size_t len)
+const char *udp_endpoint_str(const ip_endpoint_t *e, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
-	inet_ntop(e->addr.family == AF_INET6 ? AF_INET6 : AF_INET, e->addr.bytes, a, sizeof(a));
+	inet_ntop(e->addr.family == AF_INET6 ? AF_INET6 : AF_INET, e->addr.a, a, sizeof(a));
 	if (e->addr.family == AF_INET6)
 		g_snprintf(buf, len, "[%s]:%u", a, e->port);
 	else
