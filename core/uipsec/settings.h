@@ -51,6 +51,9 @@ UIPSEC_EXPORT void     uipsec_hex_free(uint8_t *p, size_t len);
 UIPSEC_EXPORT void     uipsec_strv_free(char **v);
 /* names of the subsections of a section (e.g. "tunnels"); free with uipsec_strv_free() */
 UIPSEC_EXPORT char   **uipsec_settings_sections(const uipsec_settings_t *s, const char *section);
+/* names of the keys set directly in a section (NULL or "" = top level), in
+ * file order; free with uipsec_strv_free() */
+UIPSEC_EXPORT char   **uipsec_settings_keys(const uipsec_settings_t *s, const char *section);
 /* where a key was set, for error messages: "file:line", NULL when unset */
 UIPSEC_EXPORT const char *uipsec_settings_origin(const uipsec_settings_t *s, const char *key);
 
