@@ -44,6 +44,19 @@ typedef struct esp_result {
 } esp_result_t;
 
 typedef struct esp_worker esp_worker_t;
+typedef int (*esp_iv_fn)(void *user, uint8_t *iv, size_t len);
+
+/* Per-worker state; fields are private to esp_encap.c / esp_decap.c. */
+struct esp_worker {
+	uint32_t id;
+	uint16_t ip_id;              /* outer IPv4 identification */
+	int64_t now_real;            /* g_get_real_time() once per batch */
+	spd_cache_t *cache;          /* outbound flow cache */
+	esp_iv_fn iv_fn;             /* tests: fixed IVs */
+	void *iv_user;
+	uint32_t rnd_pos;            /* random IV bytes, fetched in bulk */
+	uint8_t rnd[2048];
+};
 
 /* id: 0-based worker index (selects the SA's transform clone). */
 esp_worker_t *esp_worker_new(uint32_t id);
@@ -52,7 +65,6 @@ uint32_t esp_worker_id(const esp_worker_t *w);
 
 /* Tests and known-answer vectors only: take CBC IVs from this function
  * instead of the RNG. */
-typedef int (*esp_iv_fn)(void *user, uint8_t *iv, size_t len);
 void esp_worker_set_iv_source(esp_worker_t *w, esp_iv_fn fn, void *user);
 
 /* Outbound: look each packet's policy up (flow cache + SPD), then
@@ -62,6 +74,11 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 /* Encapsulate one inner packet with a given SA (no policy lookup; inside
  * db_read_lock() or holding a reference to sa). Returns ESP_SEND or ESP_DROP. */
 esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_result_t *res);
+
+/* Build the AAD for (spi, seq); returns its length; tail gets seq_hi for
+ * cipher + integrity with ESN (tail_len 4), else tail_len 0. */
+size_t esp_build_aad(const sa_t *sa, uint32_t spi, uint64_t seq, uint8_t aad[12],
+                     uint8_t tail[4], size_t *tail_len);
 
 /* Bytes an SA adds to an inner packet of len bytes (headers, padding,
  * trailer, ICV; outer IP + UDP included). */

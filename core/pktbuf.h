@@ -41,7 +41,7 @@ uint32_t pktbuf_pool_available(pktbuf_pool_t *pool);
 /* Thread-safe single allocation/free (slow path). Allocated packets are
  * reset: off = UIPSEC_PKT_HEADROOM, len = 0. NULL when exhausted. */
 uipsec_pkt_t *pktbuf_alloc(pktbuf_pool_t *pool);
-void pktbuf_free(uipsec_pkt_t *p);
+void pktbuf_free(pktbuf_pool_t *pool, uipsec_pkt_t *p);
 /* Reset a packet for reuse (data at headroom, length 0, flags cleared). */
 void pktbuf_reset(uipsec_pkt_t *p);
 

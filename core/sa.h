@@ -116,9 +116,19 @@ void sa_unref(sa_t *sa);
 uipsec_xform_t *sa_xform(sa_t *sa, uint32_t worker, bool *locked);
 void sa_xform_unlock(sa_t *sa, bool locked);
 
-/* Account a packet of len inner bytes; checks byte/packet lifetimes and
- * raises soft/hard expiry events. Returns false when the SA hard-expired. */
-bool sa_account(sa_t *sa, uint64_t len);
+/* Account a packet of len inner bytes at now (g_get_real_time(), cached
+ * per batch); checks byte/packet lifetimes and raises soft/hard expiry
+ * events. Returns false when the packet exceeds the hard limit. */
+bool sa_account(sa_t *sa, uint64_t len, int64_t now_real);
+/* Raise an event (event_type_t, event_reason_t) about this SA. */
+void sa_emit(const sa_t *sa, int type, int reason);
+/* Raise expire-soft once. */
+void sa_expire_soft(sa_t *sa, int reason);
+/* Without ESN an outbound SA raises expire-soft at this sequence number
+ * and hard-expires after sending 2^32-1 (the counter never wraps). */
+#define SA_SEQ_SOFT_32 0xff000000ull
+#define SA_SEQ_MAX_32 0xffffffffull
+
 /* Time lifetimes, from the main loop. now = g_get_monotonic_time(). */
 void sa_check_time(sa_t *sa, int64_t now);
 /* Mark hard-expired (once) and raise the event; returns true the first time. */

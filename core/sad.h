@@ -21,6 +21,9 @@
 
 void db_read_lock(void);
 void db_read_unlock(void);
+/* Writers (spd.c, sad.c): hold only to publish a change. */
+void db_write_lock(void);
+void db_write_unlock(void);
 
 void sad_init(void);
 /* Remove every SA (sa-deleted events raised). */

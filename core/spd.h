@@ -72,8 +72,7 @@ typedef struct spd_policy {
 	spd_sel_t sel;
 	uint32_t reqid;
 	char tunnel[64];
-	uint64_t hits;               /* relaxed atomic */
-	int64_t last_acquire;        /* monotonic us, acquire rate limit */
+	int64_t last_acquire;        /* monotonic us, acquire rate limit (atomic) */
 } spd_policy_t;
 
 /* Selector helpers. "any" everywhere, then narrow. */
@@ -98,13 +97,17 @@ uint32_t spd_count(void);
 uint64_t spd_generation(void);
 
 /* Uncached lookup (inside the read lock); NULL = no policy matches. */
-const spd_policy_t *spd_lookup(spd_dir_t dir, const ip_flow_t *f);
+spd_policy_t *spd_lookup(spd_dir_t dir, const ip_flow_t *f);
 
 /* Per-worker flow cache in front of spd_lookup (not thread safe). */
 typedef struct spd_cache spd_cache_t;
 spd_cache_t *spd_cache_new(unsigned entries_log2);
 void spd_cache_free(spd_cache_t *c);
-const spd_policy_t *spd_cache_lookup(spd_cache_t *c, spd_dir_t dir, const ip_flow_t *f);
+spd_policy_t *spd_cache_lookup(spd_cache_t *c, spd_dir_t dir, const ip_flow_t *f);
+
+/* Acquire rate limit: true at most once per SPD_ACQUIRE_INTERVAL_US per policy. */
+#define SPD_ACQUIRE_INTERVAL_US 1000000
+bool spd_acquire_allowed(spd_policy_t *p, int64_t now_us);
 
 /* Visit every policy (inside the read lock), in id order. */
 void spd_foreach(void (*fn)(const spd_policy_t *p, void *user), void *user);

@@ -41,7 +41,8 @@ static inline void stats_add(stats_id_t id, uint64_t n)
 	stats_block_t *b = stats_tls;
 	if (__builtin_expect(!b, 0))
 		b = stats_thread_block();
-	b->v[id] += n;
+	/* single writer: a relaxed load/store pair, no locked instruction */
+	__atomic_store_n(&b->v[id], __atomic_load_n(&b->v[id], __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
 static inline void stats_inc(stats_id_t id) { stats_add(id, 1); }
 
