@@ -270,7 +270,7 @@ static void worker_free(worker_t *w)
 		for (unsigned s = 0; s < 3; s++)
 			for (unsigned i = 0; i < sizes[s]; i++)
 				if (sets[s][i])
-					pktbuf_free(sets[s][i]);
+					pktbuf_free(w->pool, sets[s][i]);
 		pktbuf_pool_free(w->pool);
 	}
 }
