@@ -248,9 +248,12 @@ static bool load_keys(tunnel_t *t, const uipsec_settings_t *s, const char *prefi
 			sets[i].k->spi = (uint32_t)spi;
 			sets[i].k->key = uipsec_settings_get_hex(src, key_key, &sets[i].k->key_len);
 			sets[i].k->integ_key = uipsec_settings_get_hex(src, ikey_key, &sets[i].k->integ_key_len);
-			if (!sets[i].k->key) {
+			/* a missing key is fine for null encryption; the proposal
+			 * check below names the expected length otherwise */
+			const char *kv = uipsec_settings_get_str(src, key_key, NULL);
+			if (kv && *kv && !sets[i].k->key) {
 				const char *ko = uipsec_settings_origin(src, key_key);
-				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: %s.key missing or not hex (0x...)",
+				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: %s.key is not hex (0x...)",
 				            ko ? ko : where, t->name, sets[i].dir);
 				good = false;
 			}
