@@ -282,14 +282,15 @@ static bool plugin_read_load_option(plugin_t *p, const uipsec_settings_t *s)
 	bool load = true;
 
 	if (v) {
-		char *end = NULL;
-		gint64 prio = g_ascii_strtoll(v, &end, 0);
-		if (end != v && *end == '\0' && prio >= INT32_MIN && prio <= INT32_MAX) {
+		int64_t prio;
+		bool yes;
+		/* an integer first: "1" and "0" are priorities here, not booleans */
+		if (settings_parse_int(v, &prio) && prio >= INT32_MIN && prio <= INT32_MAX) {
 			p->info.has_priority = true;
 			p->info.priority = (int32_t)prio;
-		} else if (g_ascii_strcasecmp(v, "no") == 0 || g_ascii_strcasecmp(v, "false") == 0) {
-			load = false;
-		} else if (g_ascii_strcasecmp(v, "yes") != 0 && g_ascii_strcasecmp(v, "true") != 0) {
+		} else if (settings_parse_bool(v, &yes)) {
+			load = yes;
+		} else {
 			const char *origin = uipsec_settings_origin(s, key);
 			uwarn(LOG_SUBSYS, "%s%s%s = %s: expected yes, no or a priority; loading it",
 			      origin ? origin : "", origin ? ": " : "", key, v);
@@ -591,14 +592,6 @@ static bool already_listed(const char *name)
 
 bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
 {
-	static const uipsec_option_t loader_options[] = {
-		{ "load", UIPSEC_OPT_LIST, NULL, "plugins to load, in order; a trailing '!' marks a plugin critical" },
-		{ "plugin_dir", UIPSEC_OPT_LIST, NULL, "extra plugin directories, searched before the built-in one" },
-		{ "plugins.*.load", UIPSEC_OPT_STRING, "yes", "no skips the plugin; an integer sets its priority" },
-		UIPSEC_OPTION_END
-	};
-	options_declare("uipsecd.", loader_options);
-
 	if (!plugins)
 		plugins = g_ptr_array_new_with_free_func((GDestroyNotify)plugin_free);
 	if (!active)
