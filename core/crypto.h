@@ -59,6 +59,19 @@ bool crypto_selftest(const feature_provider_t *p, uipsec_err_t *err);
 /* Same, with the ops and state given directly. */
 bool crypto_selftest_ops(uipsec_feature_type_t type, uint32_t alg, const void *ops,
                          void *state, uipsec_err_t *err);
+/* One known-answer vector. AEAD: key (salt last), iv, aad, pt, ct (same
+ * length as pt), icv (compared up to the algorithm's ICV size). CIPHER:
+ * key, iv, pt, ct. INTEG: key, pt (the message), icv (the MAC, compared
+ * up to the truncated size). */
+typedef struct crypto_kat {
+	const uint8_t *key, *iv, *aad, *pt, *ct, *icv;
+	size_t key_len, iv_len, aad_len, pt_len, ct_len, icv_len;
+} crypto_kat_t;
+/* Run one vector against one provider's ops (a fresh context and a clone
+ * of it; AEADs must also reject a tampered ICV). NULL when it passes, else
+ * what went wrong (never key material). */
+const char *crypto_kat_check(uipsec_feature_type_t type, const void *ops, void *state,
+                             uint32_t alg, const crypto_kat_t *k);
 /* How many known-answer vectors the core has compiled in for alg. */
 size_t crypto_selftest_count(uint32_t alg);
 
