@@ -57,6 +57,15 @@ static void tunnel_free(gpointer p)
 	g_free(t);
 }
 
+void route_mgr_cfg_from_settings(const uipsec_settings_t *s, route_mgr_cfg_t *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->install_routes = uipsec_settings_get_bool(s, "uipsecd.install_routes", true);
+	cfg->allow_peer_ts = uipsec_settings_get_bool(s, "uipsecd.allow_peer_ts", false);
+	int64_t mark = uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0);
+	cfg->socket_fwmark = mark > 0 && mark <= UINT32_MAX ? (uint32_t)mark : 0;
+}
+
 route_mgr_t *route_mgr_new(const uipsec_net_ops_t *ops, uipsec_net_t *net, const route_mgr_cfg_t *cfg)
 {
 	route_mgr_t *m = g_new0(route_mgr_t, 1);
@@ -106,18 +115,6 @@ static int fail_tunnel(uipsec_err_t *err, int status, const char *tunnel, const 
 {
 	return fail(err, status, "tunnel %s: %s", tunnel,
 	            backend->msg[0] ? backend->msg : uipsec_status_str(status));
-}
-
-static const char *route_desc(const uipsec_route_t *r, char *buf, size_t len)
-{
-	char d[UIPSEC_PREFIX_STRLEN], g[UIPSEC_ADDR_STRLEN], s[UIPSEC_ADDR_STRLEN];
-	snprintf(buf, len, "%s%s%s dev %s%s%s table %u",
-	         uipsec_prefix_str(&r->dst, d, sizeof(d)),
-	         r->has_gateway ? " via " : "", r->has_gateway ? uipsec_addr_str(&r->gateway, g, sizeof(g)) : "",
-	         r->ifname[0] ? r->ifname : "-",
-	         r->has_src ? " src " : "", r->has_src ? uipsec_addr_str(&r->src, s, sizeof(s)) : "",
-	         r->table);
-	return buf;
 }
 
 /* ---------------------------------------------------------------- rules */
@@ -207,7 +204,7 @@ static void route_release(route_mgr_t *m, rm_route_t *x, const char *tunnel, uip
 			fail_tunnel(first_err, rc, tunnel, &e);
 		}
 	} else {
-		udebug(LOG_SUBSYS, "tunnel %s: removed route %s", tunnel, route_desc(&x->r, desc, sizeof(desc)));
+		udebug(LOG_SUBSYS, "tunnel %s: removed route %s", tunnel, uipsec_route_str(&x->r, desc, sizeof(desc)));
 	}
 	g_ptr_array_remove_fast(m->routes, x);
 }
@@ -268,7 +265,7 @@ static int route_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_route_t *r
 	g_ptr_array_add(m->routes, x);
 	g_ptr_array_add(t->routes, x);
 	udebug(LOG_SUBSYS, "tunnel %s: installed %sroute %s", t->name, exception ? "exception " : "",
-	       route_desc(r, desc, sizeof(desc)));
+	       uipsec_route_str(r, desc, sizeof(desc)));
 	return UIPSEC_OK;
 }
 

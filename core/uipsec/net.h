@@ -129,6 +129,8 @@ UIPSEC_EXPORT bool uipsec_prefix_parse(const char *s, uipsec_prefix_t *out);
 #define UIPSEC_PREFIX_STRLEN 50
 UIPSEC_EXPORT const char *uipsec_addr_str(const uipsec_addr_t *a, char *buf, size_t len);
 UIPSEC_EXPORT const char *uipsec_prefix_str(const uipsec_prefix_t *p, char *buf, size_t len);
+/* "10.2.0.0/24 via 192.0.2.254 dev uipsec0 src 10.1.0.1 table 220" (as ip-route(8) says it) */
+UIPSEC_EXPORT const char *uipsec_route_str(const uipsec_route_t *r, char *buf, size_t len);
 UIPSEC_EXPORT bool uipsec_addr_equal(const uipsec_addr_t *a, const uipsec_addr_t *b);
 /* a and b have the same family, length and (masked) address */
 UIPSEC_EXPORT bool uipsec_prefix_equal(const uipsec_prefix_t *a, const uipsec_prefix_t *b);
