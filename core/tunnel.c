@@ -794,6 +794,9 @@ struct tunnel_service {
 	route_mgr_t *rm;
 };
 
+static tunnel_service_t *current_service;
+
+tunnel_service_t *tunnel_service_current(void) { return current_service; }
 tunnels_t *tunnel_service_tunnels(tunnel_service_t *svc) { return svc->tunnels; }
 datapath_t *tunnel_service_datapath(tunnel_service_t *svc) { return svc->dp; }
 
@@ -841,6 +844,7 @@ tunnel_service_t *tunnel_service_start(const uipsec_settings_t *s, GError **err)
 		/* a tunnel that cannot come up does not stop the others */
 		g_error_free(terr);
 	}
+	current_service = svc;
 	return svc;
 fail:
 	tunnel_service_stop(svc);
@@ -851,6 +855,8 @@ void tunnel_service_stop(tunnel_service_t *svc)
 {
 	if (!svc)
 		return;
+	if (current_service == svc)
+		current_service = NULL;
 	tunnels_free(svc->tunnels);
 	if (svc->rm)
 		route_mgr_free(svc->rm);

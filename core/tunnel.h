@@ -56,6 +56,8 @@ typedef struct tunnel_service tunnel_service_t;
  * (TUN device up, workers) and installs start = yes tunnels. */
 tunnel_service_t *tunnel_service_start(const uipsec_settings_t *s, GError **err);
 void tunnel_service_stop(tunnel_service_t *svc);
+/* The running service (for the control socket), NULL when stopped. */
+tunnel_service_t *tunnel_service_current(void);
 tunnels_t *tunnel_service_tunnels(tunnel_service_t *svc);
 datapath_t *tunnel_service_datapath(tunnel_service_t *svc);
 
