@@ -175,7 +175,7 @@ int main(int argc, char **argv)
 
 	netlink_cfg_t cfg;
 	uipsec_err_t err = { "" };
-	if (!netlink_cfg_parse(&cfg, table, prio, fwmark, &err))
+	if (!netlink_cfg_parse(&cfg, table, prio, fwmark, NULL, &err))
 		die(err.msg);
 	g_free(fwmark);
 	if (ops->create(&cfg, &net, &err) != UIPSEC_OK)

@@ -36,8 +36,11 @@ struct uipsec_net {
 /* ---------------------------------------------------------------- options */
 
 bool netlink_cfg_parse(netlink_cfg_t *cfg, int64_t table, int64_t rule_priority,
-                       const char *fwmark, uipsec_err_t *err)
+                       const char *fwmark, const char **bad_key, uipsec_err_t *err)
 {
+	const char *unused;
+	if (!bad_key)
+		bad_key = &unused;
 	memset(cfg, 0, sizeof(*cfg));
 	/* 0 is "unspecified"; 253-255 are the kernel's default/main/local tables,
 	 * which flushing at start would wipe */
@@ -45,19 +48,23 @@ bool netlink_cfg_parse(netlink_cfg_t *cfg, int64_t table, int64_t rule_priority,
 		snprintf(err->msg, sizeof(err->msg),
 		         "table %lld: must be 1..4294967295 and not 253 (default), 254 (main) or 255 (local)",
 		         (long long)table);
+		*bad_key = "table";
 		return false;
 	}
 	if (rule_priority <= 0 || rule_priority > UINT32_MAX) {
 		snprintf(err->msg, sizeof(err->msg), "rule_priority %lld: must be 1..4294967295",
 		         (long long)rule_priority);
+		*bad_key = "rule_priority";
 		return false;
 	}
 	cfg->routing.table = (uint32_t)table;
 	cfg->routing.rule_priority = (uint32_t)rule_priority;
 	if (fwmark && *fwmark) {
 		if (!uipsec_fwmark_parse(fwmark, &cfg->routing.fwmark_invert, &cfg->routing.fwmark,
-		                         &cfg->routing.fwmask, err))
+		                         &cfg->routing.fwmask, err)) {
+			*bad_key = "fwmark";
 			return false;
+		}
 		cfg->routing.has_fwmark = true;
 	}
 	return true;
