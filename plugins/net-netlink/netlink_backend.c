@@ -206,10 +206,10 @@ static int netlink_create(void *plugin_state, uipsec_net_t **out, uipsec_err_t *
 		return fail_msg(err, UIPSEC_ERR_NOMEM, "netlink: out of memory");
 	if (cfg)
 		net->routing = cfg->routing;
-	int rc;
+	int rc = -NLE_NOMEM;
 	net->sk = nl_socket_alloc();
 	if (!net->sk || (rc = nl_connect(net->sk, NETLINK_ROUTE)) < 0) {
-		nl_result_t r = nl_result_nlerr(net->sk ? rc : -NLE_NOMEM);
+		nl_result_t r = nl_result_nlerr(rc);
 		rc = fail_op(err, &r, "open rtnetlink socket");
 		if (net->sk)
 			nl_socket_free(net->sk);
