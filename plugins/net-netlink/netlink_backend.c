@@ -196,6 +196,17 @@ static nl_result_t nl_result_errno(int kerr)
 	return r;
 }
 
+/* Send a request libnl built (build_rc: its return value) and turn the
+ * outcome into "OP: kernel message". */
+static int request(uipsec_net_t *net, int build_rc, struct nl_msg *msg, const char *op, uipsec_err_t *err)
+{
+	nl_result_t res = build_rc < 0 ? nl_result_nlerr(build_rc) : nl_talk(net->sk, msg, NULL, NULL);
+	if (nl_failed(&res))
+		return fail_op(err, &res, op);
+	utrace(LOG_SUBSYS, "%s", op);
+	return UIPSEC_OK;
+}
+
 /* ---------------------------------------------------------------- lifecycle */
 
 static int netlink_create(void *plugin_state, uipsec_net_t **out, uipsec_err_t *err)
@@ -330,11 +341,7 @@ static int route_change(uipsec_net_t *net, const uipsec_route_t *r, bool add, ui
 	int rc = add ? rtnl_route_build_add_request(route, NLM_F_EXCL, &msg)
 	             : rtnl_route_build_del_request(route, 0, &msg);
 	rtnl_route_put(route);
-	res = rc < 0 ? nl_result_nlerr(rc) : nl_talk(net->sk, msg, NULL, NULL);
-	if (nl_failed(&res))
-		return fail_op(err, &res, op);
-	utrace(LOG_SUBSYS, "%s", op);
-	return UIPSEC_OK;
+	return request(net, rc, msg, op, err);
 }
 
 static int netlink_route_add(uipsec_net_t *net, const uipsec_route_t *r, uipsec_err_t *err)
@@ -388,18 +395,9 @@ static int rule_change(uipsec_net_t *net, const uipsec_rule_t *r, bool add, uips
 	int rc = add ? rtnl_rule_build_add_request(rule, NLM_F_EXCL, &msg)
 	             : rtnl_rule_build_delete_request(rule, 0, &msg);
 	rtnl_rule_put(rule);
-	nl_result_t res;
-	if (rc < 0) {
-		res = nl_result_nlerr(rc);
-	} else {
-		if (r->has_fwmark && r->fwmark_invert)
-			rule_msg_set_invert(msg);
-		res = nl_talk(net->sk, msg, NULL, NULL);
-	}
-	if (nl_failed(&res))
-		return fail_op(err, &res, op);
-	utrace(LOG_SUBSYS, "%s", op);
-	return UIPSEC_OK;
+	if (rc >= 0 && r->has_fwmark && r->fwmark_invert)
+		rule_msg_set_invert(msg);
+	return request(net, rc, msg, op, err);
 }
 
 static int netlink_rule_add(uipsec_net_t *net, const uipsec_rule_t *r, uipsec_err_t *err)
@@ -445,11 +443,7 @@ static int addr_change(uipsec_net_t *net, const char *ifname, const uipsec_prefi
 	nl_addr_put(local);
 	if (addr)
 		rtnl_addr_put(addr);
-	nl_result_t res = rc < 0 ? nl_result_nlerr(rc) : nl_talk(net->sk, msg, NULL, NULL);
-	if (nl_failed(&res))
-		return fail_op(err, &res, op);
-	utrace(LOG_SUBSYS, "%s", op);
-	return UIPSEC_OK;
+	return request(net, rc, msg, op, err);
 }
 
 static int netlink_addr_add(uipsec_net_t *net, const char *ifname, const uipsec_prefix_t *a, uipsec_err_t *err)
@@ -494,10 +488,7 @@ static int netlink_link_set(uipsec_net_t *net, const char *ifname, bool up, uint
 	if (change)
 		rtnl_link_put(change);
 	rtnl_link_put(orig);
-	nl_result_t res = rc < 0 ? nl_result_nlerr(rc) : nl_talk(net->sk, msg, NULL, NULL);
-	if (nl_failed(&res))
-		return fail_op(err, &res, op);
-	return UIPSEC_OK;
+	return request(net, rc, msg, op, err);
 }
 
 /* ---------------------------------------------------------------- lookups */
