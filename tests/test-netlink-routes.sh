@@ -123,8 +123,17 @@ else
 fi
 expect "nothing left after the refusal" "|" "$(table220)|$(rules220 4)"
 
-# host-to-host with allow_peer_ts, fwmark !0x42 and socket mark 0x42
-hold --allow-peer-ts --fwmark '!0x42' --socket-fwmark 0x42 start add h2h uipt0 198.51.100.1 198.51.100.2 198.51.100.1/32 198.51.100.2/32
+# host-to-host with allow_peer_ts, fwmark !0x42 and socket mark 0x42, from
+# the configuration docs/routing.md shows
+cat > "$tmp/h2h.conf" <<'CONF'
+uipsecd {
+    load = net-netlink
+    allow_peer_ts = yes
+    socket { fwmark = 0x42 }                 # SO_MARK on every ESP/UDP packet we send
+    plugins { net-netlink { fwmark = !0x42 } }   # table 220 only for unmarked packets
+}
+CONF
+hold --config "$tmp/h2h.conf" start add h2h uipt0 198.51.100.1 198.51.100.2 198.51.100.1/32 198.51.100.2/32
 expect "host-to-host: rule applies only to packets not marked 0x42" "not fwmark 0x42 table 220" "$(rules220 4)"
 expect "host-to-host: route to the peer into the TUN, no exception route" \
 "198.51.100.2 dev uipt0 src 198.51.100.1" "$(table220)"
@@ -144,12 +153,22 @@ expect "last user gone: route removed" "" "$(table220)"
 # kernel errors name tunnel, operation and the kernel's message
 nsx "$tool" start add x uipsec0 198.51.100.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 > /dev/null 2> "$tmp/err"
 expect "missing device reported per tunnel and operation" \
-"net-tool: tunnel x: add route 10.2.0.0/24 dev uipsec0 table 220: No such device" "$(cat "$tmp/err")"
+"net-tool: tunnel x: add route 10.2.0.0/24 dev uipsec0 table 220: No such device" "$(grep '^net-tool:' "$tmp/err")"
 
 # install_routes = no: VIPs only
 hold --no-routes start add a uipt0 198.51.100.1 192.0.2.2 10.1.0.0/24 0.0.0.0/0 10.3.0.1/32
 expect "install_routes = no: no routes, no rule, VIP still added" "||10.3.0.1/32" "$(table220)|$(rules220 4)|$(vips)"
 stop_holder TERM
+
+# a bad option of the plugin: file:line, the key and why; nothing installed
+printf 'uipsecd {\n    load = net-netlink\n    plugins {\n        net-netlink {\n            table = 254\n        }\n    }\n}\n' > "$tmp/bad.conf"
+nsx "$tool" --config "$tmp/bad.conf" start > /dev/null 2> "$tmp/err"
+if grep -q "$tmp/bad.conf:5: uipsecd.plugins.net-netlink.table = 254: must be 1..4294967295 and not 253 (default), 254 (main) or 255 (local)" "$tmp/err" &&
+   grep -q "^net-tool: no network backend" "$tmp/err"; then
+	ok "bad table option refused with file:line"
+else
+	fail "bad table option refused with file:line" "$(cat "$tmp/err")"
+fi
 
 # crash recovery: kill -9 leaves state behind, the restart flushes it
 hold --fwmark '!0x42' start add $S2S add in uipt0 198.51.100.1 192.0.2.2 10.1.0.0/24 192.0.2.0/24

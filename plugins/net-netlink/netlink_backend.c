@@ -46,13 +46,14 @@ bool netlink_cfg_parse(netlink_cfg_t *cfg, int64_t table, int64_t rule_priority,
 	 * which flushing at start would wipe */
 	if (table <= 0 || table > UINT32_MAX || (table >= RT_TABLE_DEFAULT && table <= RT_TABLE_LOCAL)) {
 		snprintf(err->msg, sizeof(err->msg),
-		         "table %lld: must be 1..4294967295 and not 253 (default), 254 (main) or 255 (local)",
+		         NETLINK_OPT_PREFIX "table = %lld: must be 1..4294967295 and not 253 (default), "
+		         "254 (main) or 255 (local)",
 		         (long long)table);
 		*bad_key = "table";
 		return false;
 	}
 	if (rule_priority <= 0 || rule_priority > UINT32_MAX) {
-		snprintf(err->msg, sizeof(err->msg), "rule_priority %lld: must be 1..4294967295",
+		snprintf(err->msg, sizeof(err->msg), NETLINK_OPT_PREFIX "rule_priority = %lld: must be 1..4294967295",
 		         (long long)rule_priority);
 		*bad_key = "rule_priority";
 		return false;
@@ -60,8 +61,10 @@ bool netlink_cfg_parse(netlink_cfg_t *cfg, int64_t table, int64_t rule_priority,
 	cfg->routing.table = (uint32_t)table;
 	cfg->routing.rule_priority = (uint32_t)rule_priority;
 	if (fwmark && *fwmark) {
+		uipsec_err_t e = { "" };
 		if (!uipsec_fwmark_parse(fwmark, &cfg->routing.fwmark_invert, &cfg->routing.fwmark,
-		                         &cfg->routing.fwmask, err)) {
+		                         &cfg->routing.fwmask, &e)) {
+			snprintf(err->msg, sizeof(err->msg), NETLINK_OPT_PREFIX "fwmark: %s", e.msg);
 			*bad_key = "fwmark";
 			return false;
 		}

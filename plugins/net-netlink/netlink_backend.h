@@ -9,6 +9,8 @@ typedef struct netlink_cfg {
 	uipsec_net_routing_t routing;
 } netlink_cfg_t;
 
+#define NETLINK_OPT_PREFIX "uipsecd.plugins.net-netlink."
+
 /* Parse the plugin's option values into cfg (fwmark may be NULL or "").
  * On a bad value fills err, points *bad_key (may be NULL) at the option's
  * name ("table", "rule_priority", "fwmark") and returns false. */
