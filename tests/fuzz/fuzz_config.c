@@ -6,6 +6,7 @@
  * nothing, missing files) are still exercised. */
 #include "config.h"
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "log.h"
@@ -36,14 +37,22 @@ static void use_value(const char *key, const char *value, const char *origin, vo
 		__builtin_trap();
 }
 
+static char *work_dir;
+
+static void remove_work_dir(void)
+{
+	if (work_dir)
+		rmdir(work_dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool initialized;
 	if (!initialized) {
-		char *dir = g_dir_make_tmp("uipsec-fuzz-config-XXXXXX", NULL);
-		if (!dir || chdir(dir) != 0)
+		work_dir = g_dir_make_tmp("uipsec-fuzz-config-XXXXXX", NULL);
+		if (!work_dir || chdir(work_dir) != 0)
 			__builtin_trap();
-		g_free(dir);
+		atexit(remove_work_dir);
 		log_set_sink(quiet_sink, NULL);
 		options_declare_core();
 		initialized = true;
