@@ -142,7 +142,8 @@ uipsecd {
 }
 CONF
 hold --config "$tmp/h2h.conf" start add h2h uipt0 198.51.100.1 198.51.100.2 198.51.100.1/32 198.51.100.2/32
-expect "host-to-host: rule applies only to packets not marked 0x42" "not fwmark 0x42 table 220" "$(rules220 4)"
+expect "host-to-host: rule (both families) applies only to packets not marked 0x42" \
+	"not fwmark 0x42 table 220|not fwmark 0x42 table 220" "$(rules220 4)|$(rules220 6)"
 expect "host-to-host: route to the peer into the TUN, no exception route" \
 "198.51.100.2 dev uipt0 src 198.51.100.1" "$(table220)"
 expect "cleartext to the peer enters the TUN, ESP (mark 0x42) leaves on the wire" \
