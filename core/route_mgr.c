@@ -286,6 +286,8 @@ static int vip_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_prefix_t *a,
 		}
 	}
 	uipsec_err_t e = { "" };
+	if (!m->ops->addr_add || !m->ops->addr_del)
+		return fail(err, UIPSEC_ERR_NOTSUP, "tunnel %s: the network backend cannot add virtual IPs", t->name);
 	int rc = m->ops->addr_add(m->net, t->ifname, a, &e);
 	if (rc == UIPSEC_ERR_EXISTS)   /* left on a persistent device by a crashed run: adopt it */
 		udebug(LOG_SUBSYS, "tunnel %s: %s (adopted)", t->name, e.msg);
@@ -422,6 +424,10 @@ static int add_exception_route(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_
 	uipsec_route_lookup_t lk;
 	uipsec_err_t e = { "" };
 	memset(&lk, 0, sizeof(lk));
+	if (!m->ops->route_get)
+		return fail(err, UIPSEC_ERR_NOTSUP, "tunnel %s: peer %s lies inside a remote selector, but the network "
+		            "backend cannot look up its next hop for an exception route", t->name,
+		            uipsec_addr_str(&t->remote, a, sizeof(a)));
 	int rc = m->ops->route_get(m->net, &t->remote, m->cfg.socket_fwmark, &lk, &e);
 	if (rc != UIPSEC_OK)
 		return fail_tunnel(err, rc, t->name, &e);
@@ -556,7 +562,7 @@ static void refresh_exception_routes(route_mgr_t *m)
 	char a[UIPSEC_ADDR_STRLEN], why[80];
 	for (guint i = 0; i < m->routes->len; i++) {
 		rm_route_t *x = g_ptr_array_index(m->routes, i);
-		if (!x->exception)
+		if (!x->exception || !m->ops->route_get)
 			continue;
 		uipsec_route_lookup_t lk;
 		uipsec_err_t e = { "" };
