@@ -248,6 +248,12 @@ static char *closest_locked(const char *key)
 		if (d->opt.type == UIPSEC_OPT_SECTION)
 			continue;
 		char *cand = instantiate(d, parts, n);
+		/* the length difference is a lower bound of the distance */
+		size_t lk = strlen(key), lc = strlen(cand);
+		if ((lk > lc ? lk - lc : lc - lk) >= best_dist) {
+			g_free(cand);
+			continue;
+		}
 		size_t dist = edit_distance(key, cand);
 		if (dist < best_dist) {
 			best_dist = dist;
