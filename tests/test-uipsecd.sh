@@ -95,7 +95,7 @@ $1
 }"
 }
 skip_real() {
-	for t in "pidfile holds the daemon's pid" "second instance refused" "SIGHUP reload, SIGTERM stop" \
+	for t in "pidfile holds the daemon's pid" "second instance refused" "SIGHUP reload (a bad file is refused), SIGTERM stop" \
 	         "background start reports a start-up error" "background start, SIGTERM stop"; do
 		n=$((n + 1)); echo "ok $n - $t # SKIP $1"
 	done
@@ -119,13 +119,17 @@ nsrun "$uipsecd" --config "$tmp/uipsec.conf" --foreground > "$tmp/out" 2> "$tmp/
 if [ $rc -ne 0 ] && has err "another uipsecd is running (pid $pid, pidfile $tmp/uipsecd.pid)"; then
 	ok "second instance refused"; else not_ok "second instance (rc $rc)"; fi
 
+real_conf "  threads = oops"
+kill -HUP "$pid"
+for _ in $(seq 50); do grep -q "reload failed, keeping the running configuration" "$tmp/daemon.err" && break; sleep 0.1; done
 real_conf "  threads = 3"
 kill -HUP "$pid"
 for _ in $(seq 50); do grep -q "reload: uipsecd.threads added: 3" "$tmp/daemon.err" && break; sleep 0.1; done
 kill -TERM "$pid"; wait "$daemon_pid"; rc=$?; daemon_pid=
 cp "$tmp/daemon.err" "$tmp/err"
-if [ $rc -eq 0 ] && has err "reload: uipsecd.threads added: 3" && has err "uipsecd stopped" && [ ! -e "$tmp/uipsecd.pid" ]; then
-	ok "SIGHUP reload, SIGTERM stop"; else not_ok "SIGHUP reload, SIGTERM stop (rc $rc)"; fi
+if [ $rc -eq 0 ] && has err "reload failed, keeping the running configuration: $tmp/uipsec.conf:5:" \
+   && has err "reload: uipsecd.threads added: 3" && has err "uipsecd stopped" && [ ! -e "$tmp/uipsecd.pid" ]; then
+	ok "SIGHUP reload (a bad file is refused), SIGTERM stop"; else not_ok "SIGHUP reload, SIGTERM stop (rc $rc)"; fi
 
 # background start: the parent exits only when the daemon runs, or with its error
 conf "uipsecd { load = io-tun

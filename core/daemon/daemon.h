@@ -32,12 +32,21 @@ typedef struct daemon {
 	int ready_fd;                  /* background start: tells the waiting parent how it went, -1 = none */
 } daemon_t;
 
-/* One start-up step; stop() undoes start() (may be NULL). */
+/* One start-up step; stop() undoes start() (may be NULL). reload() (may
+ * be NULL) is called for started steps after a reload replaced
+ * d->settings; old is the previous configuration (still valid). */
 typedef struct daemon_step {
 	const char *name;
 	bool (*start)(daemon_t *d, GError **err);
 	void (*stop)(daemon_t *d);
+	void (*reload)(daemon_t *d, const uipsec_settings_t *old);
 } daemon_step_t;
+
+/* Re-read the configuration (SIGHUP, the control socket's "reload"): log
+ * what changed, apply log levels, hand plugins and steps the new settings.
+ * A file that does not parse or has bad values is refused (err says why)
+ * and the running configuration stays. */
+bool daemon_reload(daemon_t *d, GError **err);
 
 /* Plugins, their features and who serves what, for --list-plugins (and
  * --check-config's summary). */

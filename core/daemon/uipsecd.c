@@ -127,17 +127,15 @@ static void diff_one(const char *key, const char *value, const char *origin, voi
 		uinfo("cfg", "reload: %s added: %s (%s)", key, value, origin);
 }
 
-static gboolean on_reload(gpointer user)
+bool daemon_reload(daemon_t *d, GError **err)
 {
-	daemon_t *d = user;
-	GError *err = NULL;
-
-	uinfo(LOG_SUBSYS, "SIGHUP: reloading %s", d->opts.config);
-	uipsec_settings_t *s = read_config(d, &err);
-	if (!s) {
-		uerror("cfg", "reload failed, keeping the running configuration: %s", err->message);
-		g_error_free(err);
-		return G_SOURCE_CONTINUE;
+	uinfo(LOG_SUBSYS, "reloading %s", d->opts.config);
+	uipsec_settings_t *s = read_config(d, err);
+	if (!s)
+		return false;
+	if (!options_check_values(s, err)) {
+		settings_free(s);
+		return false;
 	}
 	diff_t changed = { d->settings, "changed", 0 }, removed = { s, "removed", 0 };
 	settings_foreach(s, diff_one, &changed);
@@ -145,19 +143,33 @@ static gboolean on_reload(gpointer user)
 	if (changed.count + removed.count == 0)
 		uinfo("cfg", "reload: no change");
 	options_check_unknown(s);
-	if (!options_check_values(s, &err)) {
-		uerror("cfg", "%s", err->message);
-		g_clear_error(&err);
-	}
-	if (!log_configure(s, &err)) {
-		uerror("cfg", "%s", err->message);
-		g_clear_error(&err);
+	GError *log_err = NULL;
+	if (!log_configure(s, &log_err)) {
+		uerror("cfg", "%s", log_err->message);
+		g_error_free(log_err);
 	}
 	/* plugins may still hold strings of the old configuration */
-	g_ptr_array_add(d->old_settings, d->settings);
+	uipsec_settings_t *old = d->settings;
+	g_ptr_array_add(d->old_settings, old);
 	d->settings = s;
 	plugin_loader_set_settings(s);
 	crypto_init(s);
+	for (unsigned i = 0; i < d->started; i++)
+		if (daemon_steps[i].reload)
+			daemon_steps[i].reload(d, old);
+	return true;
+}
+
+static gboolean on_reload(gpointer user)
+{
+	daemon_t *d = user;
+	GError *err = NULL;
+
+	uinfo(LOG_SUBSYS, "SIGHUP received");
+	if (!daemon_reload(d, &err)) {
+		uerror("cfg", "reload failed, keeping the running configuration: %s", err->message);
+		g_error_free(err);
+	}
 	return G_SOURCE_CONTINUE;
 }
 
