@@ -34,12 +34,15 @@ typedef struct daemon {
 
 /* One start-up step; stop() undoes start() (may be NULL). reload() (may
  * be NULL) is called for started steps after a reload replaced
- * d->settings; old is the previous configuration (still valid). */
+ * d->settings; old is the previous configuration (still valid). check()
+ * (may be NULL) validates the step's configuration for --check-config
+ * without starting anything; plugins are loaded when it runs. */
 typedef struct daemon_step {
 	const char *name;
 	bool (*start)(daemon_t *d, GError **err);
 	void (*stop)(daemon_t *d);
 	void (*reload)(daemon_t *d, const uipsec_settings_t *old);
+	bool (*check)(daemon_t *d, GError **err);
 } daemon_step_t;
 
 /* Re-read the configuration (SIGHUP, the control socket's "reload"): log

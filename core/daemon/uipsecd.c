@@ -221,6 +221,13 @@ static int check_config(daemon_t *d)
 		g_clear_error(&err);
 		errors++;
 	}
+	for (size_t i = 0; i < G_N_ELEMENTS(daemon_steps); i++) {
+		if (daemon_steps[i].check && !daemon_steps[i].check(d, &err)) {
+			fprintf(stderr, "%s: %s\n", daemon_steps[i].name, err->message);
+			g_clear_error(&err);
+			errors++;
+		}
+	}
 
 	printf("configuration %s\n", d->opts.config);
 	daemon_print_plugins(stdout, false);
