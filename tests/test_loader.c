@@ -4,6 +4,7 @@
 #include "config.h"
 #include <string.h>
 #include <glib.h>
+#include <uipsec/crypto.h>
 #include <uipsec/plugin.h>
 /* not "features.h": outside core/ that finds glibc's <features.h> (gcc drops
  * -iquote core as a duplicate of -idirafter core) */
@@ -499,6 +500,20 @@ static void test_static(fixture_t *f, gconstpointer data)
 	g_assert_cmpuint(seen, ==, 1);
 }
 
+static void test_describe(void)
+{
+	char buf[FEATURE_DESCRIBE_MAX];
+	const uipsec_feature_t aead = UIPSEC_DEPENDS(UIPSEC_FT_AEAD,
+		UIPSEC_ALG(UIPSEC_TT_ENCR, UIPSEC_ENCR_AES_GCM_16, 128));
+	const uipsec_feature_t net = UIPSEC_PROVIDE(UIPSEC_FT_NET, 0, 0, NULL);
+	const uipsec_feature_t custom = UIPSEC_DEPENDS_CUSTOM("foo");
+	const uipsec_feature_t unknown = UIPSEC_DEPENDS(UIPSEC_FT_CIPHER, UIPSEC_ALG(UIPSEC_TT_ENCR, 99, 64));
+	g_assert_cmpstr(feature_describe(&aead, buf, sizeof(buf)), ==, "AEAD:AES_GCM_16-128");
+	g_assert_cmpstr(feature_describe(&net, buf, sizeof(buf)), ==, "NET");
+	g_assert_cmpstr(feature_describe(&custom, buf, sizeof(buf)), ==, "CUSTOM:foo");
+	g_assert_cmpstr(feature_describe(&unknown, buf, sizeof(buf)), ==, "CIPHER:1/99/64");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -533,5 +548,6 @@ int main(int argc, char **argv)
 	ADD("load-twice", test_load_twice);
 	ADD("duplicate", test_duplicate);
 	ADD("static", test_static);
+	g_test_add_func("/loader/describe", test_describe);
 	return g_test_run();
 }
