@@ -21,6 +21,7 @@
 #include "module.h"
 #include "plugin_loader.h"
 #include "settings.h"
+#include "tunnel.h"   /* datapath */
 
 #define LOG_SUBSYS "daemon"
 #define DEFAULT_CONFIG UIPSEC_SYSCONFDIR "/uipsec.conf"
@@ -39,10 +40,19 @@ static void plugins_stop(daemon_t *d)
 	plugin_loader_unload();
 }
 
+/* datapath: TUN device, workers, ESP-in-UDP sockets, tunnels */
+static bool datapath_start_step(daemon_t *d, GError **err)
+{
+	return tunnel_service_start(d->settings, err) != NULL;
+}
+static void datapath_stop_step(daemon_t *d) { tunnel_service_stop(tunnel_service_current()); }
+/* datapath end */
+
 /* Started in this order, stopped in reverse. Later parts (data path,
  * control socket) add their entries after "plugins". */
 static const daemon_step_t daemon_steps[] = {
 	{ "plugins", plugins_start, plugins_stop },
+	{ "data path", datapath_start_step, datapath_stop_step },   /* datapath */
 };
 
 static bool steps_start(daemon_t *d, GError **err)
