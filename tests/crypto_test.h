@@ -51,7 +51,7 @@ static void crypto_test_unload(uipsec_settings_t *s)
 }
 
 /* A logged line containing needle, or NULL. */
-static const char *crypto_test_logged(const char *needle)
+G_GNUC_UNUSED static const char *crypto_test_logged(const char *needle)
 {
 	const char *found = NULL;
 	g_mutex_lock(&crypto_test_log_lock);
@@ -62,7 +62,7 @@ static const char *crypto_test_logged(const char *needle)
 	return found;
 }
 
-static uipsec_feature_type_t crypto_test_type(const uipsec_alg_info_t *info)
+G_GNUC_UNUSED static uipsec_feature_type_t crypto_test_type(const uipsec_alg_info_t *info)
 {
 	static const uipsec_feature_type_t of_kind[] = {
 		[UIPSEC_ALG_KIND_AEAD] = UIPSEC_FT_AEAD,

@@ -1,4 +1,4 @@
-/* Known-answer vectors (tests/vectors/*.vec) against every provider that
+/* Known-answer vectors (the tests/vectors/ files) against every provider that
  * claims the algorithm -- a generic test over the feature registry, so a
  * third-party provider loaded here is tested the same way -- and the
  * self-tests that drop a wrong provider at registration. */
