@@ -1,5 +1,6 @@
 /* crypto-gcrypt: libgcrypt (>= 1.8) as an ESP crypto provider. */
 #include "config.h"
+#include <dlfcn.h>
 #include <stdio.h>
 #include "gcrypt_plugin.h"
 
@@ -15,9 +16,20 @@ static int rng_bytes(void *state, uint8_t *buf, size_t len)
 
 const uipsec_rng_ops_t gcr_rng_ops = { .bytes = rng_bytes };
 
+/* Stay loaded after the loader's dlclose: libgcrypt keeps global state
+ * (RNG, algorithm caches) that would otherwise be unmapped while still
+ * allocated, and cannot be torn down and set up again within a process. */
+static void pin_module(void)
+{
+	Dl_info self;
+	if (dladdr((void *)pin_module, &self) && self.dli_fname)
+		(void)dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+}
+
 static int plugin_init(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *err)
 {
 	*state = NULL;
+	pin_module();
 	/* Someone else in the process may have initialised libgcrypt already;
 	 * then only the version check is ours to do. */
 	if (!gcry_check_version(GCRYPT_MIN_VERSION)) {

@@ -1,6 +1,7 @@
 /* crypto-openssl: OpenSSL (libcrypto >= 1.1.1; 3.x uses fetched
  * algorithms) as an ESP crypto provider. */
 #include "config.h"
+#include <dlfcn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/opensslv.h>
@@ -42,11 +43,22 @@ static void plugin_fini(void *state)
 	OPENSSL_free(st);
 }
 
+/* Stay loaded after the loader's dlclose: libcrypto keeps global state
+ * (RNG, algorithm caches) that would otherwise be unmapped while still
+ * allocated, and cannot be torn down and set up again within a process. */
+static void pin_module(void)
+{
+	Dl_info self;
+	if (dladdr((void *)pin_module, &self) && self.dli_fname)
+		(void)dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+}
+
 static int plugin_init(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *err)
 {
 	ossl_state_t *st = OPENSSL_zalloc(sizeof(*st));
 	if (!st)
 		return UIPSEC_ERR_NOMEM;
+	pin_module();
 	/* A missing algorithm leaves NULL: its create() fails, so the core's
 	 * self-test logs it and drops the feature. */
 	for (int i = 0; i < OSSL_CIPHER_COUNT; i++)
