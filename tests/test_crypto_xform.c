@@ -103,6 +103,7 @@ static void test_key_checks(void)
 	g_assert_cmpuint(i->icv_size, ==, 32);
 	g_assert_cmpuint(i->block_size, ==, 16);
 	g_assert_cmpuint(i->key_size, ==, 32);
+	g_assert_cmpuint(i->salt_size, ==, 0);
 	g_assert_cmpuint(i->integ_key_size, ==, 64);
 	g_assert_cmpstr(i->provider, ==, "crypto-openssl");
 	g_assert_cmpstr(i->integ_provider, ==, "crypto-openssl");
@@ -116,6 +117,8 @@ static void test_key_checks(void)
 	g_assert_true(i->aead);
 	g_assert_cmpuint(i->icv_size, ==, 16);
 	g_assert_cmpuint(i->block_size, ==, 1);
+	g_assert_cmpuint(i->key_size, ==, 36);
+	g_assert_cmpuint(i->salt_size, ==, 4);
 	g_assert_null(i->integ_provider);
 	/* a true AEAD takes the ESN in aad, never after the data */
 	g_assert_cmpint(uipsec_xform_encrypt(x, iv, data, 8, data, 4, data, 16, icv), ==, UIPSEC_ERR_INVAL);

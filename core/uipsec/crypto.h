@@ -165,6 +165,7 @@ typedef struct uipsec_xform_info {
 	uint16_t key_size, integ_key_size;   /* expected key lengths (key includes salt) */
 	const char *provider;        /* plugin serving the AEAD or the cipher */
 	const char *integ_provider;  /* plugin serving integrity, NULL for AEAD */
+	uint16_t salt_size;          /* bytes at the end of the key that are salt/nonce */
 } uipsec_xform_info_t;
 
 /* keyword: strongSwan ESP proposal keyword ("aes128gcm16", "aes128-sha256",
