@@ -326,6 +326,32 @@ static void test_override(void)
 	crypto_test_unload(s);
 }
 
+/* Key bytes appear in no log line and no error message, at trace level. */
+static void test_no_key_in_log(void)
+{
+	uipsec_settings_t *s = crypto_test_load("uipsecd { load = crypto-broken crypto-openssl crypto-gcrypt }");
+	log_set_level(NULL, UIPSEC_LOG_TRACE);
+	uint8_t key[64];
+	memset(key, 0xd7, sizeof(key));
+	const char *kws[] = { "aes128gcm16", "aes128-sha256", "chacha20poly1305", "aes128ccm8" };
+	uipsec_err_t err;
+	for (size_t i = 0; i < G_N_ELEMENTS(kws); i++)
+		for (size_t len = 0; len <= 40; len += 4) {
+			uipsec_xform_t *x = NULL;
+			memset(err.msg, 0, sizeof(err.msg));
+			if (uipsec_xform_create(kws[i], key, len, key, len, &x, &err) == UIPSEC_OK)
+				uipsec_xform_destroy(x);
+			g_assert_null(strstr(err.msg, "d7d7"));
+			g_assert_null(strstr(err.msg, "D7D7"));
+			g_assert_null(strstr(err.msg, "\xd7\xd7"));
+		}
+	g_assert_null(crypto_test_logged("d7d7"));
+	g_assert_null(crypto_test_logged("D7D7"));
+	g_assert_null(crypto_test_logged("\xd7\xd7"));
+	g_assert_nonnull(crypto_test_logged("self-test of AES_GCM_16-128 failed"));   /* the log was captured */
+	crypto_test_unload(s);
+}
+
 /* ---------------------------------------------------------------- threads, RNG */
 
 typedef struct worker {
@@ -416,6 +442,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/crypto/provider/load-order", test_load_order);
 	g_test_add_func("/crypto/provider/override", test_override);
 	g_test_add_func("/crypto/xform/clone-threads", test_clone_threads);
+	g_test_add_func("/crypto/no-key-in-log", test_no_key_in_log);
 	g_test_add_func("/crypto/rng", test_rng);
 	g_test_add_func("/crypto/memeq", test_memeq);
 	return g_test_run();
