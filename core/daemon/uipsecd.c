@@ -15,11 +15,13 @@
 #include <glib.h>
 #include <glib-unix.h>
 #include <uipsec/log.h>
+#include "crypto.h"
 #include "daemon.h"
 #include "log.h"
 #include "module.h"
 #include "plugin_loader.h"
 #include "settings.h"
+#include "tunnel.h"   /* datapath */
 
 #define LOG_SUBSYS "daemon"
 #define DEFAULT_CONFIG UIPSEC_SYSCONFDIR "/uipsec.conf"
@@ -38,10 +40,19 @@ static void plugins_stop(daemon_t *d)
 	plugin_loader_unload();
 }
 
+/* datapath: TUN device, workers, ESP-in-UDP sockets, tunnels */
+static bool datapath_start_step(daemon_t *d, GError **err)
+{
+	return tunnel_service_start(d->settings, err) != NULL;
+}
+static void datapath_stop_step(daemon_t *d) { tunnel_service_stop(tunnel_service_current()); }
+/* datapath end */
+
 /* Started in this order, stopped in reverse. Later parts (data path,
  * control socket) add their entries after "plugins". */
 static const daemon_step_t daemon_steps[] = {
 	{ "plugins", plugins_start, plugins_stop },
+	{ "data path", datapath_start_step, datapath_stop_step },   /* datapath */
 };
 
 static bool steps_start(daemon_t *d, GError **err)
@@ -146,6 +157,7 @@ static gboolean on_reload(gpointer user)
 	g_ptr_array_add(d->old_settings, d->settings);
 	d->settings = s;
 	plugin_loader_set_settings(s);
+	crypto_init(s);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -382,6 +394,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	crypto_init(d.settings);   /* self-test switch, per-keyword providers */
 	if (d.opts.help_options)
 		status = help_options(&d);
 	else if (d.opts.check_config)
@@ -392,6 +405,7 @@ int main(int argc, char **argv)
 		status = run(&d);
 
 out:
+	crypto_deinit();
 	if (d.settings)
 		settings_free(d.settings);
 	g_ptr_array_unref(d.old_settings);
