@@ -43,6 +43,20 @@ static replay_verdict_t replay_locked(sa_t *sa, uint32_t seq_lo, uint64_t *seq, 
 	return v;
 }
 
+/* ESN inference takes a number left of the window for the next epoch
+ * (RFC 4303 A2.2). When that fails the ICV and the same-epoch reading is
+ * simply too old, it was a late packet, not a forgery: count it so. */
+static bool esn_too_old(sa_t *sa, uint64_t seq)
+{
+	if (!sa->esn || seq < (1ull << 32))
+		return false;
+	pthread_mutex_lock(&sa->replay_lock);
+	bool old = (seq >> 32) > (sa->replay.top >> 32) &&
+	           replay_check(&sa->replay, seq - (1ull << 32)) == REPLAY_TOO_OLD;
+	pthread_mutex_unlock(&sa->replay_lock);
+	return old;
+}
+
 static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_meta_t *meta,
                                esp_result_t *res)
 {
@@ -95,8 +109,11 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 	int rc = uipsec_xform_decrypt(xf, iv, aad, aad_len, tail, tail_len, payload, clen,
 	                              payload + clen);
 	sa_xform_unlock(sa, locked);
-	if (rc == UIPSEC_ERR_AUTH)
+	if (rc == UIPSEC_ERR_AUTH) {
+		if (esn_too_old(sa, seq))
+			return drop_sa(res, STAT_REPLAY_DROPPED, &sa->ctr.replay_dropped);
 		return drop_sa(res, STAT_AUTH_FAILED, &sa->ctr.auth_failed);
+	}
 	if (rc != UIPSEC_OK)
 		return drop(res, STAT_CRYPTO_FAILED);
 
