@@ -61,7 +61,11 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 		return rc;
 	const uipsec_xform_info_t *info = uipsec_xform_info(xf);
 
-	sa_t *sa = calloc(1, sizeof(*sa));
+	sa_t *sa = NULL;
+	if (posix_memalign((void **)&sa, 64, sizeof(*sa)) != 0)
+		sa = NULL;
+	else
+		memset(sa, 0, sizeof(*sa));
 	if (!sa) {
 		uipsec_xform_destroy(xf);
 		return UIPSEC_ERR_NOMEM;
@@ -94,8 +98,10 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 	sa->hard = cfg->hard;
 	sa->added = g_get_monotonic_time();
 	sa->added_real = g_get_real_time();
-	memcpy(sa->ts, cfg->ts, cfg->n_ts * sizeof(cfg->ts[0]));
-	sa->n_ts = cfg->n_ts;
+	if (cfg->n_ts) {
+		sa->ts = g_memdup2(cfg->ts, cfg->n_ts * sizeof(cfg->ts[0]));
+		sa->n_ts = cfg->n_ts;
+	}
 	atomic_init(&sa->refs, 1);
 	sa->xf_master = xf;
 	sa->n_xf = sa_workers;
@@ -126,6 +132,7 @@ void sa_unref(sa_t *sa)
 			uipsec_xform_destroy(x);
 	}
 	free(sa->xf);
+	g_free(sa->ts);
 	uipsec_xform_destroy(sa->xf_master);
 	replay_free(&sa->replay);
 	pthread_mutex_destroy(&sa->replay_lock);

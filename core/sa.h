@@ -75,7 +75,6 @@ typedef struct sa {
 	bool aead;
 	bool iv_random;                  /* CBC: random IV; otherwise the sequence number */
 
-	_Atomic uint64_t seq_out;        /* last sequence number sent */
 	pthread_mutex_t replay_lock;     /* inbound window (short critical sections) */
 	replay_t replay;
 
@@ -85,9 +84,11 @@ typedef struct sa {
 	_Atomic int state;               /* sa_state_t */
 	_Atomic int soft_raised;         /* soft expiry event sent */
 
-	spd_sel_t ts[SA_MAX_TS];
+	spd_sel_t *ts;                   /* n_ts inbound selectors, NULL if none */
 	unsigned n_ts;
 
+	/* Written by every worker per packet: kept off the read-mostly lines above. */
+	_Atomic uint64_t seq_out __attribute__((aligned(64)));   /* last sequence number sent */
 	sa_counters_t ctr;
 
 	_Atomic int refs;

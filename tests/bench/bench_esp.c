@@ -252,9 +252,7 @@ static void bench_sad(void)
 	uint32_t *spis = g_new(uint32_t, NSA);
 	GRand *rnd = g_rand_new_with_seed(3);
 	for (int i = 0; i < NSA; i++) {
-		do
-			spis[i] = g_rand_int(rnd) | 0x100;
-		while (0);
+		spis[i] = (uint32_t)(i + 0x1000) * 2654435761u;   /* distinct: odd multiplier */
 		c.spi = spis[i];
 		if (sad_add(&c, NULL) != UIPSEC_OK)
 			spis[i] = 0;
