@@ -417,6 +417,7 @@ int uipsec_xform_create(const char *keyword, const uint8_t *key, size_t key_len,
 	x->info.iv_size = x->encr_info->iv_size;
 	x->info.block_size = x->encr_info->block_size;
 	x->info.key_size = x->encr_info->key_size;
+	x->info.salt_size = x->encr_info->salt_size;
 
 	int rc = key_check(x, x->encr_info, "key", key_len, err);
 	if (rc)

@@ -95,7 +95,8 @@ static void test_vectors(void)
 				for (size_t p = 0; p < n; p++)
 					found |= strcmp(prov[p]->plugin, built[b]) == 0;
 				if (!found)
-					g_error("%s does not serve %s", built[b], info->name);
+					g_error("%s does not serve %s (%zu providers; log: %s)", built[b], info->name, n,
+					        crypto_test_logged("failed") ? crypto_test_logged("failed") : "-");
 			}
 			for (size_t p = 0; p < n; p++) {
 				const char *why = crypto_kat_check(type, prov[p]->feature->ops, prov[p]->state,

@@ -103,6 +103,7 @@ static void test_key_checks(void)
 	g_assert_cmpuint(i->icv_size, ==, 32);
 	g_assert_cmpuint(i->block_size, ==, 16);
 	g_assert_cmpuint(i->key_size, ==, 32);
+	g_assert_cmpuint(i->salt_size, ==, 0);
 	g_assert_cmpuint(i->integ_key_size, ==, 64);
 	g_assert_cmpstr(i->provider, ==, "crypto-openssl");
 	g_assert_cmpstr(i->integ_provider, ==, "crypto-openssl");
@@ -116,6 +117,8 @@ static void test_key_checks(void)
 	g_assert_true(i->aead);
 	g_assert_cmpuint(i->icv_size, ==, 16);
 	g_assert_cmpuint(i->block_size, ==, 1);
+	g_assert_cmpuint(i->key_size, ==, 36);
+	g_assert_cmpuint(i->salt_size, ==, 4);
 	g_assert_null(i->integ_provider);
 	/* a true AEAD takes the ESN in aad, never after the data */
 	g_assert_cmpint(uipsec_xform_encrypt(x, iv, data, 8, data, 4, data, 16, icv), ==, UIPSEC_ERR_INVAL);
@@ -221,6 +224,9 @@ static void test_cross_backend(void)
 					tail[3] ^= 0x01;
 					g_assert_cmpint(decrypt_copy(d, &pk, pk.aad, tail, ct[b], icv[b], out), ==, UIPSEC_ERR_AUTH);
 				}
+				/* a context that rejected forgeries still accepts the genuine packet */
+				g_assert_cmpint(decrypt_copy(d, &pk, pk.aad, pk.tail, ct[b], icv[b], out), ==, UIPSEC_OK);
+				g_assert_true(memcmp(out, pk.pt, pk.len) == 0);
 				checked++;
 			}
 			for (int b = 0; b < 2; b++) {
@@ -320,6 +326,32 @@ static void test_override(void)
 	crypto_test_unload(s);
 }
 
+/* Key bytes appear in no log line and no error message, at trace level. */
+static void test_no_key_in_log(void)
+{
+	uipsec_settings_t *s = crypto_test_load("uipsecd { load = crypto-broken crypto-openssl crypto-gcrypt }");
+	log_set_level(NULL, UIPSEC_LOG_TRACE);
+	uint8_t key[64];
+	memset(key, 0xd7, sizeof(key));
+	const char *kws[] = { "aes128gcm16", "aes128-sha256", "chacha20poly1305", "aes128ccm8" };
+	uipsec_err_t err;
+	for (size_t i = 0; i < G_N_ELEMENTS(kws); i++)
+		for (size_t len = 0; len <= 40; len += 4) {
+			uipsec_xform_t *x = NULL;
+			memset(err.msg, 0, sizeof(err.msg));
+			if (uipsec_xform_create(kws[i], key, len, key, len, &x, &err) == UIPSEC_OK)
+				uipsec_xform_destroy(x);
+			g_assert_null(strstr(err.msg, "d7d7"));
+			g_assert_null(strstr(err.msg, "D7D7"));
+			g_assert_null(strstr(err.msg, "\xd7\xd7"));
+		}
+	g_assert_null(crypto_test_logged("d7d7"));
+	g_assert_null(crypto_test_logged("D7D7"));
+	g_assert_null(crypto_test_logged("\xd7\xd7"));
+	g_assert_nonnull(crypto_test_logged("self-test of AES_GCM_16-128 failed"));   /* the log was captured */
+	crypto_test_unload(s);
+}
+
 /* ---------------------------------------------------------------- threads, RNG */
 
 typedef struct worker {
@@ -410,6 +442,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/crypto/provider/load-order", test_load_order);
 	g_test_add_func("/crypto/provider/override", test_override);
 	g_test_add_func("/crypto/xform/clone-threads", test_clone_threads);
+	g_test_add_func("/crypto/no-key-in-log", test_no_key_in_log);
 	g_test_add_func("/crypto/rng", test_rng);
 	g_test_add_func("/crypto/memeq", test_memeq);
 	return g_test_run();
