@@ -999,6 +999,64 @@ static void test_pktbuf(void)
 	pktbuf_pool_free(pl);
 }
 
+/* Inner packet parsing: ports, ICMP type/code, IPv6 extension headers,
+ * fragments, bad headers. */
+static void test_ip_parse(void)
+{
+	static const struct { const char *hex; size_t want_len; uint8_t proto; uint16_t sp, dp; } cases[] = {
+		/* IPv4 UDP 10.1.0.1:12345 -> 10.2.0.1:53, 2 bytes of padding behind */
+		{ "4500001c00010000401100000a0100010a02000130390035000800000000", 28, 17, 12345, 53 },
+		/* IPv4 ICMP echo request: type 8 code 0 */
+		{ "4500001c00010000400100000a0100010a0200010800f7ff00000000", 28, 1, 8, 0 },
+		/* IPv4 non-first fragment: no ports */
+		{ "4500001c00010005401100000a0100010a0200013039003500080000", 28, 17, 0, 0 },
+		/* IPv4 with a 4-byte option (IHL 6) */
+		{ "4600002000010000401100000a0100010a020001010101013039003500080000", 0, 0, 0, 0 },
+		/* IPv6 hop-by-hop (8 bytes) then TCP 443 -> 8080 */
+		{ "60000000000c0040fd000001000000000000000000000001fd000002000000000000000000000001"
+		  "060000000000000001bb1f90", 0, 0, 0, 0 },
+		/* IPv6 ICMPv6 echo request type 128 code 0 */
+		{ "6000000000043a40fd000001000000000000000000000001fd000002000000000000000000000001"
+		  "80000000", 44, 58, 128, 0 },
+		/* IPv6 fragment header, first fragment, UDP */
+		{ "60000000000c2c40fd000001000000000000000000000001fd000002000000000000000000000001"
+		  "110000010000000130390035", 0, 0, 0, 0 },
+		/* bad: version 5, IPv4 IHL 4, total length beyond the data, truncated IPv6 */
+		{ "5500001c", 0, 0, 0, 0 },
+		{ "4400001800010000401100000a0100010a020001", 0, 0, 0, 0 },
+		{ "450000ff00010000401100000a0100010a0200013039003500080000", 0, 0, 0, 0 },
+		{ "6000000000", 0, 0, 0, 0 },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		uint8_t pkt[256];
+		size_t len = esp_test_unhex(cases[i].hex, pkt, sizeof(pkt));
+		ip_flow_t f;
+		size_t got = ip_parse_flow(pkt, len, &f);
+		g_test_message("case %zu: len %zu -> %zu", i, len, got);
+		if (i == 3) {          /* IHL 6: the transport header starts after the option */
+			g_assert_cmpuint(got, ==, 32);
+			g_assert_cmpuint(f.sport, ==, 12345);
+			continue;
+		}
+		if (i == 4 || i == 6) {   /* walked to the upper layer */
+			g_assert_cmpuint(got, ==, len);
+			g_assert_cmpuint(f.proto, ==, i == 4 ? IP_PROTO_TCP : IP_PROTO_UDP);
+			g_assert_cmpuint(f.sport, ==, i == 4 ? 443 : 12345);
+			g_assert_cmpuint(f.dport, ==, i == 4 ? 8080 : 53);
+			continue;
+		}
+		g_assert_cmpuint(got, ==, cases[i].want_len);
+		if (got) {
+			g_assert_cmpuint(f.proto, ==, cases[i].proto);
+			g_assert_cmpuint(f.sport, ==, cases[i].sp);
+			g_assert_cmpuint(f.dport, ==, cases[i].dp);
+		}
+	}
+	/* checksums: RFC 1071 example sums to 0xddf2, complement 0x220d */
+	const uint8_t rfc1071[] = { 0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7 };
+	g_assert_cmphex(ip_csum_fold(ip_csum_add(0, rfc1071, sizeof(rfc1071))), ==, 0x220d);
+}
+
 static gpointer count_thread(gpointer data)
 {
 	stats_add(STAT_BAD_SPI, 3);
@@ -1038,6 +1096,7 @@ int main(int argc, char **argv)
 	sad_init();
 	g_test_add_func("/esp/events-stats", test_events_and_stats);
 	g_test_add_func("/esp/pktbuf", test_pktbuf);
+	g_test_add_func("/esp/ip-parse", test_ip_parse);
 	g_test_add_func("/esp/kat/rfc7634", test_kat_rfc7634);
 	g_test_add_func("/esp/kat/rfc3602", test_kat_rfc3602);
 	g_test_add_func("/esp/roundtrip", test_roundtrip);
