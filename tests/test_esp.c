@@ -453,24 +453,10 @@ static void test_seq_exhaustion(void)
  * tests produce authentic packets with bad contents. */
 static uipsec_pkt_t *forge(uint32_t spi, const uint8_t *payload, size_t len)
 {
+	uipsec_pkt_t *p = pktbuf_alloc(pool);
 	db_read_lock();
 	sa_t *sa = sad_lookup_out(spi);
-	uipsec_pkt_t *p = pktbuf_alloc(pool);
-	uint64_t seq = atomic_fetch_add(&sa->seq_out, 1) + 1;
-	uint8_t *d = uipsec_pkt_put(p, (uint32_t)(ESP_HDR_LEN + sa->iv_size + len + sa->icv_size));
-	d[0] = (uint8_t)(spi >> 24); d[1] = (uint8_t)(spi >> 16); d[2] = (uint8_t)(spi >> 8); d[3] = (uint8_t)spi;
-	d[4] = (uint8_t)(seq >> 24); d[5] = (uint8_t)(seq >> 16); d[6] = (uint8_t)(seq >> 8); d[7] = (uint8_t)seq;
-	uint8_t *iv = d + ESP_HDR_LEN;
-	memset(iv, 0, sa->iv_size);
-	iv[sa->iv_size - 1] = (uint8_t)seq;
-	memcpy(iv + sa->iv_size, payload, len);
-	uint8_t aad[12], tail[4];
-	size_t tail_len, aad_len = esp_build_aad(sa, spi, seq, aad, tail, &tail_len);
-	bool locked;
-	uipsec_xform_t *x = sa_xform(sa, 0, &locked);
-	g_assert_cmpint(uipsec_xform_encrypt(x, iv, aad, aad_len, tail, tail_len, iv + sa->iv_size, len,
-	                                     iv + sa->iv_size + len), ==, UIPSEC_OK);
-	sa_xform_unlock(sa, locked);
+	g_assert_cmpint(esp_test_forge(p, sa, atomic_fetch_add(&sa->seq_out, 1) + 1, payload, len), ==, UIPSEC_OK);
 	db_read_unlock();
 	return p;
 }

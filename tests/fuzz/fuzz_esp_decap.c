@@ -146,20 +146,8 @@ static void forge(uipsec_pkt_t *p, size_t idx, uint32_t seq_lo, const uint8_t *p
 		sa_t *in = sad_lookup_spi(fuzz_sas[idx].spi, NULL);
 		seq = (in->replay.top & ~0xffffffffull) | seq_lo;
 	}
-	uint8_t *d = uipsec_pkt_put(p, (uint32_t)(ESP_HDR_LEN + sa->iv_size + len + sa->icv_size));
-	uint32_t spi = sa->spi;
-	d[0] = (uint8_t)(spi >> 24); d[1] = (uint8_t)(spi >> 16); d[2] = (uint8_t)(spi >> 8); d[3] = (uint8_t)spi;
-	d[4] = (uint8_t)(seq >> 24); d[5] = (uint8_t)(seq >> 16); d[6] = (uint8_t)(seq >> 8); d[7] = (uint8_t)seq;
-	uint8_t *iv = d + ESP_HDR_LEN;
-	memset(iv, 0x5c, sa->iv_size);
-	memcpy(iv + sa->iv_size, payload, len);
-	uint8_t aad[12], tail[4];
-	size_t tail_len, aad_len = esp_build_aad(sa, spi, seq, aad, tail, &tail_len);
-	bool locked;
-	uipsec_xform_t *x = sa_xform(sa, 0, &locked);
 	/* CBC wants whole blocks: a refusal just leaves a packet that fails */
-	uipsec_xform_encrypt(x, iv, aad, aad_len, tail, tail_len, iv + sa->iv_size, len, iv + sa->iv_size + len);
-	sa_xform_unlock(sa, locked);
+	esp_test_forge(p, sa, seq, payload, len);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
