@@ -43,6 +43,22 @@ static replay_verdict_t replay_locked(sa_t *sa, uint32_t seq_lo, uint64_t *seq, 
 	return v;
 }
 
+/* Our address as the SA knows it: a dual-stack IPv6 socket reports IPv4
+ * peers as ::ffff:a.b.c.d. NULL when unknown (the SPI alone decides). */
+static const ip_addr_t *our_addr(const ip_addr_t *a, ip_addr_t *buf)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (!a->family)
+		return NULL;
+	if (a->family == AF_INET6 && memcmp(a->a, v4mapped, sizeof(v4mapped)) == 0) {
+		memset(buf, 0, sizeof(*buf));
+		buf->family = AF_INET;
+		memcpy(buf->a, a->a + 12, 4);
+		return buf;
+	}
+	return a;
+}
+
 /* ESN inference takes a number left of the window for the next epoch
  * (RFC 4303 A2.2). When that fails the ICV and the same-epoch reading is
  * simply too old, it was a late packet, not a forgery: count it so. */
@@ -75,10 +91,11 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 		return drop(res, STAT_MALFORMED);
 	}
 	uint32_t spi = get32(d);
+	ip_addr_t dst_buf;
 	if (spi == 0)
 		goto ike;
 	res->spi = spi;
-	sa_t *sa = sad_lookup_spi(spi, meta && meta->dst.addr.family ? &meta->dst.addr : NULL);
+	sa_t *sa = sad_lookup_spi(spi, meta ? our_addr(&meta->dst.addr, &dst_buf) : NULL);
 	if (!sa || !sa_usable(sa))
 		return drop(res, STAT_BAD_SPI);
 

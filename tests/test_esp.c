@@ -771,6 +771,20 @@ static void test_sad_dup_and_lookup(void)
 	g_assert_null(sad_lookup_spi(0x8000, &dx));
 	g_assert_nonnull(sad_lookup_spi(0x8000, NULL));
 	db_read_unlock();
+	/* a dual-stack socket reports IPv4 as ::ffff:a.b.c.d: still found */
+	sa_cfg_t oc;
+	esp_test_sa_cfg(&oc, SA_DIR_OUT, 0x8000, "aes128gcm16", key, 20, NULL, 0, false);
+	g_assert_cmpint(sad_add(&oc, NULL), ==, UIPSEC_OK);
+	uipsec_pkt_t *p = make_esp(0x8000, false, 60);
+	esp_in_meta_t meta;
+	g_assert_true(esp_strip_outer(p, &meta));
+	ip_addr_parse("::ffff:192.0.2.2", &meta.dst.addr);
+	esp_result_t r;
+	db_read_lock();
+	esp_decap_batch(worker, &p, 1, &meta, &r);
+	db_read_unlock();
+	g_assert_cmpint(r.verdict, ==, ESP_DELIVER);
+	pktbuf_free(pool, p);
 	/* bad keys and proposals are errors with a message */
 	c.key_len = 7;
 	g_assert_cmpint(sad_add(&c, &err), !=, UIPSEC_OK);
@@ -793,7 +807,7 @@ static void test_sad_dup_and_lookup(void)
 	for (uint32_t spi = 0x10000; spi < 0x10000 + 3000; spi++)
 		g_assert_true((sad_lookup_spi(spi, &d9) != NULL) == (spi & 1));
 	db_read_unlock();
-	g_assert_cmpuint(sad_count(), ==, 2 + 1500);
+	g_assert_cmpuint(sad_count(), ==, 3 + 1500);
 	reset_all();
 	esp_test_unload();
 }
