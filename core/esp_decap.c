@@ -121,8 +121,10 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 	uint8_t *payload = iv + sa->iv_size;
 	bool locked;
 	uipsec_xform_t *xf = sa_xform(sa, w->id, &locked);
-	if (!xf)
+	if (!xf) {
+		sa_error(sa, "cannot clone the transform for a worker", UIPSEC_ERR_NOMEM);
 		return drop(res, STAT_CRYPTO_FAILED);
+	}
 	int rc = uipsec_xform_decrypt(xf, iv, aad, aad_len, tail, tail_len, payload, clen,
 	                              payload + clen);
 	sa_xform_unlock(sa, locked);
@@ -131,8 +133,10 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 			return drop_sa(res, STAT_REPLAY_DROPPED, &sa->ctr.replay_dropped);
 		return drop_sa(res, STAT_AUTH_FAILED, &sa->ctr.auth_failed);
 	}
-	if (rc != UIPSEC_OK)
+	if (rc != UIPSEC_OK) {
+		sa_error(sa, "decryption failed", rc);
 		return drop(res, STAT_CRYPTO_FAILED);
+	}
 
 	/* Authentic: move the window (another worker may have taken seq meanwhile). */
 	if (replay_locked(sa, 0, &seq, true) != REPLAY_OK)

@@ -168,6 +168,25 @@ void sa_xform_unlock(sa_t *sa, bool locked)
 		pthread_mutex_unlock(&sa->xf_lock);
 }
 
+void sa_error(sa_t *sa, const char *what, int status)
+{
+	int64_t now = g_get_monotonic_time();
+	int64_t last = atomic_load_explicit(&sa->last_error, memory_order_relaxed);
+	if ((last && now - last < G_USEC_PER_SEC) ||
+	    !atomic_compare_exchange_strong(&sa->last_error, &last, now))
+		return;
+	event_t ev = { 0 };
+	ev.type = EVENT_ERROR;
+	ev.spi = sa->spi;
+	ev.dir = (uint8_t)sa->dir;
+	ev.reqid = sa->reqid;
+	ev.src = sa->src;
+	ev.dst = sa->dst;
+	g_strlcpy(ev.tunnel, sa->tunnel, sizeof(ev.tunnel));
+	snprintf(ev.msg, sizeof(ev.msg), "%s (%s): %s", what, sa->esp, uipsec_status_str(status));
+	events_emit(&ev);
+}
+
 void sa_expire_soft(sa_t *sa, int reason)
 {
 	int expected = 0;

@@ -869,6 +869,33 @@ static void test_lifetimes(void)
 	esp_test_unload();
 }
 
+/* A failing IV source (an RNG that fails): crypto_failed and one error
+ * event per second, not one per packet. */
+static int failing_iv(void *user, uint8_t *iv, size_t len) { return UIPSEC_ERR_IO; }
+
+static void test_error_event(void)
+{
+	g_assert_true(esp_test_load_crypto("crypto-openssl"));
+	pair_t pr;
+	g_assert_true(install_pair(&pr, "aes128-sha256", 0xb000, false, false, 0, 64));
+	esp_worker_set_iv_source(worker, failing_iv, NULL);
+	uipsec_pkt_t *p = pktbuf_alloc(pool);
+	esp_result_t r;
+	for (int i = 0; i < 5; i++) {
+		esp_test_inner(p, false, 64, 1);
+		g_assert_cmpint(encap(0xb000, p, &r), ==, ESP_DROP);
+		g_assert_cmpint(r.reason, ==, STAT_CRYPTO_FAILED);
+	}
+	esp_worker_set_iv_source(worker, NULL, NULL);
+	g_assert_cmpuint(count_events(EVENT_ERROR, 0xb000), ==, 1);
+	const event_t *ev = &g_array_index(events_seen, event_t, events_seen->len - 1);
+	g_assert_nonnull(strstr(ev->msg, "no random IV"));
+	g_assert_cmpuint(stat(STAT_CRYPTO_FAILED), ==, 5);
+	pktbuf_free(pool, p);
+	reset_all();
+	esp_test_unload();
+}
+
 /* ------------------------------------------------------------ concurrency */
 
 typedef struct conc {
@@ -1112,6 +1139,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/esp/sad", test_sad_dup_and_lookup);
 	g_test_add_func("/esp/lifetimes", test_lifetimes);
 	g_test_add_func("/esp/concurrency", test_concurrency);
+	g_test_add_func("/esp/error-event", test_error_event);
 	int rc = g_test_run();
 	reset_all();
 	esp_worker_free(worker);
