@@ -68,6 +68,18 @@ typedef struct uipsec_net_event {
 	uipsec_prefix_t addr;          /* ADDR_* events */
 } uipsec_net_event_t;
 
+/* How the backend wants tunnel routes placed (from its own options, e.g.
+ * uipsecd.plugins.net-netlink.table/rule_priority/fwmark). table 0 means
+ * the backend has no policy routing (PF_ROUTE): routes go to the main
+ * table and no rule is installed. */
+typedef struct uipsec_net_routing {
+	uint32_t table;
+	uint32_t rule_priority;
+	bool has_fwmark;
+	bool fwmark_invert;
+	uint32_t fwmark, fwmask;
+} uipsec_net_routing_t;
+
 typedef void (*uipsec_net_event_cb)(const uipsec_net_event_t *ev, void *user);
 typedef void (*uipsec_net_addr_cb)(const char *ifname, const uipsec_prefix_t *addr, void *user);
 
@@ -99,7 +111,37 @@ typedef struct uipsec_net_ops {
 	int  (*event_fd)(uipsec_net_t *net);
 	void (*event_dispatch)(uipsec_net_t *net);
 	void (*set_event_cb)(uipsec_net_t *net, uipsec_net_event_cb cb, void *user);
+
+	/* Where tunnel routes go (see uipsec_net_routing_t). */
+	void (*get_routing)(uipsec_net_t *net, uipsec_net_routing_t *out);
 } uipsec_net_ops_t;
+
+/* ---------------------------------------------------------------- helpers
+ * Address handling shared by the core and backends (implemented in libuipsec). */
+
+/* "192.0.2.1", "2001:db8::1"; false on anything else */
+UIPSEC_EXPORT bool uipsec_addr_parse(const char *s, uipsec_addr_t *out);
+/* "10.2.0.0/24", "2001:db8::/64"; a bare address is a host prefix (/32, /128).
+ * Host bits beyond the prefix length are cleared. */
+UIPSEC_EXPORT bool uipsec_prefix_parse(const char *s, uipsec_prefix_t *out);
+/* buf of at least UIPSEC_ADDR_STRLEN / UIPSEC_PREFIX_STRLEN; returns buf */
+#define UIPSEC_ADDR_STRLEN 46
+#define UIPSEC_PREFIX_STRLEN 50
+UIPSEC_EXPORT const char *uipsec_addr_str(const uipsec_addr_t *a, char *buf, size_t len);
+UIPSEC_EXPORT const char *uipsec_prefix_str(const uipsec_prefix_t *p, char *buf, size_t len);
+/* "10.2.0.0/24 via 192.0.2.254 dev uipsec0 src 10.1.0.1 table 220" (as ip-route(8) says it) */
+UIPSEC_EXPORT const char *uipsec_route_str(const uipsec_route_t *r, char *buf, size_t len);
+UIPSEC_EXPORT bool uipsec_addr_equal(const uipsec_addr_t *a, const uipsec_addr_t *b);
+/* a and b have the same family, length and (masked) address */
+UIPSEC_EXPORT bool uipsec_prefix_equal(const uipsec_prefix_t *a, const uipsec_prefix_t *b);
+/* p contains address a (same family, first p->len bits equal) */
+UIPSEC_EXPORT bool uipsec_prefix_contains(const uipsec_prefix_t *p, const uipsec_addr_t *a);
+/* 32 for AF_INET, 128 for AF_INET6, 0 otherwise */
+UIPSEC_EXPORT unsigned uipsec_addr_bits(uint8_t family);
+/* "[!]mark[/mask]" (decimal or 0x): "!0x42", "0x42/0xff", "7". Without a
+ * mask the mask is 0xffffffff. On error fills err and returns false. */
+UIPSEC_EXPORT bool uipsec_fwmark_parse(const char *s, bool *invert, uint32_t *mark,
+                                       uint32_t *mask, uipsec_err_t *err);
 
 UIPSEC_END_DECLS
 

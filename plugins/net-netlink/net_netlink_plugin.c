@@ -1,0 +1,46 @@
+/* net-netlink plugin: descriptor, options and the "network backend" feature. */
+#include "config.h"
+#include <stdlib.h>
+#include <stdio.h>
+#include <uipsec/plugin.h>
+#include "netlink_backend.h"
+
+static const uipsec_option_t netlink_options[] = {
+	{ "table", UIPSEC_OPT_INT, "220", "routing table for tunnel routes" },
+	{ "rule_priority", UIPSEC_OPT_INT, "220", "priority of the rule that selects the table" },
+	{ "fwmark", UIPSEC_OPT_STRING, NULL,
+	  "[!]mark[/mask] on that rule; !0x42 = only packets NOT marked 0x42 use the table" },
+	UIPSEC_OPTION_END
+};
+
+static const uipsec_feature_t netlink_features[] = {
+	UIPSEC_PROVIDE(UIPSEC_FT_NET, 0, UIPSEC_PRIO_DEFAULT, &netlink_net_ops),
+	UIPSEC_FEATURE_END
+};
+
+static int netlink_init(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *err)
+{
+	netlink_cfg_t *cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return UIPSEC_ERR_NOMEM;
+	uipsec_err_t e = { "" };
+	if (!netlink_cfg_parse(cfg, uipsec_plugin_opt_int(ctx, "table", 220),
+	                       uipsec_plugin_opt_int(ctx, "rule_priority", 220),
+	                       uipsec_plugin_opt_str(ctx, "fwmark", NULL), &e)) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "uipsecd.plugins.net-netlink.%s", e.msg);
+		free(cfg);
+		return UIPSEC_ERR_INVAL;
+	}
+	*state = cfg;
+	return UIPSEC_OK;
+}
+
+static void netlink_fini(void *state)
+{
+	free(state);
+}
+
+UIPSEC_PLUGIN_DEFINE(net_netlink, "net-netlink", PACKAGE_VERSION,
+                     "routes, rules and addresses over rtnetlink (libnl-route-3)",
+                     netlink_features, netlink_options, netlink_init, netlink_fini);

@@ -1,0 +1,19 @@
+/* net-netlink: the network backend over rtnetlink, built on libnl-route-3. */
+#ifndef UIPSEC_NETLINK_BACKEND_H
+#define UIPSEC_NETLINK_BACKEND_H
+
+#include <uipsec/net.h>
+
+/* What the plugin's options configure; the plugin state handed to create(). */
+typedef struct netlink_cfg {
+	uipsec_net_routing_t routing;
+} netlink_cfg_t;
+
+/* Parse the plugin's option values into cfg (fwmark may be NULL or "").
+ * Fills err and returns false on a bad value. */
+bool netlink_cfg_parse(netlink_cfg_t *cfg, int64_t table, int64_t rule_priority,
+                       const char *fwmark, uipsec_err_t *err);
+
+extern const uipsec_net_ops_t netlink_net_ops;
+
+#endif
