@@ -14,7 +14,7 @@
 
 const char *const control_event_names[] = {
 	"sa-added", "sa-deleted", "expire-soft", "expire-hard", "acquire", "error",
-	"tunnel-up", "tunnel-down", "reload", NULL,
+	"reload", NULL,
 };
 
 uint32_t control_event_bit(const char *name)

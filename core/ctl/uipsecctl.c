@@ -380,7 +380,6 @@ static const column_t policy_columns[] = {
 	{ "PRIORITY", "priority", NULL },
 	{ "REQID", "reqid", NULL },
 	{ "TUNNEL", "tunnel", NULL },
-	{ "HITS", "hits", NULL },
 	{ NULL, NULL, NULL },
 };
 
