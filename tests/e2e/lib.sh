@@ -9,7 +9,7 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 UIPSECD=${UIPSECD:-$top_builddir/core/daemon/uipsecd}
-UIPSECCTL=${UIPSECCTL:-$top_builddir/core/control/uipsecctl}
+UIPSECCTL=${UIPSECCTL:-$top_builddir/core/ctl/uipsecctl}
 export UIPSEC_PLUGIN_PATH=${UIPSEC_PLUGIN_PATH:-$top_builddir/plugins/.libs}
 
 T_NUM=0
