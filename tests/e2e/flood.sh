@@ -10,7 +10,7 @@ has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink p
 [ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
 crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
 
-A=uipt-dp-flood-a B=uipt-dp-flood-b
+A=uipt-dp-flood-$U-a B=uipt-dp-flood-$U-b
 ns_add $A; ns_add $B
 veth $A eth0 $B eth0
 ip -n $A addr add 192.0.2.1/24 dev eth0

@@ -10,7 +10,7 @@ require_root_tools tcpdump iperf3
 has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
 crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
 
-A=uipt-dp-h2h-a B=uipt-dp-h2h-b
+A=uipt-dp-h2h-$U-a B=uipt-dp-h2h-$U-b
 ns_add $A; ns_add $B
 veth $A eth0 $B eth0
 ip -n $A addr add 192.0.2.1/24 dev eth0

@@ -8,7 +8,7 @@
 require_root_tools iperf3
 has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
 crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
-net2net_topo uipt-dp-v6
+net2net_topo uipt-dp-v6-$U
 
 # --- IPv6 outer, IPv4 + IPv6 inner
 gw_pair_confs aes128gcm16 "$crypto io-tun net-netlink" "$crypto io-tun net-netlink" "" "" v6 both

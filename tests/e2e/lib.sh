@@ -12,6 +12,9 @@ UIPSECD=${UIPSECD:-$top_builddir/core/daemon/uipsecd}
 UIPSECCTL=${UIPSECCTL:-$top_builddir/core/ctl/uipsecctl}
 export UIPSEC_PLUGIN_PATH=${UIPSEC_PLUGIN_PATH:-$top_builddir/plugins/.libs}
 
+# namespace names carry the test's PID: several checkouts may run the
+# same tests at the same time on one machine
+U=$$
 T_NUM=0
 T_FAILED=0
 T_NS=()

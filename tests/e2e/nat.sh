@@ -10,7 +10,7 @@ require_root_tools nft
 has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
 crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
 
-A=uipt-dp-nat-a N=uipt-dp-nat-n B=uipt-dp-nat-b
+A=uipt-dp-nat-$U-a N=uipt-dp-nat-$U-n B=uipt-dp-nat-$U-b
 ns_add $A; ns_add $N; ns_add $B
 veth $A eth0 $N in0
 veth $N out0 $B eth0

@@ -14,7 +14,7 @@ have_tshark=; command -v tshark >/dev/null && have_tshark=1
 have_scapy=; "$PY" -c 'import scapy.layers.ipsec' 2>/dev/null && have_scapy=1
 [ -n "$have_tshark$have_scapy" ] || skip_all "neither tshark nor python3-scapy installed"
 
-A=uipt-dp-wire-a B=uipt-dp-wire-b
+A=uipt-dp-wire-$U-a B=uipt-dp-wire-$U-b
 ns_add $A; ns_add $B
 veth $A eth0 $B eth0
 ip -n $A addr add 192.0.2.1/24 dev eth0
