@@ -15,6 +15,7 @@
 
 #include "esp_decap.h"
 #include "esp_encap.h"
+#include "gso.h"
 #include "mtu.h"
 #include "pktbuf.h"
 #include "sad.h"
@@ -28,6 +29,10 @@
 #define BUDGET 8
 /* fragments of one oversized packet, and the ICMP reply */
 #define SPARE 48
+/* segments of one TCP super-packet (64 KiB / MSS, with room to spare) */
+#define SEGS 64
+/* a super-packet read from a TUN device with segmentation offload */
+#define GSO_MAX_PACKET 65536u
 #define MAX_THREADS 256
 #define TAG_STOP UINT32_MAX
 #define TAG_TUN (UINT32_MAX - 1)
@@ -44,6 +49,9 @@ typedef struct worker {
 	uipsec_pkt_t *tun_rx[BATCH];
 	uipsec_pkt_t *udp_rx[BATCH];
 	uipsec_pkt_t *spare[SPARE];
+	uipsec_pkt_t *seg[SEGS];        /* only with segmentation offload */
+	uipsec_pkt_t *pend[BATCH];      /* packets of the current batch to encrypt, in order */
+	pktbuf_pool_t *big_pool;        /* TUN read buffers for super-packets */
 	ip_endpoint_t from[BATCH];
 	esp_in_meta_t meta[BATCH];
 	esp_result_t res[BATCH];
@@ -168,25 +176,36 @@ static bool tun_rx(worker_t *w)
 	if (n <= 0)
 		return false;
 	uint32_t room = atomic_load_explicit(&dp->inner_room, memory_order_relaxed);
-	if (room) {
-		/* rare: move oversized packets out of the batch */
-		int k = 0;
-		for (int i = 0; i < n; i++) {
-			uipsec_pkt_t *p = w->tun_rx[i];
+	uint32_t k = 0;
+	for (int i = 0; i < n; i++) {
+		uipsec_pkt_t *p = w->tun_rx[i];
+		if (p->gso_size && p->gso_type != UIPSEC_GSO_NONE) {
+			/* a TCP super-packet: what came before it leaves first */
+			if (k)
+				encap_and_send(w, w->pend, k);
+			k = 0;
+			int ns = w->seg[0] ? gso_segment_tcp(p, w->seg, SEGS) : 0;
+			if (ns > 0)
+				encap_and_send(w, w->seg, (uint32_t)ns);
+			else
+				stats_inc(STAT_MALFORMED);
+			continue;
+		}
+		if ((p->flags & UIPSEC_PKT_F_CSUM_PARTIAL) && !gso_csum_complete(p)) {
+			stats_inc(STAT_MALFORMED);
+			continue;
+		}
+		if (room) {
 			mtu_verdict_t v = mtu_check(uipsec_pkt_data(p), p->len, room);
-			if (v == MTU_FITS) {
-				/* swap, so the array keeps every buffer */
-				w->tun_rx[i] = w->tun_rx[k];
-				w->tun_rx[k++] = p;
+			if (v != MTU_FITS) {
+				handle_too_big(w, p, v, room);
 				continue;
 			}
-			handle_too_big(w, p, v, room);
 		}
-		/* the array still holds all n buffers; only the first k are sent */
-		encap_and_send(w, w->tun_rx, (uint32_t)k);
-	} else {
-		encap_and_send(w, w->tun_rx, (uint32_t)n);
+		w->pend[k++] = p;
 	}
+	if (k)
+		encap_and_send(w, w->pend, k);
 	return n == BATCH;
 }
 
@@ -264,15 +283,18 @@ static void worker_free(worker_t *w)
 	udp_socket_close(w->us);
 	if (w->esp)
 		esp_worker_free(w->esp);
-	if (w->pool) {
-		uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare };
-		unsigned sizes[] = { BATCH, BATCH, SPARE };
-		for (unsigned s = 0; s < 3; s++)
-			for (unsigned i = 0; i < sizes[s]; i++)
-				if (sets[s][i])
-					pktbuf_free(w->pool, sets[s][i]);
+	pktbuf_pool_t *tun_pool = w->big_pool ? w->big_pool : w->pool;
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg };
+	pktbuf_pool_t *pools[] = { tun_pool, w->pool, w->pool, w->pool };
+	unsigned sizes[] = { BATCH, BATCH, SPARE, SEGS };
+	for (unsigned s = 0; s < 4; s++)
+		for (unsigned i = 0; i < sizes[s]; i++)
+			if (sets[s][i])
+				pktbuf_free(pools[s], sets[s][i]);
+	if (w->big_pool)
+		pktbuf_pool_free(w->big_pool);
+	if (w->pool)
 		pktbuf_pool_free(w->pool);
-	}
 }
 
 static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_socket_cfg_t *scfg,
@@ -285,16 +307,20 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	if (!w->us)
 		return false;
 	w->esp = esp_worker_new(id);
-	w->pool = pktbuf_pool_new(2 * BATCH + SPARE, buf_size);
-	if (!w->esp || !w->pool) {
+	bool gso = dp->ops->offloads && (dp->ops->offloads(dp->dev) & UIPSEC_PKTIO_OFF_GSO);
+	w->pool = pktbuf_pool_new(2 * BATCH + SPARE + (gso ? SEGS : 0), buf_size);
+	if (gso)
+		w->big_pool = pktbuf_pool_new(BATCH, UIPSEC_PKT_HEADROOM + GSO_MAX_PACKET + UIPSEC_PKT_TAILROOM);
+	if (!w->esp || !w->pool || (gso && !w->big_pool)) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: out of memory", id);
 		return false;
 	}
-	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare };
-	unsigned sizes[] = { BATCH, BATCH, SPARE };
-	for (unsigned s = 0; s < 3; s++)
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg };
+	pktbuf_pool_t *pools[] = { gso ? w->big_pool : w->pool, w->pool, w->pool, w->pool };
+	unsigned sizes[] = { BATCH, BATCH, SPARE, gso ? SEGS : 0 };
+	for (unsigned s = 0; s < 4; s++)
 		for (unsigned i = 0; i < sizes[s]; i++)
-			if (!(sets[s][i] = pktbuf_alloc(w->pool))) {
+			if (!(sets[s][i] = pktbuf_alloc(pools[s]))) {
 				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: packet pool exhausted", id);
 				return false;
 			}
@@ -338,7 +364,9 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 	dp->stop_fd = -1;
 	dp->port = scfg.port;
 	uint32_t want = threads ? (uint32_t)threads : datapath_default_threads();
-	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want, .offloads = 0 };
+	/* the workers segment super-packets and complete checksums themselves */
+	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want,
+	                            .offloads = UIPSEC_PKTIO_OFF_GSO | UIPSEC_PKTIO_OFF_CSUM };
 	uipsec_err_t perr = { "" };
 	int rc = ops->open(pstate, &pcfg, &dp->dev, &perr);
 	if (rc != UIPSEC_OK) {

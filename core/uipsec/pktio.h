@@ -33,6 +33,11 @@ typedef struct uipsec_pktio_dev uipsec_pktio_dev_t;
 #define UIPSEC_PKTIO_OFF_CSUM  0x1u   /* checksums may be left partial (virtio-net header) */
 #define UIPSEC_PKTIO_OFF_GSO   0x2u   /* TCP/UDP segmentation/coalescing (TSO/USO, GRO) */
 
+/* pkt->flags set by backends with UIPSEC_PKTIO_OFF_CSUM: the TCP/UDP
+ * checksum is partial (pseudo header only) and must be completed before
+ * the packet leaves in ESP. */
+#define UIPSEC_PKT_F_CSUM_PARTIAL 0x100u
+
 /* pkt->gso_type values for super-packets */
 #define UIPSEC_GSO_NONE   0u
 #define UIPSEC_GSO_TCPV4  1u
