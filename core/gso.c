@@ -167,3 +167,126 @@ int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max)
 	}
 	return n;
 }
+
+/* What identifies a TCP segment for merging. */
+typedef struct tcp_seg {
+	bool ok, v6;
+	uint32_t l4, thl, hdr, payload;
+	uint32_t seq;
+	uint8_t flags;
+} tcp_seg_t;
+
+static void tcp_seg_parse(const uipsec_pkt_t *p, tcp_seg_t *s)
+{
+	const uint8_t *d = uipsec_pkt_data(p);
+	uint8_t proto;
+	memset(s, 0, sizeof(*s));
+	s->l4 = l4_offset(d, p->len, &s->v6, &proto);
+	if (!s->l4 || proto != PROTO_TCP || s->l4 + 20 > p->len)
+		return;
+	if (!s->v6) {
+		/* no options, no fragments, length field matching */
+		if (s->l4 != IP4_HDR || (get16(d + 6) & 0x3fff) || get16(d + 2) != p->len)
+			return;
+	} else if ((uint32_t)IP6_HDR + get16(d + 4) != p->len) {
+		return;
+	}
+	s->thl = (d[s->l4 + 12] >> 4) * 4u;
+	s->hdr = s->l4 + s->thl;
+	if (s->thl < 20 || s->hdr > p->len)
+		return;
+	s->payload = p->len - s->hdr;
+	s->flags = d[s->l4 + 13];
+	/* plain data segments only: ACK, optionally PSH */
+	if ((s->flags & ~0x08) != 0x10 || !s->payload)
+		return;
+	s->seq = (uint32_t)d[s->l4 + 4] << 24 | (uint32_t)d[s->l4 + 5] << 16 | (uint32_t)d[s->l4 + 6] << 8 | d[s->l4 + 7];
+	s->ok = true;
+}
+
+/* Same flow and same headers (addresses, ports, ack, window, options; IP
+ * TOS/TTL/DF or IPv6 class/flow/hop limit), not looking at lengths,
+ * checksums, IP id, sequence numbers and PSH. */
+static bool tcp_same(const uint8_t *a, const uint8_t *b, const tcp_seg_t *sa, const tcp_seg_t *sb)
+{
+	if (sa->v6 != sb->v6 || sa->thl != sb->thl)
+		return false;
+	if (sa->v6) {
+		if (memcmp(a, b, 4) || memcmp(a + 6, b + 6, 34))
+			return false;
+	} else {
+		if (a[1] != b[1] || a[6] != b[6] || a[8] != b[8] || memcmp(a + 12, b + 12, 8))
+			return false;
+	}
+	const uint8_t *ta = a + sa->l4, *tb = b + sb->l4;
+	return memcmp(ta, tb, 4) == 0 &&              /* ports */
+	       memcmp(ta + 8, tb + 8, 4) == 0 &&      /* ack */
+	       memcmp(ta + 14, tb + 14, 2) == 0 &&    /* window */
+	       memcmp(ta + 20, tb + 20, sa->thl - 20) == 0;   /* options (timestamps) */
+}
+
+int gso_coalesce_tcp(uipsec_pkt_t **pkts, int n, uipsec_pkt_t **out, uipsec_pkt_t **spare, int nspare)
+{
+	int no = 0, used = 0;
+	for (int i = 0; i < n;) {
+		tcp_seg_t first;
+		tcp_seg_parse(pkts[i], &first);
+		int j = i + 1;
+		if (first.ok && !(first.flags & 0x08)) {
+			uint32_t total = pkts[i]->len, next_seq = first.seq + first.payload;
+			const uint8_t *fd = uipsec_pkt_data(pkts[i]);
+			while (j < n) {
+				tcp_seg_t s;
+				tcp_seg_parse(pkts[j], &s);
+				if (!s.ok || s.seq != next_seq || s.payload > first.payload ||
+				    total + s.payload > 65535 - 64 || !tcp_same(fd, uipsec_pkt_data(pkts[j]), &first, &s))
+					break;
+				total += s.payload;
+				next_seq += s.payload;
+				j++;
+				/* a shorter segment or PSH ends the super-packet */
+				if (s.payload < first.payload || (s.flags & 0x08))
+					break;
+			}
+		}
+		if (j - i < 2 || used == nspare ||
+		    spare[used]->cap < UIPSEC_PKT_HEADROOM + 65535 + UIPSEC_PKT_TAILROOM) {
+			for (int k = i; k < j; k++)
+				out[no++] = pkts[k];
+			i = j;
+			continue;
+		}
+		uipsec_pkt_t *m = spare[used++];
+		m->off = UIPSEC_PKT_HEADROOM;
+		m->flags = 0;
+		uint8_t *o = m->buf + m->off;
+		memcpy(o, uipsec_pkt_data(pkts[i]), pkts[i]->len);
+		uint32_t len = pkts[i]->len;
+		uint8_t last_flags = first.flags;
+		for (int k = i + 1; k < j; k++) {
+			tcp_seg_t s;
+			tcp_seg_parse(pkts[k], &s);
+			memcpy(o + len, uipsec_pkt_data(pkts[k]) + s.hdr, s.payload);
+			len += s.payload;
+			last_flags = s.flags;
+		}
+		m->len = len;
+		m->gso_size = (uint16_t)first.payload;
+		m->gso_type = first.v6 ? UIPSEC_GSO_TCPV6 : UIPSEC_GSO_TCPV4;
+		uint8_t *t = o + first.l4;
+		t[13] = last_flags;   /* PSH of the last segment */
+		if (first.v6) {
+			put16(o + 4, (uint16_t)(len - IP6_HDR));
+		} else {
+			put16(o + 2, (uint16_t)len);
+			ip4_csum(o, first.l4);
+		}
+		/* partial checksum: the folded pseudo-header sum, not complemented */
+		t[16] = t[17] = 0;
+		uint16_t c = (uint16_t)~gso_csum_fold(pseudo_sum(o, first.v6, PROTO_TCP, len - first.l4));
+		memcpy(t + 16, &c, 2);
+		out[no++] = m;
+		i = j;
+	}
+	return no;
+}

@@ -28,3 +28,14 @@ uint64_t gso_csum_add(uint64_t sum, const uint8_t *d, size_t len);
 uint16_t gso_csum_fold(uint64_t sum);
 
 #endif
+
+/* The receive-side counterpart (GRO): consecutive TCP segments of one flow
+ * in pkts[0..n-1] (contiguous sequence numbers, identical headers apart
+ * from sequence number and lengths, same size except a shorter last one,
+ * only ACK/PSH flags) are merged into one super-packet, written to one of
+ * the spare buffers (gso_size/gso_type set; the TCP checksum field holds
+ * the pseudo-header sum as for a partial checksum). The packets to hand to
+ * the device, in order, go to out; returns their number. Packets that do
+ * not merge are passed through unchanged. */
+int gso_coalesce_tcp(uipsec_pkt_t **pkts, int n, uipsec_pkt_t **out,
+                     uipsec_pkt_t **spare, int nspare);

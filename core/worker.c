@@ -37,6 +37,8 @@
 /* socket reads per batch (each up to 64 coalesced datagrams) */
 #define UDP_RX 16
 #define VIEWS (UDP_RX * 64)
+/* super-packets built per decapsulated batch */
+#define GRO_BUFS 8
 #define MAX_THREADS 256
 #define TAG_STOP UINT32_MAX
 #define TAG_TUN (UINT32_MAX - 1)
@@ -59,6 +61,9 @@ typedef struct worker {
 	uipsec_pkt_t *spare[SPARE];
 	uipsec_pkt_t *seg[SEGS];        /* only with segmentation offload */
 	uipsec_pkt_t *pend[BATCH];      /* packets of the current batch to encrypt, in order */
+	uipsec_pkt_t *gro[GRO_BUFS];    /* coalesced TCP super-packets for the TUN device */
+	uipsec_pkt_t *gro_out[BATCH];
+	bool gro_on;
 	pktbuf_pool_t *big_pool;        /* 64 KiB buffers: socket reads, TUN reads with offload */
 	bool tun_big;                   /* TUN reads use big_pool */
 	ip_endpoint_t from[UDP_RX];
@@ -238,8 +243,15 @@ static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoin
 		w->out[k++] = pkts[i];
 	}
 	db_read_unlock();
+	uipsec_pkt_t **wpk = w->out;
+	if (k > 1 && w->gro_on) {
+		/* one TCP super-packet instead of dozens of segments: the
+		 * receiving stack does its work once */
+		k = gso_coalesce_tcp(w->out, k, w->gro_out, w->gro, GRO_BUFS);
+		wpk = w->gro_out;
+	}
 	if (k) {
-		int wr = dp->ops->write(dp->dev, w->id, w->out, k);
+		int wr = dp->ops->write(dp->dev, w->id, wpk, k);
 		if (wr < k)
 			stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - (wr > 0 ? wr : 0)));
 	}
@@ -324,10 +336,10 @@ static void worker_free(worker_t *w)
 	if (w->esp)
 		esp_worker_free(w->esp);
 	pktbuf_pool_t *tun_pool = w->tun_big ? w->big_pool : w->pool;
-	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg };
-	pktbuf_pool_t *pools[] = { tun_pool, w->big_pool, w->pool, w->pool };
-	unsigned sizes[] = { BATCH, UDP_RX, SPARE, SEGS };
-	for (unsigned s = 0; s < 4; s++)
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg, w->gro };
+	pktbuf_pool_t *pools[] = { tun_pool, w->big_pool, w->pool, w->pool, w->big_pool };
+	unsigned sizes[] = { BATCH, UDP_RX, SPARE, SEGS, GRO_BUFS };
+	for (unsigned s = 0; s < 5; s++)
 		for (unsigned i = 0; i < sizes[s]; i++)
 			if (sets[s][i])
 				pktbuf_free(pools[s], sets[s][i]);
@@ -350,16 +362,17 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	bool gso = dp->ops->offloads && (dp->ops->offloads(dp->dev) & UIPSEC_PKTIO_OFF_GSO);
 	w->tun_big = gso;
 	w->pool = pktbuf_pool_new((gso ? 0 : BATCH) + SPARE + (gso ? SEGS : 0), buf_size);
-	w->big_pool = pktbuf_pool_new(UDP_RX + (gso ? BATCH : 0),
+	w->gro_on = gso;
+	w->big_pool = pktbuf_pool_new(UDP_RX + (gso ? BATCH + GRO_BUFS : 0),
 	                              UIPSEC_PKT_HEADROOM + GSO_MAX_PACKET + UIPSEC_PKT_TAILROOM);
 	if (!w->esp || !w->pool || !w->big_pool) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: out of memory", id);
 		return false;
 	}
-	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg };
-	pktbuf_pool_t *pools[] = { gso ? w->big_pool : w->pool, w->big_pool, w->pool, w->pool };
-	unsigned sizes[] = { BATCH, UDP_RX, SPARE, gso ? SEGS : 0 };
-	for (unsigned s = 0; s < 4; s++)
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg, w->gro };
+	pktbuf_pool_t *pools[] = { gso ? w->big_pool : w->pool, w->big_pool, w->pool, w->pool, w->big_pool };
+	unsigned sizes[] = { BATCH, UDP_RX, SPARE, gso ? SEGS : 0, gso ? GRO_BUFS : 0 };
+	for (unsigned s = 0; s < 5; s++)
 		for (unsigned i = 0; i < sizes[s]; i++)
 			if (!(sets[s][i] = pktbuf_alloc(pools[s]))) {
 				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: packet pool exhausted", id);

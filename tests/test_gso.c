@@ -151,11 +151,75 @@ static void test_csum_complete(void)
 	pkt_free(u);
 }
 
+/* segmenting and coalescing again gives the original super-packet back
+ * (with a partial checksum), other traffic passes unchanged and in order */
+static void check_coalesce(bool v6)
+{
+	const uint32_t payload = 10000, mss = 1388, l4 = v6 ? 40 : 20, thl = 32;
+	uipsec_pkt_t *p = tcp_super(v6, payload, mss, 0x10 | 0x08);
+	uipsec_pkt_t *seg[16], *out[16], *spare[2];
+	for (int i = 0; i < 16; i++)
+		seg[i] = pkt_new(2048);
+	for (int i = 0; i < 2; i++)
+		spare[i] = pkt_new(UIPSEC_PKT_HEADROOM + 65536 + UIPSEC_PKT_TAILROOM);
+	int n = gso_segment_tcp(p, seg, 16);
+	g_assert_cmpint(n, ==, 8);
+	/* an unrelated packet (UDP) in front and one behind */
+	uipsec_pkt_t *u1 = pkt_new(256), *u2 = pkt_new(256);
+	uint8_t *d = uipsec_pkt_data(u1);
+	d[0] = 0x45; d[3] = 28; d[9] = 17; u1->len = 28;
+	memcpy(uipsec_pkt_data(u2), d, 28); u2->len = 28;
+	uipsec_pkt_t *in[10] = { u1 };
+	for (int i = 0; i < n; i++)
+		in[1 + i] = seg[i];
+	in[9] = u2;
+	int no = gso_coalesce_tcp(in, 10, out, spare, 2);
+	g_assert_cmpint(no, ==, 3);
+	g_assert_true(out[0] == u1);
+	g_assert_true(out[2] == u2);
+	uipsec_pkt_t *m = out[1];
+	g_assert_true(m == spare[0]);
+	g_assert_cmpuint(m->len, ==, p->len);
+	g_assert_cmpuint(m->gso_size, ==, mss);
+	g_assert_cmpuint(m->gso_type, ==, v6 ? UIPSEC_GSO_TCPV6 : UIPSEC_GSO_TCPV4);
+	const uint8_t *a = uipsec_pkt_data(m), *b = uipsec_pkt_data(p);
+	/* everything equal but the IP id/checksum and the TCP checksum */
+	if (!v6) {
+		g_assert_cmpmem(a, 4, b, 4);
+		g_assert_cmpuint(ref_csum(a, 20, 0), ==, 0xffff);
+		g_assert_cmpmem(a + 12, 8, b + 12, 8);
+	} else {
+		g_assert_cmpmem(a, 40, b, 40);
+	}
+	g_assert_cmpmem(a + l4, 16, b + l4, 16);
+	g_assert_cmpmem(a + l4 + 18, m->len - l4 - 18, b + l4 + 18, m->len - l4 - 18);
+	/* the partial checksum completes to a valid one */
+	m->flags = UIPSEC_PKT_F_CSUM_PARTIAL;
+	g_assert_true(gso_csum_complete(m));
+	g_assert_cmpuint(l4_verify(a, v6, l4, m->len - l4, 6), ==, 0xffff);
+	(void)thl;
+	/* a gap in the sequence numbers stops merging */
+	in[0] = seg[0]; in[1] = seg[2];
+	g_assert_cmpint(gso_coalesce_tcp(in, 2, out, spare, 2), ==, 2);
+	for (int i = 0; i < 16; i++)
+		pkt_free(seg[i]);
+	for (int i = 0; i < 2; i++)
+		pkt_free(spare[i]);
+	pkt_free(u1);
+	pkt_free(u2);
+	pkt_free(p);
+}
+
+static void test_coalesce4(void) { check_coalesce(false); }
+static void test_coalesce6(void) { check_coalesce(true); }
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/gso/tcp4-segments", test_tcp4);
 	g_test_add_func("/gso/tcp6-segments", test_tcp6);
 	g_test_add_func("/gso/csum-complete", test_csum_complete);
+	g_test_add_func("/gso/tcp4-coalesce", test_coalesce4);
+	g_test_add_func("/gso/tcp6-coalesce", test_coalesce6);
 	return g_test_run();
 }

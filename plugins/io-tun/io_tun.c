@@ -295,6 +295,18 @@ static int io_tun_write(uipsec_pktio_dev_t *dev, uint32_t q, uipsec_pkt_t **pkts
 				continue;
 			struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_DATA_VALID,
 			                             .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+			if (p->gso_type == UIPSEC_GSO_TCPV4 || p->gso_type == UIPSEC_GSO_TCPV6) {
+				/* a coalesced TCP super-packet (GRO): the kernel takes it as
+				 * one, with the checksum partial as the core prepared it */
+				const uint8_t *d = h + VNET_HDR_LEN;
+				uint16_t l4 = p->gso_type == UIPSEC_GSO_TCPV4 ? (uint16_t)((d[0] & 15) * 4) : 40;
+				vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+				vh.gso_type = p->gso_type == UIPSEC_GSO_TCPV4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+				vh.gso_size = p->gso_size;
+				vh.hdr_len = (uint16_t)(l4 + (d[l4 + 12] >> 4) * 4);
+				vh.csum_start = l4;
+				vh.csum_offset = 16;
+			}
 			memcpy(h, &vh, sizeof(vh));
 			want = p->len;
 		}
