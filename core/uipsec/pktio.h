@@ -16,7 +16,10 @@
  * through offloads(). With UIPSEC_PKTIO_OFF_GSO a read packet may be a
  * TCP/UDP super-packet larger than the MTU, described by pkt->gso_size and
  * pkt->gso_type (UIPSEC_GSO_*); the core segments it before encryption.
- * Writes with gso_size != 0 are coalesced packets the device splits.
+ * Writes with gso_size != 0 are coalesced TCP packets (GRO) the kernel
+ * takes as one; their TCP checksum field holds the folded pseudo-header
+ * sum (a partial checksum, as Linux CHECKSUM_PARTIAL). Other written
+ * packets were authenticated by ESP and may be marked checksum-valid.
  * Backends without offloads ignore the request and return 0.
  */
 #ifndef UIPSEC_PKTIO_H
