@@ -399,6 +399,7 @@ int main(int argc, char **argv)
 	}
 	d.old_settings = g_ptr_array_new_with_free_func((GDestroyNotify)settings_free);
 	options_declare_core();
+	control_service_declare_options();   /* control */
 
 	d.settings = read_config(&d, &err);
 	if (!d.settings) {
