@@ -459,6 +459,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	options_declare_core();
+	control_service_declare_options();   /* control */
 
 	d.settings = read_config(&d, &err);
 	if (!d.settings) {
