@@ -30,5 +30,21 @@ void features_foreach(void (*fn)(const feature_provider_t *p, void *user), void 
 
 /* Human-readable name of a feature, e.g. "AEAD:AES_GCM_16-128", "NET", "CUSTOM:foo". */
 const char *feature_describe(const uipsec_feature_t *f, char *buf, size_t len);
+#define FEATURE_DESCRIBE_MAX 96
+
+/* Does the PROVIDE entry p satisfy the DEPENDS/SDEPEND entry want (same
+ * type; want's alg 0 / custom NULL match any)? */
+bool feature_matches(const uipsec_feature_t *p, const uipsec_feature_t *want);
+
+/* ---- for the plugin loader ---- */
+
+/* Run the check registered for p's type (true when there is none). */
+bool features_run_check(const feature_provider_t *p, uipsec_err_t *err);
+/* Record p (copied) as kept. */
+void features_keep(const feature_provider_t *p);
+/* Forget every kept feature of a plugin (before it is unloaded). */
+void features_remove_plugin(const char *plugin);
+/* Forget every kept feature; registered checks stay. */
+void features_clear(void);
 
 #endif

@@ -57,6 +57,15 @@ static void tunnel_free(gpointer p)
 	g_free(t);
 }
 
+void route_mgr_cfg_from_settings(const uipsec_settings_t *s, route_mgr_cfg_t *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->install_routes = uipsec_settings_get_bool(s, "uipsecd.install_routes", true);
+	cfg->allow_peer_ts = uipsec_settings_get_bool(s, "uipsecd.allow_peer_ts", false);
+	int64_t mark = uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0);
+	cfg->socket_fwmark = mark > 0 && mark <= UINT32_MAX ? (uint32_t)mark : 0;
+}
+
 route_mgr_t *route_mgr_new(const uipsec_net_ops_t *ops, uipsec_net_t *net, const route_mgr_cfg_t *cfg)
 {
 	route_mgr_t *m = g_new0(route_mgr_t, 1);

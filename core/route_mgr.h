@@ -17,12 +17,14 @@
  * installed is removed. Kernel errors come back per tunnel and operation,
  * e.g. "tunnel site-b: add route 10.2.0.0/24 dev uipsec0 table 220: No such device".
  *
- * Not thread-safe: call from the daemon's main loop.
+ * Not thread-safe: call from the daemon's main loop. Exported from
+ * libuipsec for uipsecd and the tests, but not installed.
  */
 #ifndef UIPSEC_CORE_ROUTE_MGR_H
 #define UIPSEC_CORE_ROUTE_MGR_H
 
 #include <uipsec/net.h>
+#include <uipsec/settings.h>
 
 typedef struct route_mgr route_mgr_t;
 
@@ -46,33 +48,36 @@ typedef struct route_mgr_tunnel {
 	size_t vip_count;
 } route_mgr_tunnel_t;
 
+/* uipsecd.install_routes, uipsecd.allow_peer_ts, uipsecd.socket.fwmark */
+UIPSEC_EXPORT void route_mgr_cfg_from_settings(const uipsec_settings_t *s, route_mgr_cfg_t *cfg);
+
 /* ops/net: the network backend in use (not owned). */
-route_mgr_t *route_mgr_new(const uipsec_net_ops_t *ops, uipsec_net_t *net, const route_mgr_cfg_t *cfg);
+UIPSEC_EXPORT route_mgr_t *route_mgr_new(const uipsec_net_ops_t *ops, uipsec_net_t *net, const route_mgr_cfg_t *cfg);
 /* Calls route_mgr_stop() if started. */
-void route_mgr_free(route_mgr_t *m);
+UIPSEC_EXPORT void route_mgr_free(route_mgr_t *m);
 
 /* Flush leftovers of a crashed run (routes in our table, our rule), then
  * install the rule(s). Does nothing to routes when install_routes = no. */
-int route_mgr_start(route_mgr_t *m, uipsec_err_t *err);
+UIPSEC_EXPORT int route_mgr_start(route_mgr_t *m, uipsec_err_t *err);
 /* Remove everything installed: every tunnel's routes, exception routes and
  * virtual IPs, then the rule(s). Errors are logged, never fatal. */
-void route_mgr_stop(route_mgr_t *m);
+UIPSEC_EXPORT void route_mgr_stop(route_mgr_t *m);
 
 /* Decisions only, nothing installed: fails (naming allow_peer_ts) when a
  * remote selector equals the peer and allow_peer_ts = no, or on bad input. */
-int route_mgr_tunnel_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err_t *err);
+UIPSEC_EXPORT int route_mgr_tunnel_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err_t *err);
 /* Install a tunnel's addresses and routes. All or nothing: on failure
  * whatever this call installed is removed again and err names the tunnel,
  * the operation and the kernel's message; the call may be retried.
  * UIPSEC_ERR_EXISTS if a tunnel of that name is installed. */
-int route_mgr_tunnel_add(route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err_t *err);
+UIPSEC_EXPORT int route_mgr_tunnel_add(route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err_t *err);
 /* Remove what tunnel_add installed (reference counts decide what leaves
  * the kernel). UIPSEC_ERR_NOTFOUND for an unknown name. Removal continues
  * past kernel errors; the first is returned. */
-int route_mgr_tunnel_del(route_mgr_t *m, const char *name, uipsec_err_t *err);
-bool route_mgr_has_tunnel(const route_mgr_t *m, const char *name);
+UIPSEC_EXPORT int route_mgr_tunnel_del(route_mgr_t *m, const char *name, uipsec_err_t *err);
+UIPSEC_EXPORT bool route_mgr_has_tunnel(const route_mgr_t *m, const char *name);
 
 /* The backend's routing parameters in use (table 0 = no policy routing). */
-void route_mgr_routing(const route_mgr_t *m, uipsec_net_routing_t *out);
+UIPSEC_EXPORT void route_mgr_routing(const route_mgr_t *m, uipsec_net_routing_t *out);
 
 #endif

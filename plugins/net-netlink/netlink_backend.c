@@ -650,7 +650,6 @@ static int events_open(uipsec_net_t *net)
 	struct nl_sock *sk = nl_socket_alloc();
 	if (!sk)
 		return -NLE_NOMEM;
-	nl_socket_disable_seq_check(sk);
 	int rc = nl_connect(sk, NETLINK_ROUTE);
 	if (!rc)
 		rc = nl_socket_add_memberships(sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
@@ -728,6 +727,11 @@ static int on_event_msg(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+static int accept_any_seq(struct nl_msg *msg, void *arg)
+{
+	return NL_OK;
+}
+
 static void netlink_event_dispatch(uipsec_net_t *net)
 {
 	if (!net->ev_sk)
@@ -736,7 +740,8 @@ static void netlink_event_dispatch(uipsec_net_t *net)
 	if (!cb)
 		return;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, on_event_msg, net);
-	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, NULL, NULL);
+	/* notifications carry no sequence number of ours */
+	nl_cb_set(cb, NL_CB_SEQ_CHECK, NL_CB_CUSTOM, accept_any_seq, NULL);
 	for (;;) {
 		int rc = nl_recvmsgs(net->ev_sk, cb);
 		if (rc == -NLE_AGAIN)

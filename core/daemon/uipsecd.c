@@ -1,0 +1,412 @@
+/* uipsecd: the userland IPsec daemon.
+ *
+ * Steps: command line -> config -> logging -> (--check-config,
+ * --list-plugins, --help-options stop here) -> daemonize -> pidfile ->
+ * daemon_steps[] (plugins; data path and control socket are added there)
+ * -> main loop (SIGTERM/SIGINT stop, SIGHUP reloads) -> steps stopped in
+ * reverse -> pidfile removed. */
+#include "config.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib-unix.h>
+#include <uipsec/log.h>
+#include "daemon.h"
+#include "log.h"
+#include "module.h"
+#include "plugin_loader.h"
+#include "settings.h"
+#include "tunnel.h"   /* datapath */
+
+#define LOG_SUBSYS "daemon"
+#define DEFAULT_CONFIG UIPSEC_SYSCONFDIR "/uipsec.conf"
+
+/* ---------------------------------------------------------------- steps */
+
+static bool plugins_start(daemon_t *d, GError **err)
+{
+	if (!plugin_loader_load(d->settings, err))
+		return false;
+	return plugin_loader_require_roles(err);
+}
+
+static void plugins_stop(daemon_t *d)
+{
+	plugin_loader_unload();
+}
+
+/* datapath: TUN device, workers, ESP-in-UDP sockets, tunnels */
+static bool datapath_start_step(daemon_t *d, GError **err)
+{
+	return tunnel_service_start(d->settings, err) != NULL;
+}
+static void datapath_stop_step(daemon_t *d) { tunnel_service_stop(tunnel_service_current()); }
+/* datapath end */
+
+/* Started in this order, stopped in reverse. Later parts (data path,
+ * control socket) add their entries after "plugins". */
+static const daemon_step_t daemon_steps[] = {
+	{ "plugins", plugins_start, plugins_stop },
+	{ "data path", datapath_start_step, datapath_stop_step },   /* datapath */
+};
+
+static bool steps_start(daemon_t *d, GError **err)
+{
+	for (d->started = 0; d->started < G_N_ELEMENTS(daemon_steps); d->started++) {
+		const daemon_step_t *step = &daemon_steps[d->started];
+		udebug(LOG_SUBSYS, "starting %s", step->name);
+		if (!step->start(d, err)) {
+			g_prefix_error(err, "%s: ", step->name);
+			/* the failed step cleans up what it did, like a stop */
+			if (step->stop)
+				step->stop(d);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void steps_stop(daemon_t *d)
+{
+	while (d->started > 0) {
+		const daemon_step_t *step = &daemon_steps[--d->started];
+		udebug(LOG_SUBSYS, "stopping %s", step->name);
+		if (step->stop)
+			step->stop(d);
+	}
+}
+
+/* ---------------------------------------------------------------- config */
+
+static uipsec_settings_t *read_config(daemon_t *d, GError **err)
+{
+	uipsec_settings_t *s = settings_new();
+	if (!settings_load_file(s, d->opts.config, err)) {
+		settings_free(s);
+		return NULL;
+	}
+	if (d->opts.debug)
+		settings_set(s, "uipsecd.log.default", d->opts.debug);
+	return s;
+}
+
+/* Values of key options are never logged. */
+static bool value_is_secret(const char *key)
+{
+	const uipsec_option_t *o = options_find(key);
+	return (o && o->type == UIPSEC_OPT_HEX) || g_str_has_suffix(key, "key");
+}
+
+typedef struct diff {
+	const uipsec_settings_t *other;
+	const char *what;               /* "added"/"changed" or "removed" */
+	unsigned count;
+} diff_t;
+
+static void diff_one(const char *key, const char *value, const char *origin, void *user)
+{
+	diff_t *df = user;
+	const char *old = uipsec_settings_get_str(df->other, key, NULL);
+	bool removed = strcmp(df->what, "removed") == 0;
+
+	if (removed ? old != NULL : g_strcmp0(old, value) == 0)
+		return;
+	df->count++;
+	if (removed)
+		uinfo("cfg", "reload: %s removed", key);
+	else if (value_is_secret(key))
+		uinfo("cfg", "reload: %s %s (%s)", key, old ? "changed" : "added", origin);
+	else if (old)
+		uinfo("cfg", "reload: %s changed: %s -> %s (%s)", key, old, value, origin);
+	else
+		uinfo("cfg", "reload: %s added: %s (%s)", key, value, origin);
+}
+
+static gboolean on_reload(gpointer user)
+{
+	daemon_t *d = user;
+	GError *err = NULL;
+
+	uinfo(LOG_SUBSYS, "SIGHUP: reloading %s", d->opts.config);
+	uipsec_settings_t *s = read_config(d, &err);
+	if (!s) {
+		uerror("cfg", "reload failed, keeping the running configuration: %s", err->message);
+		g_error_free(err);
+		return G_SOURCE_CONTINUE;
+	}
+	diff_t changed = { d->settings, "changed", 0 }, removed = { s, "removed", 0 };
+	settings_foreach(s, diff_one, &changed);
+	settings_foreach(d->settings, diff_one, &removed);
+	if (changed.count + removed.count == 0)
+		uinfo("cfg", "reload: no change");
+	options_check_unknown(s);
+	if (!options_check_values(s, &err)) {
+		uerror("cfg", "%s", err->message);
+		g_clear_error(&err);
+	}
+	if (!log_configure(s, &err)) {
+		uerror("cfg", "%s", err->message);
+		g_clear_error(&err);
+	}
+	/* plugins may still hold strings of the old configuration */
+	g_ptr_array_add(d->old_settings, d->settings);
+	d->settings = s;
+	plugin_loader_set_settings(s);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_stop(gpointer user)
+{
+	daemon_t *d = user;
+	uinfo(LOG_SUBSYS, "signal received, stopping");
+	g_main_loop_quit(d->loop);
+	return G_SOURCE_CONTINUE;
+}
+
+/* ---------------------------------------------------------------- modes */
+
+static void count_one_failed(const plugin_info_t *p, void *user)
+{
+	if (p->status == PLUGIN_FAILED)
+		(*(unsigned *)user)++;
+}
+
+static unsigned count_failed(void)
+{
+	unsigned failed = 0;
+	plugin_loader_foreach(count_one_failed, &failed);
+	return failed;
+}
+
+/* --check-config: every problem is reported, then exit non-zero if any. */
+static int check_config(daemon_t *d)
+{
+	GError *err = NULL;
+	unsigned errors = 0;
+
+	if (!options_check_values(d->settings, &err)) {
+		fprintf(stderr, "%s\n", err->message);
+		g_clear_error(&err);
+		errors++;
+	}
+	if (!plugin_loader_load(d->settings, &err)) {
+		fprintf(stderr, "%s\n", err->message);
+		g_clear_error(&err);
+		errors++;
+	}
+	/* plugins declare their options when loaded: check their keys too */
+	unsigned unknown = options_check_unknown(d->settings);
+	unsigned failed = count_failed();
+	errors += failed;
+	if (!plugin_loader_require_roles(&err)) {
+		fprintf(stderr, "%s\n", err->message);
+		g_clear_error(&err);
+		errors++;
+	}
+
+	printf("configuration %s\n", d->opts.config);
+	daemon_print_plugins(stdout, false);
+	char *summary = plugin_loader_summary();
+	printf("%s\n", summary);
+	g_free(summary);
+	printf("%u unknown key(s), %u plugin(s) failed, %s\n", unknown, failed,
+	       errors ? "ERRORS" : "configuration OK");
+	plugin_loader_unload();
+	return errors ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* --list-plugins: what loads and who serves what; does not require a
+ * network backend or packet I/O (it says when one is missing). */
+static int list_plugins(daemon_t *d)
+{
+	GError *err = NULL;
+	bool ok = plugin_loader_load(d->settings, &err);
+	if (!ok) {
+		fprintf(stderr, "%s\n", err->message);
+		g_clear_error(&err);
+	}
+	daemon_print_plugins(stdout, true);
+	if (!plugin_loader_require_roles(&err)) {
+		printf("note: %s\n", err->message);
+		g_clear_error(&err);
+	}
+	plugin_loader_unload();
+	return ok ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+/* --help-options: the core's options and those of the plugins that load. */
+static int help_options(daemon_t *d)
+{
+	log_set_level(NULL, UIPSEC_LOG_ERROR);     /* quiet: only the list */
+	plugin_loader_load(d->settings, NULL);
+	options_print_help(stdout);
+	plugin_loader_unload();
+	return EXIT_SUCCESS;
+}
+
+/* ---------------------------------------------------------------- daemon */
+
+static bool daemonize(daemon_t *d, GError **err)
+{
+	/* logs to stderr would be lost in the background */
+	if (g_strcmp0(uipsec_settings_get_str(d->settings, "uipsecd.log.target", "stderr"), "stderr") == 0)
+		log_set_target(LOG_TARGET_SYSLOG);
+	if (daemon(0, 0) < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
+		            "cannot run in the background: %s", g_strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+static int run(daemon_t *d)
+{
+	GError *err = NULL;
+	int status = EXIT_FAILURE;
+
+	if (!d->opts.foreground && !daemonize(d, &err))
+		goto out;
+	d->pidfile = g_strdup(uipsec_settings_get_str(d->settings, "uipsecd.pidfile",
+	                                              UIPSEC_RUNSTATEDIR "/uipsecd.pid"));
+	if (!daemon_pidfile_acquire(d, &err))
+		goto out;
+
+	uinfo(LOG_SUBSYS, "uipsecd %s starting (config %s, pid %ld)", PACKAGE_VERSION,
+	      d->opts.config, (long)getpid());
+	if (!options_check_values(d->settings, &err))
+		goto out;
+	bool started = steps_start(d, &err);
+	/* after loading plugins: they declare their options then */
+	options_check_unknown(d->settings);
+	if (!started)
+		goto out;
+
+	d->loop = g_main_loop_new(NULL, FALSE);
+	guint sources[] = {
+		g_unix_signal_add(SIGTERM, on_stop, d),
+		g_unix_signal_add(SIGINT, on_stop, d),
+		g_unix_signal_add(SIGHUP, on_reload, d),
+	};
+	uinfo(LOG_SUBSYS, "uipsecd running");
+	g_main_loop_run(d->loop);
+	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
+		g_source_remove(sources[i]);
+	g_main_loop_unref(d->loop);
+	d->loop = NULL;
+	status = EXIT_SUCCESS;
+
+out:
+	if (err) {
+		uerror(LOG_SUBSYS, "%s", err->message);
+		if (d->opts.foreground)
+			fprintf(stderr, "uipsecd: %s\n", err->message);
+		g_error_free(err);
+	}
+	steps_stop(d);
+	daemon_pidfile_release(d);
+	if (status == EXIT_SUCCESS)
+		uinfo(LOG_SUBSYS, "uipsecd stopped");
+	return status;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static bool parse_cli(daemon_t *d, int *argc, char ***argv)
+{
+	daemon_opts_t *o = &d->opts;
+	const GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &o->config,
+		  "configuration file (default " DEFAULT_CONFIG ")", "FILE" },
+		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &o->foreground,
+		  "stay in the foreground, log to stderr", NULL },
+		{ "debug", 'd', 0, G_OPTION_ARG_STRING, &o->debug,
+		  "log level for every subsystem: error, warn, info, debug, trace", "LEVEL" },
+		{ "check-config", 0, 0, G_OPTION_ARG_NONE, &o->check_config,
+		  "check the configuration, load the plugins, print a summary and exit", NULL },
+		{ "list-plugins", 0, 0, G_OPTION_ARG_NONE, &o->list_plugins,
+		  "list plugins, their features and which one serves each, and exit", NULL },
+		{ "help-options", 0, 0, G_OPTION_ARG_NONE, &o->help_options,
+		  "list every configuration option and exit", NULL },
+		{ "version", 'v', 0, G_OPTION_ARG_NONE, &o->version, "print the version and exit", NULL },
+		{ NULL }
+	};
+	GOptionContext *ctx = g_option_context_new("- userland IPsec (ESP) data plane");
+	GError *err = NULL;
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	bool ok = g_option_context_parse(ctx, argc, argv, &err);
+	if (!ok) {
+		fprintf(stderr, "uipsecd: %s (try --help)\n", err->message);
+		g_error_free(err);
+	} else if (*argc > 1) {
+		fprintf(stderr, "uipsecd: unexpected argument '%s' (try --help)\n", (*argv)[1]);
+		ok = false;
+	}
+	uipsec_log_level_t level;
+	if (ok && o->debug && !log_level_parse(o->debug, &level)) {
+		fprintf(stderr, "uipsecd: --debug %s: expected error, warn, info, debug or trace\n", o->debug);
+		ok = false;
+	}
+	g_option_context_free(ctx);
+	if (!o->config)
+		o->config = g_strdup(DEFAULT_CONFIG);
+	return ok;
+}
+
+int main(int argc, char **argv)
+{
+	daemon_t d = { .pidfile_fd = -1 };
+	GError *err = NULL;
+	int status;
+
+	if (!parse_cli(&d, &argc, &argv))
+		return 2;
+	if (d.opts.version) {
+		printf("uipsecd %s (module loader %s, plugins built: %s)\n", PACKAGE_VERSION,
+		       module_loader_name(), UIPSEC_BUILT_PLUGINS);
+		return EXIT_SUCCESS;
+	}
+	d.old_settings = g_ptr_array_new_with_free_func((GDestroyNotify)settings_free);
+	options_declare_core();
+
+	d.settings = read_config(&d, &err);
+	if (!d.settings) {
+		/* --help-options works without a config file */
+		if (d.opts.help_options && g_error_matches(err, UIPSEC_SETTINGS_ERROR, UIPSEC_SETTINGS_ERROR_IO)) {
+			g_clear_error(&err);
+			d.settings = settings_new();
+		} else {
+			fprintf(stderr, "uipsecd: %s\n", err->message);
+			g_error_free(err);
+			status = EXIT_FAILURE;
+			goto out;
+		}
+	}
+	if (!log_configure(d.settings, &err)) {
+		fprintf(stderr, "uipsecd: %s\n", err->message);
+		g_error_free(err);
+		status = EXIT_FAILURE;
+		goto out;
+	}
+
+	if (d.opts.help_options)
+		status = help_options(&d);
+	else if (d.opts.check_config)
+		status = check_config(&d);
+	else if (d.opts.list_plugins)
+		status = list_plugins(&d);
+	else
+		status = run(&d);
+
+out:
+	if (d.settings)
+		settings_free(d.settings);
+	g_ptr_array_unref(d.old_settings);
+	g_free(d.pidfile);
+	g_free(d.opts.config);
+	g_free(d.opts.debug);
+	return status;
+}

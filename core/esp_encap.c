@@ -1,0 +1,276 @@
+/* ESP outbound: policy lookup, then RFC 4303 tunnel mode in RFC 3948 UDP,
+ * built in place in the packet's head- and tailroom. */
+#include "config.h"
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include <uipsec/crypto.h>
+#include "esp_encap.h"
+#include "events.h"
+#include "sad.h"
+
+#define SPD_CACHE_LOG2 12
+
+esp_worker_t *esp_worker_new(uint32_t id)
+{
+	esp_worker_t *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->id = id;
+	w->cache = spd_cache_new(SPD_CACHE_LOG2);
+	w->rnd_pos = sizeof(w->rnd);
+	w->ip_id = (uint16_t)g_random_int();
+	return w;
+}
+
+void esp_worker_free(esp_worker_t *w)
+{
+	if (!w)
+		return;
+	spd_cache_free(w->cache);
+	uipsec_memwipe(w->rnd, sizeof(w->rnd));
+	free(w);
+}
+
+uint32_t esp_worker_id(const esp_worker_t *w) { return w->id; }
+
+void esp_worker_set_iv_source(esp_worker_t *w, esp_iv_fn fn, void *user)
+{
+	w->iv_fn = fn;
+	w->iv_user = user;
+}
+
+/* Random IV bytes: the RNG is asked for a block at a time, not per packet. */
+static int random_iv(esp_worker_t *w, uint8_t *iv, size_t len)
+{
+	if (w->iv_fn)
+		return w->iv_fn(w->iv_user, iv, len);
+	if (len > sizeof(w->rnd))
+		return UIPSEC_ERR_INVAL;
+	if (w->rnd_pos + len > sizeof(w->rnd)) {
+		int rc = uipsec_rng_bytes(w->rnd, sizeof(w->rnd));
+		if (rc != UIPSEC_OK)
+			return rc;
+		w->rnd_pos = 0;
+	}
+	memcpy(iv, w->rnd + w->rnd_pos, len);
+	memset(w->rnd + w->rnd_pos, 0, len);   /* never hand out the same bytes twice */
+	w->rnd_pos += (uint32_t)len;
+	return UIPSEC_OK;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+
+static inline uint32_t pad_len(const sa_t *sa, uint32_t len)
+{
+	/* RFC 4303 2.4: pad to the cipher block size and to 4 bytes */
+	uint32_t align = sa->block_size > 4 ? sa->block_size : 4;
+	return (align - (len + ESP_TRAILER_LEN) % align) % align;
+}
+
+uint32_t esp_overhead(const sa_t *sa, uint32_t len)
+{
+	uint32_t ip = sa->dst.addr.family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	return ip + UDP_HDR_LEN + ESP_HDR_LEN + sa->iv_size + pad_len(sa, len) + ESP_TRAILER_LEN +
+	       sa->icv_size;
+}
+
+/* ESP AAD (RFC 4303 2.2.1, RFC 4106 5): SPI || [seq_hi] || seq_lo for a
+ * true AEAD; SPI || seq_lo with seq_hi after the payload otherwise. */
+size_t esp_build_aad(const sa_t *sa, uint32_t spi, uint64_t seq, uint8_t aad[12],
+                     uint8_t tail[4], size_t *tail_len)
+{
+	put32(aad, spi);
+	*tail_len = 0;
+	if (!sa->esn) {
+		put32(aad + 4, (uint32_t)seq);
+		return 8;
+	}
+	if (sa->aead) {
+		put32(aad + 4, (uint32_t)(seq >> 32));
+		put32(aad + 8, (uint32_t)seq);
+		return 12;
+	}
+	put32(aad + 4, (uint32_t)seq);
+	put32(tail, (uint32_t)(seq >> 32));
+	*tail_len = 4;
+	return 8;
+}
+
+static esp_verdict_t drop(esp_result_t *res, stats_id_t why)
+{
+	stats_inc(why);
+	res->verdict = ESP_DROP;
+	res->reason = why;
+	return ESP_DROP;
+}
+
+esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_result_t *res)
+{
+	res->spi = sa->spi;
+	uint8_t *inner = uipsec_pkt_data(p);
+	uint32_t len = p->len;
+	if (len < 1 || (inner[0] >> 4 != 4 && inner[0] >> 4 != 6))
+		return drop(res, STAT_MALFORMED);
+	uint8_t next_header = inner[0] >> 4 == 4 ? IP_PROTO_IPIP : IP_PROTO_IPV6;
+	bool v6 = sa->dst.addr.family == AF_INET6;
+	uint32_t ip_len = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	uint32_t pad = pad_len(sa, len);
+	uint32_t payload = len + pad + ESP_TRAILER_LEN;           /* encrypted part */
+	uint32_t esp_len = ESP_HDR_LEN + sa->iv_size + payload + sa->icv_size;
+	if (UDP_HDR_LEN + esp_len + (v6 ? 0 : ip_len) > 65535 ||
+	    uipsec_pkt_tailroom(p) < pad + ESP_TRAILER_LEN + sa->icv_size ||
+	    uipsec_pkt_headroom(p) < ip_len + UDP_HDR_LEN + ESP_HDR_LEN + sa->iv_size)
+		return drop(res, STAT_MALFORMED);
+	if (!sa_usable(sa))
+		return drop(res, STAT_NO_SA);
+
+	uint64_t seq = atomic_fetch_add_explicit(&sa->seq_out, 1, memory_order_relaxed) + 1;
+	if (!sa->esn && seq > SA_SEQ_MAX_32) {
+		sa_expire_hard(sa, EVENT_REASON_SEQ);
+		return drop(res, STAT_NO_SA);
+	}
+	if (seq == 0) {   /* 2^64 packets: unreachable, but never wrap */
+		sa_expire_hard(sa, EVENT_REASON_SEQ);
+		return drop(res, STAT_NO_SA);
+	}
+	if (!sa_account(sa, len, w->now_real ? w->now_real : g_get_real_time()))
+		return drop(res, STAT_NO_SA);
+	if (!sa->esn) {
+		if (seq == SA_SEQ_MAX_32)
+			sa_expire_hard(sa, EVENT_REASON_SEQ);   /* this is the last one */
+		else if (seq >= SA_SEQ_SOFT_32)
+			sa_expire_soft(sa, EVENT_REASON_SEQ);
+	}
+
+	/* Trailer: padding 1, 2, 3, ..., pad length, next header; then the ICV. */
+	uint8_t *trailer = uipsec_pkt_put(p, pad + ESP_TRAILER_LEN + sa->icv_size);
+	for (uint32_t i = 0; i < pad; i++)
+		trailer[i] = (uint8_t)(i + 1);
+	trailer[pad] = (uint8_t)pad;
+	trailer[pad + 1] = next_header;
+	uint8_t *icv = trailer + pad + ESP_TRAILER_LEN;
+
+	uint8_t *iv = uipsec_pkt_push(p, sa->iv_size);
+	uint8_t *esp = uipsec_pkt_push(p, ESP_HDR_LEN);
+	put32(esp, sa->spi);
+	put32(esp + 4, (uint32_t)seq);
+	if (sa->iv_size) {
+		if (sa->iv_random) {
+			if (random_iv(w, iv, sa->iv_size) != UIPSEC_OK)
+				goto crypto_failed;
+		} else {
+			/* Counter modes: the 64-bit sequence number is unique per key. */
+			memset(iv, 0, sa->iv_size);
+			uint32_t n = sa->iv_size < 8 ? sa->iv_size : 8;
+			for (uint32_t i = 0; i < n; i++)
+				iv[sa->iv_size - 1 - i] = (uint8_t)(seq >> (8 * i));
+		}
+	}
+
+	uint8_t aad[12], tail[4];
+	size_t tail_len;
+	size_t aad_len = esp_build_aad(sa, sa->spi, seq, aad, tail, &tail_len);
+	bool locked;
+	uipsec_xform_t *xf = sa_xform(sa, w->id, &locked);
+	if (!xf)
+		goto crypto_failed;
+	int rc = uipsec_xform_encrypt(xf, iv, aad, aad_len, tail, tail_len, iv + sa->iv_size, payload, icv);
+	sa_xform_unlock(sa, locked);
+	if (rc != UIPSEC_OK)
+		goto crypto_failed;
+
+	uint8_t *udp = uipsec_pkt_push(p, UDP_HDR_LEN);
+	uint16_t udp_len = (uint16_t)(UDP_HDR_LEN + esp_len);
+	put16(udp, sa->src.port);
+	put16(udp + 2, sa->dst.port);
+	put16(udp + 4, udp_len);
+	put16(udp + 6, 0);   /* RFC 3948 2.1: IPv4 UDP checksum zero */
+	uint8_t *ip = uipsec_pkt_push(p, ip_len);
+	if (v6) {
+		put16(udp + 6, ip_udp6_csum(sa->src.addr.a, sa->dst.addr.a, udp, udp_len));
+		ip6_write_hdr(ip, &sa->src.addr, &sa->dst.addr, IP_PROTO_UDP, udp_len, 64);
+	} else {
+		ip4_write_hdr(ip, &sa->src.addr, &sa->dst.addr, IP_PROTO_UDP,
+		              (uint16_t)(ip_len + udp_len), w->ip_id++, 64);
+	}
+	stats_inc(STAT_TX_PACKETS);
+	stats_add(STAT_TX_BYTES, len);
+	res->verdict = ESP_SEND;
+	res->esp_off = ip_len + UDP_HDR_LEN;
+	res->local = sa->src;
+	res->peer = sa->dst;
+	return ESP_SEND;
+
+crypto_failed:
+	return drop(res, STAT_CRYPTO_FAILED);
+}
+
+static void raise_acquire(esp_worker_t *w, spd_policy_t *pol, const ip_flow_t *flow)
+{
+	if (!spd_acquire_allowed(pol, g_get_monotonic_time()))
+		return;
+	event_t ev = { 0 };
+	ev.type = EVENT_ACQUIRE;
+	ev.reqid = pol->reqid;
+	ev.policy_id = pol->id;
+	ev.flow = *flow;
+	ev.time = w->now_real;
+	g_strlcpy(ev.tunnel, pol->tunnel, sizeof(ev.tunnel));
+	events_emit(&ev);
+}
+
+void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_result_t *res)
+{
+	w->now_real = g_get_real_time();
+	/* Consecutive packets usually share a policy: remember its SA. */
+	const spd_policy_t *last_pol = NULL;
+	sa_t *last_sa = NULL;
+	for (uint32_t i = 0; i < n; i++) {
+		uipsec_pkt_t *p = pkts[i];
+		esp_result_t *r = &res[i];
+		memset(r, 0, sizeof(*r));
+		ip_flow_t flow;
+		size_t tot = ip_parse_flow(uipsec_pkt_data(p), p->len, &flow);
+		if (!tot) {
+			drop(r, STAT_MALFORMED);
+			continue;
+		}
+		p->len = (uint32_t)tot;   /* anything behind the IP packet is not part of it */
+		spd_policy_t *pol = spd_cache_lookup(w->cache, SPD_DIR_OUT, &flow);
+		if (!pol) {
+			drop(r, STAT_POLICY_DROPPED);
+			continue;
+		}
+		switch (pol->action) {
+		case SPD_BYPASS:
+			stats_inc(STAT_BYPASS);
+			r->verdict = ESP_BYPASS;
+			continue;
+		case SPD_DROP:
+			drop(r, STAT_POLICY_DROPPED);
+			continue;
+		case SPD_PROTECT:
+		case SPD_TRAP:
+			break;
+		}
+		sa_t *sa = pol == last_pol ? last_sa : sad_out_by_reqid(pol->reqid);
+		if (sa && !sa_usable(sa))
+			sa = sad_out_by_reqid(pol->reqid);
+		last_pol = pol;
+		last_sa = sa;
+		if (!sa) {
+			if (pol->action == SPD_TRAP)
+				raise_acquire(w, pol, &flow);
+			drop(r, STAT_NO_SA);
+			continue;
+		}
+		esp_encap_sa(w, sa, p, r);
+	}
+	w->now_real = 0;
+}

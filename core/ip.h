@@ -1,0 +1,79 @@
+/* IPv4/IPv6 addresses, header helpers and checksums for the ESP engine
+ * (internal API). */
+#ifndef UIPSEC_CORE_IP_H
+#define UIPSEC_CORE_IP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define IP_PROTO_ICMP 1
+#define IP_PROTO_IPIP 4      /* ESP next header: IPv4 inner packet */
+#define IP_PROTO_TCP 6
+#define IP_PROTO_UDP 17
+#define IP_PROTO_IPV6 41     /* ESP next header: IPv6 inner packet */
+#define IP_PROTO_ESP 50
+#define IP_PROTO_ICMPV6 58
+#define IP_PROTO_NONE 59     /* dummy packet (TFC), dropped silently */
+
+#define IPV4_HDR_LEN 20
+#define IPV6_HDR_LEN 40
+#define UDP_HDR_LEN 8
+
+/* An IPv4 or IPv6 address; IPv4 lives in the first 4 bytes of a, the rest zero. */
+typedef struct ip_addr {
+	uint8_t family;      /* AF_INET or AF_INET6 (0 = unset) */
+	uint8_t a[16];
+} ip_addr_t;
+
+/* An address and UDP port (outer endpoints). */
+typedef struct ip_endpoint {
+	ip_addr_t addr;
+	uint16_t port;       /* host byte order */
+} ip_endpoint_t;
+
+/* The fields policies select on, taken from an inner (cleartext) packet.
+ * For ICMP/ICMPv6 sport holds the type and dport the code (as Linux xfrm). */
+typedef struct ip_flow {
+	ip_addr_t src, dst;
+	uint8_t proto;
+	uint16_t sport, dport;
+} ip_flow_t;
+
+static inline size_t ip_addr_len(uint8_t family) { return family == AF_INET6 ? 16 : 4; }
+static inline bool ip_addr_eq(const ip_addr_t *x, const ip_addr_t *y)
+{
+	return x->family == y->family && memcmp(x->a, y->a, ip_addr_len(x->family)) == 0;
+}
+
+/* Parse "192.0.2.1" or "2001:db8::1". */
+bool ip_addr_parse(const char *s, ip_addr_t *out);
+/* Format into buf (at least 46 bytes); returns buf. */
+const char *ip_addr_str(const ip_addr_t *a, char *buf, size_t len);
+/* Set a to the host (bits set) or network (bits clear) end of prefix/plen. */
+void ip_addr_prefix_end(ip_addr_t *a, unsigned plen, bool last);
+/* -1, 0, 1 comparing as unsigned big-endian numbers (same family). */
+int ip_addr_cmp(const ip_addr_t *x, const ip_addr_t *y);
+
+/* Internet checksum (RFC 1071) of data, starting from a partial sum. */
+uint32_t ip_csum_add(uint32_t sum, const void *data, size_t len);
+uint16_t ip_csum_fold(uint32_t sum);
+/* IPv6 UDP checksum over pseudo header + udp (header with checksum field zero + payload). */
+uint16_t ip_udp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *udp, size_t len);
+
+/* Write an IPv4 header (checksum filled in) / IPv6 header at h. */
+void ip4_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
+                   uint16_t total_len, uint16_t id, uint8_t ttl);
+void ip6_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
+                   uint16_t payload_len, uint8_t hop_limit);
+
+/* Validate an inner IP packet of len bytes (version, header length, total
+ * length <= len) and extract its flow. Returns the packet's own length
+ * (trailing bytes beyond it are TFC padding) or 0 when malformed. Walks
+ * IPv6 extension headers to the transport header; fragments other than
+ * the first carry no ports. */
+size_t ip_parse_flow(const uint8_t *p, size_t len, ip_flow_t *flow);
+
+#endif

@@ -1,0 +1,229 @@
+/* SA objects: transform per worker, lifetimes, counters. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <glib.h>
+#include "events.h"
+#include "sa.h"
+
+static uint32_t sa_workers = 16;
+
+void sa_set_workers(uint32_t n)
+{
+	sa_workers = n ? n : 1;
+}
+
+void sa_cfg_init(sa_cfg_t *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->replay_window = REPLAY_WINDOW_DEFAULT;
+	cfg->src.port = cfg->dst.port = 4500;
+}
+
+void sa_emit(const sa_t *sa, int type, int reason)
+{
+	event_t ev = { 0 };
+	ev.type = (event_type_t)type;
+	ev.reason = (event_reason_t)reason;
+	ev.spi = sa->spi;
+	ev.dir = (uint8_t)sa->dir;
+	ev.reqid = sa->reqid;
+	ev.src = sa->src;
+	ev.dst = sa->dst;
+	g_strlcpy(ev.tunnel, sa->tunnel, sizeof(ev.tunnel));
+	events_emit(&ev);
+}
+
+int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
+{
+	uipsec_err_t local;
+	if (!err)
+		err = &local;
+	err->msg[0] = '\0';
+	if (!cfg->esp || cfg->spi == 0 || cfg->n_ts > SA_MAX_TS ||
+	    (cfg->dir != SA_DIR_IN && cfg->dir != SA_DIR_OUT) ||
+	    (cfg->src.addr.family != AF_INET && cfg->src.addr.family != AF_INET6) ||
+	    cfg->src.addr.family != cfg->dst.addr.family) {
+		snprintf(err->msg, sizeof(err->msg), "SA needs a proposal, a non-zero SPI, a direction "
+		         "and outer addresses of one family");
+		return UIPSEC_ERR_INVAL;
+	}
+	if (cfg->replay_window > REPLAY_WINDOW_MAX) {
+		snprintf(err->msg, sizeof(err->msg), "replay window %u exceeds the maximum %u",
+		         cfg->replay_window, REPLAY_WINDOW_MAX);
+		return UIPSEC_ERR_INVAL;
+	}
+	uipsec_xform_t *xf = NULL;
+	int rc = uipsec_xform_create(cfg->esp, cfg->key, cfg->key_len, cfg->integ_key,
+	                             cfg->integ_key_len, &xf, err);
+	if (rc != UIPSEC_OK)
+		return rc;
+	const uipsec_xform_info_t *info = uipsec_xform_info(xf);
+
+	sa_t *sa = calloc(1, sizeof(*sa));
+	if (!sa) {
+		uipsec_xform_destroy(xf);
+		return UIPSEC_ERR_NOMEM;
+	}
+	sa->spi = cfg->spi;
+	sa->dir = cfg->dir;
+	sa->reqid = cfg->reqid;
+	sa->src = cfg->src;
+	sa->dst = cfg->dst;
+	g_strlcpy(sa->esp, cfg->esp, sizeof(sa->esp));
+	if (cfg->tunnel)
+		g_strlcpy(sa->tunnel, cfg->tunnel, sizeof(sa->tunnel));
+	sa->esn = cfg->esn;
+	sa->iv_size = info->iv_size;
+	sa->icv_size = info->icv_size;
+	sa->block_size = info->block_size ? info->block_size : 1;
+	sa->aead = info->aead;
+	/* CBC needs unpredictable IVs; counter modes need unique ones. */
+	sa->iv_random = !info->aead && info->block_size > 1 && info->iv_size > 0;
+	atomic_init(&sa->seq_out, cfg->initial_seq);
+	pthread_mutex_init(&sa->replay_lock, NULL);
+	if (!replay_init(&sa->replay, cfg->dir == SA_DIR_IN ? cfg->replay_window : 0, cfg->esn)) {
+		snprintf(err->msg, sizeof(err->msg), "cannot allocate the replay window");
+		pthread_mutex_destroy(&sa->replay_lock);
+		uipsec_xform_destroy(xf);
+		free(sa);
+		return UIPSEC_ERR_NOMEM;
+	}
+	sa->soft = cfg->soft;
+	sa->hard = cfg->hard;
+	sa->added = g_get_monotonic_time();
+	sa->added_real = g_get_real_time();
+	memcpy(sa->ts, cfg->ts, cfg->n_ts * sizeof(cfg->ts[0]));
+	sa->n_ts = cfg->n_ts;
+	atomic_init(&sa->refs, 1);
+	sa->xf_master = xf;
+	sa->n_xf = sa_workers;
+	sa->xf = calloc(sa->n_xf, sizeof(*sa->xf));
+	pthread_mutex_init(&sa->xf_lock, NULL);
+	if (!sa->xf) {
+		sa->n_xf = 0;
+		sa_unref(sa);
+		return UIPSEC_ERR_NOMEM;
+	}
+	*out = sa;
+	return UIPSEC_OK;
+}
+
+sa_t *sa_ref(sa_t *sa)
+{
+	atomic_fetch_add_explicit(&sa->refs, 1, memory_order_relaxed);
+	return sa;
+}
+
+void sa_unref(sa_t *sa)
+{
+	if (!sa || atomic_fetch_sub_explicit(&sa->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	for (uint32_t i = 0; i < sa->n_xf; i++) {
+		uipsec_xform_t *x = atomic_load(&sa->xf[i]);
+		if (x)
+			uipsec_xform_destroy(x);
+	}
+	free(sa->xf);
+	uipsec_xform_destroy(sa->xf_master);
+	replay_free(&sa->replay);
+	pthread_mutex_destroy(&sa->replay_lock);
+	pthread_mutex_destroy(&sa->xf_lock);
+	uipsec_memwipe(sa, sizeof(*sa));
+	free(sa);
+}
+
+uipsec_xform_t *sa_xform(sa_t *sa, uint32_t worker, bool *locked)
+{
+	*locked = false;
+	if (worker < sa->n_xf) {
+		/* Only this worker writes its slot. */
+		uipsec_xform_t *x = atomic_load_explicit(&sa->xf[worker], memory_order_relaxed);
+		if (__builtin_expect(x != NULL, 1))
+			return x;
+		pthread_mutex_lock(&sa->xf_lock);   /* the master is shared by every cloner */
+		int rc = uipsec_xform_clone(sa->xf_master, &x);
+		pthread_mutex_unlock(&sa->xf_lock);
+		if (rc != UIPSEC_OK)
+			return NULL;
+		atomic_store_explicit(&sa->xf[worker], x, memory_order_relaxed);
+		return x;
+	}
+	pthread_mutex_lock(&sa->xf_lock);
+	*locked = true;
+	return sa->xf_master;
+}
+
+void sa_xform_unlock(sa_t *sa, bool locked)
+{
+	if (locked)
+		pthread_mutex_unlock(&sa->xf_lock);
+}
+
+void sa_expire_soft(sa_t *sa, int reason)
+{
+	int expected = 0;
+	if (!atomic_compare_exchange_strong(&sa->soft_raised, &expected, 1))
+		return;
+	int st = SA_STATE_ACTIVE;
+	atomic_compare_exchange_strong(&sa->state, &st, SA_STATE_SOFT_EXPIRED);
+	sa_emit(sa, EVENT_EXPIRE_SOFT, reason);
+}
+
+bool sa_expire_hard(sa_t *sa, int reason)
+{
+	if (atomic_exchange(&sa->state, SA_STATE_HARD_EXPIRED) == SA_STATE_HARD_EXPIRED)
+		return false;
+	sa_emit(sa, EVENT_EXPIRE_HARD, reason);
+	return true;
+}
+
+bool sa_account(sa_t *sa, uint64_t len, int64_t now_real)
+{
+	uint64_t pk = atomic_fetch_add_explicit(&sa->ctr.packets, 1, memory_order_relaxed) + 1;
+	uint64_t by = atomic_fetch_add_explicit(&sa->ctr.bytes, len, memory_order_relaxed) + len;
+	int64_t zero = 0;
+	if (__builtin_expect(atomic_load_explicit(&sa->ctr.first_use, memory_order_relaxed) == 0, 0))
+		atomic_compare_exchange_strong(&sa->ctr.first_use, &zero, now_real);
+	atomic_store_explicit(&sa->ctr.last_use, now_real, memory_order_relaxed);
+
+	if ((sa->hard.packets && pk > sa->hard.packets) || (sa->hard.bytes && by > sa->hard.bytes)) {
+		sa_expire_hard(sa, sa->hard.packets && pk > sa->hard.packets ? EVENT_REASON_PACKETS
+		                                                              : EVENT_REASON_BYTES);
+		return false;
+	}
+	if (sa->hard.packets && pk == sa->hard.packets)
+		sa_expire_hard(sa, EVENT_REASON_PACKETS);   /* this one is the last */
+	else if ((sa->soft.packets && pk >= sa->soft.packets) || (sa->soft.bytes && by >= sa->soft.bytes))
+		sa_expire_soft(sa, sa->soft.packets && pk >= sa->soft.packets ? EVENT_REASON_PACKETS
+		                                                              : EVENT_REASON_BYTES);
+	return true;
+}
+
+void sa_check_time(sa_t *sa, int64_t now)
+{
+	int64_t age = now - sa->added;
+	if (sa->hard.time_s && age >= (int64_t)sa->hard.time_s * G_USEC_PER_SEC)
+		sa_expire_hard(sa, EVENT_REASON_TIME);
+	else if (sa->soft.time_s && age >= (int64_t)sa->soft.time_s * G_USEC_PER_SEC)
+		sa_expire_soft(sa, EVENT_REASON_TIME);
+}
+
+int64_t sa_time_left(const sa_t *sa, int64_t now)
+{
+	if (!sa->hard.time_s)
+		return -1;
+	int64_t left = (int64_t)sa->hard.time_s - (now - sa->added) / G_USEC_PER_SEC;
+	return left > 0 ? left : 0;
+}
+
+bool sa_ts_match(const sa_t *sa, const ip_flow_t *f)
+{
+	if (sa->n_ts == 0)
+		return true;
+	for (unsigned i = 0; i < sa->n_ts; i++)
+		if (spd_sel_match(&sa->ts[i], f))
+			return true;
+	return false;
+}

@@ -1,0 +1,146 @@
+/* Security Association object (internal API): keys turned into a crypto
+ * transform (one clone per worker), sequence numbers, replay window,
+ * lifetimes and per-SA counters. SAs live in the SAD (sad.h). */
+#ifndef UIPSEC_CORE_SA_H
+#define UIPSEC_CORE_SA_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uipsec/common.h>
+#include <uipsec/crypto.h>
+#include "ip.h"
+#include "replay.h"
+#include "spd.h"
+
+typedef enum sa_dir {
+	SA_DIR_IN = 0,
+	SA_DIR_OUT = 1,
+} sa_dir_t;
+
+/* 0 = unlimited for every field. */
+typedef struct sa_limits {
+	uint64_t time_s;     /* seconds since the SA was added */
+	uint64_t bytes;      /* inner bytes */
+	uint64_t packets;
+} sa_limits_t;
+
+#define SA_MAX_TS 8
+
+typedef struct sa_cfg {
+	uint32_t spi;
+	sa_dir_t dir;
+	/* Outer endpoints: src = sender of the ESP packets. For outbound SAs
+	 * src is us and dst the peer; for inbound SAs src is the peer and dst us.
+	 * Ports: UDP encapsulation ports (RFC 3948), 4500 by default. */
+	ip_endpoint_t src, dst;
+	const char *esp;                 /* proposal keyword, e.g. "aes128gcm16" */
+	const uint8_t *key; size_t key_len;             /* includes the salt for AEAD */
+	const uint8_t *integ_key; size_t integ_key_len; /* cipher + integrity only */
+	bool esn;
+	uint32_t replay_window;          /* inbound, packets; 0 = off */
+	sa_limits_t soft, hard;
+	uint32_t reqid;                  /* links to policies (spd.h) */
+	const char *tunnel;              /* optional name */
+	/* Inbound policy check: inner src must lie in remote_ts and inner dst
+	 * in local_ts (as protocol/ports); none = accept any inner packet. */
+	spd_sel_t ts[SA_MAX_TS];         /* selectors as seen on inbound packets */
+	unsigned n_ts;
+	uint64_t initial_seq;            /* outbound: last sequence number used (tests: ESN wrap) */
+} sa_cfg_t;
+
+/* Per-SA counters (relaxed atomics). */
+typedef struct sa_counters {
+	_Atomic uint64_t bytes, packets;
+	_Atomic int64_t first_use, last_use;   /* g_get_real_time(), 0 = never */
+	_Atomic uint64_t auth_failed, replay_dropped, malformed, policy_dropped;
+} sa_counters_t;
+
+typedef enum sa_state {
+	SA_STATE_ACTIVE = 0,
+	SA_STATE_SOFT_EXPIRED = 1,   /* still usable */
+	SA_STATE_HARD_EXPIRED = 2,   /* no longer used; removal queued */
+} sa_state_t;
+
+typedef struct sa {
+	uint32_t spi;
+	sa_dir_t dir;
+	uint32_t reqid;
+	ip_endpoint_t src, dst;
+	char esp[32];
+	char tunnel[64];
+	bool esn;
+	uint16_t iv_size, icv_size, block_size;
+	bool aead;
+	bool iv_random;                  /* CBC: random IV; otherwise the sequence number */
+
+	_Atomic uint64_t seq_out;        /* last sequence number sent */
+	pthread_mutex_t replay_lock;     /* inbound window (short critical sections) */
+	replay_t replay;
+
+	sa_limits_t soft, hard;
+	int64_t added;                   /* g_get_monotonic_time() */
+	int64_t added_real;              /* g_get_real_time() */
+	_Atomic int state;               /* sa_state_t */
+	_Atomic int soft_raised;         /* soft expiry event sent */
+
+	spd_sel_t ts[SA_MAX_TS];
+	unsigned n_ts;
+
+	sa_counters_t ctr;
+
+	_Atomic int refs;
+	/* Crypto: one transform per worker, cloned on first use; workers beyond
+	 * n_xf share xf_shared under xf_lock. */
+	uipsec_xform_t *xf_master;
+	uint32_t n_xf;
+	_Atomic(uipsec_xform_t *) *xf;
+	pthread_mutex_t xf_lock;
+} sa_t;
+
+/* Number of per-worker transform slots a new SA gets (set by the data path
+ * to its worker count before SAs are added; default 16). */
+void sa_set_workers(uint32_t n);
+
+/* Defaults: replay window REPLAY_WINDOW_DEFAULT, ports 4500, everything else 0. */
+void sa_cfg_init(sa_cfg_t *cfg);
+
+/* Create an SA (keys copied into the transform, caller wipes its copy). */
+int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err);
+sa_t *sa_ref(sa_t *sa);
+void sa_unref(sa_t *sa);
+
+/* The worker's transform for this SA (cloned on first use). NULL on
+ * failure. For worker >= n_xf the caller must hold xf_lock (sa_xform_lock). */
+uipsec_xform_t *sa_xform(sa_t *sa, uint32_t worker, bool *locked);
+void sa_xform_unlock(sa_t *sa, bool locked);
+
+/* Account a packet of len inner bytes at now (g_get_real_time(), cached
+ * per batch); checks byte/packet lifetimes and raises soft/hard expiry
+ * events. Returns false when the packet exceeds the hard limit. */
+bool sa_account(sa_t *sa, uint64_t len, int64_t now_real);
+/* Raise an event (event_type_t, event_reason_t) about this SA. */
+void sa_emit(const sa_t *sa, int type, int reason);
+/* Raise expire-soft once. */
+void sa_expire_soft(sa_t *sa, int reason);
+/* Without ESN an outbound SA raises expire-soft at this sequence number
+ * and hard-expires after sending 2^32-1 (the counter never wraps). */
+#define SA_SEQ_SOFT_32 0xff000000ull
+#define SA_SEQ_MAX_32 0xffffffffull
+
+/* Time lifetimes, from the main loop. now = g_get_monotonic_time(). */
+void sa_check_time(sa_t *sa, int64_t now);
+/* Mark hard-expired (once) and raise the event; returns true the first time. */
+bool sa_expire_hard(sa_t *sa, int reason);
+static inline bool sa_usable(const sa_t *sa)
+{
+	return atomic_load_explicit(&sa->state, memory_order_relaxed) != SA_STATE_HARD_EXPIRED;
+}
+/* Does the inner flow belong to the SA's selectors? */
+bool sa_ts_match(const sa_t *sa, const ip_flow_t *f);
+
+/* Lifetime left in seconds (-1 = unlimited) for listings. */
+int64_t sa_time_left(const sa_t *sa, int64_t now);
+
+#endif

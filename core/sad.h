@@ -1,0 +1,57 @@
+/* Security Association Database (internal API).
+ *
+ * Inbound SAs are found by SPI (and outer destination address) in an
+ * open hash table, O(1). Outbound SAs hang off their reqid: the policy
+ * (spd.h) carries the reqid, sad_out_by_reqid() returns the newest usable
+ * outbound SA for it, so installing a new outbound SA takes over at once
+ * while old inbound SAs keep working until they are deleted (rekey
+ * without loss).
+ *
+ * Locking (SAD and SPD together): one writer-preferring reader/writer
+ * lock. The data path holds the read side for a whole batch (one lock
+ * round trip per batch, never per packet) and may use SA and policy
+ * pointers only inside it. Writers hold the write side only to link or
+ * unlink an entry (O(1); table growth is amortised); everything slow
+ * (creating crypto contexts, freeing) happens outside it. */
+#ifndef UIPSEC_CORE_SAD_H
+#define UIPSEC_CORE_SAD_H
+
+#include <glib.h>
+#include "sa.h"
+
+void db_read_lock(void);
+void db_read_unlock(void);
+/* Writers (spd.c, sad.c): hold only to publish a change. */
+void db_write_lock(void);
+void db_write_unlock(void);
+
+void sad_init(void);
+/* Remove every SA (sa-deleted events raised). */
+void sad_flush(void);
+
+/* Create and install an SA. An inbound SA whose (SPI, dst) exists, or an
+ * outbound SA whose SPI exists, is UIPSEC_ERR_EXISTS. Raises sa-added. */
+int sad_add(const sa_cfg_t *cfg, uipsec_err_t *err);
+/* Remove; raises sa-deleted. dst may be NULL (any destination). */
+int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst);
+
+/* Data path, inside db_read_lock(). Inbound: by SPI and our outer address
+ * (dst NULL or family 0: first SA with that SPI). */
+sa_t *sad_lookup_spi(uint32_t spi, const ip_addr_t *dst);
+/* Outbound SA for a policy's reqid: the newest one not hard-expired. */
+sa_t *sad_out_by_reqid(uint32_t reqid);
+/* Outbound SA by SPI (control). */
+sa_t *sad_lookup_out(uint32_t spi);
+
+uint32_t sad_count(void);
+/* Visit every SA inside the read lock (listings). */
+void sad_foreach(void (*fn)(sa_t *sa, void *user), void *user);
+/* Check time lifetimes; remove hard-expired SAs. Call from the main loop
+ * about once a second (sad_attach does it with a GLib timeout). */
+void sad_tick(void);
+/* Run sad_tick every second from ctx, and remove SAs on expire-hard
+ * events (dispatch happens in ctx via events_attach). */
+void sad_attach(GMainContext *ctx);
+void sad_detach(void);
+
+#endif

@@ -1,0 +1,867 @@
+/* Manually keyed tunnels: SAs, policies, routes, keepalives, NAT rebinding. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <uipsec/crypto.h>
+#include <uipsec/log.h>
+#include <uipsec/plugin.h>
+
+#include "mtu.h"
+#include "sad.h"
+#include "settings.h"
+#include "spd.h"
+#include "tunnel.h"
+#include "udp_socket.h"
+
+#define SUBSYS "tunnel"
+#define MAX_TS 8
+#define MAX_POLICIES (2 * MAX_TS * MAX_TS)
+#define DEFAULT_TUN_MTU 1400
+
+/* One traffic selector: address part plus optional [proto/port]. */
+typedef struct tun_ts {
+	char *text;             /* as configured */
+	char *addr;             /* address part (prefix, range or address) */
+	uint8_t family;
+	bool is_prefix;
+	uipsec_prefix_t prefix; /* when is_prefix: what routes point at */
+	uint8_t proto;          /* 0 = any */
+	uint16_t port_from, port_to;
+} tun_ts_t;
+
+typedef struct keyset {
+	uint32_t spi;
+	uint8_t *key, *integ_key;
+	size_t key_len, integ_key_len;
+} keyset_t;
+
+typedef struct tunnel {
+	char *name;
+	char *origin;           /* file:line of the tunnel's definition */
+	ip_endpoint_t local, peer, configured_peer;
+	tun_ts_t local_ts[MAX_TS], remote_ts[MAX_TS];
+	unsigned n_local_ts, n_remote_ts;
+	uipsec_prefix_t vips[MAX_TS];
+	unsigned n_vips;
+	char *esp;
+	bool esn, start;
+	uint32_t replay_window;
+	uint64_t keepalive, rekey_time, life_time, life_bytes, life_packets;
+	keyset_t in, out;
+	uint32_t reqid;
+
+	bool up;
+	uint32_t policies[MAX_POLICIES];
+	unsigned n_policies;
+	guint keepalive_src;
+	uint32_t inner_room;    /* outer path MTU minus overhead, 0 unknown */
+} tunnel_t;
+
+struct tunnels {
+	GPtrArray *list;        /* tunnel_t */
+	uint16_t port;
+	uint32_t socket_fwmark;
+	datapath_t *dp;
+	route_mgr_t *rm;
+	const uipsec_net_ops_t *net_ops;
+	uipsec_net_t *net;
+};
+
+/* ------------------------------------------------------------ parsing */
+
+static void keyset_clear(keyset_t *k)
+{
+	if (k->key)
+		uipsec_hex_free(k->key, k->key_len);
+	if (k->integ_key)
+		uipsec_hex_free(k->integ_key, k->integ_key_len);
+	memset(k, 0, sizeof(*k));
+}
+
+static void tunnel_free(tunnel_t *t)
+{
+	for (unsigned i = 0; i < t->n_local_ts; i++) {
+		g_free(t->local_ts[i].text);
+		g_free(t->local_ts[i].addr);
+	}
+	for (unsigned i = 0; i < t->n_remote_ts; i++) {
+		g_free(t->remote_ts[i].text);
+		g_free(t->remote_ts[i].addr);
+	}
+	keyset_clear(&t->in);
+	keyset_clear(&t->out);
+	g_free(t->name);
+	g_free(t->origin);
+	g_free(t->esp);
+	g_free(t);
+}
+
+static const struct { const char *name; uint8_t proto; } proto_names[] = {
+	{ "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "ipv6-icmp", 58 }, { "icmpv6", 58 }, { "sctp", 132 },
+};
+
+static bool parse_proto(const char *s, uint8_t *out)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(proto_names); i++)
+		if (g_ascii_strcasecmp(s, proto_names[i].name) == 0) {
+			*out = proto_names[i].proto;
+			return true;
+		}
+	guint64 v;
+	if (!g_ascii_string_to_unsigned(s, 10, 0, 255, &v, NULL))
+		return false;
+	*out = (uint8_t)v;
+	return true;
+}
+
+static bool parse_ports(const char *s, uint16_t *from, uint16_t *to)
+{
+	if (!*s || strcmp(s, "%any") == 0) {
+		*from = 0;
+		*to = 65535;
+		return true;
+	}
+	char **r = g_strsplit(s, "-", 2);
+	guint64 a, b;
+	bool ok = g_ascii_string_to_unsigned(r[0], 10, 0, 65535, &a, NULL);
+	b = a;
+	if (ok && r[1])
+		ok = g_ascii_string_to_unsigned(r[1], 10, 0, 65535, &b, NULL) && b >= a;
+	g_strfreev(r);
+	if (ok) {
+		*from = (uint16_t)a;
+		*to = (uint16_t)b;
+	}
+	return ok;
+}
+
+/* "10.1.0.0/24", "10.1.0.0/24[tcp/443]", "2001:db8::/64[udp/1000-2000]" */
+static bool parse_ts(const char *text, tun_ts_t *ts, char **why)
+{
+	memset(ts, 0, sizeof(*ts));
+	ts->port_to = 65535;
+	const char *br = strchr(text, '[');
+	ts->addr = br ? g_strndup(text, (gsize)(br - text)) : g_strdup(text);
+	ts->text = g_strdup(text);
+	if (br) {
+		const char *end = strchr(br, ']');
+		if (!end || end[1]) {
+			*why = g_strdup_printf("'%s': expected [proto/port] at the end", text);
+			return false;
+		}
+		char *inner = g_strndup(br + 1, (gsize)(end - br - 1));
+		char *slash = strchr(inner, '/');
+		if (slash)
+			*slash = '\0';
+		bool ok = (!*inner || strcmp(inner, "%any") == 0 || parse_proto(inner, &ts->proto)) &&
+		          (!slash || parse_ports(slash + 1, &ts->port_from, &ts->port_to));
+		g_free(inner);
+		if (!ok) {
+			*why = g_strdup_printf("'%s': bad protocol or port", text);
+			return false;
+		}
+	}
+	spd_sel_t sel;
+	spd_sel_any(&sel, AF_INET);
+	if (!spd_sel_parse_addr(&sel, false, ts->addr)) {
+		*why = g_strdup_printf("'%s' is not an address, prefix or range", text);
+		return false;
+	}
+	ts->family = sel.family;
+	ts->is_prefix = uipsec_prefix_parse(ts->addr, &ts->prefix);
+	return true;
+}
+
+static bool get_endpoint(const char *val, uint16_t port, ip_endpoint_t *ep)
+{
+	memset(ep, 0, sizeof(*ep));
+	ep->port = port;
+	return val && ip_addr_parse(val, &ep->addr);
+}
+
+/* Keys: from the config, or from key_file with the same in/out sections. */
+static bool load_keys(tunnel_t *t, const uipsec_settings_t *s, const char *prefix, GError **err)
+{
+	const uipsec_settings_t *src = s;
+	uipsec_settings_t *ks = NULL;
+	char *kp = g_strdup(prefix);
+	char *key_file_key = g_strconcat(prefix, "key_file", NULL);
+	const char *key_file = uipsec_settings_get_str(s, key_file_key, NULL);
+	const char *kf_origin = uipsec_settings_origin(s, key_file_key);
+	char *path = NULL;
+	bool ok = false;
+	if (key_file) {
+		/* relative to the file that names it */
+		if (!g_path_is_absolute(key_file) && kf_origin) {
+			char *file = g_strdup(kf_origin);
+			char *colon = strrchr(file, ':');
+			if (colon)
+				*colon = '\0';
+			char *dir = g_path_get_dirname(file);
+			path = g_build_filename(dir, key_file, NULL);
+			g_free(dir);
+			g_free(file);
+		} else {
+			path = g_strdup(key_file);
+		}
+		struct stat st;
+		if (stat(path, &st) < 0) {
+			g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: tunnel %s: key_file %s: %s",
+			            kf_origin ? kf_origin : "config", t->name, path, g_strerror(errno));
+			goto out;
+		}
+		if (st.st_mode & 077) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
+			            "%s: tunnel %s: key_file %s is readable by group or others (mode %04o); "
+			            "refusing it (chmod 600)", kf_origin ? kf_origin : "config", t->name, path,
+			            (unsigned)(st.st_mode & 07777));
+			goto out;
+		}
+		ks = settings_new();
+		if (!settings_load_file(ks, path, err))
+			goto out;
+		src = ks;
+		g_free(kp);
+		kp = g_strdup("");
+	}
+	struct { keyset_t *k; const char *dir; } sets[] = { { &t->in, "in" }, { &t->out, "out" } };
+	for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
+		char *spi_key = g_strdup_printf("%s%s.spi", kp, sets[i].dir);
+		char *key_key = g_strdup_printf("%s%s.key", kp, sets[i].dir);
+		char *ikey_key = g_strdup_printf("%s%s.integ_key", kp, sets[i].dir);
+		int64_t spi = uipsec_settings_get_int(src, spi_key, 0);
+		const char *where = uipsec_settings_origin(src, spi_key);
+		if (!where)
+			where = path ? path : t->origin;
+		bool good = true;
+		if (spi < 256 || spi > 0xffffffffLL) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+			            "%s: tunnel %s: %s.spi missing or invalid (256..0xffffffff; 1-255 are reserved)", where,
+			            t->name, sets[i].dir);
+			good = false;
+		} else {
+			sets[i].k->spi = (uint32_t)spi;
+			sets[i].k->key = uipsec_settings_get_hex(src, key_key, &sets[i].k->key_len);
+			sets[i].k->integ_key = uipsec_settings_get_hex(src, ikey_key, &sets[i].k->integ_key_len);
+			/* a missing key is fine for null encryption; the proposal
+			 * check below names the expected length otherwise */
+			const char *kv = uipsec_settings_get_str(src, key_key, NULL);
+			if (kv && *kv && !sets[i].k->key) {
+				const char *ko = uipsec_settings_origin(src, key_key);
+				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: %s.key is not hex (0x...)",
+				            ko ? ko : where, t->name, sets[i].dir);
+				good = false;
+			}
+		}
+		g_free(spi_key);
+		g_free(key_key);
+		g_free(ikey_key);
+		if (!good)
+			goto out;
+	}
+	ok = true;
+out:
+	if (ks)
+		settings_free(ks);
+	g_free(path);
+	g_free(kp);
+	g_free(key_file_key);
+	return ok;
+}
+
+/* Check the proposal and key lengths now, so a bad tunnel fails at start-up
+ * with file:line rather than when it is brought up. */
+static bool check_xform(tunnel_t *t, const keyset_t *k, const char *where, GError **err)
+{
+	uipsec_xform_t *x = NULL;
+	uipsec_err_t e = { "" };
+	int rc = uipsec_xform_create(t->esp, k->key, k->key_len, k->integ_key, k->integ_key_len, &x, &e);
+	if (rc != UIPSEC_OK) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: esp = %s: %s", where, t->name, t->esp,
+		            e.msg[0] ? e.msg : uipsec_status_str(rc));
+		return false;
+	}
+	uipsec_xform_destroy(x);
+	return true;
+}
+
+static tunnel_t *tunnel_parse(const uipsec_settings_t *s, const char *name, uint16_t port, GError **err)
+{
+	tunnel_t *t = g_new0(tunnel_t, 1);
+	t->name = g_strdup(name);
+	char *p = g_strdup_printf("tunnels.%s.", name);
+#define K(k) (g_snprintf(key, sizeof(key), "%s%s", p, (k)), key)
+	char key[512];
+	const char *o;
+	t->origin = g_strdup((o = uipsec_settings_origin(s, K("esp"))) ? o :
+	                     (o = uipsec_settings_origin(s, K("remote"))) ? o : "config");
+	int64_t rport = uipsec_settings_get_int(s, K("remote_port"), port);
+	if (rport < 1 || rport > 65535) {
+		o = uipsec_settings_origin(s, K("remote_port"));
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: remote_port %lld is not a UDP port",
+		            o ? o : t->origin, name, (long long)rport);
+		goto fail;
+	}
+	const char *addr_keys[] = { "local", "remote" };
+	ip_endpoint_t *eps[] = { &t->local, &t->peer };
+	uint16_t ports[] = { port, (uint16_t)rport };
+	for (int i = 0; i < 2; i++) {
+		const char *v = uipsec_settings_get_str(s, K(addr_keys[i]), NULL);
+		if (!get_endpoint(v, ports[i], eps[i])) {
+			o = uipsec_settings_origin(s, key);
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: %s %s", o ? o : t->origin, name,
+			            addr_keys[i], v ? "is not an IPv4/IPv6 address" : "is missing");
+			goto fail;
+		}
+	}
+	if (t->local.addr.family != t->peer.addr.family) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: local and remote are of different families",
+		            t->origin, name);
+		goto fail;
+	}
+	t->configured_peer = t->peer;
+	struct { const char *k; tun_ts_t *arr; unsigned *n; } tss[] = {
+		{ "local_ts", t->local_ts, &t->n_local_ts }, { "remote_ts", t->remote_ts, &t->n_remote_ts },
+	};
+	for (int i = 0; i < 2; i++) {
+		char **list = uipsec_settings_get_list(s, K(tss[i].k));
+		o = uipsec_settings_origin(s, key);
+		bool good = list && list[0];
+		char *why = NULL;
+		if (!good)
+			why = g_strdup("missing");
+		for (char **l = list; good && *l; l++) {
+			if (*tss[i].n == MAX_TS) {
+				why = g_strdup_printf("more than %d selectors", MAX_TS);
+				good = false;
+				break;
+			}
+			good = parse_ts(*l, &tss[i].arr[*tss[i].n], &why);
+			(*tss[i].n)++;
+		}
+		uipsec_strv_free(list);
+		if (!good) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: %s %s", o ? o : t->origin, name,
+			            tss[i].k, why);
+			g_free(why);
+			goto fail;
+		}
+	}
+	char **vips = uipsec_settings_get_list(s, K("vip"));
+	for (char **v = vips; v && *v; v++) {
+		if (t->n_vips == MAX_TS || !uipsec_prefix_parse(*v, &t->vips[t->n_vips])) {
+			o = uipsec_settings_origin(s, key);
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: vip '%s' is not an address",
+			            o ? o : t->origin, name, *v);
+			uipsec_strv_free(vips);
+			goto fail;
+		}
+		t->n_vips++;
+	}
+	uipsec_strv_free(vips);
+	const char *esp = uipsec_settings_get_str(s, K("esp"), NULL);
+	if (!esp) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: esp (the proposal, e.g. aes128gcm16) is missing",
+		            t->origin, name);
+		goto fail;
+	}
+	t->esp = g_strdup(esp);
+	t->esn = uipsec_settings_get_bool(s, K("esn"), false);
+	t->start = uipsec_settings_get_bool(s, K("start"), true);
+	int64_t rw = uipsec_settings_get_int(s, K("replay_window"), 32);
+	if (rw < 0 || rw > REPLAY_WINDOW_MAX) {
+		o = uipsec_settings_origin(s, key);
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: replay_window %lld out of range (0..%d)",
+		            o ? o : t->origin, name, (long long)rw, REPLAY_WINDOW_MAX);
+		goto fail;
+	}
+	t->replay_window = (uint32_t)rw;
+	t->keepalive = uipsec_settings_get_duration(s, K("keepalive"), 0);
+	t->rekey_time = uipsec_settings_get_duration(s, K("rekey_time"), 0);
+	t->life_time = uipsec_settings_get_duration(s, K("life_time"), 0);
+	t->life_bytes = uipsec_settings_get_bytes(s, K("life_bytes"), 0);
+	int64_t lp = uipsec_settings_get_int(s, K("life_packets"), 0);
+	t->life_packets = lp > 0 ? (uint64_t)lp : 0;
+	if (!load_keys(t, s, p, err))
+		goto fail;
+	o = uipsec_settings_origin(s, K("esp"));
+	if (!check_xform(t, &t->out, o ? o : t->origin, err) || !check_xform(t, &t->in, o ? o : t->origin, err))
+		goto fail;
+#undef K
+	g_free(p);
+	return t;
+fail:
+	g_free(p);
+	tunnel_free(t);
+	return NULL;
+}
+
+tunnels_t *tunnels_new(const uipsec_settings_t *s, GError **err)
+{
+	tunnels_t *ts = g_new0(tunnels_t, 1);
+	ts->list = g_ptr_array_new_with_free_func((GDestroyNotify)tunnel_free);
+	ts->port = (uint16_t)uipsec_settings_get_int(s, "uipsecd.socket.port", 4500);
+	ts->socket_fwmark = (uint32_t)uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0);
+	char **names = uipsec_settings_sections(s, "tunnels");
+	for (char **n = names; n && *n; n++) {
+		tunnel_t *t = tunnel_parse(s, *n, ts->port, err);
+		if (!t) {
+			uipsec_strv_free(names);
+			tunnels_free(ts);
+			return NULL;
+		}
+		t->reqid = ts->list->len + 1;
+		g_ptr_array_add(ts->list, t);
+	}
+	uipsec_strv_free(names);
+	/* SPIs identify SAs: two tunnels with one inbound SPI cannot both work */
+	for (guint i = 0; i < ts->list->len; i++)
+		for (guint j = i + 1; j < ts->list->len; j++) {
+			tunnel_t *a = ts->list->pdata[i], *b = ts->list->pdata[j];
+			if (a->in.spi == b->in.spi || a->out.spi == b->out.spi) {
+				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnels %s and %s use the same %s SPI 0x%x",
+				            b->origin, a->name, b->name, a->in.spi == b->in.spi ? "inbound" : "outbound",
+				            a->in.spi == b->in.spi ? a->in.spi : a->out.spi);
+				tunnels_free(ts);
+				return NULL;
+			}
+		}
+	return ts;
+}
+
+static tunnel_t *find_tunnel(tunnels_t *ts, const char *name)
+{
+	for (guint i = 0; i < ts->list->len; i++) {
+		tunnel_t *t = ts->list->pdata[i];
+		if (strcmp(t->name, name) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+static uint32_t tunnel_room(const tunnel_t *t, uint32_t path_mtu)
+{
+	uipsec_xform_t *x = NULL;
+	if (uipsec_xform_create(t->esp, t->out.key, t->out.key_len, t->out.integ_key, t->out.integ_key_len, &x,
+	                        NULL) != UIPSEC_OK)
+		return 0;
+	uint32_t room = mtu_inner_room(uipsec_xform_info(x), t->peer.addr.family, path_mtu);
+	uipsec_xform_destroy(x);
+	return room;
+}
+
+uint32_t tunnels_default_mtu(const tunnels_t *ts, uint32_t link_mtu)
+{
+	uint32_t mtu = 0;
+	for (guint i = 0; i < ts->list->len; i++) {
+		uint32_t room = tunnel_room(ts->list->pdata[i], link_mtu);
+		if (room && (!mtu || room < mtu))
+			mtu = room;
+	}
+	return mtu ? mtu : DEFAULT_TUN_MTU;
+}
+
+void tunnels_attach(tunnels_t *ts, datapath_t *dp, route_mgr_t *rm, const uipsec_net_ops_t *net_ops,
+                    uipsec_net_t *net)
+{
+	ts->dp = dp;
+	ts->rm = rm;
+	ts->net_ops = net_ops;
+	ts->net = net;
+}
+
+/* ------------------------------------------------------------ install */
+
+static void build_sel(spd_sel_t *sel, const tun_ts_t *src, const tun_ts_t *dst)
+{
+	spd_sel_any(sel, src->family);
+	spd_sel_parse_addr(sel, false, src->addr);
+	spd_sel_parse_addr(sel, true, dst->addr);
+	sel->proto = src->proto ? src->proto : dst->proto;
+	sel->sport_from = src->port_from;
+	sel->sport_to = src->port_to;
+	sel->dport_from = dst->port_from;
+	sel->dport_to = dst->port_to;
+}
+
+static bool ts_pair_ok(const tun_ts_t *a, const tun_ts_t *b)
+{
+	return a->family == b->family && (!a->proto || !b->proto || a->proto == b->proto);
+}
+
+static void sa_cfg_fill(const tunnels_t *ts, const tunnel_t *t, sa_dir_t dir, sa_cfg_t *c)
+{
+	sa_cfg_init(c);
+	const keyset_t *k = dir == SA_DIR_IN ? &t->in : &t->out;
+	c->spi = k->spi;
+	c->dir = dir;
+	c->src = dir == SA_DIR_OUT ? t->local : t->peer;
+	c->dst = dir == SA_DIR_OUT ? t->peer : t->local;
+	c->esp = t->esp;
+	c->key = k->key;
+	c->key_len = k->key_len;
+	c->integ_key = k->integ_key;
+	c->integ_key_len = k->integ_key_len;
+	c->esn = t->esn;
+	c->replay_window = t->replay_window;
+	c->soft.time_s = t->rekey_time;
+	c->hard.time_s = t->life_time;
+	c->hard.bytes = t->life_bytes;
+	c->hard.packets = t->life_packets;
+	c->reqid = t->reqid;
+	c->tunnel = t->name;
+	if (dir == SA_DIR_IN) {
+		/* inbound packets go from a remote selector to a local one */
+		for (unsigned r = 0; r < t->n_remote_ts; r++)
+			for (unsigned l = 0; l < t->n_local_ts; l++)
+				if (c->n_ts < SA_MAX_TS && ts_pair_ok(&t->remote_ts[r], &t->local_ts[l]))
+					build_sel(&c->ts[c->n_ts++], &t->remote_ts[r], &t->local_ts[l]);
+	}
+}
+
+static void to_uipsec_addr(const ip_addr_t *in, uipsec_addr_t *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->family = in->family;
+	memcpy(out->bytes, in->a, sizeof(out->bytes));
+}
+
+static void keepalive_stop(tunnel_t *t)
+{
+	if (t->keepalive_src)
+		g_source_remove(t->keepalive_src);
+	t->keepalive_src = 0;
+}
+
+typedef struct ka_ctx { tunnels_t *ts; tunnel_t *t; } ka_ctx_t;
+
+static gboolean keepalive_send(gpointer data)
+{
+	ka_ctx_t *c = data;
+	if (!datapath_send_keepalive(c->ts->dp, &c->t->peer))
+		udebug(SUBSYS, "tunnel %s: NAT keepalive not sent", c->t->name);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Smallest room over every tunnel that is up, published to the workers. */
+static void update_inner_room(tunnels_t *ts)
+{
+	uint32_t room = 0;
+	for (guint i = 0; i < ts->list->len; i++) {
+		tunnel_t *t = ts->list->pdata[i];
+		if (t->up && t->inner_room && (!room || t->inner_room < room))
+			room = t->inner_room;
+	}
+	/* a TUN device smaller than the room never delivers too-big packets:
+	 * skip the per-packet check entirely */
+	if (room && ts->dp && room >= datapath_mtu(ts->dp))
+		room = 0;
+	if (ts->dp)
+		datapath_set_inner_room(ts->dp, room);
+}
+
+static void path_mtu_probe(tunnels_t *ts, tunnel_t *t)
+{
+	uint32_t path = MTU_DEFAULT_LINK;
+	if (ts->net_ops && ts->net && ts->net_ops->route_get) {
+		uipsec_addr_t dst;
+		to_uipsec_addr(&t->peer.addr, &dst);
+		uipsec_route_lookup_t lk;
+		uipsec_err_t e = { "" };
+		memset(&lk, 0, sizeof(lk));
+		if (ts->net_ops->route_get(ts->net, &dst, ts->socket_fwmark, &lk, &e) == UIPSEC_OK) {
+			uint32_t m = mtu_of_interface(lk.ifname);
+			if (m)
+				path = m;
+		}
+	}
+	t->inner_room = tunnel_room(t, path);
+	udebug(SUBSYS, "tunnel %s: outer path MTU %u, inner packets up to %u bytes", t->name, path, t->inner_room);
+}
+
+static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t)
+{
+	keepalive_stop(t);
+	if (ts->rm && route_mgr_has_tunnel(ts->rm, t->name)) {
+		uipsec_err_t e = { "" };
+		if (route_mgr_tunnel_del(ts->rm, t->name, &e) != UIPSEC_OK)
+			uwarn(SUBSYS, "tunnel %s: %s", t->name, e.msg);
+	}
+	for (unsigned i = 0; i < t->n_policies; i++)
+		spd_del(t->policies[i]);
+	t->n_policies = 0;
+	sad_del(SA_DIR_OUT, t->out.spi, NULL);
+	sad_del(SA_DIR_IN, t->in.spi, &t->local.addr);
+	t->up = false;
+	t->peer = t->configured_peer;
+}
+
+int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
+{
+	tunnel_t *t = find_tunnel(ts, name);
+	if (!t) {
+		snprintf(err->msg, sizeof(err->msg), "no tunnel named '%s'", name);
+		return UIPSEC_ERR_NOTFOUND;
+	}
+	if (t->up)
+		return UIPSEC_OK;
+	int rc;
+	uipsec_err_t e = { "" };
+	sa_cfg_t c;
+	sa_cfg_fill(ts, t, SA_DIR_IN, &c);
+	if ((rc = sad_add(&c, &e)) != UIPSEC_OK) {
+		snprintf(err->msg, sizeof(err->msg), "tunnel %s: inbound SA 0x%08x: %s", name, t->in.spi, e.msg);
+		return rc;
+	}
+	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);
+	if ((rc = sad_add(&c, &e)) != UIPSEC_OK) {
+		snprintf(err->msg, sizeof(err->msg), "tunnel %s: outbound SA 0x%08x: %s", name, t->out.spi, e.msg);
+		sad_del(SA_DIR_IN, t->in.spi, &t->local.addr);
+		return rc;
+	}
+	t->up = true;   /* from here on tunnel_uninstall() undoes what exists */
+	for (unsigned l = 0; l < t->n_local_ts; l++)
+		for (unsigned r = 0; r < t->n_remote_ts; r++) {
+			if (!ts_pair_ok(&t->local_ts[l], &t->remote_ts[r]))
+				continue;
+			spd_policy_cfg_t pc;
+			memset(&pc, 0, sizeof(pc));
+			pc.action = SPD_PROTECT;
+			pc.reqid = t->reqid;
+			pc.tunnel = t->name;
+			for (int d = 0; d < 2; d++) {
+				pc.dir = d ? SPD_DIR_IN : SPD_DIR_OUT;
+				if (d)
+					build_sel(&pc.sel, &t->remote_ts[r], &t->local_ts[l]);
+				else
+					build_sel(&pc.sel, &t->local_ts[l], &t->remote_ts[r]);
+				uint32_t id = 0;
+				if ((rc = spd_add(&pc, &id, &e)) != UIPSEC_OK) {
+					snprintf(err->msg, sizeof(err->msg), "tunnel %s: policy %s === %s %s: %s", name,
+					         t->local_ts[l].text, t->remote_ts[r].text, d ? "in" : "out", e.msg);
+					tunnel_uninstall(ts, t);
+					return rc;
+				}
+				t->policies[t->n_policies++] = id;
+			}
+		}
+	if (ts->rm && ts->dp) {
+		uipsec_prefix_t lp[MAX_TS], rp[MAX_TS];
+		size_t nl = 0, nr = 0;
+		for (unsigned i = 0; i < t->n_local_ts; i++)
+			if (t->local_ts[i].is_prefix)
+				lp[nl++] = t->local_ts[i].prefix;
+		for (unsigned i = 0; i < t->n_remote_ts; i++)
+			if (t->remote_ts[i].is_prefix)
+				rp[nr++] = t->remote_ts[i].prefix;
+			else
+				uwarn(SUBSYS, "tunnel %s: remote_ts %s is not a prefix: no route installed for it", name,
+				      t->remote_ts[i].text);
+		route_mgr_tunnel_t rt = {
+			.name = t->name, .ifname = datapath_ifname(ts->dp),
+			.local_ts = lp, .local_ts_count = nl, .remote_ts = rp, .remote_ts_count = nr,
+			.vips = t->n_vips ? t->vips : NULL, .vip_count = t->n_vips,
+		};
+		to_uipsec_addr(&t->local.addr, &rt.local);
+		to_uipsec_addr(&t->peer.addr, &rt.remote);
+		if ((rc = route_mgr_tunnel_add(ts->rm, &rt, &e)) != UIPSEC_OK) {
+			snprintf(err->msg, sizeof(err->msg), "%s", e.msg);
+			tunnel_uninstall(ts, t);
+			return rc;
+		}
+	}
+	if (t->keepalive && ts->dp) {
+		ka_ctx_t *kc = g_new0(ka_ctx_t, 1);
+		kc->ts = ts;
+		kc->t = t;
+		t->keepalive_src = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, (guint)t->keepalive, keepalive_send,
+		                                             kc, g_free);
+	}
+	path_mtu_probe(ts, t);
+	update_inner_room(ts);
+	char a[64], b[64];
+	uinfo(SUBSYS, "tunnel %s up: %s <-> %s, %s, SPIs in 0x%08x out 0x%08x", name,
+	      udp_endpoint_str(&t->local, a, sizeof(a)), udp_endpoint_str(&t->peer, b, sizeof(b)), t->esp, t->in.spi,
+	      t->out.spi);
+	return UIPSEC_OK;
+}
+
+int tunnel_down(tunnels_t *ts, const char *name, uipsec_err_t *err)
+{
+	tunnel_t *t = find_tunnel(ts, name);
+	if (!t) {
+		snprintf(err->msg, sizeof(err->msg), "no tunnel named '%s'", name);
+		return UIPSEC_ERR_NOTFOUND;
+	}
+	if (!t->up)
+		return UIPSEC_OK;
+	tunnel_uninstall(ts, t);
+	update_inner_room(ts);
+	uinfo(SUBSYS, "tunnel %s down", name);
+	return UIPSEC_OK;
+}
+
+bool tunnels_start(tunnels_t *ts, GError **err)
+{
+	bool ok = true;
+	for (guint i = 0; i < ts->list->len; i++) {
+		tunnel_t *t = ts->list->pdata[i];
+		if (!t->start)
+			continue;
+		uipsec_err_t e = { "" };
+		if (tunnel_up(ts, t->name, &e) != UIPSEC_OK) {
+			uerror(SUBSYS, "%s", e.msg);
+			if (ok)
+				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "%s", e.msg);
+			ok = false;
+		}
+	}
+	return ok;
+}
+
+void tunnels_free(tunnels_t *ts)
+{
+	if (!ts)
+		return;
+	for (guint i = 0; i < ts->list->len; i++) {
+		tunnel_t *t = ts->list->pdata[i];
+		if (t->up)
+			tunnel_uninstall(ts, t);
+	}
+	g_ptr_array_free(ts->list, TRUE);
+	g_free(ts);
+}
+
+void tunnels_foreach(tunnels_t *ts, void (*fn)(const tunnel_info_t *info, void *user), void *user)
+{
+	for (guint i = 0; i < ts->list->len; i++) {
+		tunnel_t *t = ts->list->pdata[i];
+		tunnel_info_t info = {
+			.name = t->name, .up = t->up, .esp = t->esp, .local = t->local, .peer = t->peer,
+			.spi_in = t->in.spi, .spi_out = t->out.spi, .reqid = t->reqid,
+		};
+		fn(&info, user);
+	}
+}
+
+/* ------------------------------------------------------------ NAT rebinding */
+
+/* An authenticated packet came from a new address/port: send there from
+ * now on. The outbound SA is replaced by one with the new destination that
+ * continues the sequence numbers (a reused sequence number would reuse a
+ * nonce), after the old one is gone (sad_del waits for the workers). */
+static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user)
+{
+	tunnels_t *ts = user;
+	if (reqid == 0 || reqid > ts->list->len)
+		return;
+	tunnel_t *t = ts->list->pdata[reqid - 1];
+	if (!t->up || t->in.spi != spi || udp_endpoint_equal(&t->peer, from))
+		return;
+	char a[64], b[64];
+	uinfo(SUBSYS, "tunnel %s: peer moved from %s to %s (NAT rebinding), adopted", t->name,
+	      udp_endpoint_str(&t->peer, a, sizeof(a)), udp_endpoint_str(from, b, sizeof(b)));
+	db_read_lock();
+	sa_t *old = sad_lookup_out(t->out.spi);
+	if (old)
+		sa_ref(old);
+	db_read_unlock();
+	sad_del(SA_DIR_OUT, t->out.spi, NULL);
+	uint64_t seq = old ? atomic_load(&old->seq_out) : 0;
+	if (old)
+		sa_unref(old);
+	t->peer = *from;
+	sa_cfg_t c;
+	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);
+	c.initial_seq = seq;
+	uipsec_err_t e = { "" };
+	if (sad_add(&c, &e) != UIPSEC_OK)
+		uerror(SUBSYS, "tunnel %s: re-adding the outbound SA after NAT rebinding: %s", t->name, e.msg);
+}
+
+/* ------------------------------------------------------------ service */
+
+struct tunnel_service {
+	tunnels_t *tunnels;
+	datapath_t *dp;
+	const uipsec_net_ops_t *net_ops;
+	uipsec_net_t *net;
+	route_mgr_t *rm;
+};
+
+static tunnel_service_t *current_service;
+
+tunnel_service_t *tunnel_service_current(void) { return current_service; }
+tunnels_t *tunnel_service_tunnels(tunnel_service_t *svc) { return svc->tunnels; }
+datapath_t *tunnel_service_datapath(tunnel_service_t *svc) { return svc->dp; }
+
+tunnel_service_t *tunnel_service_start(const uipsec_settings_t *s, GError **err)
+{
+	tunnel_service_t *svc = g_new0(tunnel_service_t, 1);
+	spd_init();
+	sad_init();
+	svc->tunnels = tunnels_new(s, err);
+	if (!svc->tunnels)
+		goto fail;
+	uint32_t mtu = tunnels_default_mtu(svc->tunnels, MTU_DEFAULT_LINK);
+	svc->dp = datapath_start(s, mtu, err);
+	if (!svc->dp)
+		goto fail;
+	void *nstate = NULL;
+	svc->net_ops = uipsec_feature_get(UIPSEC_FT_NET, 0, NULL, &nstate);
+	uipsec_err_t e = { "" };
+	if (!svc->net_ops) {
+		uwarn(SUBSYS, "no network backend loaded: %s stays down, no routes are installed",
+		      datapath_ifname(svc->dp));
+	} else if (svc->net_ops->create(nstate, &svc->net, &e) != UIPSEC_OK) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "network backend: %s", e.msg);
+		goto fail;
+	} else if (svc->net_ops->link_set(svc->net, datapath_ifname(svc->dp), true, 0, &e) != UIPSEC_OK) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "bringing %s up: %s", datapath_ifname(svc->dp), e.msg);
+		goto fail;
+	}
+	if (svc->net) {
+		route_mgr_cfg_t rc = {
+			.install_routes = uipsec_settings_get_bool(s, "uipsecd.install_routes", true),
+			.allow_peer_ts = uipsec_settings_get_bool(s, "uipsecd.allow_peer_ts", false),
+			.socket_fwmark = (uint32_t)uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0),
+		};
+		svc->rm = route_mgr_new(svc->net_ops, svc->net, &rc);
+		if (route_mgr_start(svc->rm, &e) != UIPSEC_OK) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "routing: %s", e.msg);
+			goto fail;
+		}
+	}
+	tunnels_attach(svc->tunnels, svc->dp, svc->rm, svc->net_ops, svc->net);
+	datapath_set_rebind_cb(svc->dp, on_rebind, svc->tunnels);
+	GError *terr = NULL;
+	if (!tunnels_start(svc->tunnels, &terr)) {
+		/* a tunnel that cannot come up does not stop the others */
+		g_error_free(terr);
+	}
+	current_service = svc;
+	return svc;
+fail:
+	tunnel_service_stop(svc);
+	return NULL;
+}
+
+void tunnel_service_stop(tunnel_service_t *svc)
+{
+	if (!svc)
+		return;
+	if (current_service == svc)
+		current_service = NULL;
+	tunnels_free(svc->tunnels);
+	if (svc->rm)
+		route_mgr_free(svc->rm);
+	datapath_stop(svc->dp);
+	if (svc->net)
+		svc->net_ops->destroy(svc->net);
+	g_free(svc);
+}

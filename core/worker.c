@@ -1,0 +1,431 @@
+/* Data-path workers: epoll loop per thread, batches through the ESP engine. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+
+#include <uipsec/log.h>
+#include <uipsec/plugin.h>
+#include <uipsec/pktio.h>
+
+#include "esp_decap.h"
+#include "esp_encap.h"
+#include "mtu.h"
+#include "pktbuf.h"
+#include "sad.h"
+#include "stats.h"
+#include "udp_socket.h"
+#include "worker.h"
+
+#define SUBSYS "dp"
+#define BATCH PKTBUF_BATCH
+/* batches per ready descriptor before looking at the others again */
+#define BUDGET 8
+/* fragments of one oversized packet, and the ICMP reply */
+#define SPARE 48
+#define MAX_THREADS 256
+#define TAG_STOP UINT32_MAX
+#define TAG_TUN (UINT32_MAX - 1)
+
+typedef struct worker {
+	datapath_t *dp;
+	uint32_t id;
+	pthread_t thread;
+	bool started;
+	int epfd;
+	udp_socket_t *us;
+	esp_worker_t *esp;
+	pktbuf_pool_t *pool;
+	uipsec_pkt_t *tun_rx[BATCH];
+	uipsec_pkt_t *udp_rx[BATCH];
+	uipsec_pkt_t *spare[SPARE];
+	ip_endpoint_t from[BATCH];
+	esp_in_meta_t meta[BATCH];
+	esp_result_t res[BATCH];
+	uipsec_pkt_t *out[BATCH];
+	ip_endpoint_t to[BATCH];
+	/* last rebinding reported, so a burst reports it once */
+	uint32_t rebind_spi;
+	ip_endpoint_t rebind_from;
+} worker_t;
+
+struct datapath {
+	const uipsec_pktio_ops_t *ops;
+	uipsec_pktio_dev_t *dev;
+	char ifname[32];
+	uint32_t mtu;
+	uint16_t port;
+	uint32_t nworkers;
+	worker_t *workers;
+	int stop_fd;
+	_Atomic uint32_t inner_room;
+	datapath_rebind_cb rebind_cb;
+	void *rebind_user;
+};
+
+uint32_t datapath_default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : (n > MAX_THREADS ? MAX_THREADS : (uint32_t)n);
+}
+
+/* ------------------------------------------------------------ rebinding */
+
+typedef struct rebind_note {
+	datapath_t *dp;
+	uint32_t reqid, spi;
+	ip_endpoint_t from;
+} rebind_note_t;
+
+static gboolean rebind_deliver(gpointer data)
+{
+	rebind_note_t *n = data;
+	if (n->dp->rebind_cb)
+		n->dp->rebind_cb(n->reqid, n->spi, &n->from, n->dp->rebind_user);
+	return G_SOURCE_REMOVE;
+}
+
+/* Inside the read lock, after decapsulation: does the authenticated
+ * packet come from where our outbound SA sends? */
+static void check_rebinding(worker_t *w, uint32_t spi, const ip_endpoint_t *from)
+{
+	if (!w->dp->rebind_cb || (w->rebind_spi == spi && udp_endpoint_equal(&w->rebind_from, from)))
+		return;
+	sa_t *in = sad_lookup_spi(spi, NULL);
+	if (!in)
+		return;
+	sa_t *out = sad_out_by_reqid(in->reqid);
+	if (!out || udp_endpoint_equal(&out->dst, from))
+		return;
+	w->rebind_spi = spi;
+	w->rebind_from = *from;
+	rebind_note_t *n = g_new0(rebind_note_t, 1);
+	n->dp = w->dp;
+	n->reqid = in->reqid;
+	n->spi = spi;
+	n->from = *from;
+	g_idle_add_full(G_PRIORITY_DEFAULT, rebind_deliver, n, g_free);
+}
+
+/* ------------------------------------------------------------ outbound */
+
+/* Encapsulate pkts and send what the engine made into ESP. */
+static void encap_and_send(worker_t *w, uipsec_pkt_t **pkts, uint32_t n)
+{
+	db_read_lock();
+	esp_encap_batch(w->esp, pkts, n, w->res);
+	db_read_unlock();
+	int k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (w->res[i].verdict != ESP_SEND)
+			continue;   /* dropped (counted by the engine) or bypass: no cleartext leaves us */
+		if (!uipsec_pkt_pull(pkts[i], w->res[i].esp_off))
+			continue;
+		w->out[k] = pkts[i];
+		w->to[k] = w->res[i].peer;
+		k++;
+	}
+	if (k) {
+		int sent = udp_socket_send(w->us, w->out, w->to, k);
+		if (sent < k)
+			stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - sent));
+	}
+}
+
+/* Oversized cleartext: ICMP error back into the TUN device, or fragments. */
+static void handle_too_big(worker_t *w, uipsec_pkt_t *p, mtu_verdict_t v, uint32_t room)
+{
+	datapath_t *dp = w->dp;
+	if (v == MTU_FRAGMENT) {
+		int nf = mtu_ip4_fragment(uipsec_pkt_data(p), p->len, room, w->spare, SPARE);
+		if (nf > 0) {
+			encap_and_send(w, w->spare, (uint32_t)nf);
+			return;
+		}
+		stats_inc(STAT_MALFORMED);
+		return;
+	}
+	if (v == MTU_TOO_BIG) {
+		if (mtu_build_too_big(uipsec_pkt_data(p), p->len, room, w->spare[0]))
+			if (dp->ops->write(dp->dev, w->id, w->spare, 1) != 1)
+				stats_inc(STAT_QUEUE_DROPPED);
+		/* the sender learns the MTU and retransmits smaller */
+		stats_inc(STAT_POLICY_DROPPED);
+		return;
+	}
+	stats_inc(STAT_MALFORMED);
+}
+
+static bool tun_rx(worker_t *w)
+{
+	datapath_t *dp = w->dp;
+	int n = dp->ops->read(dp->dev, w->id, w->tun_rx, BATCH);
+	if (n <= 0)
+		return false;
+	uint32_t room = atomic_load_explicit(&dp->inner_room, memory_order_relaxed);
+	if (room) {
+		/* rare: move oversized packets out of the batch */
+		int k = 0;
+		for (int i = 0; i < n; i++) {
+			uipsec_pkt_t *p = w->tun_rx[i];
+			mtu_verdict_t v = mtu_check(uipsec_pkt_data(p), p->len, room);
+			if (v == MTU_FITS) {
+				/* swap, so the array keeps every buffer */
+				w->tun_rx[i] = w->tun_rx[k];
+				w->tun_rx[k++] = p;
+				continue;
+			}
+			handle_too_big(w, p, v, room);
+		}
+		/* the array still holds all n buffers; only the first k are sent */
+		encap_and_send(w, w->tun_rx, (uint32_t)k);
+	} else {
+		encap_and_send(w, w->tun_rx, (uint32_t)n);
+	}
+	return n == BATCH;
+}
+
+/* ------------------------------------------------------------ inbound */
+
+static bool udp_rx(worker_t *w, int fd)
+{
+	datapath_t *dp = w->dp;
+	uint32_t kdrops = 0;
+	int n = udp_socket_recv(w->us, fd, w->udp_rx, w->from, BATCH, &kdrops);
+	if (kdrops)
+		stats_add(STAT_QUEUE_DROPPED, kdrops);
+	if (n <= 0)
+		return false;
+	for (int i = 0; i < n; i++) {
+		memset(&w->meta[i].dst, 0, sizeof(w->meta[i].dst));
+		w->meta[i].src = w->from[i];
+	}
+	int k = 0;
+	db_read_lock();
+	esp_decap_batch(w->esp, w->udp_rx, (uint32_t)n, w->meta, w->res);
+	for (int i = 0; i < n; i++) {
+		if (w->res[i].verdict != ESP_DELIVER)
+			continue;
+		check_rebinding(w, w->res[i].spi, &w->from[i]);
+		w->out[k++] = w->udp_rx[i];
+	}
+	db_read_unlock();
+	if (k) {
+		int wr = dp->ops->write(dp->dev, w->id, w->out, k);
+		if (wr < k)
+			stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - (wr > 0 ? wr : 0)));
+	}
+	return n == BATCH;
+}
+
+/* ------------------------------------------------------------ thread */
+
+static void *worker_main(void *arg)
+{
+	worker_t *w = arg;
+	struct epoll_event evs[16];
+	for (;;) {
+		int n = epoll_wait(w->epfd, evs, 16, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			uerror(SUBSYS, "worker %u: epoll_wait: %s", w->id, g_strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			uint32_t tag = evs[i].data.u32;
+			if (tag == TAG_STOP)
+				return NULL;
+			for (int b = 0; b < BUDGET; b++) {
+				bool more = tag == TAG_TUN ? tun_rx(w) : udp_rx(w, (int)tag);
+				if (!more)
+					break;
+			}
+		}
+	}
+	return NULL;
+}
+
+static bool epoll_watch(int epfd, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+static void worker_free(worker_t *w)
+{
+	if (w->epfd > 0)
+		close(w->epfd);
+	udp_socket_close(w->us);
+	if (w->esp)
+		esp_worker_free(w->esp);
+	if (w->pool) {
+		uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare };
+		unsigned sizes[] = { BATCH, BATCH, SPARE };
+		for (unsigned s = 0; s < 3; s++)
+			for (unsigned i = 0; i < sizes[s]; i++)
+				if (sets[s][i])
+					pktbuf_free(w->pool, sets[s][i]);
+		pktbuf_pool_free(w->pool);
+	}
+}
+
+static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_socket_cfg_t *scfg,
+                        uint32_t buf_size, GError **err)
+{
+	w->dp = dp;
+	w->id = id;
+	w->epfd = -1;
+	w->us = udp_socket_open(scfg, err);
+	if (!w->us)
+		return false;
+	w->esp = esp_worker_new(id);
+	w->pool = pktbuf_pool_new(2 * BATCH + SPARE, buf_size);
+	if (!w->esp || !w->pool) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: out of memory", id);
+		return false;
+	}
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare };
+	unsigned sizes[] = { BATCH, BATCH, SPARE };
+	for (unsigned s = 0; s < 3; s++)
+		for (unsigned i = 0; i < sizes[s]; i++)
+			if (!(sets[s][i] = pktbuf_alloc(w->pool))) {
+				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: packet pool exhausted", id);
+				return false;
+			}
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	int fds[UDP_SOCKET_MAX_FDS];
+	unsigned nfd = udp_socket_fds(w->us, fds, UDP_SOCKET_MAX_FDS);
+	bool ok = w->epfd >= 0 && epoll_watch(w->epfd, dp->stop_fd, TAG_STOP) &&
+	          epoll_watch(w->epfd, dp->ops->fd(dp->dev, id), TAG_TUN);
+	for (unsigned i = 0; ok && i < nfd; i++)
+		ok = epoll_watch(w->epfd, fds[i], (uint32_t)fds[i]);
+	if (!ok) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "worker %u: epoll: %s", id,
+		            g_strerror(errno));
+		return false;
+	}
+	return true;
+}
+
+datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GError **err)
+{
+	void *pstate = NULL;
+	const uipsec_pktio_ops_t *ops = uipsec_feature_get(UIPSEC_FT_PKTIO, 0, NULL, &pstate);
+	if (!ops) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT,
+		            "no packet I/O plugin loaded (add io-tun to uipsecd.load)");
+		return NULL;
+	}
+	int64_t threads = uipsec_settings_get_int(s, "uipsecd.threads", 0);
+	if (threads < 0 || threads > MAX_THREADS) {
+		const char *o = uipsec_settings_origin(s, "uipsecd.threads");
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: uipsecd.threads: %lld is out of range (0..%d)",
+		            o ? o : "config", (long long)threads, MAX_THREADS);
+		return NULL;
+	}
+	udp_socket_cfg_t scfg;
+	if (!udp_socket_cfg_load(&scfg, s, err))
+		return NULL;
+
+	datapath_t *dp = g_new0(datapath_t, 1);
+	dp->ops = ops;
+	dp->stop_fd = -1;
+	dp->port = scfg.port;
+	uint32_t want = threads ? (uint32_t)threads : datapath_default_threads();
+	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want, .offloads = 0 };
+	uipsec_err_t perr = { "" };
+	int rc = ops->open(pstate, &pcfg, &dp->dev, &perr);
+	if (rc != UIPSEC_OK) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "packet I/O device: %s",
+		            perr.msg[0] ? perr.msg : uipsec_status_str(rc));
+		udp_socket_cfg_clear(&scfg);
+		g_free(dp);
+		return NULL;
+	}
+	g_strlcpy(dp->ifname, ops->name(dp->dev), sizeof(dp->ifname));
+	dp->mtu = ops->mtu ? ops->mtu(dp->dev) : default_mtu;
+	dp->nworkers = ops->queues ? ops->queues(dp->dev) : 1;
+	if (dp->nworkers > want)
+		dp->nworkers = want;
+	sa_set_workers(dp->nworkers);
+	dp->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->workers = g_new0(worker_t, dp->nworkers);
+
+	/* room for the largest datagram a peer with a bigger MTU may send */
+	uint32_t payload = dp->mtu + 256 > 9216 ? dp->mtu + 256 : 9216;
+	uint32_t buf_size = (UIPSEC_PKT_HEADROOM + payload + UIPSEC_PKT_TAILROOM + 63) & ~63u;
+	bool ok = dp->stop_fd >= 0;
+	for (uint32_t i = 0; ok && i < dp->nworkers; i++)
+		ok = worker_init(dp, &dp->workers[i], i, &scfg, buf_size, err);
+	udp_socket_cfg_clear(&scfg);
+	for (uint32_t i = 0; ok && i < dp->nworkers; i++) {
+		int e = pthread_create(&dp->workers[i].thread, NULL, worker_main, &dp->workers[i]);
+		if (e) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "worker thread: %s", g_strerror(e));
+			ok = false;
+			break;
+		}
+		dp->workers[i].started = true;
+		char tname[16];
+		g_snprintf(tname, sizeof(tname), "uipsec-w%u", i);
+		pthread_setname_np(dp->workers[i].thread, tname);
+	}
+	if (!ok) {
+		datapath_stop(dp);
+		return NULL;
+	}
+	uinfo(SUBSYS, "data path: %u worker thread%s on %s (MTU %u), ESP-in-UDP port %u", dp->nworkers,
+	      dp->nworkers == 1 ? "" : "s", dp->ifname, dp->mtu, dp->port);
+	return dp;
+}
+
+void datapath_stop(datapath_t *dp)
+{
+	if (!dp)
+		return;
+	if (dp->stop_fd >= 0) {
+		uint64_t one = 1;
+		if (write(dp->stop_fd, &one, sizeof(one)) < 0)
+			uwarn(SUBSYS, "stopping workers: %s", g_strerror(errno));
+	}
+	for (uint32_t i = 0; dp->workers && i < dp->nworkers; i++)
+		if (dp->workers[i].started)
+			pthread_join(dp->workers[i].thread, NULL);
+	for (uint32_t i = 0; dp->workers && i < dp->nworkers; i++)
+		worker_free(&dp->workers[i]);
+	g_free(dp->workers);
+	if (dp->stop_fd >= 0)
+		close(dp->stop_fd);
+	if (dp->dev)
+		dp->ops->close(dp->dev);
+	g_free(dp);
+}
+
+const char *datapath_ifname(const datapath_t *dp) { return dp->ifname; }
+uint32_t datapath_mtu(const datapath_t *dp) { return dp->mtu; }
+uint32_t datapath_threads(const datapath_t *dp) { return dp->nworkers; }
+uint16_t datapath_port(const datapath_t *dp) { return dp->port; }
+
+void datapath_set_inner_room(datapath_t *dp, uint32_t room)
+{
+	atomic_store(&dp->inner_room, room);
+}
+
+void datapath_set_rebind_cb(datapath_t *dp, datapath_rebind_cb cb, void *user)
+{
+	dp->rebind_user = user;
+	dp->rebind_cb = cb;
+}
+
+bool datapath_send_keepalive(datapath_t *dp, const ip_endpoint_t *peer)
+{
+	/* sendto on worker 0's socket: safe alongside its own sends, and the
+	 * keepalive leaves from the ESP-in-UDP port as the NAT must see */
+	return dp->nworkers && udp_socket_send_keepalive(dp->workers[0].us, peer);
+}

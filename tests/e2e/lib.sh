@@ -1,0 +1,245 @@
+# Shared helpers of the data-path end-to-end tests (sourced, bash).
+#
+# Each test builds its own network namespaces (names uipt-dp-<test>-*),
+# runs one uipsecd per gateway namespace with a generated config, prints
+# TAP, and removes everything on exit, also on failure.
+# Outer addresses: 192.0.2.0/24, 198.51.100.0/24, 2001:db8::/32; inner 10.x.
+
+set -u
+top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+top_builddir=${top_builddir:-$top_srcdir}
+UIPSECD=${UIPSECD:-$top_builddir/core/daemon/uipsecd}
+UIPSECCTL=${UIPSECCTL:-$top_builddir/core/control/uipsecctl}
+export UIPSEC_PLUGIN_PATH=${UIPSEC_PLUGIN_PATH:-$top_builddir/plugins/.libs}
+
+T_NUM=0
+T_FAILED=0
+T_NS=()
+T_PIDS=()
+T_TMP=$(mktemp -d /tmp/uipt-dp.XXXXXX)
+
+ok() { T_NUM=$((T_NUM + 1)); echo "ok $T_NUM - $*"; }
+not_ok() { T_NUM=$((T_NUM + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_NUM - $*"; }
+# check "description" command...: ok when the command succeeds
+check() { local d=$1; shift; if "$@" >"$T_TMP/check.out" 2>&1; then ok "$d"; else not_ok "$d"; sed 's/^/# /' "$T_TMP/check.out" | tail -20; fi; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+diag() { echo "# $*"; }
+
+cleanup() {
+	local p ns
+	for p in "${T_PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${T_PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	for ns in "${T_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	if [ "$T_FAILED" != 0 ] || [ -n "${UIPT_KEEP_LOGS:-}" ]; then
+		for f in "$T_TMP"/*.log; do [ -f "$f" ] && { echo "# --- $f"; tail -30 "$f" | sed 's/^/# /'; }; done
+	fi
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+require_root_tools() {
+	[ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces, TUN)"
+	command -v ip >/dev/null || skip_all "iproute2 not installed"
+	[ -c /dev/net/tun ] || skip_all "/dev/net/tun missing"
+	[ -x "$UIPSECD" ] || skip_all "uipsecd not built ($UIPSECD)"
+	local t
+	for t in "$@"; do command -v "$t" >/dev/null || skip_all "$t not installed"; done
+}
+
+has_plugin() { [ -e "$(echo "$UIPSEC_PLUGIN_PATH" | cut -d: -f1)/uipsec-$1.so" ]; }
+
+ns_add() {
+	ip netns add "$1" || { echo "Bail out! cannot create namespace $1"; exit 1; }
+	T_NS+=("$1")
+	ip -n "$1" link set lo up
+}
+nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+# veth NS1 IF1 NS2 IF2: a pair between two namespaces, both up
+veth() {
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+# start_daemon NAME NS CONF: runs uipsecd in NS, waits until its TUN device is up
+start_daemon() {
+	local name=$1 ns=$2 conf=$3 tun=${4:-uipsec0}
+	ip netns exec "$ns" "$UIPSECD" --foreground --config "$conf" >"$T_TMP/$name.log" 2>&1 &
+	local pid=$!
+	T_PIDS+=("$pid")
+	eval "PID_$name=$pid"
+	for _ in $(seq 100); do
+		if ip -n "$ns" link show "$tun" 2>/dev/null | grep -q "UP"; then
+			# tunnels are installed right after the device comes up
+			sleep 0.3
+			return 0
+		fi
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	diag "uipsecd $name did not come up:"
+	sed 's/^/#   /' "$T_TMP/$name.log" | tail -20
+	return 1
+}
+
+stop_daemon() {
+	local name=$1 pid
+	pid=$(eval echo "\${PID_$name:-}")
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	return 1
+}
+
+# gen_key BYTES: hex key 0x...
+gen_key() { echo "0x$(od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n')"; }
+
+# write_conf FILE NAME: the daemon section; the tunnel section is appended by the caller
+daemon_conf() {
+	local file=$1 name=$2 extra=${3:-}
+	cat >"$file" <<CONF
+uipsecd {
+    pidfile = $T_TMP/$name.pid
+    threads = ${UIPT_THREADS:-2}
+    control { socket = $T_TMP/$name.sock }
+    log { default = info }
+    $extra
+}
+CONF
+}
+
+# stat_of NAME COUNTER: a counter from uipsecctl stats --json (empty if unavailable)
+stat_of() {
+	[ -x "$UIPSECCTL" ] || return 1
+	"$UIPSECCTL" --socket "$T_TMP/$1.sock" --json stats 2>/dev/null | jq -r ".$2 // .stats.$2 // empty"
+}
+
+# rss_kib PID
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+finish() {
+	echo "1..$T_NUM"
+	[ "$T_FAILED" = 0 ]
+}
+
+# net2net_topo PREFIX: hosts and gateways
+#   PREFIX-ha (10.1.0.2) - PREFIX-ga (10.1.0.1 | 192.0.2.1 / 2001:db8::1)
+#   - PREFIX-gb (192.0.2.2 / 2001:db8::2 | 10.2.0.1) - PREFIX-hb (10.2.0.2)
+# Inner IPv6 as well: 2001:db8:1::/64 behind ga, 2001:db8:2::/64 behind gb.
+net2net_topo() {
+	local p=$1
+	NS_HA=$p-ha NS_GA=$p-ga NS_GB=$p-gb NS_HB=$p-hb
+	for n in $NS_HA $NS_GA $NS_GB $NS_HB; do ns_add "$n"; done
+	veth "$NS_HA" eth0 "$NS_GA" in0
+	veth "$NS_GA" out0 "$NS_GB" out0
+	veth "$NS_GB" in0 "$NS_HB" eth0
+	for n in $NS_GA $NS_GB; do
+		nsx "$n" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	done
+	ip -n "$NS_HA" addr add 10.1.0.2/24 dev eth0
+	ip -n "$NS_HA" addr add 2001:db8:1::2/64 dev eth0 nodad
+	ip -n "$NS_HA" route add default via 10.1.0.1
+	ip -n "$NS_HA" -6 route add default via 2001:db8:1::1
+	ip -n "$NS_GA" addr add 10.1.0.1/24 dev in0
+	ip -n "$NS_GA" addr add 2001:db8:1::1/64 dev in0 nodad
+	ip -n "$NS_GA" addr add 192.0.2.1/24 dev out0
+	ip -n "$NS_GA" addr add 2001:db8::1/64 dev out0 nodad
+	ip -n "$NS_GB" addr add 192.0.2.2/24 dev out0
+	ip -n "$NS_GB" addr add 2001:db8::2/64 dev out0 nodad
+	ip -n "$NS_GB" addr add 10.2.0.1/24 dev in0
+	ip -n "$NS_GB" addr add 2001:db8:2::1/64 dev in0 nodad
+	ip -n "$NS_HB" addr add 10.2.0.2/24 dev eth0
+	ip -n "$NS_HB" addr add 2001:db8:2::2/64 dev eth0 nodad
+	ip -n "$NS_HB" route add default via 10.2.0.1
+	ip -n "$NS_HB" -6 route add default via 2001:db8:2::1
+}
+
+# tunnel_conf FILE NAME LOCAL REMOTE LOCAL_TS REMOTE_TS ESP SPI_IN SPI_OUT KEY_IN KEY_OUT [IKEY_IN IKEY_OUT] [EXTRA]
+tunnel_conf() {
+	local file=$1 name=$2 local=$3 remote=$4 lts=$5 rts=$6 esp=$7 si=$8 so=$9 ki=${10} ko=${11}
+	local iki=${12:-} iko=${13:-} extra=${14:-}
+	cat >>"$file" <<CONF
+tunnels {
+    $name {
+        local = $local
+        remote = $remote
+        local_ts = $lts
+        remote_ts = $rts
+        esp = $esp
+        $extra
+        in { spi = $si
+             ${ki:+key = $ki}
+             ${iki:+integ_key = $iki} }
+        out { spi = $so
+              ${ko:+key = $ko}
+              ${iko:+integ_key = $iko} }
+    }
+}
+CONF
+}
+
+# key sizes (bytes) of a proposal: "KEY INTEG" (AEAD keys include the salt)
+esp_key_sizes() {
+	case $1 in
+	aes128gcm*|aes128gmac) echo "20 0" ;;
+	aes192gcm*|aes192gmac) echo "28 0" ;;
+	aes256gcm*|aes256gmac|chacha20poly1305) echo "36 0" ;;
+	aes128ccm*) echo "19 0" ;;
+	aes192ccm*) echo "27 0" ;;
+	aes256ccm*) echo "35 0" ;;
+	null-*) echo "0 ${1#null-}" ;;
+	aes128ctr-*) echo "20 ${1#*-}" ;;
+	aes192ctr-*) echo "28 ${1#*-}" ;;
+	aes256ctr-*) echo "36 ${1#*-}" ;;
+	aes128-*) echo "16 ${1#*-}" ;;
+	aes192-*) echo "24 ${1#*-}" ;;
+	aes256-*) echo "32 ${1#*-}" ;;
+	esac | awk '{ i = $2; if (i == "sha1") i = 20; else if (i == "sha256") i = 32; else if (i == "sha384") i = 48;
+	              else if (i == "sha512") i = 64; print $1, i }'
+}
+
+# gw_pair_confs ESP LOAD_A LOAD_B [EXTRA_DAEMON] [EXTRA_TUNNEL] [OUTER v4|v6] [INNER v4|v6|both]:
+# writes $T_TMP/a.conf and b.conf for a tunnel between ga and gb with fresh keys
+gw_pair_confs() {
+	local esp=$1 load_a=$2 load_b=$3 xd=${4:-} xt=${5:-} outer=${6:-v4} inner=${7:-v4}
+	local sizes ks is k1 k2 i1 i2 la lb lts rts
+	sizes=$(esp_key_sizes "$esp"); ks=${sizes% *}; is=${sizes#* }
+	k1=; k2=; i1=; i2=
+	[ "$ks" != 0 ] && { k1=$(gen_key "$ks"); k2=$(gen_key "$ks"); }
+	[ "$is" != 0 ] && { i1=$(gen_key "$is"); i2=$(gen_key "$is"); }
+	if [ "$outer" = v6 ]; then la=2001:db8::1 lb=2001:db8::2; else la=192.0.2.1 lb=192.0.2.2; fi
+	case $inner in
+	v4) lts=10.1.0.0/24 rts=10.2.0.0/24 ;;
+	v6) lts=2001:db8:1::/64 rts=2001:db8:2::/64 ;;
+	both) lts="10.1.0.0/24, 2001:db8:1::/64" rts="10.2.0.0/24, 2001:db8:2::/64" ;;
+	esac
+	daemon_conf "$T_TMP/a.conf" a "load = $load_a
+    $xd"
+	daemon_conf "$T_TMP/b.conf" b "load = $load_b
+    $xd"
+	tunnel_conf "$T_TMP/a.conf" site-b $la $lb "$lts" "$rts" "$esp" 0x1000 0x2000 "$k1" "$k2" "$i1" "$i2" "$xt"
+	tunnel_conf "$T_TMP/b.conf" site-a $lb $la "$rts" "$lts" "$esp" 0x2000 0x1000 "$k2" "$k1" "$i2" "$i1" "$xt"
+}
+
+# tcp_transfer CLIENT_NS SERVER_NS SERVER_IP BYTES: iperf3 both ways
+tcp_transfer() {
+	local c=$1 s=$2 ip=$3 n=${4:-1M}
+	nsx "$s" iperf3 -s -1 -D -I "$T_TMP/iperf-$s.pid" >/dev/null 2>&1 || return 1
+	sleep 0.3
+	nsx "$c" timeout 20 iperf3 -c "$ip" -n "$n" >"$T_TMP/iperf.out" 2>&1
+	local rc=$?
+	kill "$(cat "$T_TMP/iperf-$s.pid" 2>/dev/null)" 2>/dev/null
+	[ $rc = 0 ] || { cat "$T_TMP/iperf.out"; return 1; }
+	nsx "$s" iperf3 -s -1 -D -I "$T_TMP/iperf-$s.pid" >/dev/null 2>&1 || return 1
+	sleep 0.3
+	nsx "$c" timeout 20 iperf3 -c "$ip" -n "$n" -R >"$T_TMP/iperf.out" 2>&1
+	rc=$?
+	kill "$(cat "$T_TMP/iperf-$s.pid" 2>/dev/null)" 2>/dev/null
+	[ $rc = 0 ] || cat "$T_TMP/iperf.out"
+	return $rc
+}

@@ -1,0 +1,101 @@
+#!/bin/bash
+# uipsecd: --check-config with a missing plugin, a bad-ABI plugin, no
+# network backend / packet I/O (non-zero exit and the exact messages), a
+# good configuration, --list-plugins, --version, and a foreground run with
+# pidfile, SIGHUP reload and SIGTERM stop. Uses the test plugins
+# (tests/plugins) found through UIPSEC_PLUGIN_PATH.
+set -u
+: "${top_builddir:?}" "${UIPSEC_PLUGIN_PATH:?}"
+uipsecd="$top_builddir/core/daemon/uipsecd"
+tmp=$(mktemp -d /tmp/uipt-loader.XXXXXX)
+daemon_pid=
+cleanup() { [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+n=0 failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/out" "$tmp/err" 2>/dev/null; }
+
+# check NAME EXPECTED_RC CONFIG_TEXT [ARGS...]: run, compare the exit status
+conf() { printf '%s\n' "$1" > "$tmp/uipsec.conf"; }
+run() { "$uipsecd" --config "$tmp/uipsec.conf" "$@" > "$tmp/out" 2> "$tmp/err"; }
+# has FILE TEXT: fixed-string search
+has() { grep -qF -- "$2" "$tmp/$1"; }
+
+plugdir="$top_builddir/tests/plugins/.libs"
+IFS=: read -r -a dirs <<< "$UIPSEC_PLUGIN_PATH"
+searched=$(printf '%s, ' "${dirs[@]}")
+
+echo 1..12
+
+conf 'uipsecd.load = test-net test-pktio no-such'
+run --check-config; rc=$?
+if [ $rc -ne 0 ] && has err "[loader] warn plugin 'no-such' (uipsec-no-such.so): failed to load - not found in $searched" \
+   && has out "1 plugin(s) failed, ERRORS"; then ok "--check-config: missing plugin"; else not_ok "--check-config: missing plugin (rc $rc)"; fi
+
+conf 'uipsecd.load = test-net test-pktio abi-major'
+run --check-config; rc=$?
+if [ $rc -ne 0 ] && has err "plugin 'abi-major' ($plugdir/uipsec-abi-major.so): failed to load - ABI mismatch: plugin built for ABI 2.0, core has 1.0"; then
+	ok "--check-config: bad ABI"; else not_ok "--check-config: bad ABI (rc $rc)"; fi
+
+conf 'uipsecd.load = test-pktio'
+run --check-config; rc=$?
+if [ $rc -ne 0 ] && has err "[loader] error no network backend: load net-netlink (Linux) or net-pfroute (BSD/macOS)"; then
+	ok "--check-config: no network backend"; else not_ok "--check-config: no network backend (rc $rc)"; fi
+
+conf 'uipsecd.load = test-net'
+run --check-config; rc=$?
+if [ $rc -ne 0 ] && has err "no packet I/O: load io-tun"; then
+	ok "--check-config: no packet I/O"; else not_ok "--check-config: no packet I/O (rc $rc)"; fi
+
+conf 'uipsecd.load = test-net abi-major! test-pktio'
+run --check-config; rc=$?
+if [ $rc -ne 0 ] && has err "[loader] error plugin 'abi-major'" && has err "critical plugin(s) failed to load: abi-major"; then
+	ok "--check-config: critical plugin"; else not_ok "--check-config: critical plugin (rc $rc)"; fi
+
+conf 'uipsecd { load = test-net test-pktio
+  plugins.test-net.greting = x
+}'
+run --check-config; rc=$?
+if [ $rc -eq 0 ] && has out "loaded plugins: test-net test-pktio" && has out "configuration OK" \
+   && has err "unknown option 'uipsecd.plugins.test-net.greting', did you mean 'uipsecd.plugins.test-net.greeting'?"; then
+	ok "--check-config: good config, plugin option typo warned"; else not_ok "--check-config: good config (rc $rc)"; fi
+
+conf 'uipsecd { load = test-net
+  oops
+}'
+run --check-config; rc=$?
+if [ $rc -ne 0 ] && has err "$tmp/uipsec.conf:2"; then ok "--check-config: syntax error names file:line"; else not_ok "--check-config: syntax error (rc $rc)"; fi
+
+conf 'uipsecd.load = prio-low prio-high test-pktio'
+run --list-plugins; rc=$?
+if [ $rc -eq 0 ] && grep -Eq '^  NET +prio-high \(priority 5\) \[in use\], prio-low \(priority 1\)$' "$tmp/out" \
+   && has out "provides CUSTOM:prio (priority 1)"; then
+	ok "--list-plugins: providers and winners"; else not_ok "--list-plugins (rc $rc)"; fi
+
+run --version; rc=$?
+if [ $rc -eq 0 ] && grep -q '^uipsecd [0-9]' "$tmp/out"; then ok "--version"; else not_ok "--version"; fi
+
+# foreground run: pidfile, a second instance refused, SIGHUP reload, SIGTERM stop
+conf "uipsecd { load = test-net test-pktio
+  pidfile = $tmp/uipsecd.pid
+}"
+"$uipsecd" --config "$tmp/uipsec.conf" --foreground > "$tmp/daemon.out" 2> "$tmp/daemon.err" &
+daemon_pid=$!
+for _ in $(seq 50); do grep -q "uipsecd running" "$tmp/daemon.err" && break; sleep 0.1; done
+if [ "$(cat "$tmp/uipsecd.pid" 2>/dev/null)" = "$daemon_pid" ] || \
+   [ "$(ps -o ppid= -p "$(cat "$tmp/uipsecd.pid" 2>/dev/null)" 2>/dev/null | tr -d ' ')" = "$daemon_pid" ]; then
+	ok "pidfile holds the daemon's pid"; else not_ok "pidfile"; fi
+
+run --foreground; rc=$?
+if [ $rc -ne 0 ] && has err "another uipsecd is running (pid"; then ok "second instance refused"; else not_ok "second instance (rc $rc)"; fi
+
+printf 'uipsecd { load = test-net test-pktio\n  pidfile = %s\n  threads = 3\n}\n' "$tmp/uipsecd.pid" > "$tmp/uipsec.conf"
+kill -HUP "$daemon_pid"
+for _ in $(seq 50); do grep -q "reload: uipsecd.threads added: 3" "$tmp/daemon.err" && break; sleep 0.1; done
+kill -TERM "$daemon_pid"; wait "$daemon_pid"; rc=$?; daemon_pid=
+cp "$tmp/daemon.err" "$tmp/err"
+if [ $rc -eq 0 ] && has err "reload: uipsecd.threads added: 3" && has err "uipsecd stopped" && [ ! -e "$tmp/uipsecd.pid" ]; then
+	ok "SIGHUP reload logged the change, SIGTERM stopped, pidfile removed"; else not_ok "reload/stop (rc $rc)"; fi
+
+[ $failed -eq 0 ]

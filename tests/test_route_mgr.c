@@ -1,0 +1,616 @@
+/* Route decisions of route_mgr, checked against a recording backend: a
+ * test double is right here because these tests check what the core asks
+ * for (which routes, in which order, how often), not what the kernel does;
+ * tests/test-netlink-*.sh run the same decisions against the real kernel. */
+#include "config.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <glib.h>
+#include <uipsec/net.h>
+#include "route_mgr.h"
+
+/* ---------------------------------------------------------------- recording backend */
+
+struct uipsec_net {
+	uipsec_net_routing_t routing;
+	bool no_rules;
+	GPtrArray *log;             /* char*, one line per operation */
+	const char *fail_match;     /* operation containing this fails ... */
+	int fail_status;            /* ... with this status ... */
+	const char *fail_msg;       /* ... and this kernel message */
+	uipsec_route_lookup_t lookup;   /* answer of route_get */
+	GArray *addrs;              /* uipsec_prefix_t, "on eth0" */
+};
+
+static uipsec_net_t rec;
+
+static int record(uipsec_err_t *err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static int record(uipsec_err_t *err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *line = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (rec.fail_match && strstr(line, rec.fail_match)) {
+		snprintf(err->msg, sizeof(err->msg), "%s: %s", line, rec.fail_msg);
+		g_free(line);
+		return rec.fail_status;
+	}
+	g_ptr_array_add(rec.log, line);
+	return UIPSEC_OK;
+}
+
+static int rec_route(uipsec_net_t *n, const uipsec_route_t *r, uipsec_err_t *err, const char *op)
+{
+	char buf[200];
+	return record(err, "%s route %s", op, uipsec_route_str(r, buf, sizeof(buf)));
+}
+static int rec_route_add(uipsec_net_t *n, const uipsec_route_t *r, uipsec_err_t *err) { return rec_route(n, r, err, "add"); }
+static int rec_route_del(uipsec_net_t *n, const uipsec_route_t *r, uipsec_err_t *err) { return rec_route(n, r, err, "delete"); }
+
+static int rec_rule(uipsec_net_t *n, const uipsec_rule_t *r, uipsec_err_t *err, const char *op)
+{
+	char mark[48] = "";
+	if (r->has_fwmark)
+		snprintf(mark, sizeof(mark), " %sfwmark 0x%x/0x%x", r->fwmark_invert ? "not " : "", r->fwmark, r->fwmask);
+	return record(err, "%s rule %s priority %u%s table %u", op, r->family == AF_INET ? "inet" : "inet6",
+	              r->priority, mark, r->table);
+}
+static int rec_rule_add(uipsec_net_t *n, const uipsec_rule_t *r, uipsec_err_t *err) { return rec_rule(n, r, err, "add"); }
+static int rec_rule_del(uipsec_net_t *n, const uipsec_rule_t *r, uipsec_err_t *err) { return rec_rule(n, r, err, "delete"); }
+
+static int rec_addr(const char *ifname, const uipsec_prefix_t *a, uipsec_err_t *err, const char *op)
+{
+	char p[UIPSEC_PREFIX_STRLEN];
+	return record(err, "%s address %s dev %s", op, uipsec_prefix_str(a, p, sizeof(p)), ifname);
+}
+static int rec_addr_add(uipsec_net_t *n, const char *i, const uipsec_prefix_t *a, uipsec_err_t *err) { return rec_addr(i, a, err, "add"); }
+static int rec_addr_del(uipsec_net_t *n, const char *i, const uipsec_prefix_t *a, uipsec_err_t *err) { return rec_addr(i, a, err, "delete"); }
+
+static int rec_route_get(uipsec_net_t *n, const uipsec_addr_t *dst, uint32_t fwmark, uipsec_route_lookup_t *out, uipsec_err_t *err)
+{
+	char a[UIPSEC_ADDR_STRLEN];
+	int rc = record(err, "lookup %s mark 0x%x", uipsec_addr_str(dst, a, sizeof(a)), fwmark);
+	if (rc == UIPSEC_OK)
+		*out = rec.lookup;
+	return rc;
+}
+
+static int rec_addrs_foreach(uipsec_net_t *n, uipsec_net_addr_cb cb, void *user, uipsec_err_t *err)
+{
+	for (guint i = 0; i < rec.addrs->len; i++)
+		cb("eth0", &g_array_index(rec.addrs, uipsec_prefix_t, i), user);
+	return UIPSEC_OK;
+}
+
+static int rec_flush(uipsec_net_t *n, uint32_t table, uint32_t prio, uipsec_err_t *err)
+{
+	return record(err, "flush table %u rule priority %u", table, prio);
+}
+
+static void rec_get_routing(uipsec_net_t *n, uipsec_net_routing_t *out)
+{
+	*out = n->routing;
+}
+
+static const uipsec_net_ops_t rec_ops = {
+	.route_add = rec_route_add, .route_del = rec_route_del,
+	.rule_add = rec_rule_add, .rule_del = rec_rule_del,
+	.addr_add = rec_addr_add, .addr_del = rec_addr_del,
+	.route_get = rec_route_get, .addrs_foreach = rec_addrs_foreach,
+	.flush = rec_flush, .get_routing = rec_get_routing,
+};
+
+/* PF_ROUTE-like: no policy routing */
+static const uipsec_net_ops_t rec_ops_norules = {
+	.route_add = rec_route_add, .route_del = rec_route_del,
+	.addr_add = rec_addr_add, .addr_del = rec_addr_del,
+	.route_get = rec_route_get, .addrs_foreach = rec_addrs_foreach,
+	.flush = rec_flush, .get_routing = rec_get_routing,
+};
+
+/* ---------------------------------------------------------------- helpers */
+
+static void rec_reset(void)
+{
+	if (rec.log)
+		g_ptr_array_unref(rec.log);
+	if (rec.addrs)
+		g_array_unref(rec.addrs);
+	memset(&rec, 0, sizeof(rec));
+	rec.log = g_ptr_array_new_with_free_func(g_free);
+	rec.addrs = g_array_new(FALSE, TRUE, sizeof(uipsec_prefix_t));
+	rec.routing.table = 220;
+	rec.routing.rule_priority = 220;
+	/* the peer 192.0.2.2 is reached via 198.51.100.254 on eth0 */
+	g_strlcpy(rec.lookup.ifname, "eth0", sizeof(rec.lookup.ifname));
+	rec.lookup.has_gateway = true;
+	g_assert_true(uipsec_addr_parse("198.51.100.254", &rec.lookup.gateway));
+	g_assert_true(uipsec_addr_parse("198.51.100.1", &rec.lookup.src));
+}
+
+/* an interface address "10.1.0.1/24" (host bits kept, unlike a selector) */
+static void rec_add_local(const char *addr_len)
+{
+	uipsec_prefix_t p = { 0 };
+	char **v = g_strsplit(addr_len, "/", 2);
+	g_assert_true(uipsec_addr_parse(v[0], &p.addr));
+	p.len = (uint8_t)atoi(v[1]);
+	g_strfreev(v);
+	g_array_append_val(rec.addrs, p);
+}
+
+/* The recorded operations since the last call, joined with "\n". */
+static char *rec_take(void)
+{
+	g_ptr_array_add(rec.log, NULL);
+	char *s = g_strjoinv("\n", (char **)rec.log->pdata);
+	g_ptr_array_unref(rec.log);
+	rec.log = g_ptr_array_new_with_free_func(g_free);
+	return s;
+}
+
+static void assert_ops(const char *expected)
+{
+	char *got = rec_take();
+	g_assert_cmpstr(got, ==, expected);
+	g_free(got);
+}
+
+/* A tunnel description with parsed selectors (at most 4 each). */
+typedef struct tun {
+	route_mgr_tunnel_t t;
+	uipsec_prefix_t lts[4], rts[4], vips[4];
+} tun_t;
+
+static void prefixes(const char *list, uipsec_prefix_t *out, size_t *n)
+{
+	*n = 0;
+	if (!list)
+		return;
+	char **v = g_strsplit(list, " ", -1);
+	for (char **p = v; *p; p++) {
+		g_assert_cmpuint(*n, <, 4);
+		g_assert_true(uipsec_prefix_parse(*p, &out[(*n)++]));
+	}
+	g_strfreev(v);
+}
+
+static route_mgr_tunnel_t *tun(tun_t *x, const char *name, const char *local, const char *remote,
+                               const char *lts, const char *rts, const char *vips)
+{
+	memset(x, 0, sizeof(*x));
+	x->t.name = name;
+	x->t.ifname = "uipt0";
+	if (local)
+		g_assert_true(uipsec_addr_parse(local, &x->t.local));
+	g_assert_true(uipsec_addr_parse(remote, &x->t.remote));
+	prefixes(lts, x->lts, &x->t.local_ts_count);
+	prefixes(rts, x->rts, &x->t.remote_ts_count);
+	prefixes(vips, x->vips, &x->t.vip_count);
+	x->t.local_ts = x->lts;
+	x->t.remote_ts = x->rts;
+	x->t.vips = x->vips;
+	return &x->t;
+}
+
+static route_mgr_t *started(const uipsec_net_ops_t *ops, bool install, bool allow_peer_ts, uint32_t sock_mark)
+{
+	route_mgr_cfg_t cfg = { .install_routes = install, .allow_peer_ts = allow_peer_ts, .socket_fwmark = sock_mark };
+	route_mgr_t *m = route_mgr_new(ops, &rec, &cfg);
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_start(m, &err), ==, UIPSEC_OK);
+	return m;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_start_flushes_then_rules(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	assert_ops("flush table 220 rule priority 220\n"
+	           "add rule inet priority 220 table 220\n"
+	           "add rule inet6 priority 220 table 220");
+	route_mgr_stop(m);
+	assert_ops("delete rule inet priority 220 table 220\n"
+	           "delete rule inet6 priority 220 table 220");
+	route_mgr_free(m);
+	assert_ops("");
+}
+
+static void test_start_fwmark_rule(void)
+{
+	rec_reset();
+	rec.routing.has_fwmark = true;
+	rec.routing.fwmark_invert = true;
+	rec.routing.fwmark = 0x42;
+	rec.routing.fwmask = 0xffffffff;
+	rec.routing.table = 100;
+	rec.routing.rule_priority = 150;
+	route_mgr_t *m = started(&rec_ops, true, false, 0x42);
+	assert_ops("flush table 100 rule priority 150\n"
+	           "add rule inet priority 150 not fwmark 0x42/0xffffffff table 100\n"
+	           "add rule inet6 priority 150 not fwmark 0x42/0xffffffff table 100");
+	route_mgr_free(m);
+}
+
+static void test_start_rule_failure(void)
+{
+	rec_reset();
+	rec.fail_match = "add rule inet ";
+	rec.fail_status = UIPSEC_ERR_PERM;
+	rec.fail_msg = "Operation not permitted";
+	route_mgr_cfg_t cfg = { .install_routes = true };
+	route_mgr_t *m = route_mgr_new(&rec_ops, &rec, &cfg);
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_start(m, &err), ==, UIPSEC_ERR_PERM);
+	g_assert_cmpstr(err.msg, ==, "add rule inet priority 220 table 220: Operation not permitted");
+	route_mgr_free(m);
+}
+
+static void test_route_with_local_source(void)
+{
+	rec_reset();
+	rec_add_local("198.51.100.1/24");
+	rec_add_local("10.1.0.1/24");
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	tun_t x;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&x, "a", "192.0.2.1", "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24 10.4.0.0/16", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("add route 10.2.0.0/24 dev uipt0 src 10.1.0.1 table 220\n"
+	           "add route 10.4.0.0/16 dev uipt0 src 10.1.0.1 table 220");
+	g_assert_true(route_mgr_has_tunnel(m, "a"));
+	g_assert_cmpint(route_mgr_tunnel_del(m, "a", &err), ==, UIPSEC_OK);
+	assert_ops("delete route 10.4.0.0/16 dev uipt0 src 10.1.0.1 table 220\n"
+	           "delete route 10.2.0.0/24 dev uipt0 src 10.1.0.1 table 220");
+	g_assert_false(route_mgr_has_tunnel(m, "a"));
+	g_assert_cmpint(route_mgr_tunnel_del(m, "a", &err), ==, UIPSEC_ERR_NOTFOUND);
+	g_assert_nonnull(strstr(err.msg, "tunnel a: not installed"));
+	route_mgr_free(m);
+}
+
+static void test_no_local_address_no_source(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	tun_t x;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&x, "a", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("add route 10.2.0.0/24 dev uipt0 table 220");
+	route_mgr_free(m);
+}
+
+static void test_vip_is_source_and_removed(void)
+{
+	rec_reset();
+	rec_add_local("10.1.0.1/24");
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	tun_t x;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&x, "rw", "192.0.2.1", "192.0.2.2", "10.1.0.0/24 10.3.0.7/32",
+	                                             "10.2.0.0/24 2001:db8:2::/48", "10.3.0.7/32 2001:db8:3::7/128"), &err), ==, UIPSEC_OK);
+	assert_ops("add address 10.3.0.7/32 dev uipt0\n"
+	           "add address 2001:db8:3::7/128 dev uipt0\n"
+	           "add route 10.2.0.0/24 dev uipt0 src 10.3.0.7 table 220\n"
+	           "add route 2001:db8:2::/48 dev uipt0 src 2001:db8:3::7 table 220");
+	route_mgr_stop(m);
+	assert_ops("delete route 2001:db8:2::/48 dev uipt0 src 2001:db8:3::7 table 220\n"
+	           "delete route 10.2.0.0/24 dev uipt0 src 10.3.0.7 table 220\n"
+	           "delete address 2001:db8:3::7/128 dev uipt0\n"
+	           "delete address 10.3.0.7/32 dev uipt0\n"
+	           "delete rule inet priority 220 table 220\n"
+	           "delete rule inet6 priority 220 table 220");
+	g_assert_false(route_mgr_has_tunnel(m, "rw"));
+	route_mgr_free(m);
+}
+
+static void test_shared_selector_refcount(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	tun_t a, b;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", "10.3.0.1/32"), &err), ==, UIPSEC_OK);
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&b, "b", NULL, "192.0.2.3", "10.1.0.0/24", "10.2.0.0/24 10.5.0.0/24", "10.3.0.1/32"), &err), ==, UIPSEC_OK);
+	assert_ops("add address 10.3.0.1/32 dev uipt0\n"
+	           "add route 10.2.0.0/24 dev uipt0 src 10.3.0.1 table 220\n"
+	           "add route 10.5.0.0/24 dev uipt0 src 10.3.0.1 table 220");
+	g_assert_cmpint(route_mgr_tunnel_add(m, &a.t, &err), ==, UIPSEC_ERR_EXISTS);
+	g_assert_cmpint(route_mgr_tunnel_del(m, "a", &err), ==, UIPSEC_OK);
+	assert_ops("");   /* b still needs the route and the VIP */
+	g_assert_cmpint(route_mgr_tunnel_del(m, "b", &err), ==, UIPSEC_OK);
+	assert_ops("delete route 10.5.0.0/24 dev uipt0 src 10.3.0.1 table 220\n"
+	           "delete route 10.2.0.0/24 dev uipt0 src 10.3.0.1 table 220\n"
+	           "delete address 10.3.0.1/32 dev uipt0");
+	route_mgr_free(m);
+}
+
+static void test_exception_route_iff_peer_inside(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0x42);
+	rec_take();
+	tun_t a, b, c;
+	uipsec_err_t err = { "" };
+	/* peer 192.0.2.2 inside 192.0.2.0/24: exception route first, looked up with the socket mark */
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", "198.51.100.1", "192.0.2.2", "10.1.0.0/24", "192.0.2.0/24", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("lookup 192.0.2.2 mark 0x42\n"
+	           "add route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1 table 220\n"
+	           "add route 192.0.2.0/24 dev uipt0 table 220");
+	/* second tunnel to the same peer with 0.0.0.0/0: shares the exception route, no lookup */
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&b, "b", "198.51.100.1", "192.0.2.2", "10.1.0.0/24", "0.0.0.0/0", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("add route 0.0.0.0/0 dev uipt0 table 220");
+	/* peer outside the selectors: no lookup, no exception */
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&c, "c", "198.51.100.1", "203.0.113.9", "10.1.0.0/24", "10.9.0.0/16", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("add route 10.9.0.0/16 dev uipt0 table 220");
+	g_assert_cmpint(route_mgr_tunnel_del(m, "a", &err), ==, UIPSEC_OK);
+	assert_ops("delete route 192.0.2.0/24 dev uipt0 table 220");
+	g_assert_cmpint(route_mgr_tunnel_del(m, "b", &err), ==, UIPSEC_OK);
+	assert_ops("delete route 0.0.0.0/0 dev uipt0 table 220\n"
+	           "delete route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1 table 220");
+	route_mgr_free(m);
+}
+
+static void test_exception_route_on_link_ipv6(void)
+{
+	rec_reset();
+	rec.lookup.has_gateway = false;
+	g_strlcpy(rec.lookup.ifname, "veth0", sizeof(rec.lookup.ifname));
+	g_assert_true(uipsec_addr_parse("2001:db8::1", &rec.lookup.src));
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "v6", NULL, "2001:db8::2", "2001:db8:1::/48", "::/0", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("lookup 2001:db8::2 mark 0x0\n"
+	           "add route 2001:db8::2/128 dev veth0 src 2001:db8::1 table 220\n"
+	           "add route ::/0 dev uipt0 table 220");
+	route_mgr_free(m);
+}
+
+static void test_peer_ts_refused(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	tun_t a;
+	uipsec_err_t err = { "" };
+	route_mgr_tunnel_t *t = tun(&a, "h2h", "192.0.2.1", "192.0.2.2", "192.0.2.1/32", "192.0.2.2/32", NULL);
+	g_assert_cmpint(route_mgr_tunnel_check(m, t, &err), ==, UIPSEC_ERR_PERM);
+	g_assert_nonnull(strstr(err.msg, "allow_peer_ts"));
+	g_assert_nonnull(strstr(err.msg, "tunnel h2h"));
+	g_assert_cmpint(route_mgr_tunnel_add(m, t, &err), ==, UIPSEC_ERR_PERM);
+	g_assert_nonnull(strstr(err.msg, "remote_ts 192.0.2.2/32 equals the peer's address 192.0.2.2"));
+	assert_ops("");
+	g_assert_false(route_mgr_has_tunnel(m, "h2h"));
+	route_mgr_free(m);
+}
+
+static void test_peer_ts_allowed_host_to_host(void)
+{
+	rec_reset();
+	rec_add_local("192.0.2.1/24");
+	rec.routing.has_fwmark = true;
+	rec.routing.fwmark_invert = true;
+	rec.routing.fwmark = 0x42;
+	rec.routing.fwmask = 0xffffffff;
+	route_mgr_t *m = started(&rec_ops, true, true, 0x42);
+	rec_take();
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "h2h", "192.0.2.1", "192.0.2.2", "192.0.2.1/32", "192.0.2.2/32", NULL), &err), ==, UIPSEC_OK);
+	/* no exception route: it would be the tunnel route; the !0x42 rule keeps ESP out */
+	assert_ops("add route 192.0.2.2/32 dev uipt0 src 192.0.2.1 table 220");
+	route_mgr_free(m);
+	assert_ops("delete route 192.0.2.2/32 dev uipt0 src 192.0.2.1 table 220\n"
+	           "delete rule inet priority 220 not fwmark 0x42/0xffffffff table 220\n"
+	           "delete rule inet6 priority 220 not fwmark 0x42/0xffffffff table 220");
+}
+
+static void test_install_routes_no(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, false, false, 0);
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "0.0.0.0/0", "10.3.0.1/32"), &err), ==, UIPSEC_OK);
+	assert_ops("add address 10.3.0.1/32 dev uipt0");
+	route_mgr_free(m);
+	assert_ops("delete address 10.3.0.1/32 dev uipt0");
+}
+
+static void test_kernel_error_rolls_back(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	rec.fail_match = "add route 10.5.0.0/24";
+	rec.fail_status = UIPSEC_ERR_NOTFOUND;
+	rec.fail_msg = "No such device";
+	tun_t a;
+	uipsec_err_t err = { "" };
+	route_mgr_tunnel_t *t = tun(&a, "site-b", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24 10.5.0.0/24", "10.3.0.1/32");
+	g_assert_cmpint(route_mgr_tunnel_add(m, t, &err), ==, UIPSEC_ERR_NOTFOUND);
+	g_assert_cmpstr(err.msg, ==, "tunnel site-b: add route 10.5.0.0/24 dev uipt0 src 10.3.0.1 table 220: No such device");
+	assert_ops("add address 10.3.0.1/32 dev uipt0\n"
+	           "add route 10.2.0.0/24 dev uipt0 src 10.3.0.1 table 220\n"
+	           "delete route 10.2.0.0/24 dev uipt0 src 10.3.0.1 table 220\n"
+	           "delete address 10.3.0.1/32 dev uipt0");
+	g_assert_false(route_mgr_has_tunnel(m, "site-b"));
+	/* the device appeared: a retry installs everything */
+	rec.fail_match = NULL;
+	g_assert_cmpint(route_mgr_tunnel_add(m, t, &err), ==, UIPSEC_OK);
+	g_assert_true(route_mgr_has_tunnel(m, "site-b"));
+	route_mgr_free(m);
+}
+
+static void test_lookup_into_tun_refused(void)
+{
+	rec_reset();
+	g_strlcpy(rec.lookup.ifname, "uipt0", sizeof(rec.lookup.ifname));
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "0.0.0.0/0", NULL), &err), ==, UIPSEC_ERR_AGAIN);
+	g_assert_nonnull(strstr(err.msg, "already leads into TUN device uipt0"));
+	assert_ops("lookup 192.0.2.2 mark 0x0");
+	route_mgr_free(m);
+}
+
+static void test_lookup_error_reported(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	rec_take();
+	rec.fail_match = "lookup";
+	rec.fail_status = UIPSEC_ERR_NOTFOUND;
+	rec.fail_msg = "Network is unreachable";
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "0.0.0.0/0", NULL), &err), ==, UIPSEC_ERR_NOTFOUND);
+	g_assert_cmpstr(err.msg, ==, "tunnel a: lookup 192.0.2.2 mark 0x0: Network is unreachable");
+	assert_ops("");
+	route_mgr_free(m);
+}
+
+static void test_no_policy_routing_backend(void)
+{
+	rec_reset();
+	rec.routing.table = 0;
+	rec.routing.rule_priority = 0;
+	route_mgr_t *m = started(&rec_ops_norules, true, false, 0);
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "192.0.2.0/24", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("flush table 0 rule priority 0\n"
+	           "lookup 192.0.2.2 mark 0x0\n"
+	           "add route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1\n"
+	           "add route 192.0.2.0/24 dev uipt0");
+	route_mgr_free(m);
+	assert_ops("delete route 192.0.2.0/24 dev uipt0\n"
+	           "delete route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1");
+}
+
+static void test_bad_input(void)
+{
+	rec_reset();
+	route_mgr_cfg_t cfg = { .install_routes = true };
+	route_mgr_t *m = route_mgr_new(&rec_ops, &rec, &cfg);
+	tun_t a;
+	uipsec_err_t err = { "" };
+	route_mgr_tunnel_t *t = tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", NULL);
+	/* not started */
+	g_assert_cmpint(route_mgr_tunnel_add(m, t, &err), ==, UIPSEC_ERR_INVAL);
+	g_assert_cmpint(route_mgr_start(m, &err), ==, UIPSEC_OK);
+	t->ifname = "an-interface-name-too-long";
+	g_assert_cmpint(route_mgr_tunnel_add(m, t, &err), ==, UIPSEC_ERR_INVAL);
+	g_assert_nonnull(strstr(err.msg, "invalid device name"));
+	t->ifname = "uipt0";
+	a.rts[0].len = 33;
+	g_assert_cmpint(route_mgr_tunnel_add(m, t, &err), ==, UIPSEC_ERR_INVAL);
+	g_assert_cmpstr(err.msg, ==, "tunnel a: invalid remote_ts entry 1");
+	t->name = "";
+	g_assert_cmpint(route_mgr_tunnel_check(m, t, &err), ==, UIPSEC_ERR_INVAL);
+	g_assert_cmpint(route_mgr_tunnel_del(m, NULL, &err), ==, UIPSEC_ERR_NOTFOUND);
+	route_mgr_free(m);
+}
+
+/* ---------------------------------------------------------------- address helpers */
+
+static void test_prefix_parse(void)
+{
+	uipsec_prefix_t p;
+	char buf[UIPSEC_PREFIX_STRLEN];
+	g_assert_true(uipsec_prefix_parse("10.2.0.77/24", &p));
+	g_assert_cmpstr(uipsec_prefix_str(&p, buf, sizeof(buf)), ==, "10.2.0.0/24");
+	g_assert_true(uipsec_prefix_parse("2001:db8:1:ffff::1/49", &p));
+	g_assert_cmpstr(uipsec_prefix_str(&p, buf, sizeof(buf)), ==, "2001:db8:1:8000::/49");
+	g_assert_true(uipsec_prefix_parse("192.0.2.1", &p));
+	g_assert_cmpuint(p.len, ==, 32);
+	g_assert_true(uipsec_prefix_parse("0.0.0.0/0", &p));
+	uipsec_addr_t a;
+	g_assert_true(uipsec_addr_parse("203.0.113.5", &a));
+	g_assert_true(uipsec_prefix_contains(&p, &a));
+	const char *bad[] = { "10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "10.0.0/8", "::/129", "x", "",
+	                      "10.0.0.0/8/8", "10.0.0.0/+8", NULL };
+	for (const char **b = bad; *b; b++)
+		g_assert_false(uipsec_prefix_parse(*b, &p));
+	g_assert_false(uipsec_prefix_parse(NULL, &p));
+	uipsec_prefix_t q;
+	g_assert_true(uipsec_prefix_parse("10.2.0.0/23", &p));
+	g_assert_true(uipsec_prefix_parse("10.2.1.0/24", &q));
+	g_assert_true(uipsec_prefix_contains(&p, &q.addr));
+	g_assert_false(uipsec_prefix_equal(&p, &q));
+	g_assert_true(uipsec_addr_parse("10.2.2.0", &a));
+	g_assert_false(uipsec_prefix_contains(&p, &a));
+	g_assert_true(uipsec_addr_parse("::ffff:10.2.0.1", &a));
+	g_assert_false(uipsec_prefix_contains(&p, &a));   /* other family */
+}
+
+static void test_fwmark_parse(void)
+{
+	static const struct { const char *in; bool ok, inv; uint32_t mark, mask; } cases[] = {
+		{ "!0x42", true, true, 0x42, 0xffffffff },
+		{ "0x42", true, false, 0x42, 0xffffffff },
+		{ "0x42/0xff", true, false, 0x42, 0xff },
+		{ "!7/0xf", true, true, 7, 0xf },
+		{ "66", true, false, 66, 0xffffffff },
+		{ "!", false, false, 0, 0 },
+		{ "0x1ffffffff", false, false, 0, 0 },
+		{ "0x42/", false, false, 0, 0 },
+		{ "0x142/0xff", false, false, 0, 0 },   /* mark outside mask */
+		{ "-1", false, false, 0, 0 },
+		{ "abc", false, false, 0, 0 },
+		{ "", false, false, 0, 0 },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		bool inv = false;
+		uint32_t mark = 0, mask = 0;
+		uipsec_err_t err = { "" };
+		g_assert_cmpint(uipsec_fwmark_parse(cases[i].in, &inv, &mark, &mask, &err), ==, cases[i].ok);
+		if (cases[i].ok) {
+			g_assert_cmpint(inv, ==, cases[i].inv);
+			g_assert_cmpuint(mark, ==, cases[i].mark);
+			g_assert_cmpuint(mask, ==, cases[i].mask);
+		} else {
+			g_assert_nonnull(strstr(err.msg, "invalid fwmark"));
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/route_mgr/start/flush-then-rules", test_start_flushes_then_rules);
+	g_test_add_func("/route_mgr/start/fwmark-rule", test_start_fwmark_rule);
+	g_test_add_func("/route_mgr/start/rule-failure", test_start_rule_failure);
+	g_test_add_func("/route_mgr/route/local-source", test_route_with_local_source);
+	g_test_add_func("/route_mgr/route/no-source", test_no_local_address_no_source);
+	g_test_add_func("/route_mgr/route/vip", test_vip_is_source_and_removed);
+	g_test_add_func("/route_mgr/route/refcount", test_shared_selector_refcount);
+	g_test_add_func("/route_mgr/exception/iff-peer-inside", test_exception_route_iff_peer_inside);
+	g_test_add_func("/route_mgr/exception/ipv6-on-link", test_exception_route_on_link_ipv6);
+	g_test_add_func("/route_mgr/exception/lookup-into-tun", test_lookup_into_tun_refused);
+	g_test_add_func("/route_mgr/exception/lookup-error", test_lookup_error_reported);
+	g_test_add_func("/route_mgr/peer-ts/refused", test_peer_ts_refused);
+	g_test_add_func("/route_mgr/peer-ts/host-to-host", test_peer_ts_allowed_host_to_host);
+	g_test_add_func("/route_mgr/install-routes-no", test_install_routes_no);
+	g_test_add_func("/route_mgr/kernel-error-rollback", test_kernel_error_rolls_back);
+	g_test_add_func("/route_mgr/no-policy-routing", test_no_policy_routing_backend);
+	g_test_add_func("/route_mgr/bad-input", test_bad_input);
+	g_test_add_func("/net/prefix-parse", test_prefix_parse);
+	g_test_add_func("/net/fwmark-parse", test_fwmark_parse);
+	int rc = g_test_run();
+	rec_reset();
+	g_ptr_array_unref(rec.log);
+	g_array_unref(rec.addrs);
+	return rc;
+}
