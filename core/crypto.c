@@ -238,35 +238,37 @@ char **crypto_proposal_keywords(void)
 
 /* ---------------------------------------------------------------- settings */
 
-const uipsec_option_t crypto_options[] = {
-	{ "uipsecd.crypto.selftest", UIPSEC_OPT_BOOL, "yes",
-	  "run known-answer self-tests of every crypto provider before it can be used" },
-	{ "uipsecd.crypto.*.provider", UIPSEC_OPT_LIST, NULL,
-	  "plugin(s) to serve this ESP keyword or algorithm keyword, in order of preference" },
-	{ "uipsecd.crypto.*.integ_provider", UIPSEC_OPT_LIST, NULL,
-	  "plugin(s) to serve the integrity part of this ESP keyword" },
-	UIPSEC_OPTION_END
-};
+/* The options (uipsecd.crypto.selftest, uipsecd.crypto.<keyword>.provider)
+ * are declared with the core's in options.c. */
 
 static const uipsec_settings_t *crypto_settings;
-static bool checks_registered;
 
 bool crypto_selftest_enabled(void)
 {
 	return !crypto_settings || uipsec_settings_get_bool(crypto_settings, "uipsecd.crypto.selftest", true);
 }
 
-void crypto_init(const uipsec_settings_t *s)
+static void register_checks(void)
 {
-	crypto_settings = s;
-	if (checks_registered)
-		return;
-	checks_registered = true;
 	static const uipsec_feature_type_t types[] = {
 		UIPSEC_FT_AEAD, UIPSEC_FT_CIPHER, UIPSEC_FT_INTEG, UIPSEC_FT_RNG,
 	};
 	for (size_t i = 0; i < N_ELEMENTS(types); i++)
 		features_register_check(types[i], crypto_selftest);
+}
+
+/* Self-tests must not depend on a caller remembering crypto_init(): the
+ * checks are registered when libuipsec is loaded (the registry is static
+ * data, ready before main). crypto_init() only adds the settings. */
+__attribute__((constructor)) static void crypto_register_checks(void)
+{
+	register_checks();
+}
+
+void crypto_init(const uipsec_settings_t *s)
+{
+	crypto_settings = s;
+	register_checks();
 }
 
 void crypto_deinit(void)
@@ -314,16 +316,13 @@ const feature_provider_t *crypto_choose_provider(uipsec_feature_type_t type, uin
 		return NULL;
 	}
 
-	/* most specific first: the proposal's integ_provider, its provider,
-	 * then the algorithm's own keyword */
-	char k_integ[96] = "", k_prop[96] = "", k_alg[96] = "";
+	/* most specific first: the proposal's keyword, then the algorithm's
+	 * own ("aes128-sha256", then "aes128" for the cipher, "sha256" for
+	 * the integrity part) */
+	char k_prop[96] = "", k_alg[96] = "";
 	const char *alg_kw = crypto_alg_keyword(alg);
-	const char *keys[4];
+	const char *keys[3];
 	size_t nk = 0;
-	if (proposal_keyword && type == UIPSEC_FT_INTEG) {
-		snprintf(k_integ, sizeof(k_integ), "%s.integ_provider", proposal_keyword);
-		keys[nk++] = k_integ;
-	}
 	if (proposal_keyword) {
 		snprintf(k_prop, sizeof(k_prop), "%s.provider", proposal_keyword);
 		keys[nk++] = k_prop;

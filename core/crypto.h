@@ -9,13 +9,12 @@
 #include <uipsec/settings.h>
 #include "features.h"
 
-/* Options of the crypto core, relative to "" (declare with options_declare). */
-extern const uipsec_option_t crypto_options[];
-
 /* Remember the settings (for uipsecd.crypto.selftest and the per-keyword
- * provider overrides) and register the self-test checks with the feature
- * registry. Call before plugin_loader_load(); calling it again (reload)
- * only replaces the settings. s may be NULL (defaults). */
+ * provider overrides); the self-test checks are registered with the
+ * feature registry when libuipsec loads (and again here, e.g. after a test
+ * replaced them). Call before plugin_loader_load() and after a reload.
+ * s may be NULL (defaults); it must stay valid until the next call or
+ * crypto_deinit(). */
 void crypto_init(const uipsec_settings_t *s);
 /* uipsecd.crypto.selftest (default yes). */
 bool crypto_selftest_enabled(void);
@@ -44,8 +43,8 @@ const char *crypto_alg_keyword(uint32_t alg);
 const uipsec_alg_info_t *crypto_alg_table(size_t *n);
 
 /* The provider serving (type, alg) for a proposal, honouring
- * uipsecd.crypto.<keyword>.provider (and .integ_provider for the integrity
- * part, and the part's own keyword). NULL + err when none. */
+ * uipsecd.crypto.<keyword>.provider for the proposal's keyword and then
+ * for the algorithm's own keyword (e.g. "sha256"). NULL + err when none. */
 const feature_provider_t *crypto_choose_provider(uipsec_feature_type_t type, uint32_t alg,
                                                  const char *proposal_keyword,
                                                  uipsec_err_t *err);

@@ -161,7 +161,7 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 	put32(esp, sa->spi);
 	put32(esp + 4, (uint32_t)seq);
 	if (sa->iv_size) {
-		if (sa->iv_random) {
+		if (sa->iv_random || w->iv_fn) {
 			if (random_iv(w, iv, sa->iv_size) != UIPSEC_OK)
 				goto crypto_failed;
 		} else {

@@ -63,8 +63,8 @@ esp_worker_t *esp_worker_new(uint32_t id);
 void esp_worker_free(esp_worker_t *w);
 uint32_t esp_worker_id(const esp_worker_t *w);
 
-/* Tests and known-answer vectors only: take CBC IVs from this function
- * instead of the RNG. */
+/* Tests and known-answer vectors only: take every IV (CBC and counter
+ * modes) from this function instead of the RNG / sequence number. */
 void esp_worker_set_iv_source(esp_worker_t *w, esp_iv_fn fn, void *user);
 
 /* Outbound: look each packet's policy up (flow cache + SPD), then

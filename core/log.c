@@ -33,6 +33,13 @@ static const char *const level_names[] = {
 	[UIPSEC_LOG_DEBUG] = "debug",
 	[UIPSEC_LOG_TRACE] = "trace",
 };
+static const char *const level_tags[] = {
+	[UIPSEC_LOG_ERROR] = "ERROR",
+	[UIPSEC_LOG_WARN] = "WARN",
+	[UIPSEC_LOG_INFO] = "INFO",
+	[UIPSEC_LOG_DEBUG] = "DEBUG",
+	[UIPSEC_LOG_TRACE] = "TRACE",
+};
 static const int level_syslog[] = {
 	[UIPSEC_LOG_ERROR] = LOG_ERR,
 	[UIPSEC_LOG_WARN] = LOG_WARNING,
@@ -164,6 +171,9 @@ void uipsec_log(const char *subsys, uipsec_log_level_t level, const char *fmt, .
 	if (!subsys)
 		subsys = "-";
 	level = clamp_level((int)level);
+	/* direct calls (not through the macros) are filtered too */
+	if (!uipsec_log_enabled(subsys, level))
+		return;
 	char stackbuf[512];
 	char *msg = stackbuf;
 	va_list ap;
@@ -193,7 +203,7 @@ void uipsec_log(const char *subsys, uipsec_log_level_t level, const char *fmt, .
 		if (localtime_r(&ts.tv_sec, &tm))
 			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 		fprintf(stderr, "%s.%03ld [%s] %s %s\n", when, ts.tv_nsec / 1000000L, subsys,
-		        level_names[level], msg);
+		        level_tags[level], msg);
 		fflush(stderr);
 	}
 	g_mutex_unlock(&out_lock);

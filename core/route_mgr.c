@@ -281,7 +281,9 @@ static int vip_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_prefix_t *a,
 	}
 	uipsec_err_t e = { "" };
 	int rc = m->ops->addr_add(m->net, t->ifname, a, &e);
-	if (rc != UIPSEC_OK)
+	if (rc == UIPSEC_ERR_EXISTS)   /* left on a persistent device by a crashed run: adopt it */
+		udebug(LOG_SUBSYS, "tunnel %s: %s (adopted)", t->name, e.msg);
+	else if (rc != UIPSEC_OK)
 		return fail_tunnel(err, rc, t->name, &e);
 	rm_vip_t *v = g_new0(rm_vip_t, 1);
 	g_strlcpy(v->ifname, t->ifname, sizeof(v->ifname));

@@ -400,10 +400,11 @@ static char *read_value(parser_t *ps, bool in_section, bool one_line)
 	return read_bare_value(ps, in_section, one_line);
 }
 
-/* Reads a whole file (regular files only), with errno on failure. */
-static char *read_file(const char *path, gsize *len)
+/* Reads a whole file, with errno on failure. Included files must be
+ * regular files (a FIFO or /dev/stdin would block the daemon). */
+static char *read_file(const char *path, bool regular_only, gsize *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | (regular_only ? O_NONBLOCK : 0));
 	if (fd < 0)
 		return NULL;
 	struct stat st;
@@ -413,9 +414,12 @@ static char *read_file(const char *path, gsize *len)
 		errno = e;
 		return NULL;
 	}
-	if (S_ISDIR(st.st_mode) || st.st_size > (off_t)MAX_FILE_SIZE) {
+	int bad = S_ISDIR(st.st_mode) ? EISDIR
+	        : regular_only && !S_ISREG(st.st_mode) ? EINVAL
+	        : st.st_size > (off_t)MAX_FILE_SIZE ? EFBIG : 0;
+	if (bad) {
 		close(fd);
-		errno = S_ISDIR(st.st_mode) ? EISDIR : EFBIG;
+		errno = bad;
 		return NULL;
 	}
 	GString *buf = g_string_sized_new((gsize)st.st_size + 1);
@@ -465,9 +469,10 @@ static bool include_file(parser_t *ps, section_t *sec, const char *path, const c
 		}
 	}
 	gsize len = 0;
-	char *text = read_file(path, &len);
+	char *text = read_file(path, true, &len);
 	if (!text) {
-		fail_at(ps, line, "include '%s': %s", pattern, g_strerror(errno));
+		fail_at(ps, line, "include '%s': %s", pattern,
+		        errno == EINVAL ? "not a regular file" : g_strerror(errno));
 		free(canon);
 		return false;
 	}
@@ -479,7 +484,7 @@ static bool include_file(parser_t *ps, section_t *sec, const char *path, const c
 	};
 	g_ptr_array_add(ps->include_stack, canon);
 	bool ok = parse_text(&sub, sec);
-	g_ptr_array_remove_index(ps->include_stack, ps->include_stack->len - 1);
+	g_ptr_array_steal_index(ps->include_stack, ps->include_stack->len - 1);
 	free(canon);
 	g_free(dir);
 	uipsec_memwipe(text, len);
@@ -499,8 +504,10 @@ static bool parse_include(parser_t *ps, section_t *sec, bool in_section, bool on
 		g_free(pattern);
 		return fail_at(ps, line, "include needs a file name or pattern");
 	}
-	char *path = g_path_is_absolute(pattern) ? g_strdup(pattern)
-	                                         : g_build_filename(ps->dir ? ps->dir : ".", pattern, NULL);
+	/* lexically canonical ("a/../b" -> "b") so messages name files plainly */
+	char *base = ps->dir ? g_canonicalize_filename(ps->dir, NULL) : g_get_current_dir();
+	char *path = g_canonicalize_filename(pattern, base);
+	g_free(base);
 	bool ok = true;
 	if (!strpbrk(pattern, "*?[")) {
 		ok = include_file(ps, sec, path, pattern, line);
@@ -666,7 +673,7 @@ bool settings_load_file(uipsec_settings_t *s, const char *path, GError **err)
 {
 	g_return_val_if_fail(s && path, false);
 	gsize len = 0;
-	char *text = read_file(path, &len);
+	char *text = read_file(path, false, &len);
 	char *canon = text ? realpath(path, NULL) : NULL;
 	if (!text || !canon) {
 		g_set_error(err, UIPSEC_SETTINGS_ERROR, UIPSEC_SETTINGS_ERROR_IO, "%s: %s", path,

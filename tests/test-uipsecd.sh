@@ -21,6 +21,8 @@ conf() { printf '%s\n' "$1" > "$tmp/uipsec.conf"; }
 run() { "$uipsecd" --config "$tmp/uipsec.conf" "$@" > "$tmp/out" 2> "$tmp/err"; }
 # has FILE TEXT: fixed-string search
 has() { grep -qF -- "$2" "$tmp/$1"; }
+# logged LEVEL SUBSYS TEXT: a log line of that level and subsystem on stderr
+logged() { grep -F -- "[$2] " "$tmp/err" | grep -F -- "$3" | grep -qi -- "\] $1 "; }
 
 plugdir="$top_builddir/tests/plugins/.libs"
 IFS=: read -r -a dirs <<< "$UIPSEC_PLUGIN_PATH"
@@ -30,7 +32,7 @@ echo 1..12
 
 conf 'uipsecd.load = test-net test-pktio no-such'
 run --check-config; rc=$?
-if [ $rc -ne 0 ] && has err "[loader] warn plugin 'no-such' (uipsec-no-such.so): failed to load - not found in $searched" \
+if [ $rc -ne 0 ] && logged warn loader "plugin 'no-such' (uipsec-no-such.so): failed to load - not found in $searched" \
    && has out "1 plugin(s) failed, ERRORS"; then ok "--check-config: missing plugin"; else not_ok "--check-config: missing plugin (rc $rc)"; fi
 
 conf 'uipsecd.load = test-net test-pktio abi-major'
@@ -40,7 +42,7 @@ if [ $rc -ne 0 ] && has err "plugin 'abi-major' ($plugdir/uipsec-abi-major.so): 
 
 conf 'uipsecd.load = test-pktio'
 run --check-config; rc=$?
-if [ $rc -ne 0 ] && has err "[loader] error no network backend: load net-netlink (Linux) or net-pfroute (BSD/macOS)"; then
+if [ $rc -ne 0 ] && logged error loader "no network backend: load net-netlink (Linux) or net-pfroute (BSD/macOS)"; then
 	ok "--check-config: no network backend"; else not_ok "--check-config: no network backend (rc $rc)"; fi
 
 conf 'uipsecd.load = test-net'
@@ -50,7 +52,7 @@ if [ $rc -ne 0 ] && has err "no packet I/O: load io-tun"; then
 
 conf 'uipsecd.load = test-net abi-major! test-pktio'
 run --check-config; rc=$?
-if [ $rc -ne 0 ] && has err "[loader] error plugin 'abi-major'" && has err "critical plugin(s) failed to load: abi-major"; then
+if [ $rc -ne 0 ] && logged error loader "plugin 'abi-major'" && has err "critical plugin(s) failed to load: abi-major"; then
 	ok "--check-config: critical plugin"; else not_ok "--check-config: critical plugin (rc $rc)"; fi
 
 conf 'uipsecd { load = test-net test-pktio

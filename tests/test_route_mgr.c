@@ -257,7 +257,7 @@ static void test_route_with_local_source(void)
 	rec_add_local("198.51.100.1/24");
 	rec_add_local("10.1.0.1/24");
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	tun_t x;
 	uipsec_err_t err = { "" };
 	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&x, "a", "192.0.2.1", "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24 10.4.0.0/16", NULL), &err), ==, UIPSEC_OK);
@@ -277,7 +277,7 @@ static void test_no_local_address_no_source(void)
 {
 	rec_reset();
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	tun_t x;
 	uipsec_err_t err = { "" };
 	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&x, "a", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", NULL), &err), ==, UIPSEC_OK);
@@ -290,7 +290,7 @@ static void test_vip_is_source_and_removed(void)
 	rec_reset();
 	rec_add_local("10.1.0.1/24");
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	tun_t x;
 	uipsec_err_t err = { "" };
 	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&x, "rw", "192.0.2.1", "192.0.2.2", "10.1.0.0/24 10.3.0.7/32",
@@ -310,11 +310,29 @@ static void test_vip_is_source_and_removed(void)
 	route_mgr_free(m);
 }
 
+static void test_vip_left_over_is_adopted(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	g_free(rec_take());
+	rec.fail_match = "add address";
+	rec.fail_status = UIPSEC_ERR_EXISTS;
+	rec.fail_msg = "File exists";
+	tun_t x;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&x, "a", NULL, "192.0.2.2", NULL, "10.2.0.0/24", "10.3.0.1/32"), &err), ==, UIPSEC_OK);
+	assert_ops("add route 10.2.0.0/24 dev uipt0 src 10.3.0.1 table 220");
+	g_assert_cmpint(route_mgr_tunnel_del(m, "a", &err), ==, UIPSEC_OK);
+	assert_ops("delete route 10.2.0.0/24 dev uipt0 src 10.3.0.1 table 220\n"
+	           "delete address 10.3.0.1/32 dev uipt0");
+	route_mgr_free(m);
+}
+
 static void test_shared_selector_refcount(void)
 {
 	rec_reset();
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	tun_t a, b;
 	uipsec_err_t err = { "" };
 	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", "10.3.0.1/32"), &err), ==, UIPSEC_OK);
@@ -336,7 +354,7 @@ static void test_exception_route_iff_peer_inside(void)
 {
 	rec_reset();
 	route_mgr_t *m = started(&rec_ops, true, false, 0x42);
-	rec_take();
+	g_free(rec_take());
 	tun_t a, b, c;
 	uipsec_err_t err = { "" };
 	/* peer 192.0.2.2 inside 192.0.2.0/24: exception route first, looked up with the socket mark */
@@ -365,7 +383,7 @@ static void test_exception_route_on_link_ipv6(void)
 	g_strlcpy(rec.lookup.ifname, "veth0", sizeof(rec.lookup.ifname));
 	g_assert_true(uipsec_addr_parse("2001:db8::1", &rec.lookup.src));
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	tun_t a;
 	uipsec_err_t err = { "" };
 	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "v6", NULL, "2001:db8::2", "2001:db8:1::/48", "::/0", NULL), &err), ==, UIPSEC_OK);
@@ -379,7 +397,7 @@ static void test_peer_ts_refused(void)
 {
 	rec_reset();
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	tun_t a;
 	uipsec_err_t err = { "" };
 	route_mgr_tunnel_t *t = tun(&a, "h2h", "192.0.2.1", "192.0.2.2", "192.0.2.1/32", "192.0.2.2/32", NULL);
@@ -402,7 +420,7 @@ static void test_peer_ts_allowed_host_to_host(void)
 	rec.routing.fwmark = 0x42;
 	rec.routing.fwmask = 0xffffffff;
 	route_mgr_t *m = started(&rec_ops, true, true, 0x42);
-	rec_take();
+	g_free(rec_take());
 	tun_t a;
 	uipsec_err_t err = { "" };
 	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "h2h", "192.0.2.1", "192.0.2.2", "192.0.2.1/32", "192.0.2.2/32", NULL), &err), ==, UIPSEC_OK);
@@ -430,7 +448,7 @@ static void test_kernel_error_rolls_back(void)
 {
 	rec_reset();
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	rec.fail_match = "add route 10.5.0.0/24";
 	rec.fail_status = UIPSEC_ERR_NOTFOUND;
 	rec.fail_msg = "No such device";
@@ -456,7 +474,7 @@ static void test_lookup_into_tun_refused(void)
 	rec_reset();
 	g_strlcpy(rec.lookup.ifname, "uipt0", sizeof(rec.lookup.ifname));
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	tun_t a;
 	uipsec_err_t err = { "" };
 	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "0.0.0.0/0", NULL), &err), ==, UIPSEC_ERR_AGAIN);
@@ -469,7 +487,7 @@ static void test_lookup_error_reported(void)
 {
 	rec_reset();
 	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	rec_take();
+	g_free(rec_take());
 	rec.fail_match = "lookup";
 	rec.fail_status = UIPSEC_ERR_NOTFOUND;
 	rec.fail_msg = "Network is unreachable";
@@ -595,6 +613,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/route_mgr/route/local-source", test_route_with_local_source);
 	g_test_add_func("/route_mgr/route/no-source", test_no_local_address_no_source);
 	g_test_add_func("/route_mgr/route/vip", test_vip_is_source_and_removed);
+	g_test_add_func("/route_mgr/route/vip-adopted", test_vip_left_over_is_adopted);
 	g_test_add_func("/route_mgr/route/refcount", test_shared_selector_refcount);
 	g_test_add_func("/route_mgr/exception/iff-peer-inside", test_exception_route_iff_peer_inside);
 	g_test_add_func("/route_mgr/exception/ipv6-on-link", test_exception_route_on_link_ipv6);

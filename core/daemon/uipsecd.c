@@ -15,6 +15,7 @@
 #include <glib.h>
 #include <glib-unix.h>
 #include <uipsec/log.h>
+#include "crypto.h"
 #include "daemon.h"
 #include "log.h"
 #include "module.h"
@@ -156,6 +157,7 @@ static gboolean on_reload(gpointer user)
 	g_ptr_array_add(d->old_settings, d->settings);
 	d->settings = s;
 	plugin_loader_set_settings(s);
+	crypto_init(s);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -392,6 +394,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	crypto_init(d.settings);   /* self-test switch, per-keyword providers */
 	if (d.opts.help_options)
 		status = help_options(&d);
 	else if (d.opts.check_config)
@@ -402,6 +405,7 @@ int main(int argc, char **argv)
 		status = run(&d);
 
 out:
+	crypto_deinit();
 	if (d.settings)
 		settings_free(d.settings);
 	g_ptr_array_unref(d.old_settings);

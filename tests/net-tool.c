@@ -1,0 +1,196 @@
+/* net-tool: drives the core's route manager with the real net-netlink
+ * backend, for the shell tests (tests/test-netlink-*.sh). Commands run in
+ * order; the first failure prints "net-tool: MESSAGE", removes what was
+ * installed and exits 1.
+ *
+ *   net-tool [OPTIONS] COMMAND...
+ *     start                               flush leftovers, install the rule(s)
+ *     add NAME DEV LOCAL REMOTE LTS RTS [VIPS]   install a tunnel; lists are
+ *                                         comma separated, "-" = none
+ *     del NAME                            remove a tunnel
+ *     check NAME DEV LOCAL REMOTE LTS RTS decisions only
+ *     lookup DST                          print the kernel's route to DST
+ *     hold                                print "ready", wait for SIGTERM/SIGINT
+ *     stop                                remove everything installed
+ */
+#include "config.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib.h>
+#include <uipsec/net.h>
+#include "log.h"
+#include "route_mgr.h"
+#include "netlink_backend.h"
+
+static const uipsec_net_ops_t *ops = &netlink_net_ops;
+static uipsec_net_t *net;
+static route_mgr_t *mgr;
+
+static G_GNUC_NORETURN void die(const char *msg)
+{
+	fprintf(stderr, "net-tool: %s\n", msg);
+	route_mgr_free(mgr);
+	if (net)
+		ops->destroy(net);
+	exit(1);
+}
+
+static void parse_list(const char *what, const char *list, GArray *out)
+{
+	if (strcmp(list, "-") == 0)
+		return;
+	char **v = g_strsplit(list, ",", -1);
+	for (char **p = v; *p; p++) {
+		uipsec_prefix_t pfx;
+		if (!uipsec_prefix_parse(*p, &pfx)) {
+			char *m = g_strdup_printf("bad %s entry '%s'", what, *p);
+			die(m);
+		}
+		g_array_append_val(out, pfx);
+	}
+	g_strfreev(v);
+}
+
+/* argv: NAME DEV LOCAL REMOTE LTS RTS [VIPS]; returns how many args used */
+static int tunnel_from_args(char **argv, int argc, bool with_vips, route_mgr_tunnel_t *t, GArray *l, GArray *r, GArray *v)
+{
+	if (argc < 6)
+		die("add/check need NAME DEV LOCAL REMOTE LTS RTS");
+	memset(t, 0, sizeof(*t));
+	t->name = argv[0];
+	t->ifname = argv[1];
+	if (strcmp(argv[2], "-") != 0 && !uipsec_addr_parse(argv[2], &t->local))
+		die("bad local address");
+	if (!uipsec_addr_parse(argv[3], &t->remote))
+		die("bad remote address");
+	parse_list("local_ts", argv[4], l);
+	parse_list("remote_ts", argv[5], r);
+	int used = 6;
+	if (with_vips && argc > 6 && strchr("0123456789:-", argv[6][0])) {
+		parse_list("vip", argv[6], v);
+		used = 7;
+	}
+	t->local_ts = (uipsec_prefix_t *)l->data;
+	t->local_ts_count = l->len;
+	t->remote_ts = (uipsec_prefix_t *)r->data;
+	t->remote_ts_count = r->len;
+	t->vips = (uipsec_prefix_t *)v->data;
+	t->vip_count = v->len;
+	return used;
+}
+
+static volatile sig_atomic_t got_signal;
+static void on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+static int run_command(char **argv, int argc)
+{
+	uipsec_err_t err = { "" };
+	const char *cmd = argv[0];
+	if (strcmp(cmd, "start") == 0) {
+		if (route_mgr_start(mgr, &err) != UIPSEC_OK)
+			die(err.msg);
+		return 1;
+	}
+	if (strcmp(cmd, "add") == 0 || strcmp(cmd, "check") == 0) {
+		bool add = cmd[0] == 'a';
+		route_mgr_tunnel_t t;
+		GArray *l = g_array_new(FALSE, TRUE, sizeof(uipsec_prefix_t));
+		GArray *r = g_array_new(FALSE, TRUE, sizeof(uipsec_prefix_t));
+		GArray *v = g_array_new(FALSE, TRUE, sizeof(uipsec_prefix_t));
+		int used = tunnel_from_args(argv + 1, argc - 1, add, &t, l, r, v);
+		int rc = add ? route_mgr_tunnel_add(mgr, &t, &err) : route_mgr_tunnel_check(mgr, &t, &err);
+		g_array_unref(l);
+		g_array_unref(r);
+		g_array_unref(v);
+		if (rc != UIPSEC_OK)
+			die(err.msg);
+		return 1 + used;
+	}
+	if (strcmp(cmd, "del") == 0) {
+		if (argc < 2)
+			die("del needs NAME");
+		if (route_mgr_tunnel_del(mgr, argv[1], &err) != UIPSEC_OK)
+			die(err.msg);
+		return 2;
+	}
+	if (strcmp(cmd, "lookup") == 0) {
+		uipsec_addr_t dst;
+		uipsec_route_lookup_t lk;
+		char g[UIPSEC_ADDR_STRLEN], s[UIPSEC_ADDR_STRLEN];
+		if (argc < 2 || !uipsec_addr_parse(argv[1], &dst))
+			die("lookup needs an address");
+		uint32_t mark = argc > 2 && argv[2][0] >= '0' && argv[2][0] <= '9' ? (uint32_t)strtoul(argv[2], NULL, 0) : 0;
+		if (ops->route_get(net, &dst, mark, &lk, &err) != UIPSEC_OK)
+			die(err.msg);
+		printf("dev %s%s%s src %s\n", lk.ifname, lk.has_gateway ? " via " : "",
+		       lk.has_gateway ? uipsec_addr_str(&lk.gateway, g, sizeof(g)) : "", uipsec_addr_str(&lk.src, s, sizeof(s)));
+		return mark ? 3 : 2;
+	}
+	if (strcmp(cmd, "hold") == 0) {
+		printf("ready\n");
+		fflush(stdout);
+		while (!got_signal)
+			pause();
+		return 1;
+	}
+	if (strcmp(cmd, "stop") == 0) {
+		route_mgr_stop(mgr);
+		return 1;
+	}
+	char *m = g_strdup_printf("unknown command '%s'", cmd);
+	die(m);
+}
+
+int main(int argc, char **argv)
+{
+	gint64 table = 220, prio = 220, sock_mark = 0;
+	gchar *fwmark = NULL;
+	gboolean allow_peer_ts = FALSE, no_routes = FALSE, debug = FALSE;
+	GOptionEntry entries[] = {
+		{ "table", 0, 0, G_OPTION_ARG_INT64, &table, "plugins.net-netlink.table", "N" },
+		{ "rule-priority", 0, 0, G_OPTION_ARG_INT64, &prio, "plugins.net-netlink.rule_priority", "N" },
+		{ "fwmark", 0, 0, G_OPTION_ARG_STRING, &fwmark, "plugins.net-netlink.fwmark", "[!]MARK[/MASK]" },
+		{ "socket-fwmark", 0, 0, G_OPTION_ARG_INT64, &sock_mark, "socket.fwmark", "MARK" },
+		{ "allow-peer-ts", 0, 0, G_OPTION_ARG_NONE, &allow_peer_ts, "allow_peer_ts = yes", NULL },
+		{ "no-routes", 0, 0, G_OPTION_ARG_NONE, &no_routes, "install_routes = no", NULL },
+		{ "debug", 0, 0, G_OPTION_ARG_NONE, &debug, "log at debug level", NULL },
+		{ NULL, 0, 0, 0, NULL, NULL, NULL }
+	};
+	GOptionContext *ctx = g_option_context_new("COMMAND...");
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	GError *gerr = NULL;
+	if (!g_option_context_parse(ctx, &argc, &argv, &gerr)) {
+		fprintf(stderr, "net-tool: %s\n", gerr->message);
+		return 2;
+	}
+	g_option_context_free(ctx);
+	if (debug)
+		log_set_level(NULL, UIPSEC_LOG_DEBUG);
+
+	netlink_cfg_t cfg;
+	uipsec_err_t err = { "" };
+	if (!netlink_cfg_parse(&cfg, table, prio, fwmark, &err))
+		die(err.msg);
+	g_free(fwmark);
+	if (ops->create(&cfg, &net, &err) != UIPSEC_OK)
+		die(err.msg);
+	route_mgr_cfg_t mcfg = { .install_routes = !no_routes, .allow_peer_ts = allow_peer_ts,
+	                         .socket_fwmark = (uint32_t)sock_mark };
+	mgr = route_mgr_new(ops, net, &mcfg);
+
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	for (int i = 1; i < argc;)
+		i += run_command(argv + i, argc - i);
+	route_mgr_free(mgr);
+	ops->destroy(net);
+	return 0;
+}
