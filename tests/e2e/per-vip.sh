@@ -15,7 +15,8 @@ crypto=crypto-openssl
 has_plugin $crypto || crypto=crypto-gcrypt
 has_plugin $crypto || skip_all "no crypto plugin built"
 
-NS_A=uipt-pfr-vip-a NS_B=uipt-pfr-vip-b
+# names carry the PID: other checkouts may run this test at the same time
+NS_A=uipt-pfr-vip$$-a NS_B=uipt-pfr-vip$$-b
 ns_add "$NS_A"
 ns_add "$NS_B"
 veth "$NS_A" out0 "$NS_B" out0
