@@ -1,5 +1,7 @@
 /* net-tool: drives the core's route manager with the real net-netlink
- * backend, for the shell tests (tests/test-netlink-*.sh). Commands run in
+ * plugin, loaded by the plugin loader from UIPSEC_PLUGIN_PATH and
+ * configured like uipsecd (uipsecd.*, uipsecd.plugins.net-netlink.*), for
+ * the shell tests (tests/test-netlink-*.sh). Commands run in
  * order; the first failure prints "net-tool: MESSAGE", removes what was
  * installed and exits 1.
  *
@@ -10,10 +12,12 @@
  *     del NAME                            remove a tunnel
  *     check NAME DEV LOCAL REMOTE LTS RTS decisions only
  *     lookup DST                          print the kernel's route to DST
- *     hold                                print "ready", wait for SIGTERM/SIGINT
+ *     hold                                print "ready", pass link/address events
+ *                                         to the route manager until SIGTERM/SIGINT
  *     stop                                remove everything installed
  */
 #include "config.h"
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +26,11 @@
 #include <glib.h>
 #include <uipsec/net.h>
 #include "log.h"
+#include "plugin_loader.h"
 #include "route_mgr.h"
-#include "netlink_backend.h"
+#include "settings.h"
 
-static const uipsec_net_ops_t *ops = &netlink_net_ops;
+static const uipsec_net_ops_t *ops;
 static uipsec_net_t *net;
 static route_mgr_t *mgr;
 
@@ -82,6 +87,11 @@ static int tunnel_from_args(char **argv, int argc, bool with_vips, route_mgr_tun
 	return used;
 }
 
+static void on_net_event(const uipsec_net_event_t *ev, void *user)
+{
+	route_mgr_handle_event(user, ev);
+}
+
 static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
@@ -133,10 +143,19 @@ static int run_command(char **argv, int argc)
 		return mark ? 3 : 2;
 	}
 	if (strcmp(cmd, "hold") == 0) {
+		/* meanwhile link/address changes reach the route manager, as in uipsecd */
+		int fd = ops->event_fd ? ops->event_fd(net) : -1;
+		if (fd >= 0)
+			ops->set_event_cb(net, on_net_event, mgr);
 		printf("ready\n");
 		fflush(stdout);
-		while (!got_signal)
-			pause();
+		while (!got_signal) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (fd < 0)
+				pause();
+			else if (poll(&pfd, 1, 200) > 0)
+				ops->event_dispatch(net);
+		}
 		return 1;
 	}
 	if (strcmp(cmd, "stop") == 0) {
@@ -147,12 +166,30 @@ static int run_command(char **argv, int argc)
 	die(m);
 }
 
+/* The configuration the options describe, in uipsec.conf syntax. */
+static char *config_text(gint64 table, gint64 prio, const char *fwmark, gint64 sock_mark,
+                         gboolean allow_peer_ts, gboolean no_routes)
+{
+	GString *c = g_string_new("uipsecd {\n    load = net-netlink\n");
+	g_string_append_printf(c, "    allow_peer_ts = %s\n    install_routes = %s\n",
+	                       allow_peer_ts ? "yes" : "no", no_routes ? "no" : "yes");
+	if (sock_mark)
+		g_string_append_printf(c, "    socket {\n        fwmark = 0x%" G_GINT64_MODIFIER "x\n    }\n", sock_mark);
+	g_string_append_printf(c, "    plugins {\n        net-netlink {\n            table = %" G_GINT64_FORMAT "\n"
+	                       "            rule_priority = %" G_GINT64_FORMAT "\n", table, prio);
+	if (fwmark)
+		g_string_append_printf(c, "            fwmark = %s\n", fwmark);
+	g_string_append(c, "        }\n    }\n}\n");
+	return g_string_free(c, FALSE);
+}
+
 int main(int argc, char **argv)
 {
 	gint64 table = 220, prio = 220, sock_mark = 0;
-	gchar *fwmark = NULL;
+	gchar *fwmark = NULL, *config = NULL;
 	gboolean allow_peer_ts = FALSE, no_routes = FALSE, debug = FALSE;
 	GOptionEntry entries[] = {
+		{ "config", 'c', 0, G_OPTION_ARG_FILENAME, &config, "read this uipsec.conf (the options below are then ignored)", "FILE" },
 		{ "table", 0, 0, G_OPTION_ARG_INT64, &table, "plugins.net-netlink.table", "N" },
 		{ "rule-priority", 0, 0, G_OPTION_ARG_INT64, &prio, "plugins.net-netlink.rule_priority", "N" },
 		{ "fwmark", 0, 0, G_OPTION_ARG_STRING, &fwmark, "plugins.net-netlink.fwmark", "[!]MARK[/MASK]" },
@@ -173,15 +210,29 @@ int main(int argc, char **argv)
 	if (debug)
 		log_set_level(NULL, UIPSEC_LOG_DEBUG);
 
-	netlink_cfg_t cfg;
-	uipsec_err_t err = { "" };
-	if (!netlink_cfg_parse(&cfg, table, prio, fwmark, &err))
-		die(err.msg);
+	/* the real plugin, loaded the way uipsecd loads it (UIPSEC_PLUGIN_PATH) */
+	uipsec_settings_t *settings = settings_new();
+	bool loaded;
+	if (config) {
+		loaded = settings_load_file(settings, config, &gerr);
+	} else {
+		char *text = config_text(table, prio, fwmark, sock_mark, allow_peer_ts, no_routes);
+		loaded = settings_load_string(settings, text, "net-tool", &gerr);
+		g_free(text);
+	}
 	g_free(fwmark);
-	if (ops->create(&cfg, &net, &err) != UIPSEC_OK)
+	g_free(config);
+	if (!loaded || !plugin_loader_load(settings, &gerr))
+		die(gerr->message);
+	void *state = NULL;
+	ops = uipsec_feature_get(UIPSEC_FT_NET, 0, NULL, &state);
+	if (!ops)
+		die("no network backend: net-netlink did not load (see the log above)");
+	uipsec_err_t err = { "" };
+	if (ops->create(state, &net, &err) != UIPSEC_OK)
 		die(err.msg);
-	route_mgr_cfg_t mcfg = { .install_routes = !no_routes, .allow_peer_ts = allow_peer_ts,
-	                         .socket_fwmark = (uint32_t)sock_mark };
+	route_mgr_cfg_t mcfg;
+	route_mgr_cfg_from_settings(settings, &mcfg);
 	mgr = route_mgr_new(ops, net, &mcfg);
 
 	struct sigaction sa = { .sa_handler = on_signal };
@@ -192,5 +243,7 @@ int main(int argc, char **argv)
 		i += run_command(argv + i, argc - i);
 	route_mgr_free(mgr);
 	ops->destroy(net);
+	plugin_loader_unload();
+	settings_free(settings);
 	return 0;
 }

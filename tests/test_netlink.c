@@ -455,16 +455,20 @@ static void test_cfg_parse(void)
 {
 	netlink_cfg_t cfg;
 	uipsec_err_t err = { "" };
-	g_assert_true(netlink_cfg_parse(&cfg, 220, 220, "!0x42", &err));
+	g_assert_true(netlink_cfg_parse(&cfg, 220, 220, "!0x42", NULL, &err));
 	g_assert_true(cfg.routing.has_fwmark && cfg.routing.fwmark_invert);
 	g_assert_cmpuint(cfg.routing.fwmark, ==, 0x42);
-	g_assert_true(netlink_cfg_parse(&cfg, 100, 32000, NULL, &err));
+	g_assert_true(netlink_cfg_parse(&cfg, 100, 32000, NULL, NULL, &err));
 	g_assert_false(cfg.routing.has_fwmark);
-	g_assert_false(netlink_cfg_parse(&cfg, 254, 220, NULL, &err));
+	const char *bad = NULL;
+	g_assert_false(netlink_cfg_parse(&cfg, 254, 220, NULL, &bad, &err));
+	g_assert_cmpstr(bad, ==, "table");
 	g_assert_nonnull(strstr(err.msg, "254 (main)"));
-	g_assert_false(netlink_cfg_parse(&cfg, 0, 220, NULL, &err));
-	g_assert_false(netlink_cfg_parse(&cfg, 220, -1, NULL, &err));
-	g_assert_false(netlink_cfg_parse(&cfg, 220, 220, "!0x42/", &err));
+	g_assert_false(netlink_cfg_parse(&cfg, 0, 220, NULL, NULL, &err));
+	g_assert_false(netlink_cfg_parse(&cfg, 220, -1, NULL, &bad, &err));
+	g_assert_cmpstr(bad, ==, "rule_priority");
+	g_assert_false(netlink_cfg_parse(&cfg, 220, 220, "!0x42/", &bad, &err));
+	g_assert_cmpstr(bad, ==, "fwmark");
 	g_assert_nonnull(strstr(err.msg, "invalid fwmark '!0x42/'"));
 }
 
@@ -489,7 +493,7 @@ int main(int argc, char **argv)
 
 	netlink_cfg_t cfg;
 	uipsec_err_t err = { "" };
-	g_assert_true(netlink_cfg_parse(&cfg, 220, 220, NULL, &err));
+	g_assert_true(netlink_cfg_parse(&cfg, 220, 220, NULL, NULL, &err));
 	g_assert_cmpint(ops->create(&cfg, &net, &err), ==, UIPSEC_OK);
 
 	g_test_add_func("/netlink/cfg", test_cfg_parse);

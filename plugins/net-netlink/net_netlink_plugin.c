@@ -24,11 +24,15 @@ static int netlink_init(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *er
 	if (!cfg)
 		return UIPSEC_ERR_NOMEM;
 	uipsec_err_t e = { "" };
+	const char *bad_key = NULL;
 	if (!netlink_cfg_parse(cfg, uipsec_plugin_opt_int(ctx, "table", 220),
 	                       uipsec_plugin_opt_int(ctx, "rule_priority", 220),
-	                       uipsec_plugin_opt_str(ctx, "fwmark", NULL), &e)) {
+	                       uipsec_plugin_opt_str(ctx, "fwmark", NULL), &bad_key, &e)) {
+		char key[96];
+		snprintf(key, sizeof(key), NETLINK_OPT_PREFIX "%s", bad_key ? bad_key : "");
+		const char *origin = uipsec_settings_origin(uipsec_plugin_ctx_settings(ctx), key);
 		if (err)
-			snprintf(err->msg, sizeof(err->msg), "uipsecd.plugins.net-netlink.%s", e.msg);
+			snprintf(err->msg, sizeof(err->msg), "%s%s%s", origin ? origin : "", origin ? ": " : "", e.msg);
 		free(cfg);
 		return UIPSEC_ERR_INVAL;
 	}

@@ -36,28 +36,38 @@ struct uipsec_net {
 /* ---------------------------------------------------------------- options */
 
 bool netlink_cfg_parse(netlink_cfg_t *cfg, int64_t table, int64_t rule_priority,
-                       const char *fwmark, uipsec_err_t *err)
+                       const char *fwmark, const char **bad_key, uipsec_err_t *err)
 {
+	const char *unused;
+	if (!bad_key)
+		bad_key = &unused;
 	memset(cfg, 0, sizeof(*cfg));
 	/* 0 is "unspecified"; 253-255 are the kernel's default/main/local tables,
 	 * which flushing at start would wipe */
 	if (table <= 0 || table > UINT32_MAX || (table >= RT_TABLE_DEFAULT && table <= RT_TABLE_LOCAL)) {
 		snprintf(err->msg, sizeof(err->msg),
-		         "table %lld: must be 1..4294967295 and not 253 (default), 254 (main) or 255 (local)",
+		         NETLINK_OPT_PREFIX "table = %lld: must be 1..4294967295 and not 253 (default), "
+		         "254 (main) or 255 (local)",
 		         (long long)table);
+		*bad_key = "table";
 		return false;
 	}
 	if (rule_priority <= 0 || rule_priority > UINT32_MAX) {
-		snprintf(err->msg, sizeof(err->msg), "rule_priority %lld: must be 1..4294967295",
+		snprintf(err->msg, sizeof(err->msg), NETLINK_OPT_PREFIX "rule_priority = %lld: must be 1..4294967295",
 		         (long long)rule_priority);
+		*bad_key = "rule_priority";
 		return false;
 	}
 	cfg->routing.table = (uint32_t)table;
 	cfg->routing.rule_priority = (uint32_t)rule_priority;
 	if (fwmark && *fwmark) {
+		uipsec_err_t e = { "" };
 		if (!uipsec_fwmark_parse(fwmark, &cfg->routing.fwmark_invert, &cfg->routing.fwmark,
-		                         &cfg->routing.fwmask, err))
+		                         &cfg->routing.fwmask, &e)) {
+			snprintf(err->msg, sizeof(err->msg), NETLINK_OPT_PREFIX "fwmark: %s", e.msg);
+			*bad_key = "fwmark";
 			return false;
+		}
 		cfg->routing.has_fwmark = true;
 	}
 	return true;
@@ -189,6 +199,17 @@ static nl_result_t nl_result_errno(int kerr)
 	return r;
 }
 
+/* Send a request libnl built (build_rc: its return value) and turn the
+ * outcome into "OP: kernel message". */
+static int request(uipsec_net_t *net, int build_rc, struct nl_msg *msg, const char *op, uipsec_err_t *err)
+{
+	nl_result_t res = build_rc < 0 ? nl_result_nlerr(build_rc) : nl_talk(net->sk, msg, NULL, NULL);
+	if (nl_failed(&res))
+		return fail_op(err, &res, op);
+	utrace(LOG_SUBSYS, "%s", op);
+	return UIPSEC_OK;
+}
+
 /* ---------------------------------------------------------------- lifecycle */
 
 static int netlink_create(void *plugin_state, uipsec_net_t **out, uipsec_err_t *err)
@@ -199,10 +220,10 @@ static int netlink_create(void *plugin_state, uipsec_net_t **out, uipsec_err_t *
 		return fail_msg(err, UIPSEC_ERR_NOMEM, "netlink: out of memory");
 	if (cfg)
 		net->routing = cfg->routing;
-	int rc;
+	int rc = -NLE_NOMEM;
 	net->sk = nl_socket_alloc();
 	if (!net->sk || (rc = nl_connect(net->sk, NETLINK_ROUTE)) < 0) {
-		nl_result_t r = nl_result_nlerr(net->sk ? rc : -NLE_NOMEM);
+		nl_result_t r = nl_result_nlerr(rc);
 		rc = fail_op(err, &r, "open rtnetlink socket");
 		if (net->sk)
 			nl_socket_free(net->sk);
@@ -323,11 +344,7 @@ static int route_change(uipsec_net_t *net, const uipsec_route_t *r, bool add, ui
 	int rc = add ? rtnl_route_build_add_request(route, NLM_F_EXCL, &msg)
 	             : rtnl_route_build_del_request(route, 0, &msg);
 	rtnl_route_put(route);
-	res = rc < 0 ? nl_result_nlerr(rc) : nl_talk(net->sk, msg, NULL, NULL);
-	if (nl_failed(&res))
-		return fail_op(err, &res, op);
-	utrace(LOG_SUBSYS, "%s", op);
-	return UIPSEC_OK;
+	return request(net, rc, msg, op, err);
 }
 
 static int netlink_route_add(uipsec_net_t *net, const uipsec_route_t *r, uipsec_err_t *err)
@@ -381,18 +398,9 @@ static int rule_change(uipsec_net_t *net, const uipsec_rule_t *r, bool add, uips
 	int rc = add ? rtnl_rule_build_add_request(rule, NLM_F_EXCL, &msg)
 	             : rtnl_rule_build_delete_request(rule, 0, &msg);
 	rtnl_rule_put(rule);
-	nl_result_t res;
-	if (rc < 0) {
-		res = nl_result_nlerr(rc);
-	} else {
-		if (r->has_fwmark && r->fwmark_invert)
-			rule_msg_set_invert(msg);
-		res = nl_talk(net->sk, msg, NULL, NULL);
-	}
-	if (nl_failed(&res))
-		return fail_op(err, &res, op);
-	utrace(LOG_SUBSYS, "%s", op);
-	return UIPSEC_OK;
+	if (rc >= 0 && r->has_fwmark && r->fwmark_invert)
+		rule_msg_set_invert(msg);
+	return request(net, rc, msg, op, err);
 }
 
 static int netlink_rule_add(uipsec_net_t *net, const uipsec_rule_t *r, uipsec_err_t *err)
@@ -438,11 +446,7 @@ static int addr_change(uipsec_net_t *net, const char *ifname, const uipsec_prefi
 	nl_addr_put(local);
 	if (addr)
 		rtnl_addr_put(addr);
-	nl_result_t res = rc < 0 ? nl_result_nlerr(rc) : nl_talk(net->sk, msg, NULL, NULL);
-	if (nl_failed(&res))
-		return fail_op(err, &res, op);
-	utrace(LOG_SUBSYS, "%s", op);
-	return UIPSEC_OK;
+	return request(net, rc, msg, op, err);
 }
 
 static int netlink_addr_add(uipsec_net_t *net, const char *ifname, const uipsec_prefix_t *a, uipsec_err_t *err)
@@ -487,10 +491,7 @@ static int netlink_link_set(uipsec_net_t *net, const char *ifname, bool up, uint
 	if (change)
 		rtnl_link_put(change);
 	rtnl_link_put(orig);
-	nl_result_t res = rc < 0 ? nl_result_nlerr(rc) : nl_talk(net->sk, msg, NULL, NULL);
-	if (nl_failed(&res))
-		return fail_op(err, &res, op);
-	return UIPSEC_OK;
+	return request(net, rc, msg, op, err);
 }
 
 /* ---------------------------------------------------------------- lookups */

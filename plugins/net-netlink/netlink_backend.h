@@ -9,10 +9,13 @@ typedef struct netlink_cfg {
 	uipsec_net_routing_t routing;
 } netlink_cfg_t;
 
+#define NETLINK_OPT_PREFIX "uipsecd.plugins.net-netlink."
+
 /* Parse the plugin's option values into cfg (fwmark may be NULL or "").
- * Fills err and returns false on a bad value. */
+ * On a bad value fills err, points *bad_key (may be NULL) at the option's
+ * name ("table", "rule_priority", "fwmark") and returns false. */
 bool netlink_cfg_parse(netlink_cfg_t *cfg, int64_t table, int64_t rule_priority,
-                       const char *fwmark, uipsec_err_t *err);
+                       const char *fwmark, const char **bad_key, uipsec_err_t *err);
 
 extern const uipsec_net_ops_t netlink_net_ops;
 
