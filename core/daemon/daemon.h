@@ -9,7 +9,7 @@
 
 #include <stdio.h>
 #include <glib.h>
-#include <json-glib/json-glib.h>
+typedef struct _JsonNode JsonNode;   /* json-glib; only passed through here */
 #include <uipsec/settings.h>
 
 typedef struct daemon_opts {
