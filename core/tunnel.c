@@ -167,7 +167,7 @@ static bool parse_ts(const char *text, tun_ts_t *ts, char **why)
 		}
 	}
 	spd_sel_t sel;
-	spd_sel_any(&sel, AF_INET);
+	spd_sel_any(&sel, strchr(ts->addr, ':') ? AF_INET6 : AF_INET);
 	if (!spd_sel_parse_addr(&sel, false, ts->addr)) {
 		*why = g_strdup_printf("'%s' is not an address, prefix or range", text);
 		return false;
