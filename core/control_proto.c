@@ -637,9 +637,11 @@ static bool h_reload(call_t *c)
 	uipsec_err_t err = { "" };
 	int st = UIPSEC_OK;
 	c->r->result = c->be->reload(c->be->user, &st, &err);
-	if (!c->r->result)
-		return fail(c->r, st == UIPSEC_ERR_INVAL ? CONTROL_ERR_CONFIG : CONTROL_ERR_FAILED, "%s",
-		            err.msg[0] ? err.msg : "reload failed");
+	if (!c->r->result) {
+		if (st != UIPSEC_ERR_INVAL)
+			return fail_status(c->r, st, &err);
+		return fail(c->r, CONTROL_ERR_CONFIG, "%s", err.msg[0] ? err.msg : "reload failed");
+	}
 	return true;
 }
 

@@ -4,12 +4,12 @@
 # unprivileged user refused, monitor events, reload (added / changed /
 # unchanged / config error keeps state / plugin list needs a restart), SIGHUP.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/e2e/lib.sh"
-UIPSECCTL=$top_builddir/core/ctl/uipsecctl
+UIPSECCTL=${UIPSECCTL_UNDER_TEST:-$top_builddir/core/ctl/uipsecctl}   # e.g. a sanitizer build
 require_root_tools jq setpriv
 has_plugin io-tun && has_plugin net-netlink && has_plugin crypto-openssl || skip_all "io-tun, net-netlink or crypto-openssl not built"
 [ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
 
-NS=uipt-ctl-c
+NS=uipt-ctl-c$$   # PID: parallel runs must not collide
 ns_add $NS
 ip -n $NS link add out0 type veth peer name out1
 ip -n $NS link set out0 up; ip -n $NS link set out1 up

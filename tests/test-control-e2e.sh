@@ -7,12 +7,12 @@
 # one tunnel's keys while pings run through another: no loss there, its
 # counters keep counting.
 . "${top_srcdir:-$(dirname "$0")/..}/tests/e2e/lib.sh"
-UIPSECCTL=$top_builddir/core/ctl/uipsecctl
+UIPSECCTL=${UIPSECCTL_UNDER_TEST:-$top_builddir/core/ctl/uipsecctl}   # e.g. a sanitizer build
 require_root_tools jq ping
 has_plugin io-tun && has_plugin net-netlink && has_plugin crypto-openssl || skip_all "io-tun, net-netlink or crypto-openssl not built"
 [ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
 
-net2net_topo uipt-ctl-e
+net2net_topo uipt-ctl-e$$   # PID: parallel runs (other worktrees, CI) must not collide
 ctl() { local gw=$1; shift; "$UIPSECCTL" --socket "$T_TMP/$gw.sock" "$@"; }
 K1=$(gen_key 20) K2=$(gen_key 20)
 LOAD="crypto-openssl io-tun net-netlink"
