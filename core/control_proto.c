@@ -14,7 +14,7 @@
 
 const char *const control_event_names[] = {
 	"sa-added", "sa-deleted", "expire-soft", "expire-hard", "acquire", "error",
-	"tunnel-up", "tunnel-down", "reload", NULL,
+	"reload", NULL,
 };
 
 uint32_t control_event_bit(const char *name)
@@ -76,6 +76,15 @@ static char *node_to_line(JsonNode *root, size_t *len)
 	return s;
 }
 
+/* json_node_init_object() takes its own reference */
+static JsonNode *empty_object_node(void)
+{
+	JsonObject *o = json_object_new();
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
 static JsonObject *reply_head(JsonNode *id)
 {
 	JsonObject *o = json_object_new();
@@ -98,7 +107,7 @@ static char *reply_line(JsonNode *id, reply_t *r, size_t *len)
 	} else {
 		json_object_set_boolean_member(o, "ok", TRUE);
 		json_object_set_member(o, "result",
-		                       r->result ? r->result : json_node_init_object(json_node_alloc(), json_object_new()));
+		                       r->result ? r->result : empty_object_node());
 	}
 	r->result = NULL;
 	JsonNode *root = json_node_init_object(json_node_alloc(), o);
@@ -120,8 +129,7 @@ char *control_proto_event_line(JsonNode *sub_id, const char *event, JsonNode *da
 	JsonObject *o = reply_head(sub_id);
 	json_object_set_string_member(o, "event", event);
 	json_object_set_int_member(o, "time", g_get_real_time() / G_USEC_PER_SEC);
-	json_object_set_member(o, "data", data ? json_node_copy(data)
-	                                       : json_node_init_object(json_node_alloc(), json_object_new()));
+	json_object_set_member(o, "data", data ? json_node_copy(data) : empty_object_node());
 	JsonNode *root = json_node_init_object(json_node_alloc(), o);
 	json_object_unref(o);
 	char *s = node_to_line(root, len);
@@ -629,9 +637,11 @@ static bool h_reload(call_t *c)
 	uipsec_err_t err = { "" };
 	int st = UIPSEC_OK;
 	c->r->result = c->be->reload(c->be->user, &st, &err);
-	if (!c->r->result)
-		return fail(c->r, st == UIPSEC_ERR_INVAL ? CONTROL_ERR_CONFIG : CONTROL_ERR_FAILED, "%s",
-		            err.msg[0] ? err.msg : "reload failed");
+	if (!c->r->result) {
+		if (st != UIPSEC_ERR_INVAL)
+			return fail_status(c->r, st, &err);
+		return fail(c->r, CONTROL_ERR_CONFIG, "%s", err.msg[0] ? err.msg : "reload failed");
+	}
 	return true;
 }
 
@@ -737,13 +747,26 @@ static const command_t *find_command(const char *name)
 	return NULL;
 }
 
+/* Names quoted back in error messages: a long run of hex digits may be a
+ * key pasted in the wrong place, so it is withheld. */
+static const char *quotable(const char *name)
+{
+	const char *p = name;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
+		p += 2;
+	size_t n = 0;
+	while (g_ascii_isxdigit(p[n]))
+		n++;
+	return (n >= 16 && !p[n]) ? "(withheld: looks like key material)" : name;
+}
+
 static bool check_fields(JsonObject *args, const char *const *allowed, reply_t *r)
 {
 	GList *names = json_object_get_members(args);
 	bool ok = true;
 	for (GList *l = names; l && ok; l = l->next)
 		if (!g_strv_contains(allowed, l->data))
-			ok = fail(r, CONTROL_ERR_ARGUMENT, "unknown argument '%.64s'", (const char *)l->data);
+			ok = fail(r, CONTROL_ERR_ARGUMENT, "unknown argument '%.64s'", quotable(l->data));
 	g_list_free(names);
 	return ok;
 }
@@ -793,7 +816,7 @@ static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_
 		if (!g_strv_contains(top, l->data))
 			bad = l->data;
 	if (bad) {
-		fail(r, CONTROL_ERR_INVALID, "unknown request member '%.64s'", bad);
+		fail(r, CONTROL_ERR_INVALID, "unknown request member '%.64s'", quotable(bad));
 		g_list_free(names);
 		return false;
 	}
@@ -809,7 +832,7 @@ static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_
 	const char *name = json_node_get_string(cmdn);
 	const command_t *cmd = find_command(name);
 	if (!cmd)
-		return fail(r, CONTROL_ERR_UNKNOWN, "unknown command '%.64s'", name);
+		return fail(r, CONTROL_ERR_UNKNOWN, "unknown command '%.64s'", quotable(name));
 	JsonNode *argn = json_object_get_member(req, "args");
 	JsonObject *args;
 	if (!argn || JSON_NODE_HOLDS_NULL(argn)) {
@@ -826,6 +849,29 @@ static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_
 	}
 	json_object_unref(args);
 	return ok;
+}
+
+/* json-glib quotes the offending token ("unexpected identifier `...'"),
+ * which may be key material: keep position and reason, drop the token. */
+static void parse_error_message(const char *msg, reply_t *r)
+{
+	unsigned line = 0, col = 0;
+	const char *reason = strstr(msg, "Parse error: ");
+	GString *clean = g_string_new(NULL);
+	bool quoted = false;
+	for (const char *p = reason ? reason + 13 : msg; *p && clean->len < 120; p++) {
+		if (*p == '`')
+			quoted = true;
+		else if (*p == '\'' && quoted)
+			quoted = false, g_string_append(clean, "(token)");
+		else if (!quoted)
+			g_string_append_c(clean, *p);
+	}
+	if (sscanf(msg, "<data>:%u:%u", &line, &col) == 2)
+		fail(r, CONTROL_ERR_PARSE, "not valid JSON at column %u: %s", col, clean->str);
+	else
+		fail(r, CONTROL_ERR_PARSE, "not valid JSON: %s", clean->str);
+	g_string_free(clean, TRUE);
 }
 
 /* The parsed tree holds the request's keys as strings: wipe them before
@@ -864,7 +910,7 @@ char *control_proto_handle(const control_backend_t *be, const char *line, size_t
 		GError *err = NULL;
 		parser = json_parser_new_immutable();
 		if (!json_parser_load_from_data(parser, line, (gssize)len, &err)) {
-			fail(&r, CONTROL_ERR_PARSE, "%s", err->message);
+			parse_error_message(err->message, &r);
 			g_error_free(err);
 		} else if (!json_parser_get_root(parser)) {
 			fail(&r, CONTROL_ERR_INVALID, "empty request");

@@ -374,7 +374,7 @@ static bool pick_source(const rm_tunnel_t *t, GArray *local, uint8_t family, uip
 	for (size_t i = 0; i < t->local_ts_count; i++) {
 		for (guint j = 0; local && j < local->len; j++) {
 			const uipsec_addr_t *a = &g_array_index(local, uipsec_addr_t, j);
-			if (uipsec_prefix_contains(&t->local_ts[i], a)) {
+			if (a->family == family && uipsec_prefix_contains(&t->local_ts[i], a)) {
 				*src = *a;
 				return true;
 			}

@@ -167,7 +167,7 @@ static bool parse_ts(const char *text, tun_ts_t *ts, char **why)
 		}
 	}
 	spd_sel_t sel;
-	spd_sel_any(&sel, AF_INET);
+	spd_sel_any(&sel, strchr(ts->addr, ':') ? AF_INET6 : AF_INET);
 	if (!spd_sel_parse_addr(&sel, false, ts->addr)) {
 		*why = g_strdup_printf("'%s' is not an address, prefix or range", text);
 		return false;
@@ -749,6 +749,161 @@ void tunnels_foreach(tunnels_t *ts, void (*fn)(const tunnel_info_t *info, void *
 	}
 }
 
+/* ------------------------------------------------------------ reload (control) */
+
+static tunnel_t *find_by_reqid(tunnels_t *ts, uint32_t reqid)
+{
+	for (guint i = 0; i < ts->list->len; i++) {
+		tunnel_t *t = ts->list->pdata[i];
+		if (t->reqid == reqid)
+			return t;
+	}
+	return NULL;
+}
+
+static bool bytes_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+static bool keyset_equal(const keyset_t *a, const keyset_t *b)
+{
+	return a->spi == b->spi && bytes_equal(a->key, a->key_len, b->key, b->key_len) &&
+	       bytes_equal(a->integ_key, a->integ_key_len, b->integ_key, b->integ_key_len);
+}
+
+static bool ts_list_equal(const tun_ts_t *a, unsigned na, const tun_ts_t *b, unsigned nb)
+{
+	if (na != nb)
+		return false;
+	for (unsigned i = 0; i < na; i++)
+		if (strcmp(a[i].text, b[i].text) != 0)
+			return false;
+	return true;
+}
+
+/* Same addresses, selectors and virtual IPs: policies and routes can stay. */
+static bool tunnel_same_plumbing(const tunnel_t *a, const tunnel_t *b)
+{
+	return udp_endpoint_equal(&a->local, &b->local) && udp_endpoint_equal(&a->configured_peer, &b->configured_peer) &&
+	       ts_list_equal(a->local_ts, a->n_local_ts, b->local_ts, b->n_local_ts) &&
+	       ts_list_equal(a->remote_ts, a->n_remote_ts, b->remote_ts, b->n_remote_ts) &&
+	       a->n_vips == b->n_vips && memcmp(a->vips, b->vips, a->n_vips * sizeof(a->vips[0])) == 0;
+}
+
+/* Everything that shapes the installed tunnel ('start' only matters at start). */
+static bool tunnel_same(const tunnel_t *a, const tunnel_t *b)
+{
+	return tunnel_same_plumbing(a, b) && strcmp(a->esp, b->esp) == 0 && a->esn == b->esn &&
+	       a->replay_window == b->replay_window && a->keepalive == b->keepalive &&
+	       a->rekey_time == b->rekey_time && a->life_time == b->life_time && a->life_bytes == b->life_bytes &&
+	       a->life_packets == b->life_packets && keyset_equal(&a->in, &b->in) && keyset_equal(&a->out, &b->out);
+}
+
+static void keepalive_start(tunnels_t *ts, tunnel_t *t)
+{
+	if (t->keepalive && ts->dp) {
+		ka_ctx_t *kc = g_new0(ka_ctx_t, 1);
+		kc->ts = ts;
+		kc->t = t;
+		t->keepalive_src = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, (guint)t->keepalive, keepalive_send,
+		                                             kc, g_free);
+	}
+}
+
+/* Replace an installed tunnel by its new configuration without a gap:
+ * the new SAs go in first (the newest outbound SA of a reqid takes over at
+ * once), the old ones are removed after; policies and routes stay. Only
+ * possible when both SPIs changed and the plumbing did not. */
+static bool tunnel_swap_sas(tunnels_t *ts, tunnel_t *old, tunnel_t *nt, uipsec_err_t *err)
+{
+	if (!tunnel_same_plumbing(old, nt) || old->in.spi == nt->in.spi || old->out.spi == nt->out.spi)
+		return false;
+	sa_cfg_t c;
+	uipsec_err_t e = { "" };
+	sa_cfg_fill(ts, nt, SA_DIR_IN, &c);
+	if (sad_add(&c, &e) != UIPSEC_OK) {
+		snprintf(err->msg, sizeof(err->msg), "inbound SA 0x%08x: %s", nt->in.spi, e.msg);
+		return false;
+	}
+	sa_cfg_fill(ts, nt, SA_DIR_OUT, &c);
+	if (sad_add(&c, &e) != UIPSEC_OK) {
+		snprintf(err->msg, sizeof(err->msg), "outbound SA 0x%08x: %s", nt->out.spi, e.msg);
+		sad_del(SA_DIR_IN, nt->in.spi, &nt->local.addr);
+		return false;
+	}
+	sad_del(SA_DIR_OUT, old->out.spi, NULL);
+	sad_del(SA_DIR_IN, old->in.spi, &old->local.addr);
+	keepalive_stop(old);
+	memcpy(nt->policies, old->policies, sizeof(old->policies));
+	nt->n_policies = old->n_policies;
+	old->n_policies = 0;
+	nt->inner_room = old->inner_room;
+	nt->up = true;
+	old->up = false;
+	keepalive_start(ts, nt);
+	return true;
+}
+
+bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb cb, void *user, GError **err)
+{
+	tunnels_t *nts = tunnels_new(s, err);
+	if (!nts)
+		return false;
+	/* removed tunnels */
+	for (guint i = ts->list->len; i-- > 0;) {
+		tunnel_t *t = ts->list->pdata[i];
+		if (find_tunnel(nts, t->name))
+			continue;
+		if (t->up)
+			tunnel_uninstall(ts, t);
+		cb(t->name, TUNNEL_RELOAD_REMOVED, NULL, user);
+		g_ptr_array_remove_index(ts->list, i);
+	}
+	uint32_t next_reqid = 1;
+	for (guint i = 0; i < ts->list->len; i++)
+		next_reqid = MAX(next_reqid, ((tunnel_t *)ts->list->pdata[i])->reqid + 1);
+	while (nts->list->len) {
+		tunnel_t *nt = g_ptr_array_steal_index(nts->list, 0);
+		tunnel_t *old = find_tunnel(ts, nt->name);
+		uipsec_err_t e = { "" };
+		if (!old) {
+			nt->reqid = next_reqid++;
+			g_ptr_array_add(ts->list, nt);
+			bool ok = !nt->start || tunnel_up(ts, nt->name, &e) == UIPSEC_OK;
+			cb(nt->name, TUNNEL_RELOAD_ADDED, ok ? NULL : e.msg, user);
+			continue;
+		}
+		if (tunnel_same(old, nt)) {
+			/* untouched: its SAs keep their counters and sequence numbers */
+			bool ok = old->up || !nt->start || tunnel_up(ts, old->name, &e) == UIPSEC_OK;
+			cb(old->name, TUNNEL_RELOAD_UNCHANGED, ok ? NULL : e.msg, user);
+			tunnel_free(nt);
+			continue;
+		}
+		nt->reqid = old->reqid;
+		guint idx;
+		g_ptr_array_find(ts->list, old, &idx);
+		bool was_up = old->up, ok = true;
+		const char *how = NULL;
+		if (was_up && tunnel_swap_sas(ts, old, nt, &e)) {
+			how = "new SAs installed before the old ones were removed";
+		} else {
+			if (was_up)
+				tunnel_uninstall(ts, old);
+			e.msg[0] = '\0';
+		}
+		ts->list->pdata[idx] = nt;
+		tunnel_free(old);
+		if (!nt->up && (was_up || nt->start))
+			ok = tunnel_up(ts, nt->name, &e) == UIPSEC_OK;
+		cb(nt->name, TUNNEL_RELOAD_CHANGED, ok ? how : e.msg, user);
+	}
+	tunnels_free(nts);
+	update_inner_room(ts);
+	return true;
+}
+
 /* ------------------------------------------------------------ NAT rebinding */
 
 /* An authenticated packet came from a new address/port: send there from
@@ -758,10 +913,8 @@ void tunnels_foreach(tunnels_t *ts, void (*fn)(const tunnel_info_t *info, void *
 static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user)
 {
 	tunnels_t *ts = user;
-	if (reqid == 0 || reqid > ts->list->len)
-		return;
-	tunnel_t *t = ts->list->pdata[reqid - 1];
-	if (!t->up || t->in.spi != spi || udp_endpoint_equal(&t->peer, from))
+	tunnel_t *t = find_by_reqid(ts, reqid);   /* control: reload keeps reqids, not positions */
+	if (!t || !t->up || t->in.spi != spi || udp_endpoint_equal(&t->peer, from))
 		return;
 	char a[64], b[64];
 	uinfo(SUBSYS, "tunnel %s: peer moved from %s to %s (NAT rebinding), adopted", t->name,

@@ -50,6 +50,22 @@ typedef struct tunnel_info {
 } tunnel_info_t;
 void tunnels_foreach(tunnels_t *t, void (*fn)(const tunnel_info_t *info, void *user), void *user);
 
+/* Reload (control): apply the tunnels section of s. Tunnels that are gone
+ * are taken down, new ones installed (start = yes), changed ones replaced
+ * (new SAs before old ones are removed when both SPIs changed and the
+ * addresses and selectors did not; otherwise taken down and up again),
+ * unchanged ones are not touched. cb reports each tunnel; note is NULL or
+ * what went wrong / how it was replaced. False (err, nothing changed) when
+ * the tunnels section does not parse. */
+typedef enum tunnel_reload_what {
+	TUNNEL_RELOAD_ADDED,
+	TUNNEL_RELOAD_REMOVED,
+	TUNNEL_RELOAD_CHANGED,
+	TUNNEL_RELOAD_UNCHANGED,
+} tunnel_reload_what_t;
+typedef void (*tunnel_reload_cb)(const char *name, tunnel_reload_what_t what, const char *note, void *user);
+bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb cb, void *user, GError **err);
+
 /* ------------------------------------------------ the daemon's data plane */
 typedef struct tunnel_service tunnel_service_t;
 /* Creates the network backend object and route manager, the data path

@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/udp.h>
 #include <sys/socket.h>
 
 #include <uipsec/log.h>
@@ -21,7 +22,13 @@ struct udp_socket {
 	uint32_t last_ovfl[UDP_SOCKET_MAX_FDS];   /* SO_RXQ_OVFL counter seen last */
 	uint32_t fwmark;
 	bool has_fwmark;
+	bool gso;               /* UDP_SEGMENT works: runs of equal datagrams go as one */
 };
+
+/* UDP GSO limits: segments per send (kernel UDP_MAX_SEGMENTS) and bytes
+ * (one IP packet) */
+#define GSO_MAX_SEGS 64
+#define GSO_MAX_BYTES 65000u
 
 bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GError **err)
 {
@@ -83,6 +90,8 @@ static int open_one(const udp_socket_cfg_t *cfg, const ip_addr_t *addr, GError *
 		what = "SO_REUSEPORT";
 	else if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
 		what = "SO_RXQ_OVFL";
+	else if (cfg->gro && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+		what = "UDP_GRO";
 	else if (fam == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		what = "IPV6_V6ONLY";
 	else if (cfg->has_fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &cfg->fwmark, sizeof(cfg->fwmark)) < 0)
@@ -135,6 +144,7 @@ static int open_one(const udp_socket_cfg_t *cfg, const ip_addr_t *addr, GError *
 udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
 {
 	udp_socket_t *us = g_new0(udp_socket_t, 1);
+	us->gso = true;
 	us->has_fwmark = cfg->has_fwmark;
 	us->fwmark = cfg->fwmark;
 	ip_addr_t addrs[UDP_SOCKET_MAX_FDS];
@@ -219,12 +229,15 @@ static socklen_t endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_st
 }
 
 int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from,
-                    int n, uint32_t *kernel_drops)
+                    uint16_t *gso_size, int n, uint32_t *kernel_drops)
 {
 	struct mmsghdr msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_storage src[BATCH_MAX];
-	union { char buf[CMSG_SPACE(sizeof(uint32_t))]; struct cmsghdr align; } ctl[BATCH_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[BATCH_MAX];
 	unsigned idx = 0;
 	while (idx < us->nfds && us->fds[idx] != fd)
 		idx++;
@@ -257,6 +270,8 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 		pkts[i]->len = msgs[i].msg_len;
 		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
 			pkts[i]->len = 0;   /* larger than any ESP packet we accept: malformed */
+		if (gso_size)
+			gso_size[i] = 0;
 		sockaddr_to_endpoint(&src[i], &from[i]);
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
@@ -264,6 +279,10 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 				memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
 				*kernel_drops += ovfl - us->last_ovfl[idx];
 				us->last_ovfl[idx] = ovfl;
+			} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && gso_size) {
+				int gs;
+				memcpy(&gs, CMSG_DATA(c), sizeof(gs));
+				gso_size[i] = gs > 0 && gs < 65536 ? (uint16_t)gs : 0;
 			}
 		}
 	}
@@ -278,34 +297,76 @@ static int fd_for_family(const udp_socket_t *us, int fam)
 	return -1;
 }
 
-/* sendmmsg one run of packets to the same socket */
-static int send_run(int fd, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
+static bool same_endpoint(const ip_endpoint_t *a, const ip_endpoint_t *b)
+{
+	return a->port == b->port && a->addr.family == b->addr.family &&
+	       memcmp(a->addr.a, b->addr.a, a->addr.family == AF_INET ? 4 : 16) == 0;
+}
+
+/* sendmmsg one run of packets to the same socket. Consecutive datagrams to
+ * one peer of one size (the last may be shorter) -- the segments of a TCP
+ * super-packet -- leave as one UDP GSO send: one trip through the stack
+ * instead of one per datagram. */
+static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
 {
 	struct mmsghdr msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_storage dst[BATCH_MAX];
-	for (int i = 0; i < n; i++) {
+	union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl[BATCH_MAX];
+	int count[BATCH_MAX];
+	int nm = 0;
+	for (int i = 0; i < n;) {
+		int start = i;
+		uint32_t seg = pkts[i]->len, bytes = seg;
 		iov[i].iov_base = uipsec_pkt_data(pkts[i]);
 		iov[i].iov_len = pkts[i]->len;
-		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &dst[i];
-		msgs[i].msg_hdr.msg_namelen = endpoint_to_sockaddr(&to[i], &dst[i]);
+		i++;
+		while (us->gso && i < n && i - start < GSO_MAX_SEGS && pkts[i - 1]->len == seg &&
+		       pkts[i]->len <= seg && bytes + pkts[i]->len <= GSO_MAX_BYTES && same_endpoint(&to[i], &to[start])) {
+			iov[i].iov_base = uipsec_pkt_data(pkts[i]);
+			iov[i].iov_len = pkts[i]->len;
+			bytes += pkts[i]->len;
+			i++;
+		}
+		struct msghdr *m = &msgs[nm].msg_hdr;
+		memset(m, 0, sizeof(*m));
+		m->msg_iov = &iov[start];
+		m->msg_iovlen = (size_t)(i - start);
+		m->msg_name = &dst[nm];
+		m->msg_namelen = endpoint_to_sockaddr(&to[start], &dst[nm]);
+		if (i - start > 1) {
+			m->msg_control = ctl[nm].buf;
+			m->msg_controllen = sizeof(ctl[nm].buf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(m);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t gs = (uint16_t)seg;
+			memcpy(CMSG_DATA(c), &gs, sizeof(gs));
+		}
+		count[nm++] = i - start;
 	}
 	int pos = 0, delivered = 0;
-	while (pos < n) {
-		int r = sendmmsg(fd, msgs + pos, (unsigned)(n - pos), MSG_DONTWAIT);
+	while (pos < nm) {
+		int r = sendmmsg(fd, msgs + pos, (unsigned)(nm - pos), MSG_DONTWAIT);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			/* full send queue or an unreachable peer: skip that one
-			 * datagram (the caller counts the shortfall) */
+			if (count[pos] > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+				/* no UDP GSO here (old kernel, device without it):
+				 * single datagrams from now on */
+				uwarn(SUBSYS, "UDP segmentation offload unavailable (%s): sending datagrams one by one",
+				      g_strerror(errno));
+				us->gso = false;
+			}
+			/* full send queue or an unreachable peer: skip that
+			 * message (the caller counts the shortfall) */
 			pos++;
 			continue;
 		}
+		for (int j = 0; j < r; j++)
+			delivered += count[pos + j];
 		pos += r;
-		delivered += r;
 	}
 	return delivered;
 }
@@ -326,7 +387,7 @@ int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *
 			end++;
 		int fd = fd_for_family(us, fam);
 		if (fd >= 0)
-			total += send_run(fd, pkts + start, to + start, end - start);
+			total += send_run(us, fd, pkts + start, to + start, end - start);
 		start = end;
 	}
 	return total;

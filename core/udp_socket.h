@@ -19,6 +19,7 @@ typedef struct udp_socket_cfg {
 	bool has_fwmark;
 	uint32_t fwmark;
 	uint32_t rcvbuf, sndbuf; /* bytes, 0 = kernel default */
+	bool gro;                /* accept coalesced datagrams (UDP_GRO): receive buffers of 64 KiB */
 } udp_socket_cfg_t;
 
 typedef struct udp_socket udp_socket_t;
@@ -35,12 +36,16 @@ void udp_socket_close(udp_socket_t *us);
 unsigned udp_socket_fds(const udp_socket_t *us, int *fds, unsigned max);
 
 /* Receive up to n datagrams from fd into pkts (payload at
- * UIPSEC_PKT_HEADROOM) and their sources. Returns the count (0 when none
- * waits). *kernel_drops gets how many datagrams the kernel dropped on this
- * socket since the last call (full receive queue). */
+ * UIPSEC_PKT_HEADROOM) and their sources. With cfg.gro a "datagram" may be
+ * several coalesced ones of gso_size[i] bytes each (the last may be
+ * shorter; 0 = a single datagram); gso_size may be NULL without gro.
+ * Returns the count (0 when none waits). *kernel_drops gets how many
+ * datagrams the kernel dropped on this socket since the last call (full
+ * receive queue). */
 int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from,
-                    int n, uint32_t *kernel_drops);
-/* Send n datagrams to their destinations; returns how many left. */
+                    uint16_t *gso_size, int n, uint32_t *kernel_drops);
+/* Send n datagrams to their destinations; returns how many left. Runs of
+ * equal-sized datagrams to one peer go as one UDP GSO send (UDP_SEGMENT). */
 int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n);
 /* One NAT keepalive (0xFF) to dst. */
 bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst);

@@ -15,6 +15,7 @@
 
 #include "esp_decap.h"
 #include "esp_encap.h"
+#include "gso.h"
 #include "mtu.h"
 #include "pktbuf.h"
 #include "sad.h"
@@ -28,6 +29,16 @@
 #define BUDGET 8
 /* fragments of one oversized packet, and the ICMP reply */
 #define SPARE 48
+/* segments of one TCP super-packet (64 KiB / MSS, with room to spare) */
+#define SEGS 64
+/* a super-packet read from a TUN device with segmentation offload, or
+ * coalesced datagrams from a socket with UDP_GRO */
+#define GSO_MAX_PACKET 65536u
+/* socket reads per batch (each up to 64 coalesced datagrams) */
+#define UDP_RX 16
+#define VIEWS (UDP_RX * 64)
+/* super-packets built per decapsulated batch */
+#define GRO_BUFS 8
 #define MAX_THREADS 256
 #define TAG_STOP UINT32_MAX
 #define TAG_TUN (UINT32_MAX - 1)
@@ -42,9 +53,20 @@ typedef struct worker {
 	esp_worker_t *esp;
 	pktbuf_pool_t *pool;
 	uipsec_pkt_t *tun_rx[BATCH];
-	uipsec_pkt_t *udp_rx[BATCH];
+	uipsec_pkt_t *udp_rx[UDP_RX];   /* 64 KiB each: coalesced datagrams */
+	uint16_t udp_gso[UDP_RX];
+	uipsec_pkt_t views[VIEWS];      /* one per datagram, pointing into udp_rx buffers */
+	uipsec_pkt_t *vptr[VIEWS];
+	ip_endpoint_t vfrom[VIEWS];
 	uipsec_pkt_t *spare[SPARE];
-	ip_endpoint_t from[BATCH];
+	uipsec_pkt_t *seg[SEGS];        /* only with segmentation offload */
+	uipsec_pkt_t *pend[BATCH];      /* packets of the current batch to encrypt, in order */
+	uipsec_pkt_t *gro[GRO_BUFS];    /* coalesced TCP super-packets for the TUN device */
+	uipsec_pkt_t *gro_out[BATCH];
+	bool gro_on;
+	pktbuf_pool_t *big_pool;        /* 64 KiB buffers: socket reads, TUN reads with offload */
+	bool tun_big;                   /* TUN reads use big_pool */
+	ip_endpoint_t from[UDP_RX];
 	esp_in_meta_t meta[BATCH];
 	esp_result_t res[BATCH];
 	uipsec_pkt_t *out[BATCH];
@@ -168,59 +190,108 @@ static bool tun_rx(worker_t *w)
 	if (n <= 0)
 		return false;
 	uint32_t room = atomic_load_explicit(&dp->inner_room, memory_order_relaxed);
-	if (room) {
-		/* rare: move oversized packets out of the batch */
-		int k = 0;
-		for (int i = 0; i < n; i++) {
-			uipsec_pkt_t *p = w->tun_rx[i];
+	uint32_t k = 0;
+	for (int i = 0; i < n; i++) {
+		uipsec_pkt_t *p = w->tun_rx[i];
+		if (p->gso_size && p->gso_type != UIPSEC_GSO_NONE) {
+			/* a TCP super-packet: what came before it leaves first */
+			if (k)
+				encap_and_send(w, w->pend, k);
+			k = 0;
+			int ns = w->seg[0] ? gso_segment_tcp(p, w->seg, SEGS) : 0;
+			if (ns > 0)
+				encap_and_send(w, w->seg, (uint32_t)ns);
+			else
+				stats_inc(STAT_MALFORMED);
+			continue;
+		}
+		if ((p->flags & UIPSEC_PKT_F_CSUM_PARTIAL) && !gso_csum_complete(p)) {
+			stats_inc(STAT_MALFORMED);
+			continue;
+		}
+		if (room) {
 			mtu_verdict_t v = mtu_check(uipsec_pkt_data(p), p->len, room);
-			if (v == MTU_FITS) {
-				/* swap, so the array keeps every buffer */
-				w->tun_rx[i] = w->tun_rx[k];
-				w->tun_rx[k++] = p;
+			if (v != MTU_FITS) {
+				handle_too_big(w, p, v, room);
 				continue;
 			}
-			handle_too_big(w, p, v, room);
 		}
-		/* the array still holds all n buffers; only the first k are sent */
-		encap_and_send(w, w->tun_rx, (uint32_t)k);
-	} else {
-		encap_and_send(w, w->tun_rx, (uint32_t)n);
+		w->pend[k++] = p;
 	}
+	if (k)
+		encap_and_send(w, w->pend, k);
 	return n == BATCH;
 }
 
 /* ------------------------------------------------------------ inbound */
 
-static bool udp_rx(worker_t *w, int fd)
+/* Decapsulate n datagrams and write what they carry into the TUN queue. */
+static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoint_t *from, uint32_t n)
 {
 	datapath_t *dp = w->dp;
+	for (uint32_t i = 0; i < n; i++) {
+		memset(&w->meta[i].dst, 0, sizeof(w->meta[i].dst));
+		w->meta[i].src = from[i];
+	}
+	int k = 0;
+	db_read_lock();
+	esp_decap_batch(w->esp, pkts, n, w->meta, w->res);
+	for (uint32_t i = 0; i < n; i++) {
+		if (w->res[i].verdict != ESP_DELIVER)
+			continue;
+		check_rebinding(w, w->res[i].spi, &from[i]);
+		w->out[k++] = pkts[i];
+	}
+	db_read_unlock();
+	uipsec_pkt_t **wpk = w->out;
+	if (k > 1 && w->gro_on) {
+		/* one TCP super-packet instead of dozens of segments: the
+		 * receiving stack does its work once */
+		k = gso_coalesce_tcp(w->out, k, w->gro_out, w->gro, GRO_BUFS);
+		wpk = w->gro_out;
+	}
+	if (k) {
+		int wr = dp->ops->write(dp->dev, w->id, wpk, k);
+		if (wr < k)
+			stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - (wr > 0 ? wr : 0)));
+	}
+}
+
+static bool udp_rx(worker_t *w, int fd)
+{
 	uint32_t kdrops = 0;
-	int n = udp_socket_recv(w->us, fd, w->udp_rx, w->from, BATCH, &kdrops);
+	int n = udp_socket_recv(w->us, fd, w->udp_rx, w->from, w->udp_gso, UDP_RX, &kdrops);
 	if (kdrops)
 		stats_add(STAT_QUEUE_DROPPED, kdrops);
 	if (n <= 0)
 		return false;
+	/* split coalesced datagrams into views of the receive buffers: each
+	 * ESP packet is decrypted in place, nothing is copied */
+	uint32_t nv = 0;
 	for (int i = 0; i < n; i++) {
-		memset(&w->meta[i].dst, 0, sizeof(w->meta[i].dst));
-		w->meta[i].src = w->from[i];
+		uipsec_pkt_t *p = w->udp_rx[i];
+		uint32_t seg = w->udp_gso[i] ? w->udp_gso[i] : p->len;
+		uint32_t off = 0;
+		do {
+			uipsec_pkt_t *v = &w->views[nv];
+			uint32_t len = p->len - off < seg ? p->len - off : seg;
+			v->buf = p->buf;
+			v->off = p->off + off;
+			v->len = len;
+			/* the view ends where the next datagram begins */
+			v->cap = v->off + len;
+			v->flags = 0;
+			v->gso_size = 0;
+			v->gso_type = UIPSEC_GSO_NONE;
+			w->vptr[nv] = v;
+			w->vfrom[nv] = w->from[i];
+			nv++;
+			off += len;
+		} while (off < p->len && nv < VIEWS);
 	}
-	int k = 0;
-	db_read_lock();
-	esp_decap_batch(w->esp, w->udp_rx, (uint32_t)n, w->meta, w->res);
-	for (int i = 0; i < n; i++) {
-		if (w->res[i].verdict != ESP_DELIVER)
-			continue;
-		check_rebinding(w, w->res[i].spi, &w->from[i]);
-		w->out[k++] = w->udp_rx[i];
-	}
-	db_read_unlock();
-	if (k) {
-		int wr = dp->ops->write(dp->dev, w->id, w->out, k);
-		if (wr < k)
-			stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - (wr > 0 ? wr : 0)));
-	}
-	return n == BATCH;
+	for (uint32_t b = 0; b < nv; b += BATCH)
+		decap_and_deliver(w, w->vptr + b, w->vfrom + b, nv - b < BATCH ? nv - b : BATCH);
+	return n == UDP_RX;
 }
 
 /* ------------------------------------------------------------ thread */
@@ -264,15 +335,18 @@ static void worker_free(worker_t *w)
 	udp_socket_close(w->us);
 	if (w->esp)
 		esp_worker_free(w->esp);
-	if (w->pool) {
-		uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare };
-		unsigned sizes[] = { BATCH, BATCH, SPARE };
-		for (unsigned s = 0; s < 3; s++)
-			for (unsigned i = 0; i < sizes[s]; i++)
-				if (sets[s][i])
-					pktbuf_free(w->pool, sets[s][i]);
+	pktbuf_pool_t *tun_pool = w->tun_big ? w->big_pool : w->pool;
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg, w->gro };
+	pktbuf_pool_t *pools[] = { tun_pool, w->big_pool, w->pool, w->pool, w->big_pool };
+	unsigned sizes[] = { BATCH, UDP_RX, SPARE, SEGS, GRO_BUFS };
+	for (unsigned s = 0; s < 5; s++)
+		for (unsigned i = 0; i < sizes[s]; i++)
+			if (sets[s][i])
+				pktbuf_free(pools[s], sets[s][i]);
+	if (w->big_pool)
+		pktbuf_pool_free(w->big_pool);
+	if (w->pool)
 		pktbuf_pool_free(w->pool);
-	}
 }
 
 static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_socket_cfg_t *scfg,
@@ -285,16 +359,22 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	if (!w->us)
 		return false;
 	w->esp = esp_worker_new(id);
-	w->pool = pktbuf_pool_new(2 * BATCH + SPARE, buf_size);
-	if (!w->esp || !w->pool) {
+	bool gso = dp->ops->offloads && (dp->ops->offloads(dp->dev) & UIPSEC_PKTIO_OFF_GSO);
+	w->tun_big = gso;
+	w->pool = pktbuf_pool_new((gso ? 0 : BATCH) + SPARE + (gso ? SEGS : 0), buf_size);
+	w->gro_on = gso;
+	w->big_pool = pktbuf_pool_new(UDP_RX + (gso ? BATCH + GRO_BUFS : 0),
+	                              UIPSEC_PKT_HEADROOM + GSO_MAX_PACKET + UIPSEC_PKT_TAILROOM);
+	if (!w->esp || !w->pool || !w->big_pool) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: out of memory", id);
 		return false;
 	}
-	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare };
-	unsigned sizes[] = { BATCH, BATCH, SPARE };
-	for (unsigned s = 0; s < 3; s++)
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg, w->gro };
+	pktbuf_pool_t *pools[] = { gso ? w->big_pool : w->pool, w->big_pool, w->pool, w->pool, w->big_pool };
+	unsigned sizes[] = { BATCH, UDP_RX, SPARE, gso ? SEGS : 0, gso ? GRO_BUFS : 0 };
+	for (unsigned s = 0; s < 5; s++)
 		for (unsigned i = 0; i < sizes[s]; i++)
-			if (!(sets[s][i] = pktbuf_alloc(w->pool))) {
+			if (!(sets[s][i] = pktbuf_alloc(pools[s]))) {
 				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: packet pool exhausted", id);
 				return false;
 			}
@@ -332,13 +412,16 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 	udp_socket_cfg_t scfg;
 	if (!udp_socket_cfg_load(&scfg, s, err))
 		return NULL;
+	scfg.gro = true;   /* udp_rx() splits coalesced datagrams */
 
 	datapath_t *dp = g_new0(datapath_t, 1);
 	dp->ops = ops;
 	dp->stop_fd = -1;
 	dp->port = scfg.port;
 	uint32_t want = threads ? (uint32_t)threads : datapath_default_threads();
-	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want, .offloads = 0 };
+	/* the workers segment super-packets and complete checksums themselves */
+	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want,
+	                            .offloads = UIPSEC_PKTIO_OFF_GSO | UIPSEC_PKTIO_OFF_CSUM };
 	uipsec_err_t perr = { "" };
 	int rc = ops->open(pstate, &pcfg, &dp->dev, &perr);
 	if (rc != UIPSEC_OK) {

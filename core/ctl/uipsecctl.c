@@ -182,13 +182,16 @@ static int call(const char *cmd, JsonObject *args, JsonNode **reply_out)
 	json_node_unref(root);
 	size_t len = strlen(line);
 	bool sent = send_all(c.fd, line, len) && send_all(c.fd, "\n", 1);
+	int send_errno = errno;
 	explicit_bzero(line, len);   /* may hold keys */
 	g_free(line);
-	if (!sent) {
+	/* a refusing daemon answers and closes at once: its answer may be
+	 * waiting even though our request could not be sent */
+	char *answer = conn_read_line(&c, sent ? opt.timeout_ms : 1000);
+	if (!sent && !answer) {
 		conn_close(&c);
-		return die_unreachable("cannot send to uipsecd: %s", strerror(errno));
+		return die_unreachable("cannot send to uipsecd: %s", strerror(send_errno));
 	}
-	char *answer = conn_read_line(&c, opt.timeout_ms);
 	conn_close(&c);
 	if (!answer)
 		return die_unreachable("uipsecd closed the connection without answering");
@@ -380,17 +383,15 @@ static const column_t policy_columns[] = {
 	{ "PRIORITY", "priority", NULL },
 	{ "REQID", "reqid", NULL },
 	{ "TUNNEL", "tunnel", NULL },
-	{ "HITS", "hits", NULL },
 	{ NULL, NULL, NULL },
 };
 
 static const column_t tunnel_columns[] = {
 	{ "NAME", "name", NULL },
 	{ "STATE", "state", NULL },
-	{ "LOCAL", "local", NULL },
-	{ "REMOTE", "remote", NULL },
-	{ "LOCAL TS", "local_ts", NULL },
-	{ "REMOTE TS", "remote_ts", NULL },
+	{ "LOCAL", "local", fmt_endpoint },
+	{ "REMOTE", "remote", fmt_endpoint },
+	{ "REQID", "reqid", NULL },
 	{ "ESP", "esp", NULL },
 	{ "SPI IN", "spi_in", fmt_hex },
 	{ "SPI OUT", "spi_out", fmt_hex },
@@ -999,14 +1000,6 @@ static const char usage_text[] =
 	"socket: --socket, else $UIPSEC_SOCKET, else " DEFAULT_SOCKET "\n"
 	"exit status: 0 ok, 1 refused by uipsecd, 2 usage error, 3 uipsecd not reachable\n";
 
-static int cmd_listing(const char *name)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(listings); i++)
-		if (strcmp(listings[i].cmd, name) == 0)
-			return run_listing(&listings[i]);
-	return EXIT_USAGE;
-}
-
 static int run(const char *cmd, char **argv, int argc)
 {
 	typedef enum { NONE, ONE, ANY } arity_t;
@@ -1028,8 +1021,9 @@ static int run(const char *cmd, char **argv, int argc)
 	if (opt.prometheus && strcmp(cmd, "stats"))
 		return usage_error("--prometheus goes with stats");
 
-	if (strncmp(cmd, "list-", 5) == 0 && cmd_listing(cmd) != EXIT_USAGE)
-		return cmd_listing(cmd);
+	for (size_t i = 0; i < G_N_ELEMENTS(listings); i++)
+		if (strcmp(listings[i].cmd, cmd) == 0)
+			return run_listing(&listings[i]);
 	if (strcmp(cmd, "status") == 0)
 		return simple("status", NULL, show_object);
 	if (strcmp(cmd, "plugins") == 0)

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <glib.h>
+typedef struct _JsonNode JsonNode;   /* json-glib; only passed through here */
 #include <uipsec/settings.h>
 
 typedef struct daemon_opts {
@@ -49,7 +50,8 @@ typedef struct daemon_step {
  * what changed, apply log levels, hand plugins and steps the new settings.
  * A file that does not parse or has bad values is refused (err says why)
  * and the running configuration stays. */
-bool daemon_reload(daemon_t *d, GError **err);
+/* Returns the control socket's report of what changed, NULL when refused. */
+JsonNode *daemon_reload(daemon_t *d, GError **err);
 
 /* Plugins, their features and who serves what, for --list-plugins (and
  * --check-config's summary). */

@@ -22,6 +22,7 @@
 #include "plugin_loader.h"
 #include "settings.h"
 #include "tunnel.h"   /* datapath */
+#include "control_service.h"   /* control */
 
 #define LOG_SUBSYS "daemon"
 #define DEFAULT_CONFIG UIPSEC_SYSCONFDIR "/uipsec.conf"
@@ -48,11 +49,21 @@ static bool datapath_start_step(daemon_t *d, GError **err)
 static void datapath_stop_step(daemon_t *d) { tunnel_service_stop(tunnel_service_current()); }
 /* datapath end */
 
+/* control: the control socket; its reload request runs daemon_reload() */
+static JsonNode *control_reload(void *user, GError **err) { return daemon_reload(user, err); }
+static bool control_start_step(daemon_t *d, GError **err)
+{
+	return control_service_start(d->settings, control_reload, d, err);
+}
+static void control_stop_step(daemon_t *d) { control_service_stop(); }
+/* control end */
+
 /* Started in this order, stopped in reverse. Later parts (data path,
  * control socket) add their entries after "plugins". */
 static const daemon_step_t daemon_steps[] = {
 	{ "plugins", plugins_start, plugins_stop },
 	{ "data path", datapath_start_step, datapath_stop_step },   /* datapath */
+	{ "control socket", control_start_step, control_stop_step }, /* control */
 };
 
 static bool steps_start(daemon_t *d, GError **err)
@@ -127,26 +138,30 @@ static void diff_one(const char *key, const char *value, const char *origin, voi
 		uinfo("cfg", "reload: %s added: %s (%s)", key, value, origin);
 }
 
-bool daemon_reload(daemon_t *d, GError **err)
+/* SIGHUP and the control socket's reload: NULL with err when the new
+ * configuration is rejected; the running one is kept then. */
+JsonNode *daemon_reload(daemon_t *d, GError **err)
 {
 	uinfo(LOG_SUBSYS, "reloading %s", d->opts.config);
 	uipsec_settings_t *s = read_config(d, err);
 	if (!s)
-		return false;
-	if (!options_check_values(s, err)) {
-		settings_free(s);
-		return false;
-	}
+		return NULL;
 	diff_t changed = { d->settings, "changed", 0 }, removed = { s, "removed", 0 };
 	settings_foreach(s, diff_one, &changed);
 	settings_foreach(d->settings, diff_one, &removed);
 	if (changed.count + removed.count == 0)
 		uinfo("cfg", "reload: no change");
 	options_check_unknown(s);
-	GError *log_err = NULL;
-	if (!log_configure(s, &log_err)) {
-		uerror("cfg", "%s", log_err->message);
-		g_error_free(log_err);
+	GError *lerr = NULL;
+	JsonNode *report = NULL;
+	/* control: a bad value or tunnel keeps the running configuration */
+	if (!options_check_values(s, err) || !(report = control_reload_apply(d->settings, s, err))) {
+		settings_free(s);
+		return NULL;
+	}
+	if (!log_configure(s, &lerr)) {
+		uerror("cfg", "%s", lerr->message);
+		g_clear_error(&lerr);
 	}
 	/* plugins may still hold strings of the old configuration */
 	uipsec_settings_t *old = d->settings;
@@ -157,18 +172,20 @@ bool daemon_reload(daemon_t *d, GError **err)
 	for (unsigned i = 0; i < d->started; i++)
 		if (daemon_steps[i].reload)
 			daemon_steps[i].reload(d, old);
-	return true;
+	return report;
 }
 
 static gboolean on_reload(gpointer user)
 {
 	daemon_t *d = user;
 	GError *err = NULL;
-
 	uinfo(LOG_SUBSYS, "SIGHUP received");
-	if (!daemon_reload(d, &err)) {
+	JsonNode *report = daemon_reload(d, &err);
+	if (!report) {
 		uerror("cfg", "reload failed, keeping the running configuration: %s", err->message);
 		g_error_free(err);
+	} else {
+		control_report_free(report);
 	}
 	return G_SOURCE_CONTINUE;
 }
@@ -442,6 +459,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	options_declare_core();
+	control_service_declare_options();   /* control */
 
 	d.settings = read_config(&d, &err);
 	if (!d.settings) {

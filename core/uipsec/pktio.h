@@ -16,7 +16,10 @@
  * through offloads(). With UIPSEC_PKTIO_OFF_GSO a read packet may be a
  * TCP/UDP super-packet larger than the MTU, described by pkt->gso_size and
  * pkt->gso_type (UIPSEC_GSO_*); the core segments it before encryption.
- * Writes with gso_size != 0 are coalesced packets the device splits.
+ * Writes with gso_size != 0 are coalesced TCP packets (GRO) the kernel
+ * takes as one; their TCP checksum field holds the folded pseudo-header
+ * sum (a partial checksum, as Linux CHECKSUM_PARTIAL). Other written
+ * packets were authenticated by ESP and may be marked checksum-valid.
  * Backends without offloads ignore the request and return 0.
  */
 #ifndef UIPSEC_PKTIO_H
@@ -32,6 +35,11 @@ typedef struct uipsec_pktio_dev uipsec_pktio_dev_t;
 /* Offload capabilities (bit set). */
 #define UIPSEC_PKTIO_OFF_CSUM  0x1u   /* checksums may be left partial (virtio-net header) */
 #define UIPSEC_PKTIO_OFF_GSO   0x2u   /* TCP/UDP segmentation/coalescing (TSO/USO, GRO) */
+
+/* pkt->flags set by backends with UIPSEC_PKTIO_OFF_CSUM: the TCP/UDP
+ * checksum is partial (pseudo header only) and must be completed before
+ * the packet leaves in ESP. */
+#define UIPSEC_PKT_F_CSUM_PARTIAL 0x100u
 
 /* pkt->gso_type values for super-packets */
 #define UIPSEC_GSO_NONE   0u

@@ -23,6 +23,7 @@
 
 #if defined(__linux__)
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #elif defined(UIPSEC_HAVE_TUN_BSD)
 #include "tun_bsd.h"
 #endif
@@ -35,19 +36,28 @@
 typedef struct io_tun_state {
 	char name[IFNAMSIZ];
 	uint32_t mtu;           /* 0 = not configured: take the core's value */
+	bool offload;           /* plugins.io-tun.offload */
 } io_tun_state_t;
 
 struct uipsec_pktio_dev {
 	char name[IFNAMSIZ];
 	uint32_t mtu;
+	uint32_t offloads;      /* UIPSEC_PKTIO_OFF_* enabled */
+	bool vnet_hdr;          /* every read and write starts with a virtio_net_hdr */
 	uint32_t nqueues;
 	int fds[];
 };
+
+#if defined(__linux__)
+/* The legacy virtio-net header, in host byte order (TUNSETVNETLE unset). */
+#define VNET_HDR_LEN ((uint32_t)sizeof(struct virtio_net_hdr))
+#endif
 
 static const uipsec_option_t io_tun_options[] = {
 	{ "name", UIPSEC_OPT_STRING, DEFAULT_NAME, "name of the TUN device" },
 	{ "mtu", UIPSEC_OPT_INT, "1400", "MTU of the TUN device (unset: room for the configured algorithms' overhead)" },
 	{ "per_vip_device", UIPSEC_OPT_BOOL, "no", "one TUN device per virtual IP (needed on BSD/macOS)" },
+	{ "offload", UIPSEC_OPT_BOOL, "yes", "TCP segmentation offload through the virtio-net header (Linux)" },
 	UIPSEC_OPTION_END
 };
 
@@ -101,7 +111,7 @@ static void io_tun_close(uipsec_pktio_dev_t *dev)
 }
 
 #if defined(__linux__)
-static int tun_open_queue(const char *want, char *got, bool multi, uipsec_err_t *err)
+static int tun_open_queue(const char *want, char *got, bool multi, bool vnet, uipsec_err_t *err)
 {
 	int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
@@ -110,7 +120,7 @@ static int tun_open_queue(const char *want, char *got, bool multi, uipsec_err_t 
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof(ifr));
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0);
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | (multi ? IFF_MULTI_QUEUE : 0) | (vnet ? IFF_VNET_HDR : 0);
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", want);
 	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
 		set_err(err, want, "TUNSETIFF", errno);
@@ -121,6 +131,14 @@ static int tun_open_queue(const char *want, char *got, bool multi, uipsec_err_t 
 		set_err(err, want, "O_NONBLOCK", errno);
 		close(fd);
 		return -1;
+	}
+	if (vnet) {
+		int sz = (int)VNET_HDR_LEN;
+		if (ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0) {
+			set_err(err, want, "TUNSETVNETHDRSZ", errno);
+			close(fd);
+			return -1;
+		}
 	}
 	snprintf(got, IFNAMSIZ, "%s", ifr.ifr_name);
 	return fd;
@@ -151,14 +169,22 @@ static int io_tun_open(void *plugin_state, const uipsec_pktio_cfg_t *cfg,
 
 #if defined(__linux__)
 	bool multi = queues > 1;
+	dev->vnet_hdr = st->offload && (cfg->offloads & UIPSEC_PKTIO_OFF_GSO) && (cfg->offloads & UIPSEC_PKTIO_OFF_CSUM);
 	for (uint32_t q = 0; q < queues; q++) {
 		/* later queues attach to the name the first one got */
-		dev->fds[q] = tun_open_queue(q ? dev->name : want, dev->name, multi, err);
+		dev->fds[q] = tun_open_queue(q ? dev->name : want, dev->name, multi, dev->vnet_hdr, err);
 		if (dev->fds[q] < 0) {
 			io_tun_close(dev);
 			return UIPSEC_ERR_IO;
 		}
 		dev->nqueues = q + 1;
+	}
+	/* the kernel may now hand us TCP super-packets with partial checksums */
+	if (dev->vnet_hdr) {
+		if (ioctl(dev->fds[0], TUNSETOFFLOAD, TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6) == 0)
+			dev->offloads = UIPSEC_PKTIO_OFF_CSUM | UIPSEC_PKTIO_OFF_GSO;
+		else
+			uwarn(SUBSYS, "%s: TUNSETOFFLOAD: %s; no segmentation offload", dev->name, strerror(errno));
 	}
 #elif defined(UIPSEC_HAVE_TUN_BSD)
 	dev->fds[0] = tun_bsd_open(want, dev->name, sizeof(dev->name), err);
@@ -178,8 +204,9 @@ static int io_tun_open(void *plugin_state, const uipsec_pktio_cfg_t *cfg,
 		io_tun_close(dev);
 		return rc;
 	}
-	uinfo(SUBSYS, "TUN device %s created, MTU %u, %u queue%s", dev->name, dev->mtu,
-	      dev->nqueues, dev->nqueues == 1 ? "" : "s");
+	uinfo(SUBSYS, "TUN device %s created, MTU %u, %u queue%s%s", dev->name, dev->mtu,
+	      dev->nqueues, dev->nqueues == 1 ? "" : "s",
+	      (dev->offloads & UIPSEC_PKTIO_OFF_GSO) ? ", TCP segmentation offload" : "");
 	*out = dev;
 	return UIPSEC_OK;
 }
@@ -187,7 +214,7 @@ static int io_tun_open(void *plugin_state, const uipsec_pktio_cfg_t *cfg,
 static const char *io_tun_name(const uipsec_pktio_dev_t *dev) { return dev->name; }
 static uint32_t io_tun_mtu(const uipsec_pktio_dev_t *dev) { return dev->mtu; }
 static uint32_t io_tun_queues(const uipsec_pktio_dev_t *dev) { return dev->nqueues; }
-static uint32_t io_tun_offloads(const uipsec_pktio_dev_t *dev) { return 0; }
+static uint32_t io_tun_offloads(const uipsec_pktio_dev_t *dev) { return dev->offloads; }
 
 static int io_tun_fd(const uipsec_pktio_dev_t *dev, uint32_t q)
 {
@@ -207,9 +234,28 @@ static int io_tun_read(uipsec_pktio_dev_t *dev, uint32_t q, uipsec_pkt_t **pkts,
 		if (p->cap <= UIPSEC_PKT_HEADROOM + UIPSEC_PKT_TAILROOM)
 			return UIPSEC_ERR_INVAL;
 		p->off = UIPSEC_PKT_HEADROOM;
+		p->flags = 0;
+		p->gso_size = 0;
+		p->gso_type = UIPSEC_GSO_NONE;
 		size_t room = p->cap - UIPSEC_PKT_HEADROOM - UIPSEC_PKT_TAILROOM;
 #if defined(__linux__)
-		ssize_t r = read(fd, p->buf + p->off, room);
+		/* the virtio-net header lands in the headroom, the packet at HEADROOM */
+		uint32_t hl = dev->vnet_hdr ? VNET_HDR_LEN : 0;
+		ssize_t r = read(fd, p->buf + p->off - hl, room + hl);
+		if (r >= 0 && hl) {
+			if ((size_t)r < hl)
+				continue;
+			struct virtio_net_hdr vh;
+			memcpy(&vh, p->buf + p->off - hl, sizeof(vh));
+			r -= hl;
+			if (vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+				p->flags |= UIPSEC_PKT_F_CSUM_PARTIAL;
+			switch (vh.gso_type & ~VIRTIO_NET_HDR_GSO_ECN) {
+			case VIRTIO_NET_HDR_GSO_TCPV4: p->gso_type = UIPSEC_GSO_TCPV4; p->gso_size = vh.gso_size; break;
+			case VIRTIO_NET_HDR_GSO_TCPV6: p->gso_type = UIPSEC_GSO_TCPV6; p->gso_size = vh.gso_size; break;
+			default: break;
+			}
+		}
 #elif defined(UIPSEC_HAVE_TUN_BSD)
 		ssize_t r = tun_bsd_read(fd, p->buf + p->off, room);
 #else
@@ -225,8 +271,6 @@ static int io_tun_read(uipsec_pktio_dev_t *dev, uint32_t q, uipsec_pkt_t **pkts,
 		if (r == 0)
 			continue;
 		p->len = (uint32_t)r;
-		p->gso_size = 0;
-		p->gso_type = UIPSEC_GSO_NONE;
 		got++;
 	}
 	return got;
@@ -239,8 +283,34 @@ static int io_tun_write(uipsec_pktio_dev_t *dev, uint32_t q, uipsec_pkt_t **pkts
 	int fd = dev->fds[q];
 	int ok = 0;
 	for (int i = 0; i < n; i++) {
-		const uipsec_pkt_t *p = pkts[i];
+		uipsec_pkt_t *p = pkts[i];
 		ssize_t r;
+#if defined(__linux__)
+		uint32_t want = p->len;
+		if (dev->vnet_hdr) {
+			/* decapsulated packets were authenticated by ESP: the
+			 * kernel need not verify their checksums again */
+			uint8_t *h = uipsec_pkt_push(p, VNET_HDR_LEN);
+			if (!h)
+				continue;
+			struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_DATA_VALID,
+			                             .gso_type = VIRTIO_NET_HDR_GSO_NONE };
+			if (p->gso_type == UIPSEC_GSO_TCPV4 || p->gso_type == UIPSEC_GSO_TCPV6) {
+				/* a coalesced TCP super-packet (GRO): the kernel takes it as
+				 * one, with the checksum partial as the core prepared it */
+				const uint8_t *d = h + VNET_HDR_LEN;
+				uint16_t l4 = p->gso_type == UIPSEC_GSO_TCPV4 ? (uint16_t)((d[0] & 15) * 4) : 40;
+				vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+				vh.gso_type = p->gso_type == UIPSEC_GSO_TCPV4 ? VIRTIO_NET_HDR_GSO_TCPV4 : VIRTIO_NET_HDR_GSO_TCPV6;
+				vh.gso_size = p->gso_size;
+				vh.hdr_len = (uint16_t)(l4 + (d[l4 + 12] >> 4) * 4);
+				vh.csum_start = l4;
+				vh.csum_offset = 16;
+			}
+			memcpy(h, &vh, sizeof(vh));
+			want = p->len;
+		}
+#endif
 		do {
 #if defined(__linux__)
 			r = write(fd, uipsec_pkt_data(p), p->len);
@@ -250,8 +320,15 @@ static int io_tun_write(uipsec_pktio_dev_t *dev, uint32_t q, uipsec_pkt_t **pkts
 			r = -1; errno = ENOTSUP;
 #endif
 		} while (r < 0 && errno == EINTR);
+#if defined(__linux__)
+		if (dev->vnet_hdr)
+			uipsec_pkt_pull(p, VNET_HDR_LEN);
+		if (r == (ssize_t)want)
+			ok++;
+#else
 		if (r == (ssize_t)p->len)
 			ok++;
+#endif
 	}
 	return ok;
 }
@@ -294,6 +371,7 @@ static int io_tun_init(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *err
 		return UIPSEC_ERR_INVAL;
 	}
 	st->mtu = (uint32_t)mtu;
+	st->offload = uipsec_plugin_opt_bool(ctx, "offload", true);
 	*state = st;
 	return UIPSEC_OK;
 }

@@ -38,6 +38,7 @@ uipsecd {
     threads = ${14}
     pidfile = $OUT_DIR/$1.pid
     control { socket = $OUT_DIR/$1.sock }
+    plugins { io-tun { offload = ${OFFLOAD:-yes} } }
 }
 tunnels {
     bench {

@@ -9,9 +9,12 @@ set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 top_builddir=${top_builddir:-$top_srcdir}
 UIPSECD=${UIPSECD:-$top_builddir/core/daemon/uipsecd}
-UIPSECCTL=${UIPSECCTL:-$top_builddir/core/control/uipsecctl}
+UIPSECCTL=${UIPSECCTL:-$top_builddir/core/ctl/uipsecctl}
 export UIPSEC_PLUGIN_PATH=${UIPSEC_PLUGIN_PATH:-$top_builddir/plugins/.libs}
 
+# namespace names carry the test's PID: several checkouts may run the
+# same tests at the same time on one machine
+U=$$
 T_NUM=0
 T_FAILED=0
 T_NS=()
@@ -39,7 +42,7 @@ cleanup() {
 	rm -rf "$T_TMP"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP PIPE
 
 require_root_tools() {
 	[ "$(id -u)" = 0 ] || skip_all "needs root (network namespaces, TUN)"
@@ -53,6 +56,14 @@ require_root_tools() {
 has_plugin() { [ -e "$(echo "$UIPSEC_PLUGIN_PATH" | cut -d: -f1)/uipsec-$1.so" ]; }
 
 ns_add() {
+	# a leftover of an aborted run of this very test: end what runs in it
+	if ip netns list | awk '{print $1}' | grep -qx "$1"; then
+		local p
+		for p in $(ip netns pids "$1" 2>/dev/null); do kill "$p" 2>/dev/null; done
+		sleep 0.5
+		for p in $(ip netns pids "$1" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$1"
+	fi
 	ip netns add "$1" || { echo "Bail out! cannot create namespace $1"; exit 1; }
 	T_NS+=("$1")
 	ip -n "$1" link set lo up

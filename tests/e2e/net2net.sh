@@ -7,7 +7,7 @@
 require_root_tools iperf3
 has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
 
-net2net_topo uipt-dp-n2n
+net2net_topo uipt-dp-n2n-$U
 
 prov_a=crypto-openssl prov_b=crypto-gcrypt
 has_plugin crypto-openssl || prov_a=crypto-gcrypt
