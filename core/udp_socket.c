@@ -335,6 +335,9 @@ static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endp
 		m->msg_name = &dst[nm];
 		m->msg_namelen = endpoint_to_sockaddr(&to[start], &dst[nm]);
 		if (i - start > 1) {
+			/* zeroed: the kernel copies the alignment padding after the
+			 * 2-byte segment size too (valgrind: uninitialised bytes) */
+			memset(&ctl[nm], 0, sizeof(ctl[nm]));
 			m->msg_control = ctl[nm].buf;
 			m->msg_controllen = sizeof(ctl[nm].buf);
 			struct cmsghdr *c = CMSG_FIRSTHDR(m);
