@@ -32,13 +32,15 @@ has_plugin "$prov_a" || skip_all "no crypto plugin built"
 
 # valgrind_clean STEP: every valgrind log of STEP exists and reports no error
 valgrind_clean() {
-	local f found=
+	local f keep found=
 	for f in "$T_TMP"/vg-"$1".*.log; do
 		[ -f "$f" ] || continue
 		found=1
 		if ! grep -q 'ERROR SUMMARY: 0 errors' "$f"; then
-			echo "valgrind errors in $1 ($f):"
-			grep -E '^==[0-9]+== ' "$f" | grep -v -E '^==[0-9]+== +(Memcheck|Copyright|Using Valgrind|Command|Parent PID)' | head -120
+			# kept in the build tree (make clean removes it)
+			keep=$top_builddir/tests/valgrind-daemon.$(basename "$f" .log).valgrind.log
+			cp "$f" "$keep"
+			echo "valgrind errors in $1, full log: $keep"
 			return 1
 		fi
 	done
@@ -88,14 +90,57 @@ vg_stop() {
 	wait "$pid"; rc=$?
 	[ $rc = 0 ] || { echo "uipsecd $1 exited $rc"; tail -20 "$T_TMP/$1.log"; return 1; }
 }
-# reload_seen NAME: the daemon logged the reload of the changed file
-reload_seen() {
-	for _ in $(seq 300); do grep -q "reload: uipsecd.log.default changed" "$T_TMP/$1.log" && return 0; sleep 0.1; done
+# wait_log NAME TEXT: the daemon logged TEXT within 30 s
+wait_log() {
+	for _ in $(seq 300); do grep -qF -- "$2" "$T_TMP/$1.log" && return 0; sleep 0.1; done
 	tail -20 "$T_TMP/$1.log"
 	return 1
 }
-ctl() { "$UIPSECCTL" --socket "$T_TMP/a.sock" "$@" >/dev/null; }
-ctl_requests() { ctl status && ctl list-sas && ctl list-policies && ctl --json stats; }
+# ctl WANT_RC ARGS...: one uipsecctl request to gateway A
+ctl() {
+	local want=$1 rc; shift
+	"$UIPSECCTL" --socket "$T_TMP/a.sock" "$@" >"$T_TMP/ctl.out" 2>&1; rc=$?
+	[ $rc = "$want" ] || { echo "uipsecctl $* exited $rc, expected $want:"; tail -5 "$T_TMP/ctl.out"; return 1; }
+}
+# every kind of request, good and refused, while a monitor client listens
+ctl_requests() {
+	local key mon
+	key=$(gen_key 20)
+	"$UIPSECCTL" --socket "$T_TMP/a.sock" monitor >"$T_TMP/monitor.out" 2>&1 &
+	mon=$!
+	ctl 0 status && ctl 0 plugins && ctl 0 list-sas && ctl 0 list-policies &&
+	ctl 0 list-tunnels && ctl 0 --json stats && ctl 0 stats --prometheus &&
+	ctl 0 add-sa src 192.0.2.1 dst 192.0.2.9 spi 0x3000 dir out esp aes128gcm16 key "$key" &&
+	ctl 1 add-sa src 192.0.2.1 dst 192.0.2.9 spi 0x3000 dir out esp aes128gcm16 key "$key" &&
+	ctl 0 --json list-sas &&
+	ctl 0 del-sa spi 0x3000 dir out dst 192.0.2.9 &&
+	ctl 1 del-sa spi 0x3000 dir out dst 192.0.2.9 &&
+	ctl 0 add-policy src 10.1.5.0/24 dst 10.9.0.0/24 dir out action drop priority 50 &&
+	ctl 0 --json list-policies &&
+	ctl 0 del-policy src 10.1.5.0/24 dst 10.9.0.0/24 dir out &&
+	ctl 1 up no-such-tunnel &&
+	ctl 0 down site-b && ctl 0 up site-b &&
+	ctl 0 log-level debug esp && ctl 0 log-level info esp &&
+	ctl 0 reload
+	local rc=$?
+	kill "$mon" 2>/dev/null; wait "$mon" 2>/dev/null
+	return $rc
+}
+# a malformed request and a client that disconnects mid-line: error object
+# or closed connection, the daemon goes on
+ctl_garbage() {
+	python3 - "$T_TMP/a.sock" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(b'{"not json\n[1,2]\n{"v":1,"cmd":"no-such"}\n')
+f = s.makefile("rb")
+for _ in range(3):
+    line = f.readline()
+    assert line and "error" in json.loads(line), line
+s.close()
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b'{"v":1,"cm'); s.close()
+PY
+}
 
 if check "gateway A starts under valgrind" vg_start a "$NS_GA" "$T_TMP/a.conf" &&
    check "gateway B starts under valgrind" vg_start b "$NS_GB" "$T_TMP/b.conf"; then
@@ -106,12 +151,19 @@ if check "gateway A starts under valgrind" vg_start a "$NS_GA" "$T_TMP/a.conf" &
 	if command -v iperf3 >/dev/null; then
 		check "TCP A -> B and B -> A (iperf3, 256 KB each way)" tcp_transfer "$NS_HA" "$NS_HB" 10.2.0.2 256K
 	fi
-	sed -i 's/default = info/default = debug/' "$T_TMP/a.conf"
+	cp "$T_TMP/a.conf" "$T_TMP/a.conf.good"
+	echo 'uipsecd { threads = oops' >> "$T_TMP/a.conf"
 	kill -HUP "$PID_a"
-	check "SIGHUP reloads gateway A" reload_seen a
+	check "SIGHUP with a bad file: refused, running config kept" \
+		wait_log a "reload failed, keeping the running configuration"
+	sed 's/default = info/default = debug/' "$T_TMP/a.conf.good" > "$T_TMP/a.conf"
+	kill -HUP "$PID_a"
+	check "SIGHUP reloads gateway A" wait_log a "reload: uipsecd.log.default changed"
 	check "ping after the reload" nsx "$NS_HA" ping -c 2 -i 0.3 -W 5 10.2.0.2
 	if [ -n "$UIPSECCTL" ] && [ -S "$T_TMP/a.sock" ]; then
-		check "control socket: status, list-sas, list-policies, stats --json" ctl_requests
+		check "control socket: every request kind, good and refused, with a monitor client" ctl_requests
+		command -v python3 >/dev/null && check "control socket: malformed requests get error objects" ctl_garbage
+		check "ping after the control requests (tunnel down/up)" nsx "$NS_HA" ping -c 2 -i 0.3 -W 5 10.2.0.2
 	else
 		diag "no control socket: control requests not exercised"
 	fi
