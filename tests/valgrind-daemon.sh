@@ -3,8 +3,9 @@
 # to the valgrind command line with its options): --check-config on a good
 # and a bad file, --list-plugins, then two gateways in network namespaces of
 # their own (the data-path e2e topology of tests/e2e/lib.sh) with ping and
-# TCP through the tunnel both ways, a SIGHUP reload, the control socket when
-# the daemon has one, and SIGTERM. Every uipsecd process must exit as
+# TCP through the tunnel both ways, SIGHUP reloads (refused and good), every
+# kind of control request through uipsecctl (also under valgrind) when it is
+# built, and SIGTERM. Every uipsecd and uipsecctl process must exit as
 # expected with no valgrind error and no definite leak. Prints TAP.
 : "${top_builddir:?}" "${VALGRIND:?run by make check-valgrind}"
 . "$top_srcdir/tests/e2e/lib.sh"
@@ -18,9 +19,17 @@ exec "$top_builddir/libtool" --mode=execute $VALGRIND \\
 	--log-file="$T_TMP/vg-\${VG_STEP:-run}.%p.log" "$top_builddir/core/daemon/uipsecd" "\$@"
 EOF
 chmod +x "$UIPSECD"
-for c in "$top_builddir/core/ctl/uipsecctl" "$top_builddir/core/control/uipsecctl"; do
-	[ -x "$c" ] && UIPSECCTL=$c
-done
+# uipsecctl likewise, when built
+UIPSECCTL=
+if [ -x "$top_builddir/core/ctl/uipsecctl" ]; then
+	UIPSECCTL=$T_TMP/uipsecctl-valgrind
+	cat > "$UIPSECCTL" <<EOF
+#!/bin/sh
+exec "$top_builddir/libtool" --mode=execute $VALGRIND \\
+	--log-file="$T_TMP/vg-\${VG_STEP:-ctl}.%p.log" "$top_builddir/core/ctl/uipsecctl" "\$@"
+EOF
+	chmod +x "$UIPSECCTL"
+fi
 
 require_root_tools
 [ -x "$top_builddir/core/daemon/uipsecd" ] || skip_all "uipsecd not built"
@@ -96,18 +105,20 @@ wait_log() {
 	tail -20 "$T_TMP/$1.log"
 	return 1
 }
-# ctl WANT_RC ARGS...: one uipsecctl request to gateway A
+# ctl WANT_RC ARGS...: one uipsecctl request to gateway A (under valgrind)
 ctl() {
 	local want=$1 rc; shift
-	"$UIPSECCTL" --socket "$T_TMP/a.sock" "$@" >"$T_TMP/ctl.out" 2>&1; rc=$?
+	VG_STEP=ctl "$UIPSECCTL" --socket "$T_TMP/a.sock" "$@" >"$T_TMP/ctl.out" 2>&1; rc=$?
 	[ $rc = "$want" ] || { echo "uipsecctl $* exited $rc, expected $want:"; tail -5 "$T_TMP/ctl.out"; return 1; }
 }
 # every kind of request, good and refused, while a monitor client listens
 ctl_requests() {
 	local key mon
 	key=$(gen_key 20)
-	"$UIPSECCTL" --socket "$T_TMP/a.sock" monitor >"$T_TMP/monitor.out" 2>&1 &
+	VG_STEP=ctl-monitor "$UIPSECCTL" --socket "$T_TMP/a.sock" monitor >"$T_TMP/monitor.out" 2>&1 &
 	mon=$!
+	ctl 2 add-sa spi && ctl 2 no-such-command &&
+	{ VG_STEP=ctl "$UIPSECCTL" --socket "$T_TMP/no-such.sock" status >/dev/null 2>&1; [ $? = 3 ]; } &&
 	ctl 0 status && ctl 0 plugins && ctl 0 list-sas && ctl 0 list-policies &&
 	ctl 0 list-tunnels && ctl 0 --json stats && ctl 0 stats --prometheus &&
 	ctl 0 add-sa src 192.0.2.1 dst 192.0.2.9 spi 0x3000 dir out esp aes128gcm16 key "$key" &&
@@ -123,9 +134,13 @@ ctl_requests() {
 	ctl 0 log-level debug esp && ctl 0 log-level info esp &&
 	ctl 0 reload
 	local rc=$?
-	kill "$mon" 2>/dev/null; wait "$mon" 2>/dev/null
-	return $rc
+	sleep 1
+	kill -INT "$mon" 2>/dev/null; wait "$mon" 2>/dev/null
+	[ $rc = 0 ] || return $rc
+	grep -q "sa-deleted.*tunnel=site-b" "$T_TMP/monitor.out" || { echo "monitor saw no event:"; cat "$T_TMP/monitor.out"; return 1; }
 }
+# uipsecctl_clean: every uipsecctl run above was valgrind clean
+uipsecctl_clean() { valgrind_clean ctl && valgrind_clean ctl-monitor; }
 # a malformed request and a client that disconnects mid-line: error object
 # or closed connection, the daemon goes on
 ctl_garbage() {
@@ -162,6 +177,7 @@ if check "gateway A starts under valgrind" vg_start a "$NS_GA" "$T_TMP/a.conf" &
 	check "ping after the reload" nsx "$NS_HA" ping -c 2 -i 0.3 -W 5 10.2.0.2
 	if [ -n "$UIPSECCTL" ] && [ -S "$T_TMP/a.sock" ]; then
 		check "control socket: every request kind, good and refused, with a monitor client" ctl_requests
+		check "uipsecctl (every run above): valgrind clean" uipsecctl_clean
 		command -v python3 >/dev/null && check "control socket: malformed requests get error objects" ctl_garbage
 		check "ping after the control requests (tunnel down/up)" nsx "$NS_HA" ping -c 2 -i 0.3 -W 5 10.2.0.2
 	else
