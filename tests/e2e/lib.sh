@@ -103,7 +103,15 @@ stop_daemon() {
 	pid=$(eval echo "\${PID_$name:-}")
 	[ -n "$pid" ] || return 0
 	kill "$pid" 2>/dev/null
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+	# 10 s: a sanitizer build's leak check at exit takes a while; its
+	# exit status tells whether it found anything (127: already collected)
+	for _ in $(seq 100); do
+		kill -0 "$pid" 2>/dev/null && { sleep 0.1; continue; }
+		wait "$pid" 2>/dev/null
+		local rc=$?
+		[ $rc = 0 ] || [ $rc = 127 ] || { echo "uipsecd $name exited with status $rc"; tail -40 "$T_TMP/$name.log"; return 1; }
+		return 0
+	done
 	return 1
 }
 
