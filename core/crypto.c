@@ -417,6 +417,7 @@ int uipsec_xform_create(const char *keyword, const uint8_t *key, size_t key_len,
 	x->info.iv_size = x->encr_info->iv_size;
 	x->info.block_size = x->encr_info->block_size;
 	x->info.key_size = x->encr_info->key_size;
+	x->info.salt_size = x->encr_info->salt_size;
 
 	int rc = key_check(x, x->encr_info, "key", key_len, err);
 	if (rc)
@@ -514,7 +515,8 @@ static int length_check(const uipsec_xform_t *x, size_t tail_len, size_t len)
 {
 	if (x->aead && tail_len)
 		return UIPSEC_ERR_INVAL;   /* an AEAD takes ESN in aad */
-	if (len % x->info.block_size)
+	/* block sizes are powers of two (1 or 16): no division per packet */
+	if (len & (size_t)(x->info.block_size - 1))
 		return UIPSEC_ERR_INVAL;
 	return UIPSEC_OK;
 }

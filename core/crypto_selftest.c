@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <glib.h>
+#include <uipsec/log.h>
 #include "crypto.h"
 
 typedef struct kat {
@@ -392,7 +393,15 @@ bool crypto_selftest_ops(uipsec_feature_type_t type, uint32_t alg, const void *o
 
 bool crypto_selftest(const feature_provider_t *p, uipsec_err_t *err)
 {
+	uipsec_err_t own = { .msg = "" };
 	if (!crypto_selftest_enabled())
 		return true;
-	return crypto_selftest_ops(p->feature->type, p->feature->alg, p->feature->ops, p->state, err);
+	if (!err)
+		err = &own;
+	if (crypto_selftest_ops(p->feature->type, p->feature->alg, p->feature->ops, p->state, err))
+		return true;
+	/* the loader reports only the first dropped feature of a plugin it
+	 * unloads: every failed self-test gets its own line here */
+	uwarn("crypto", "plugin '%s': %s; it will not be used", p->plugin, err->msg);
+	return false;
 }

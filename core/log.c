@@ -5,6 +5,7 @@
  * highest level any subsystem has enabled (one relaxed atomic load), and
  * only takes the read lock when some subsystem has a level of its own. */
 #include "config.h"
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,7 +21,8 @@ static atomic_int n_subsys_levels;
 static GRWLock levels_lock;
 static GHashTable *subsys_levels;                 /* char* -> GINT_TO_POINTER(level + 1) */
 
-static GMutex out_lock;
+/* pthread (not GMutex, a bare futex on Linux) so ThreadSanitizer sees it */
+static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static log_target_t out_target = LOG_TARGET_STDERR;
 static bool syslog_opened;
 static log_sink_fn sink_fn;
@@ -140,21 +142,21 @@ bool uipsec_log_enabled(const char *subsys, uipsec_log_level_t level)
 
 void log_set_target(log_target_t target)
 {
-	g_mutex_lock(&out_lock);
+	pthread_mutex_lock(&out_lock);
 	out_target = target;
 	if (target == LOG_TARGET_SYSLOG && !syslog_opened) {
 		openlog("uipsecd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		syslog_opened = true;
 	}
-	g_mutex_unlock(&out_lock);
+	pthread_mutex_unlock(&out_lock);
 }
 
 void log_set_sink(log_sink_fn fn, void *user)
 {
-	g_mutex_lock(&out_lock);
+	pthread_mutex_lock(&out_lock);
 	sink_fn = fn;
 	sink_user = user;
-	g_mutex_unlock(&out_lock);
+	pthread_mutex_unlock(&out_lock);
 }
 
 /* One message, one line: control characters (e.g. from config values or
@@ -189,7 +191,7 @@ void uipsec_log(const char *subsys, uipsec_log_level_t level, const char *fmt, .
 	}
 	sanitize(msg);
 
-	g_mutex_lock(&out_lock);
+	pthread_mutex_lock(&out_lock);
 	log_sink_fn fn = sink_fn;
 	void *user = sink_user;
 	log_target_t target = out_target;
@@ -206,7 +208,7 @@ void uipsec_log(const char *subsys, uipsec_log_level_t level, const char *fmt, .
 		        level_tags[level], msg);
 		fflush(stderr);
 	}
-	g_mutex_unlock(&out_lock);
+	pthread_mutex_unlock(&out_lock);
 	if (fn)
 		fn(subsys, level, msg, user);
 	if (msg != stackbuf)

@@ -2,6 +2,7 @@
  * one-line help). Used to warn about unknown keys with the closest declared
  * key, to check values with file:line, and for uipsecd --help-options. */
 #include "config.h"
+#include <pthread.h>
 #include <string.h>
 #include "log.h"
 #include "settings.h"
@@ -12,7 +13,7 @@ typedef struct declared {
 	guint n_parts;
 } declared_t;
 
-static GMutex registry_lock;
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
 static GPtrArray *registry;   /* declared_t*, in declaration order */
 
 #define RUN_DIR UIPSEC_RUNSTATEDIR
@@ -128,9 +129,9 @@ static void declare_locked(const char *prefix, const uipsec_option_t *opts)
 
 void options_declare(const char *prefix, const uipsec_option_t *opts)
 {
-	g_mutex_lock(&registry_lock);
+	pthread_mutex_lock(&registry_lock);
 	declare_locked(prefix, opts);
-	g_mutex_unlock(&registry_lock);
+	pthread_mutex_unlock(&registry_lock);
 }
 
 void options_declare_core(void)
@@ -140,11 +141,11 @@ void options_declare_core(void)
 
 void options_reset(void)
 {
-	g_mutex_lock(&registry_lock);
+	pthread_mutex_lock(&registry_lock);
 	if (registry)
 		g_ptr_array_free(registry, TRUE);
 	registry = NULL;
-	g_mutex_unlock(&registry_lock);
+	pthread_mutex_unlock(&registry_lock);
 }
 
 static bool pattern_matches(const declared_t *d, char **parts, guint n)
@@ -188,9 +189,9 @@ static const declared_t *find_locked(const char *key)
 
 const uipsec_option_t *options_find(const char *key)
 {
-	g_mutex_lock(&registry_lock);
+	pthread_mutex_lock(&registry_lock);
 	const declared_t *d = key ? find_locked(key) : NULL;
-	g_mutex_unlock(&registry_lock);
+	pthread_mutex_unlock(&registry_lock);
 	return d ? &d->opt : NULL;
 }
 
@@ -247,6 +248,12 @@ static char *closest_locked(const char *key)
 		if (d->opt.type == UIPSEC_OPT_SECTION)
 			continue;
 		char *cand = instantiate(d, parts, n);
+		/* the length difference is a lower bound of the distance */
+		size_t lk = strlen(key), lc = strlen(cand);
+		if ((lk > lc ? lk - lc : lc - lk) >= best_dist) {
+			g_free(cand);
+			continue;
+		}
 		size_t dist = edit_distance(key, cand);
 		if (dist < best_dist) {
 			best_dist = dist;
@@ -277,9 +284,9 @@ static void check_unknown_one(const char *key, const char *value, const char *or
 unsigned options_check_unknown(const uipsec_settings_t *s)
 {
 	unsigned count = 0;
-	g_mutex_lock(&registry_lock);
+	pthread_mutex_lock(&registry_lock);
 	settings_foreach(s, check_unknown_one, &count);
-	g_mutex_unlock(&registry_lock);
+	pthread_mutex_unlock(&registry_lock);
 	return count;
 }
 
@@ -331,9 +338,9 @@ static void check_value_one(const char *key, const char *value, const char *orig
 bool options_check_values(const uipsec_settings_t *s, GError **err)
 {
 	GString *errors = g_string_new(NULL);
-	g_mutex_lock(&registry_lock);
+	pthread_mutex_lock(&registry_lock);
 	settings_foreach(s, check_value_one, errors);
-	g_mutex_unlock(&registry_lock);
+	pthread_mutex_unlock(&registry_lock);
 	bool ok = errors->len == 0;
 	if (!ok)
 		g_set_error_literal(err, UIPSEC_SETTINGS_ERROR, UIPSEC_SETTINGS_ERROR_VALUE, errors->str);
@@ -351,7 +358,7 @@ static gint compare_declared(gconstpointer a, gconstpointer b)
 
 void options_print_help(FILE *out)
 {
-	g_mutex_lock(&registry_lock);
+	pthread_mutex_lock(&registry_lock);
 	if (!registry)
 		declare_locked("", NULL);
 	GPtrArray *sorted = g_ptr_array_sized_new(registry->len);
@@ -368,5 +375,5 @@ void options_print_help(FILE *out)
 			fprintf(out, "    %s\n", o->help);
 	}
 	g_ptr_array_free(sorted, TRUE);
-	g_mutex_unlock(&registry_lock);
+	pthread_mutex_unlock(&registry_lock);
 }

@@ -30,6 +30,10 @@ typedef struct rm_vip {
 typedef struct rm_tunnel {
 	char *name;
 	char ifname[UIPSEC_IFNAMSIZ];
+	uipsec_prefix_t *local_ts;   /* copies, for the preferred source */
+	size_t local_ts_count;
+	uipsec_prefix_t *vip_addrs;
+	size_t vip_count;
 	GPtrArray *routes;  /* rm_route_t, one reference each */
 	GPtrArray *vips;    /* rm_vip_t, one reference each */
 } rm_tunnel_t;
@@ -53,6 +57,8 @@ static void tunnel_free(gpointer p)
 	rm_tunnel_t *t = p;
 	g_ptr_array_unref(t->routes);
 	g_ptr_array_unref(t->vips);
+	g_free(t->local_ts);
+	g_free(t->vip_addrs);
 	g_free(t->name);
 	g_free(t);
 }
@@ -280,6 +286,8 @@ static int vip_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_prefix_t *a,
 		}
 	}
 	uipsec_err_t e = { "" };
+	if (!m->ops->addr_add || !m->ops->addr_del)
+		return fail(err, UIPSEC_ERR_NOTSUP, "tunnel %s: the network backend cannot add virtual IPs", t->name);
 	int rc = m->ops->addr_add(m->net, t->ifname, a, &e);
 	if (rc == UIPSEC_ERR_EXISTS)   /* left on a persistent device by a crashed run: adopt it */
 		udebug(LOG_SUBSYS, "tunnel %s: %s (adopted)", t->name, e.msg);
@@ -355,11 +363,11 @@ static void collect_addr(const char *ifname, const uipsec_prefix_t *addr, void *
 /* Preferred source for routes of family 'family': a virtual IP first (it is
  * what the peer expects to see), else a local address inside a local
  * selector. false = let the kernel choose. */
-static bool pick_source(const route_mgr_tunnel_t *t, GArray *local, uint8_t family, uipsec_addr_t *src)
+static bool pick_source(const rm_tunnel_t *t, GArray *local, uint8_t family, uipsec_addr_t *src)
 {
 	for (size_t i = 0; i < t->vip_count; i++) {
-		if (t->vips[i].addr.family == family) {
-			*src = t->vips[i].addr;
+		if (t->vip_addrs[i].addr.family == family) {
+			*src = t->vip_addrs[i].addr;
 			return true;
 		}
 	}
@@ -375,9 +383,21 @@ static bool pick_source(const route_mgr_tunnel_t *t, GArray *local, uint8_t fami
 	return false;
 }
 
+/* The addresses this host has now (empty when the backend cannot say). */
+static GArray *local_addresses(route_mgr_t *m, const char *tunnel)
+{
+	local_addrs_t local = { g_array_new(FALSE, TRUE, sizeof(uipsec_addr_t)) };
+	if (m->ops->addrs_foreach) {
+		uipsec_err_t e = { "" };
+		if (m->ops->addrs_foreach(m->net, collect_addr, &local, &e) != UIPSEC_OK)
+			uwarn(LOG_SUBSYS, "tunnel %s: %s (routes get no preferred source)", tunnel, e.msg);
+	}
+	return local.addrs;
+}
+
 static bool is_tun_device(const route_mgr_t *m, const route_mgr_tunnel_t *t, const char *ifname)
 {
-	if (strcmp(ifname, t->ifname) == 0)
+	if (t && strcmp(ifname, t->ifname) == 0)
 		return true;
 	GHashTableIter it;
 	gpointer v;
@@ -404,6 +424,10 @@ static int add_exception_route(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_
 	uipsec_route_lookup_t lk;
 	uipsec_err_t e = { "" };
 	memset(&lk, 0, sizeof(lk));
+	if (!m->ops->route_get)
+		return fail(err, UIPSEC_ERR_NOTSUP, "tunnel %s: peer %s lies inside a remote selector, but the network "
+		            "backend cannot look up its next hop for an exception route", t->name,
+		            uipsec_addr_str(&t->remote, a, sizeof(a)));
 	int rc = m->ops->route_get(m->net, &t->remote, m->cfg.socket_fwmark, &lk, &e);
 	if (rc != UIPSEC_OK)
 		return fail_tunnel(err, rc, t->name, &e);
@@ -453,22 +477,17 @@ static int tunnel_install(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_tunne
 		      "(set plugins.net-netlink.fwmark = !MARK and socket.fwmark = MARK)",
 		      t->name, uipsec_addr_str(&t->remote, a, sizeof(a)), m->routing.table);
 
-	local_addrs_t local = { g_array_new(FALSE, TRUE, sizeof(uipsec_addr_t)) };
-	if (m->ops->addrs_foreach) {
-		uipsec_err_t e = { "" };
-		if (m->ops->addrs_foreach(m->net, collect_addr, &local, &e) != UIPSEC_OK)
-			uwarn(LOG_SUBSYS, "tunnel %s: %s (routes get no preferred source)", t->name, e.msg);
-	}
+	GArray *local = local_addresses(m, t->name);
 	rc = UIPSEC_OK;
 	for (size_t i = 0; i < t->remote_ts_count && rc == UIPSEC_OK; i++) {
 		uipsec_route_t r = { 0 };
 		r.dst = t->remote_ts[i];
 		g_strlcpy(r.ifname, t->ifname, sizeof(r.ifname));
 		r.table = m->routing.table;
-		r.has_src = pick_source(t, local.addrs, r.dst.addr.family, &r.src);
+		r.has_src = pick_source(rt, local, r.dst.addr.family, &r.src);
 		rc = route_acquire(m, rt, &r, false, err);
 	}
-	g_array_unref(local.addrs);
+	g_array_unref(local);
 	return rc;
 }
 
@@ -487,6 +506,10 @@ int route_mgr_tunnel_add(route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err
 	g_strlcpy(rt->ifname, t->ifname, sizeof(rt->ifname));
 	rt->routes = g_ptr_array_new();
 	rt->vips = g_ptr_array_new();
+	rt->local_ts = g_memdup2(t->local_ts, t->local_ts_count * sizeof(uipsec_prefix_t));
+	rt->local_ts_count = t->local_ts_count;
+	rt->vip_addrs = g_memdup2(t->vips, t->vip_count * sizeof(uipsec_prefix_t));
+	rt->vip_count = t->vip_count;
 	rc = tunnel_install(m, rt, t, err);
 	if (rc != UIPSEC_OK) {
 		tunnel_release(m, rt, NULL);   /* all or nothing; keep the first error */
@@ -510,6 +533,94 @@ int route_mgr_tunnel_del(route_mgr_t *m, const char *name, uipsec_err_t *err)
 bool route_mgr_has_tunnel(const route_mgr_t *m, const char *name)
 {
 	return name && g_hash_table_contains(m->tunnels, name);
+}
+
+/* ---------------------------------------------------------------- changes */
+
+/* Put route 'want' in place of x's route (same destination and table). */
+static void route_replace(route_mgr_t *m, rm_route_t *x, const uipsec_route_t *want, const char *why)
+{
+	char was[200], now[200];
+	uipsec_err_t e = { "" };
+	uipsec_route_str(&x->r, was, sizeof(was));
+	uipsec_route_str(want, now, sizeof(now));
+	/* the kernel may already have dropped it (its device or source went away) */
+	m->ops->route_del(m->net, &x->r, &e);
+	if (m->ops->route_add(m->net, want, &e) != UIPSEC_OK) {
+		uwarn(LOG_SUBSYS, "%s: replacing route %s: %s", why, was, e.msg);
+		return;
+	}
+	x->r = *want;
+	uinfo(LOG_SUBSYS, "%s: route %s is now %s", why, was, now);
+}
+
+/* Exception routes follow the peer's current next hop. The lookup sees the
+ * real path when the rule skips the daemon's socket mark; otherwise it
+ * finds the exception route itself and nothing changes. */
+static void refresh_exception_routes(route_mgr_t *m)
+{
+	char a[UIPSEC_ADDR_STRLEN], why[80];
+	for (guint i = 0; i < m->routes->len; i++) {
+		rm_route_t *x = g_ptr_array_index(m->routes, i);
+		if (!x->exception || !m->ops->route_get)
+			continue;
+		uipsec_route_lookup_t lk;
+		uipsec_err_t e = { "" };
+		memset(&lk, 0, sizeof(lk));
+		if (m->ops->route_get(m->net, &x->r.dst.addr, m->cfg.socket_fwmark, &lk, &e) != UIPSEC_OK) {
+			udebug(LOG_SUBSYS, "%s", e.msg);
+			continue;
+		}
+		if (!lk.ifname[0] || is_tun_device(m, NULL, lk.ifname))
+			continue;
+		if (strcmp(lk.ifname, x->r.ifname) == 0 && lk.has_gateway == x->r.has_gateway &&
+		    (!lk.has_gateway || uipsec_addr_equal(&lk.gateway, &x->r.gateway)))
+			continue;
+		uipsec_route_t want = x->r;
+		g_strlcpy(want.ifname, lk.ifname, sizeof(want.ifname));
+		want.has_gateway = lk.has_gateway;
+		want.gateway = lk.gateway;
+		snprintf(why, sizeof(why), "next hop to peer %s changed", uipsec_addr_str(&x->r.dst.addr, a, sizeof(a)));
+		route_replace(m, x, &want, why);
+	}
+}
+
+/* Tunnel routes get the preferred source the addresses now allow. */
+static void refresh_sources(route_mgr_t *m)
+{
+	GArray *local = local_addresses(m, "(address change)");
+	GHashTable *done = g_hash_table_new(NULL, NULL);
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, m->tunnels);
+	while (g_hash_table_iter_next(&it, NULL, &v)) {
+		rm_tunnel_t *t = v;
+		char why[UIPSEC_IFNAMSIZ + 160];
+		snprintf(why, sizeof(why), "tunnel %s: local addresses changed", t->name);
+		for (guint i = 0; i < t->routes->len; i++) {
+			rm_route_t *x = g_ptr_array_index(t->routes, i);
+			if (x->exception || !g_hash_table_add(done, x))
+				continue;
+			uipsec_route_t want = x->r;
+			want.has_src = pick_source(t, local, want.dst.addr.family, &want.src);
+			if (!want.has_src)
+				memset(&want.src, 0, sizeof(want.src));
+			if (want.has_src == x->r.has_src && (!want.has_src || uipsec_addr_equal(&want.src, &x->r.src)))
+				continue;
+			route_replace(m, x, &want, why);
+		}
+	}
+	g_hash_table_unref(done);
+	g_array_unref(local);
+}
+
+void route_mgr_handle_event(route_mgr_t *m, const uipsec_net_event_t *ev)
+{
+	if (!m->started || !m->cfg.install_routes || !ev)
+		return;
+	refresh_exception_routes(m);
+	if (ev->type == UIPSEC_NET_ADDR_ADDED || ev->type == UIPSEC_NET_ADDR_REMOVED)
+		refresh_sources(m);
 }
 
 void route_mgr_stop(route_mgr_t *m)

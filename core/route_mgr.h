@@ -77,6 +77,13 @@ UIPSEC_EXPORT int route_mgr_tunnel_add(route_mgr_t *m, const route_mgr_tunnel_t 
 UIPSEC_EXPORT int route_mgr_tunnel_del(route_mgr_t *m, const char *name, uipsec_err_t *err);
 UIPSEC_EXPORT bool route_mgr_has_tunnel(const route_mgr_t *m, const char *name);
 
+/* A link/address change reported by the backend (its event callback):
+ * exception routes follow the peer's new next hop (seen when the rule
+ * skips socket.fwmark), tunnel routes get the preferred source the local
+ * addresses now allow (e.g. once an address inside local_ts appears).
+ * Failures are logged; nothing is torn down. */
+UIPSEC_EXPORT void route_mgr_handle_event(route_mgr_t *m, const uipsec_net_event_t *ev);
+
 /* The backend's routing parameters in use (table 0 = no policy routing). */
 UIPSEC_EXPORT void route_mgr_routing(const route_mgr_t *m, uipsec_net_routing_t *out);
 

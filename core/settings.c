@@ -344,7 +344,9 @@ static char *read_bare_value(parser_t *ps, bool in_section, bool one_line)
 static char *read_quoted(parser_t *ps, bool in_section, bool one_line)
 {
 	unsigned line = ps->line;
-	GString *out = g_string_new(NULL);
+	/* sized for the rest of the line: no realloc leaves copies of keys behind */
+	const char *eol = memchr(ps->p, '\n', (size_t)(ps->end - ps->p));
+	GString *out = g_string_sized_new((gsize)((eol ? eol : ps->end) - ps->p));
 	ps->p++;
 	for (;;) {
 		if (at_end(ps) || *ps->p == '\n') {

@@ -9,6 +9,8 @@ PKGS=(
   # tests: namespaces, traffic, captures, wire-compat decoders, fuzzing, leak checks
   iproute2 iputils-ping iperf3 tcpdump tshark python3 python3-scapy nftables
   clang libclang-rt-14-dev valgrind jq procps util-linux kmod ca-certificates
+  # make check-portability: scripts/fetch-zig.sh gets zig with 'npm pack' (.tar.xz inside)
+  npm xz-utils
 )
 missing=()
 for p in "${PKGS[@]}"; do

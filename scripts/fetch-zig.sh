@@ -60,8 +60,11 @@ tar -xJf "$work/package/zig.tar.xz" -C "$work/unpack" || die "cannot unpack zig.
 top=$(ls -d "$work"/unpack/zig-* 2>/dev/null | head -n 1)
 [ -n "$top" ] && [ -x "$top/zig" ] || die "zig.tar.xz does not contain zig-*/zig"
 
-rm -rf "$dest"
-mv "$top" "$dest"
+# another run may have finished meanwhile: keep its copy (it may be in use)
+if ! { [ -x "$zig" ] && [ "$("$zig" version 2>/dev/null)" = "$ZIG_VERSION" ]; }; then
+	rm -rf "$dest"
+	mv "$top" "$dest"
+fi
 v=$("$zig" version) || die "$zig does not run"
 [ "$v" = "$ZIG_VERSION" ] || die "$zig reports version $v, want $ZIG_VERSION"
 say "zig $v in $dest"

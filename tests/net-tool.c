@@ -12,10 +12,12 @@
  *     del NAME                            remove a tunnel
  *     check NAME DEV LOCAL REMOTE LTS RTS decisions only
  *     lookup DST                          print the kernel's route to DST
- *     hold                                print "ready", wait for SIGTERM/SIGINT
+ *     hold                                print "ready", pass link/address events
+ *                                         to the route manager until SIGTERM/SIGINT
  *     stop                                remove everything installed
  */
 #include "config.h"
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +87,11 @@ static int tunnel_from_args(char **argv, int argc, bool with_vips, route_mgr_tun
 	return used;
 }
 
+static void on_net_event(const uipsec_net_event_t *ev, void *user)
+{
+	route_mgr_handle_event(user, ev);
+}
+
 static volatile sig_atomic_t got_signal;
 static void on_signal(int sig)
 {
@@ -136,10 +143,19 @@ static int run_command(char **argv, int argc)
 		return mark ? 3 : 2;
 	}
 	if (strcmp(cmd, "hold") == 0) {
+		/* meanwhile link/address changes reach the route manager, as in uipsecd */
+		int fd = ops->event_fd ? ops->event_fd(net) : -1;
+		if (fd >= 0)
+			ops->set_event_cb(net, on_net_event, mgr);
 		printf("ready\n");
 		fflush(stdout);
-		while (!got_signal)
-			pause();
+		while (!got_signal) {
+			struct pollfd pfd = { .fd = fd, .events = POLLIN };
+			if (fd < 0)
+				pause();
+			else if (poll(&pfd, 1, 200) > 0)
+				ops->event_dispatch(net);
+		}
 		return 1;
 	}
 	if (strcmp(cmd, "stop") == 0) {

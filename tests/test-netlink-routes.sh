@@ -57,6 +57,14 @@ rules220() {
 		"\(if has("not") then "not " else "" end)\(if .fwmark then "fwmark " + .fwmark + " " else "" end)table \(.table)"'
 }
 vips() { nsx ip -j addr show dev uipt0 | jq -r '.[].addr_info[] | "\(.local)/\(.prefixlen)"' | grep -v '^fe80' | sort; }
+# wait (up to 5 s) until FUNCTION's output contains LINE
+wait_for() {
+	for _ in $(seq 50); do
+		"$2" | grep -qxF "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 route_dev() { nsx ip -j route get "$@" | jq -r '.[0].dev'; }
 
 # start net-tool ARGS... with "hold" appended in the background; wait for "ready"
@@ -134,7 +142,8 @@ uipsecd {
 }
 CONF
 hold --config "$tmp/h2h.conf" start add h2h uipt0 198.51.100.1 198.51.100.2 198.51.100.1/32 198.51.100.2/32
-expect "host-to-host: rule applies only to packets not marked 0x42" "not fwmark 0x42 table 220" "$(rules220 4)"
+expect "host-to-host: rule (both families) applies only to packets not marked 0x42" \
+	"not fwmark 0x42 table 220|not fwmark 0x42 table 220" "$(rules220 4)|$(rules220 6)"
 expect "host-to-host: route to the peer into the TUN, no exception route" \
 "198.51.100.2 dev uipt0 src 198.51.100.1" "$(table220)"
 expect "cleartext to the peer enters the TUN, ESP (mark 0x42) leaves on the wire" \
@@ -169,6 +178,29 @@ if grep -q "$tmp/bad.conf:5: uipsecd.plugins.net-netlink.table = 254: must be 1.
 else
 	fail "bad table option refused with file:line" "$(cat "$tmp/err")"
 fi
+
+# address changes reach the route manager: the preferred source follows
+hold start add a uipt0 198.51.100.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24
+expect "no address inside local_ts yet: no preferred source" "10.2.0.0/24 dev uipt0" "$(table220)"
+nsx ip addr add 10.1.0.1/24 dev uipt-v1
+wait_for "10.2.0.0/24 dev uipt0 src 10.1.0.1" table220
+expect "an address inside local_ts appears: it becomes the preferred source" "10.2.0.0/24 dev uipt0 src 10.1.0.1" "$(table220)"
+nsx ip addr del 10.1.0.1/24 dev uipt-v1
+wait_for "10.2.0.0/24 dev uipt0" table220
+expect "the address goes (the kernel drops the route): re-installed without it" "10.2.0.0/24 dev uipt0" "$(table220)"
+stop_holder TERM
+
+# the exception route follows the peer's new next hop (lookups with the socket mark)
+hold --fwmark '!0x42' --socket-fwmark 0x42 start add in uipt0 198.51.100.1 192.0.2.2 10.1.0.0/24 192.0.2.0/24
+nsx ip route replace default via 198.51.100.253
+nsx ip addr add 10.77.0.1/32 dev uipt-v1     # any address/link event triggers the check
+wait_for "192.0.2.2 dev uipt-v0 via 198.51.100.253 src 198.51.100.1" table220
+expect "exception route moved to the new gateway" \
+"192.0.2.0/24 dev uipt0
+192.0.2.2 dev uipt-v0 via 198.51.100.253 src 198.51.100.1" "$(table220)"
+stop_holder TERM
+nsx ip addr del 10.77.0.1/32 dev uipt-v1
+nsx ip route replace default via 198.51.100.254
 
 # crash recovery: kill -9 leaves state behind, the restart flushes it
 hold --fwmark '!0x42' start add $S2S add in uipt0 198.51.100.1 192.0.2.2 10.1.0.0/24 192.0.2.0/24

@@ -1,6 +1,7 @@
 /* Logging: levels, per-subsystem filtering, configuration, output format. */
 #include "config.h"
 #include <glib.h>
+#include <pthread.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +15,7 @@ typedef struct entry {
 	char *msg;
 } entry_t;
 
-static GMutex captured_lock;
+static pthread_mutex_t captured_lock = PTHREAD_MUTEX_INITIALIZER;
 static GPtrArray *captured;
 
 static void entry_free(gpointer p)
@@ -31,10 +32,10 @@ static void sink(const char *subsys, uipsec_log_level_t level, const char *msg, 
 	e->subsys = g_strdup(subsys);
 	e->level = level;
 	e->msg = g_strdup(msg);
-	g_mutex_lock(&captured_lock);
+	pthread_mutex_lock(&captured_lock);
 	g_ptr_array_add(captured, e);
 	(*(int *)user)++;
-	g_mutex_unlock(&captured_lock);
+	pthread_mutex_unlock(&captured_lock);
 }
 
 static int sink_calls;

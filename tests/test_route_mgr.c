@@ -159,6 +159,13 @@ static void assert_ops(const char *expected)
 	g_free(got);
 }
 
+static uipsec_prefix_t prefix_of(const char *s)
+{
+	uipsec_prefix_t p;
+	g_assert_true(uipsec_prefix_parse(s, &p));
+	return p;
+}
+
 /* A tunnel description with parsed selectors (at most 4 each). */
 typedef struct tun {
 	route_mgr_tunnel_t t;
@@ -517,6 +524,85 @@ static void test_no_policy_routing_backend(void)
 	           "delete route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1");
 }
 
+static void test_event_exception_follows_next_hop(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0x42);
+	g_free(rec_take());
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", "198.51.100.1", "192.0.2.2", "10.1.0.0/24", "192.0.2.0/24", NULL), &err), ==, UIPSEC_OK);
+	g_free(rec_take());
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_LINK_UP };
+	g_strlcpy(ev.ifname, "eth1", sizeof(ev.ifname));
+	/* same next hop: nothing to do */
+	route_mgr_handle_event(m, &ev);
+	assert_ops("lookup 192.0.2.2 mark 0x42");
+	/* the peer is now reached through eth1 */
+	g_strlcpy(rec.lookup.ifname, "eth1", sizeof(rec.lookup.ifname));
+	g_assert_true(uipsec_addr_parse("203.0.113.254", &rec.lookup.gateway));
+	route_mgr_handle_event(m, &ev);
+	assert_ops("lookup 192.0.2.2 mark 0x42\n"
+	           "delete route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1 table 220\n"
+	           "add route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220");
+	/* a lookup that leads into the TUN (no mark separation) changes nothing */
+	g_strlcpy(rec.lookup.ifname, "uipt0", sizeof(rec.lookup.ifname));
+	route_mgr_handle_event(m, &ev);
+	assert_ops("lookup 192.0.2.2 mark 0x42");
+	route_mgr_free(m);
+	assert_ops("delete route 192.0.2.0/24 dev uipt0 table 220\n"
+	           "delete route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220\n"
+	           "delete rule inet priority 220 table 220\n"
+	           "delete rule inet6 priority 220 table 220");
+}
+
+static void test_event_source_appears(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	tun_t a, b;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", NULL), &err), ==, UIPSEC_OK);
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&b, "b", NULL, "192.0.2.3", "10.1.0.0/24", "10.2.0.0/24", NULL), &err), ==, UIPSEC_OK);
+	g_free(rec_take());
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_ADDR_ADDED };
+	g_strlcpy(ev.ifname, "eth0", sizeof(ev.ifname));
+	rec_add_local("10.1.0.1/24");
+	ev.addr = prefix_of("10.1.0.1/32");
+	route_mgr_handle_event(m, &ev);
+	/* the shared route is replaced once */
+	assert_ops("delete route 10.2.0.0/24 dev uipt0 table 220\n"
+	           "add route 10.2.0.0/24 dev uipt0 src 10.1.0.1 table 220");
+	route_mgr_handle_event(m, &ev);
+	assert_ops("");
+	g_array_set_size(rec.addrs, 0);
+	ev.type = UIPSEC_NET_ADDR_REMOVED;
+	route_mgr_handle_event(m, &ev);
+	assert_ops("delete route 10.2.0.0/24 dev uipt0 src 10.1.0.1 table 220\n"
+	           "add route 10.2.0.0/24 dev uipt0 table 220");
+	/* a kernel error is logged, the route keeps what it had */
+	rec_add_local("10.1.0.1/24");
+	rec.fail_match = "add route";
+	rec.fail_status = UIPSEC_ERR_INVAL;
+	rec.fail_msg = "Invalid argument";
+	ev.type = UIPSEC_NET_ADDR_ADDED;
+	route_mgr_handle_event(m, &ev);
+	assert_ops("delete route 10.2.0.0/24 dev uipt0 table 220");
+	rec.fail_match = NULL;
+	route_mgr_free(m);
+}
+
+static void test_event_ignored_when_not_routing(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, false, false, 0);
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_ADDR_ADDED };
+	route_mgr_handle_event(m, &ev);
+	route_mgr_handle_event(m, NULL);
+	assert_ops("");
+	route_mgr_free(m);
+}
+
 static void test_bad_input(void)
 {
 	rec_reset();
@@ -624,6 +710,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/route_mgr/install-routes-no", test_install_routes_no);
 	g_test_add_func("/route_mgr/kernel-error-rollback", test_kernel_error_rolls_back);
 	g_test_add_func("/route_mgr/no-policy-routing", test_no_policy_routing_backend);
+	g_test_add_func("/route_mgr/event/exception-next-hop", test_event_exception_follows_next_hop);
+	g_test_add_func("/route_mgr/event/source", test_event_source_appears);
+	g_test_add_func("/route_mgr/event/not-routing", test_event_ignored_when_not_routing);
 	g_test_add_func("/route_mgr/bad-input", test_bad_input);
 	g_test_add_func("/net/prefix-parse", test_prefix_parse);
 	g_test_add_func("/net/fwmark-parse", test_fwmark_parse);

@@ -123,6 +123,36 @@ typedef struct uipsec_rng_ops {
 	int (*bytes)(void *plugin_state, uint8_t *buf, size_t len);
 } uipsec_rng_ops_t;
 
+/* Feature-table helpers for crypto plugins (need <uipsec/plugin.h>). */
+#define UIPSEC_PROVIDE_AEAD(id, bits, ops) \
+	UIPSEC_PROVIDE(UIPSEC_FT_AEAD, UIPSEC_ALG(UIPSEC_TT_ENCR, (id), (bits)), UIPSEC_PRIO_DEFAULT, (ops))
+#define UIPSEC_PROVIDE_AEAD_AES(id, ops) \
+	UIPSEC_PROVIDE_AEAD(id, 128, ops), UIPSEC_PROVIDE_AEAD(id, 192, ops), UIPSEC_PROVIDE_AEAD(id, 256, ops)
+#define UIPSEC_PROVIDE_CIPHER(id, bits, ops) \
+	UIPSEC_PROVIDE(UIPSEC_FT_CIPHER, UIPSEC_ALG(UIPSEC_TT_ENCR, (id), (bits)), UIPSEC_PRIO_DEFAULT, (ops))
+#define UIPSEC_PROVIDE_CIPHER_AES(id, ops) \
+	UIPSEC_PROVIDE_CIPHER(id, 128, ops), UIPSEC_PROVIDE_CIPHER(id, 192, ops), UIPSEC_PROVIDE_CIPHER(id, 256, ops)
+#define UIPSEC_PROVIDE_INTEG(id, bits, ops) \
+	UIPSEC_PROVIDE(UIPSEC_FT_INTEG, UIPSEC_ALG(UIPSEC_TT_INTEG, (id), (bits)), UIPSEC_PRIO_DEFAULT, (ops))
+/* Every algorithm of this header: for a plugin whose library has them all. */
+#define UIPSEC_PROVIDE_ESP_ALL(aead_ops, cipher_ops, integ_ops) \
+	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_AES_GCM_16, aead_ops), \
+	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_AES_GCM_12, aead_ops), \
+	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_AES_GCM_8, aead_ops), \
+	UIPSEC_PROVIDE_AEAD(UIPSEC_ENCR_CHACHA20_POLY1305, 256, aead_ops), \
+	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_AES_CCM_16, aead_ops), \
+	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_AES_CCM_12, aead_ops), \
+	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_AES_CCM_8, aead_ops), \
+	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_NULL_AUTH_AES_GMAC, aead_ops), \
+	UIPSEC_PROVIDE_CIPHER_AES(UIPSEC_ENCR_AES_CBC, cipher_ops), \
+	UIPSEC_PROVIDE_CIPHER_AES(UIPSEC_ENCR_AES_CTR, cipher_ops), \
+	UIPSEC_PROVIDE_CIPHER(UIPSEC_ENCR_NULL, 0, cipher_ops), \
+	UIPSEC_PROVIDE_INTEG(UIPSEC_AUTH_HMAC_SHA1_96, 160, integ_ops), \
+	UIPSEC_PROVIDE_INTEG(UIPSEC_AUTH_HMAC_SHA2_256_128, 256, integ_ops), \
+	UIPSEC_PROVIDE_INTEG(UIPSEC_AUTH_HMAC_SHA2_384_192, 384, integ_ops), \
+	UIPSEC_PROVIDE_INTEG(UIPSEC_AUTH_HMAC_SHA2_512_256, 512, integ_ops), \
+	UIPSEC_PROVIDE_INTEG(UIPSEC_AUTH_AES_CMAC_96, 128, integ_ops)
+
 /* ---------------------------------------------------------------- core side */
 
 /* An ESP transform: AEAD-shaped, whatever the proposal. */
@@ -135,6 +165,7 @@ typedef struct uipsec_xform_info {
 	uint16_t key_size, integ_key_size;   /* expected key lengths (key includes salt) */
 	const char *provider;        /* plugin serving the AEAD or the cipher */
 	const char *integ_provider;  /* plugin serving integrity, NULL for AEAD */
+	uint16_t salt_size;          /* bytes at the end of the key that are salt/nonce */
 } uipsec_xform_info_t;
 
 /* keyword: strongSwan ESP proposal keyword ("aes128gcm16", "aes128-sha256",

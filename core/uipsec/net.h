@@ -99,11 +99,16 @@ typedef struct uipsec_net_ops {
 	int (*addr_del)(uipsec_net_t *net, const char *ifname, const uipsec_prefix_t *a, uipsec_err_t *err);
 	/* mtu 0 = leave unchanged */
 	int (*link_set)(uipsec_net_t *net, const char *ifname, bool up, uint32_t mtu, uipsec_err_t *err);
+	/* The kernel's own answer for a packet to dst carrying fwmark (0 = no
+	 * mark), so policy rules apply as they do to the daemon's packets. */
 	int (*route_get)(uipsec_net_t *net, const uipsec_addr_t *dst, uint32_t fwmark,
 	                 uipsec_route_lookup_t *out, uipsec_err_t *err);
+	/* Every address of every interface (addr->len is the interface prefix,
+	 * host bits kept). */
 	int (*addrs_foreach)(uipsec_net_t *net, uipsec_net_addr_cb cb, void *user, uipsec_err_t *err);
 	/* Remove leftovers of a crashed run: every route in table (if non-zero)
-	 * and rules pointing to it with that priority. */
+	 * and rules pointing to it with that priority (if non-zero), whatever
+	 * their fwmark. */
 	int (*flush)(uipsec_net_t *net, uint32_t table, uint32_t rule_priority, uipsec_err_t *err);
 
 	/* Change notifications: fd to poll for readability (or -1 if none);
@@ -112,7 +117,7 @@ typedef struct uipsec_net_ops {
 	void (*event_dispatch)(uipsec_net_t *net);
 	void (*set_event_cb)(uipsec_net_t *net, uipsec_net_event_cb cb, void *user);
 
-	/* Where tunnel routes go (see uipsec_net_routing_t). */
+	/* Where tunnel routes go (see uipsec_net_routing_t); may be NULL (= table 0). */
 	void (*get_routing)(uipsec_net_t *net, uipsec_net_routing_t *out);
 } uipsec_net_ops_t;
 

@@ -80,26 +80,27 @@ static int cipher_start(gcr_cipher_t *c, const uint8_t *iv, size_t len)
 	return gcry_cipher_setiv(c->hd, iv, 16) ? UIPSEC_ERR : UIPSEC_OK;
 }
 
-static int cipher_encrypt(void *ctx, const uint8_t *iv, uint8_t *data, size_t len)
+static int cipher_run(void *ctx, const uint8_t *iv, uint8_t *data, size_t len, bool encrypt)
 {
 	gcr_cipher_t *c = ctx;
 	if (c->null)
 		return UIPSEC_OK;
 	int rc = cipher_start(c, iv, len);
-	if (rc)
+	if (rc || !len)
 		return rc;
-	return len && gcry_cipher_encrypt(c->hd, data, len, NULL, 0) ? UIPSEC_ERR : UIPSEC_OK;
+	gcry_error_t e = encrypt ? gcry_cipher_encrypt(c->hd, data, len, NULL, 0)
+	                         : gcry_cipher_decrypt(c->hd, data, len, NULL, 0);
+	return e ? UIPSEC_ERR : UIPSEC_OK;
+}
+
+static int cipher_encrypt(void *ctx, const uint8_t *iv, uint8_t *data, size_t len)
+{
+	return cipher_run(ctx, iv, data, len, true);
 }
 
 static int cipher_decrypt(void *ctx, const uint8_t *iv, uint8_t *data, size_t len)
 {
-	gcr_cipher_t *c = ctx;
-	if (c->null)
-		return UIPSEC_OK;
-	int rc = cipher_start(c, iv, len);
-	if (rc)
-		return rc;
-	return len && gcry_cipher_decrypt(c->hd, data, len, NULL, 0) ? UIPSEC_ERR : UIPSEC_OK;
+	return cipher_run(ctx, iv, data, len, false);
 }
 
 const uipsec_cipher_ops_t gcr_cipher_ops = {

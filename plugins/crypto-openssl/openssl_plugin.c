@@ -1,6 +1,7 @@
 /* crypto-openssl: OpenSSL (libcrypto >= 1.1.1; 3.x uses fetched
  * algorithms) as an ESP crypto provider. */
 #include "config.h"
+#include <dlfcn.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/opensslv.h>
@@ -42,11 +43,22 @@ static void plugin_fini(void *state)
 	OPENSSL_free(st);
 }
 
+/* Stay loaded after the loader's dlclose: libcrypto keeps global state
+ * (RNG, algorithm caches) that would otherwise be unmapped while still
+ * allocated, and cannot be torn down and set up again within a process. */
+static void pin_module(void)
+{
+	Dl_info self;
+	if (dladdr((void *)pin_module, &self) && self.dli_fname)
+		(void)dlopen(self.dli_fname, RTLD_NOW | RTLD_NODELETE);
+}
+
 static int plugin_init(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *err)
 {
 	ossl_state_t *st = OPENSSL_zalloc(sizeof(*st));
 	if (!st)
 		return UIPSEC_ERR_NOMEM;
+	pin_module();
 	/* A missing algorithm leaves NULL: its create() fails, so the core's
 	 * self-test logs it and drops the feature. */
 	for (int i = 0; i < OSSL_CIPHER_COUNT; i++)
@@ -58,27 +70,10 @@ static int plugin_init(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *err
 	return UIPSEC_OK;
 }
 
-#define E(id, bits) UIPSEC_ALG(UIPSEC_TT_ENCR, UIPSEC_ENCR_##id, bits)
-#define I(id, bits) UIPSEC_ALG(UIPSEC_TT_INTEG, UIPSEC_AUTH_##id, bits)
-#define AEAD(id, bits) UIPSEC_PROVIDE(UIPSEC_FT_AEAD, E(id, bits), UIPSEC_PRIO_DEFAULT, &ossl_aead_ops)
-#define AEAD3(id) AEAD(id, 128), AEAD(id, 192), AEAD(id, 256)
-#define CIPHER(id, bits) UIPSEC_PROVIDE(UIPSEC_FT_CIPHER, E(id, bits), UIPSEC_PRIO_DEFAULT, &ossl_cipher_ops)
-#define INTEG(id, bits) UIPSEC_PROVIDE(UIPSEC_FT_INTEG, I(id, bits), UIPSEC_PRIO_DEFAULT, &ossl_integ_ops)
-
+/* Both libraries have every ESP algorithm (OpenSSL >= 3.0, libgcrypt >= 1.8);
+ * one missing in a particular build fails its self-test and is dropped. */
 static const uipsec_feature_t features[] = {
-	AEAD3(AES_GCM_16), AEAD3(AES_GCM_12), AEAD3(AES_GCM_8),
-	AEAD(CHACHA20_POLY1305, 256),
-	AEAD3(AES_CCM_16), AEAD3(AES_CCM_12), AEAD3(AES_CCM_8),
-	AEAD3(NULL_AUTH_AES_GMAC),
-	CIPHER(AES_CBC, 128), CIPHER(AES_CBC, 192), CIPHER(AES_CBC, 256),
-	CIPHER(AES_CTR, 128), CIPHER(AES_CTR, 192), CIPHER(AES_CTR, 256),
-	/* ENCR_NULL spelled out: NULL is a macro */
-	UIPSEC_PROVIDE(UIPSEC_FT_CIPHER, UIPSEC_ALG(UIPSEC_TT_ENCR, UIPSEC_ENCR_NULL, 0), UIPSEC_PRIO_DEFAULT, &ossl_cipher_ops),
-	INTEG(HMAC_SHA1_96, 160),
-	INTEG(HMAC_SHA2_256_128, 256),
-	INTEG(HMAC_SHA2_384_192, 384),
-	INTEG(HMAC_SHA2_512_256, 512),
-	INTEG(AES_CMAC_96, 128),
+	UIPSEC_PROVIDE_ESP_ALL(&ossl_aead_ops, &ossl_cipher_ops, &ossl_integ_ops),
 	UIPSEC_PROVIDE(UIPSEC_FT_RNG, 0, UIPSEC_PRIO_DEFAULT, &ossl_rng_ops),
 	UIPSEC_FEATURE_END
 };
