@@ -199,10 +199,17 @@ static bool tun_rx(worker_t *w)
 				encap_and_send(w, w->pend, k);
 			k = 0;
 			int ns = w->seg[0] ? gso_segment_tcp(p, w->seg, SEGS) : 0;
-			if (ns > 0)
-				encap_and_send(w, w->seg, (uint32_t)ns);
-			else
+			if (ns <= 0) {
 				stats_inc(STAT_MALFORMED);
+			} else if (room && w->seg[0]->len > room) {
+				/* segments too big for the path (TUN MTU set above
+				 * it): TCP learns the MTU from one ICMP error */
+				mtu_verdict_t v = mtu_check(uipsec_pkt_data(w->seg[0]), w->seg[0]->len, room);
+				for (int j = 0; j < (v == MTU_FRAGMENT ? ns : 1); j++)
+					handle_too_big(w, w->seg[j], v, room);
+			} else {
+				encap_and_send(w, w->seg, (uint32_t)ns);
+			}
 			continue;
 		}
 		if ((p->flags & UIPSEC_PKT_F_CSUM_PARTIAL) && !gso_csum_complete(p)) {
