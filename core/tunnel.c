@@ -662,8 +662,32 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 			else
 				uwarn(SUBSYS, "tunnel %s: remote_ts %s is not a prefix: no route installed for it", name,
 				      t->remote_ts[i].text);
+		const char *ifname = datapath_ifname(ts->dp);
+		if (t->n_vips && datapath_per_vip(ts->dp)) {
+			/* this tunnel's virtual IPs get a device of their own */
+			ip_addr_t va[MAX_TS];
+			for (unsigned i = 0; i < t->n_vips; i++) {
+				memset(&va[i], 0, sizeof(va[i]));
+				va[i].family = t->vips[i].addr.family;
+				memcpy(va[i].a, t->vips[i].addr.bytes, sizeof(va[i].a));
+			}
+			GError *verr = NULL;
+			ifname = datapath_vip_device(ts->dp, va, t->n_vips, &verr);
+			if (ifname && ts->net_ops && ts->net &&
+			    ts->net_ops->link_set(ts->net, ifname, true, 0, &e) != UIPSEC_OK) {
+				snprintf(err->msg, sizeof(err->msg), "tunnel %s: bringing %s up: %s", name, ifname, e.msg);
+				tunnel_uninstall(ts, t);
+				return UIPSEC_ERR_IO;
+			}
+			if (!ifname) {
+				snprintf(err->msg, sizeof(err->msg), "tunnel %s: %s", name, verr->message);
+				g_error_free(verr);
+				tunnel_uninstall(ts, t);
+				return UIPSEC_ERR_IO;
+			}
+		}
 		route_mgr_tunnel_t rt = {
-			.name = t->name, .ifname = datapath_ifname(ts->dp),
+			.name = t->name, .ifname = ifname,
 			.local_ts = lp, .local_ts_count = nl, .remote_ts = rp, .remote_ts_count = nr,
 			.vips = t->n_vips ? t->vips : NULL, .vip_count = t->n_vips,
 		};
