@@ -75,9 +75,10 @@ typedef struct worker {
 	esp_result_t res[BATCH];
 	uipsec_pkt_t *out[BATCH];
 	ip_endpoint_t to[BATCH];
-	/* last rebinding reported, so a burst reports it once */
+	/* the (SPI, source) pair checked last for a NAT rebinding */
 	uint32_t rebind_spi;
 	ip_endpoint_t rebind_from;
+	uint32_t rebind_gen;            /* dp->rebind_gen when cached */
 } worker_t;
 
 /* Which device owns which virtual IP: an immutable snapshot the workers
@@ -104,6 +105,7 @@ struct datapath {
 	_Atomic uint32_t inner_room;
 	datapath_rebind_cb rebind_cb;
 	void *rebind_user;
+	_Atomic uint32_t rebind_gen;          /* bumped when a peer address was adopted */
 };
 
 uint32_t datapath_default_threads(void)
@@ -125,6 +127,8 @@ static gboolean rebind_deliver(gpointer data)
 	rebind_note_t *n = data;
 	if (n->dp->rebind_cb)
 		n->dp->rebind_cb(n->reqid, n->spi, &n->from, n->dp->rebind_user);
+	/* outbound SAs may point elsewhere now: workers check again */
+	atomic_fetch_add(&n->dp->rebind_gen, 1);
 	return G_SOURCE_REMOVE;
 }
 
@@ -132,16 +136,23 @@ static gboolean rebind_deliver(gpointer data)
  * packet come from where our outbound SA sends? */
 static void check_rebinding(worker_t *w, uint32_t spi, const ip_endpoint_t *from)
 {
-	if (!w->dp->rebind_cb || (w->rebind_spi == spi && udp_endpoint_equal(&w->rebind_from, from)))
+	uint32_t gen = atomic_load_explicit(&w->dp->rebind_gen, memory_order_relaxed);
+	if (!w->dp->rebind_cb ||
+	    (w->rebind_spi == spi && w->rebind_gen == gen && udp_endpoint_equal(&w->rebind_from, from)))
 		return;
 	sa_t *in = sad_lookup_spi(spi, NULL);
 	if (!in)
 		return;
 	sa_t *out = sad_out_by_reqid(in->reqid);
-	if (!out || udp_endpoint_equal(&out->dst, from))
+	if (!out)
 		return;
+	/* remember the pair checked last: the next packets of the same peer
+	 * cost one comparison, and a move is reported once */
 	w->rebind_spi = spi;
 	w->rebind_from = *from;
+	w->rebind_gen = gen;
+	if (udp_endpoint_equal(&out->dst, from))
+		return;
 	rebind_note_t *n = g_new0(rebind_note_t, 1);
 	n->dp = w->dp;
 	n->reqid = in->reqid;
