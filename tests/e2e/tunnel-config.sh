@@ -86,7 +86,7 @@ write_a yes "rekey_time = 1s
         life_time = 3s"
 start_daemon a $A "$T_TMP/a.conf" || not_ok "daemon A starts (lifetimes)"
 start_daemon b $B "$T_TMP/b.conf" || not_ok "daemon B starts again"
-ctl a --json monitor >"$T_TMP/events.json" 2>&1 &
+"$UIPSECCTL" --socket "$T_TMP/a.sock" --json monitor >"$T_TMP/events.json" 2>&1 &
 mon=$!
 T_PIDS+=("$mon")
 check "ping within the lifetime" nsx $A ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
