@@ -11,6 +11,7 @@
 #include <uipsec/log.h>
 #include <uipsec/plugin.h>
 
+#include "events.h"
 #include "mtu.h"
 #include "sad.h"
 #include "settings.h"
@@ -65,6 +66,8 @@ typedef struct tunnel {
 	 * seen the old numbers, and the same key with the same sequence
 	 * number would repeat an AEAD nonce) */
 	uint64_t out_seq;
+	/* an SA reached its hard lifetime: these keys are used up */
+	bool expired;
 } tunnel_t;
 
 struct tunnels {
@@ -75,6 +78,7 @@ struct tunnels {
 	route_mgr_t *rm;
 	const uipsec_net_ops_t *net_ops;
 	uipsec_net_t *net;
+	unsigned expire_sub;    /* events subscription */
 };
 
 /* ------------------------------------------------------------ parsing */
@@ -471,9 +475,31 @@ uint32_t tunnels_default_mtu(const tunnels_t *ts, uint32_t link_mtu)
 	return mtu ? mtu : DEFAULT_TUN_MTU;
 }
 
+static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t);
+static void update_inner_room(tunnels_t *ts);
+
+/* An SA of a tunnel reached its hard lifetime (the SAD removes it): the
+ * whole tunnel goes down, and its keys are not used again. */
+static void on_expire_hard(const event_t *ev, void *user)
+{
+	tunnels_t *ts = user;
+	if (ev->reqid == 0 || ev->reqid > ts->list->len)
+		return;
+	tunnel_t *t = ts->list->pdata[ev->reqid - 1];
+	if (!t->up || (ev->spi != t->in.spi && ev->spi != t->out.spi))
+		return;
+	uwarn(SUBSYS, "tunnel %s down: SA 0x%08x reached its hard lifetime (%s); new keys are needed", t->name,
+	      ev->spi, event_reason_name(ev->reason));
+	tunnel_uninstall(ts, t);
+	t->expired = true;
+	update_inner_room(ts);
+}
+
 void tunnels_attach(tunnels_t *ts, datapath_t *dp, route_mgr_t *rm, const uipsec_net_ops_t *net_ops,
                     uipsec_net_t *net)
 {
+	if (!ts->expire_sub)
+		ts->expire_sub = events_subscribe(1u << EVENT_EXPIRE_HARD, on_expire_hard, ts);
 	ts->dp = dp;
 	ts->rm = rm;
 	ts->net_ops = net_ops;
@@ -631,6 +657,11 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 	}
 	if (t->up)
 		return UIPSEC_OK;
+	if (t->expired) {
+		snprintf(err->msg, sizeof(err->msg),
+		         "tunnel %s: its keys reached their hard lifetime; configure new keys and reload", name);
+		return UIPSEC_ERR_PERM;
+	}
 	int rc;
 	uipsec_err_t e = { "" };
 	sa_cfg_t c;
@@ -774,6 +805,8 @@ void tunnels_free(tunnels_t *ts)
 {
 	if (!ts)
 		return;
+	if (ts->expire_sub)
+		events_unsubscribe(ts->expire_sub);
 	for (guint i = 0; i < ts->list->len; i++) {
 		tunnel_t *t = ts->list->pdata[i];
 		if (t->up)

@@ -96,4 +96,9 @@ check "expire-soft event raised" grep -q 'expire-soft' "$T_TMP/events.json"
 check "expire-hard event raised" grep -q 'expire-hard' "$T_TMP/events.json"
 check "hard-expired SAs removed" test "$(ctl a --json list-sas | jq 'if type == "array" then length else (.sas | length) end')" = 0
 check "no traffic after the hard lifetime" bash -c "! ip netns exec $A ping -c 1 -W 1 -I 10.1.0.1 10.2.0.1 >/dev/null"
+check "the tunnel is down: its routes are gone" bash -c "! ip -n $A route show table 220 | grep -q 10.2.0.0"
+ctl a up b >"$T_TMP/up.out" 2>&1
+rc=$?
+check "expired keys are not used again: up refused (exit status $rc)" test $rc = 1
+check "the refusal says why" grep -q "hard lifetime" "$T_TMP/up.out"
 finish
