@@ -477,16 +477,15 @@ uint32_t tunnels_default_mtu(const tunnels_t *ts, uint32_t link_mtu)
 
 static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t);
 static void update_inner_room(tunnels_t *ts);
+static tunnel_t *find_by_reqid(tunnels_t *ts, uint32_t reqid);
 
 /* An SA of a tunnel reached its hard lifetime (the SAD removes it): the
  * whole tunnel goes down, and its keys are not used again. */
 static void on_expire_hard(const event_t *ev, void *user)
 {
 	tunnels_t *ts = user;
-	if (ev->reqid == 0 || ev->reqid > ts->list->len)
-		return;
-	tunnel_t *t = ts->list->pdata[ev->reqid - 1];
-	if (!t->up || (ev->spi != t->in.spi && ev->spi != t->out.spi))
+	tunnel_t *t = find_by_reqid(ts, ev->reqid);   /* reload keeps reqids, not positions */
+	if (!t || !t->up || (ev->spi != t->in.spi && ev->spi != t->out.spi))
 		return;
 	uwarn(SUBSYS, "tunnel %s down: SA 0x%08x reached its hard lifetime (%s); new keys are needed", t->name,
 	      ev->spi, event_reason_name(ev->reason));
@@ -972,6 +971,12 @@ bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb 
 				tunnel_uninstall(ts, old);
 			e.msg[0] = '\0';
 		}
+		/* the same outbound SPI continues its sequence numbers (the peer's
+		 * replay window; with unchanged keys, no nonce twice), and used-up
+		 * keys stay used up */
+		if (!nt->up && old->out.spi == nt->out.spi)
+			nt->out_seq = old->out_seq;
+		nt->expired = old->expired && keyset_equal(&old->out, &nt->out) && keyset_equal(&old->in, &nt->in);
 		ts->list->pdata[idx] = nt;
 		tunnel_free(old);
 		if (!nt->up && (was_up || nt->start))
