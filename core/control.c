@@ -588,7 +588,9 @@ static int make_socket(control_t *srv, GError **err)
 	}
 	strcpy(sun.sun_path, path);
 	char *dir = g_path_get_dirname(path);
-	if (g_mkdir_with_parents(dir, srv->has_group ? 0750 : 0755) < 0) {
+	/* the socket's own mode and SO_PEERCRED do the access control; the
+	 * directory only has to let root and control.group members through */
+	if (g_mkdir_with_parents(dir, 0755) < 0) {
 		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create %s: %s",
 		            dir, g_strerror(errno));
 		g_free(dir);

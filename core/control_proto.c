@@ -76,6 +76,15 @@ static char *node_to_line(JsonNode *root, size_t *len)
 	return s;
 }
 
+/* json_node_init_object() takes its own reference */
+static JsonNode *empty_object_node(void)
+{
+	JsonObject *o = json_object_new();
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
+}
+
 static JsonObject *reply_head(JsonNode *id)
 {
 	JsonObject *o = json_object_new();
@@ -98,7 +107,7 @@ static char *reply_line(JsonNode *id, reply_t *r, size_t *len)
 	} else {
 		json_object_set_boolean_member(o, "ok", TRUE);
 		json_object_set_member(o, "result",
-		                       r->result ? r->result : json_node_init_object(json_node_alloc(), json_object_new()));
+		                       r->result ? r->result : empty_object_node());
 	}
 	r->result = NULL;
 	JsonNode *root = json_node_init_object(json_node_alloc(), o);
@@ -120,8 +129,7 @@ char *control_proto_event_line(JsonNode *sub_id, const char *event, JsonNode *da
 	JsonObject *o = reply_head(sub_id);
 	json_object_set_string_member(o, "event", event);
 	json_object_set_int_member(o, "time", g_get_real_time() / G_USEC_PER_SEC);
-	json_object_set_member(o, "data", data ? json_node_copy(data)
-	                                       : json_node_init_object(json_node_alloc(), json_object_new()));
+	json_object_set_member(o, "data", data ? json_node_copy(data) : empty_object_node());
 	JsonNode *root = json_node_init_object(json_node_alloc(), o);
 	json_object_unref(o);
 	char *s = node_to_line(root, len);
@@ -629,9 +637,11 @@ static bool h_reload(call_t *c)
 	uipsec_err_t err = { "" };
 	int st = UIPSEC_OK;
 	c->r->result = c->be->reload(c->be->user, &st, &err);
-	if (!c->r->result)
-		return fail(c->r, st == UIPSEC_ERR_INVAL ? CONTROL_ERR_CONFIG : CONTROL_ERR_FAILED, "%s",
-		            err.msg[0] ? err.msg : "reload failed");
+	if (!c->r->result) {
+		if (st != UIPSEC_ERR_INVAL)
+			return fail_status(c->r, st, &err);
+		return fail(c->r, CONTROL_ERR_CONFIG, "%s", err.msg[0] ? err.msg : "reload failed");
+	}
 	return true;
 }
 

@@ -716,6 +716,11 @@ bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload,
 	return true;
 }
 
+void control_service_declare_options(void)
+{
+	control_declare_options();
+}
+
 void control_service_stop(void)
 {
 	if (svc.event_sub)

@@ -21,6 +21,8 @@ typedef JsonNode *(*control_reload_fn)(void *user, GError **err);
 UIPSEC_EXPORT bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload,
                                          void *reload_user, GError **err);
 UIPSEC_EXPORT void control_service_stop(void);
+/* Declare uipsecd.control.* options beyond the core's (before the config is checked). */
+UIPSEC_EXPORT void control_service_declare_options(void);
 /* The backend the service uses (tests and the benchmark call it directly). */
 UIPSEC_EXPORT const struct control_backend *control_service_backend(void);
 

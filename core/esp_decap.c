@@ -43,6 +43,36 @@ static replay_verdict_t replay_locked(sa_t *sa, uint32_t seq_lo, uint64_t *seq, 
 	return v;
 }
 
+/* Our address as the SA knows it: a dual-stack IPv6 socket reports IPv4
+ * peers as ::ffff:a.b.c.d. NULL when unknown (the SPI alone decides). */
+static const ip_addr_t *our_addr(const ip_addr_t *a, ip_addr_t *buf)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (!a->family)
+		return NULL;
+	if (a->family == AF_INET6 && memcmp(a->a, v4mapped, sizeof(v4mapped)) == 0) {
+		memset(buf, 0, sizeof(*buf));
+		buf->family = AF_INET;
+		memcpy(buf->a, a->a + 12, 4);
+		return buf;
+	}
+	return a;
+}
+
+/* ESN inference takes a number left of the window for the next epoch
+ * (RFC 4303 A2.2). When that fails the ICV and the same-epoch reading is
+ * simply too old, it was a late packet, not a forgery: count it so. */
+static bool esn_too_old(sa_t *sa, uint64_t seq)
+{
+	if (!sa->esn || seq < (1ull << 32))
+		return false;
+	pthread_mutex_lock(&sa->replay_lock);
+	bool old = (seq >> 32) > (sa->replay.top >> 32) &&
+	           replay_check(&sa->replay, seq - (1ull << 32)) == REPLAY_TOO_OLD;
+	pthread_mutex_unlock(&sa->replay_lock);
+	return old;
+}
+
 static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_meta_t *meta,
                                esp_result_t *res)
 {
@@ -61,10 +91,11 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 		return drop(res, STAT_MALFORMED);
 	}
 	uint32_t spi = get32(d);
+	ip_addr_t dst_buf;
 	if (spi == 0)
 		goto ike;
 	res->spi = spi;
-	sa_t *sa = sad_lookup_spi(spi, meta && meta->dst.addr.family ? &meta->dst.addr : NULL);
+	sa_t *sa = sad_lookup_spi(spi, meta ? our_addr(&meta->dst.addr, &dst_buf) : NULL);
 	if (!sa || !sa_usable(sa))
 		return drop(res, STAT_BAD_SPI);
 
@@ -90,15 +121,22 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 	uint8_t *payload = iv + sa->iv_size;
 	bool locked;
 	uipsec_xform_t *xf = sa_xform(sa, w->id, &locked);
-	if (!xf)
+	if (!xf) {
+		sa_error(sa, "cannot clone the transform for a worker", UIPSEC_ERR_NOMEM);
 		return drop(res, STAT_CRYPTO_FAILED);
+	}
 	int rc = uipsec_xform_decrypt(xf, iv, aad, aad_len, tail, tail_len, payload, clen,
 	                              payload + clen);
 	sa_xform_unlock(sa, locked);
-	if (rc == UIPSEC_ERR_AUTH)
+	if (rc == UIPSEC_ERR_AUTH) {
+		if (esn_too_old(sa, seq))
+			return drop_sa(res, STAT_REPLAY_DROPPED, &sa->ctr.replay_dropped);
 		return drop_sa(res, STAT_AUTH_FAILED, &sa->ctr.auth_failed);
-	if (rc != UIPSEC_OK)
+	}
+	if (rc != UIPSEC_OK) {
+		sa_error(sa, "decryption failed", rc);
 		return drop(res, STAT_CRYPTO_FAILED);
+	}
 
 	/* Authentic: move the window (another worker may have taken seq meanwhile). */
 	if (replay_locked(sa, 0, &seq, true) != REPLAY_OK)

@@ -160,10 +160,13 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 	uint8_t *esp = uipsec_pkt_push(p, ESP_HDR_LEN);
 	put32(esp, sa->spi);
 	put32(esp + 4, (uint32_t)seq);
+	int rc;
 	if (sa->iv_size) {
 		if (sa->iv_random || w->iv_fn) {
-			if (random_iv(w, iv, sa->iv_size) != UIPSEC_OK)
+			if ((rc = random_iv(w, iv, sa->iv_size)) != UIPSEC_OK) {
+				sa_error(sa, "no random IV", rc);
 				goto crypto_failed;
+			}
 		} else {
 			/* Counter modes: the 64-bit sequence number is unique per key. */
 			memset(iv, 0, sa->iv_size);
@@ -178,12 +181,16 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 	size_t aad_len = esp_build_aad(sa, sa->spi, seq, aad, tail, &tail_len);
 	bool locked;
 	uipsec_xform_t *xf = sa_xform(sa, w->id, &locked);
-	if (!xf)
+	if (!xf) {
+		sa_error(sa, "cannot clone the transform for a worker", UIPSEC_ERR_NOMEM);
 		goto crypto_failed;
-	int rc = uipsec_xform_encrypt(xf, iv, aad, aad_len, tail, tail_len, iv + sa->iv_size, payload, icv);
+	}
+	rc = uipsec_xform_encrypt(xf, iv, aad, aad_len, tail, tail_len, iv + sa->iv_size, payload, icv);
 	sa_xform_unlock(sa, locked);
-	if (rc != UIPSEC_OK)
+	if (rc != UIPSEC_OK) {
+		sa_error(sa, "encryption failed", rc);
 		goto crypto_failed;
+	}
 
 	uint8_t *udp = uipsec_pkt_push(p, UDP_HDR_LEN);
 	uint16_t udp_len = (uint16_t)(UDP_HDR_LEN + esp_len);

@@ -8,10 +8,6 @@
 #include <uipsec/crypto.h>
 #include "features.h"
 
-/* The crypto algorithm table lives in the crypto part of the core; without
- * it, algorithms are described by number. */
-#pragma weak uipsec_alg_info
-
 static GRWLock lock;
 static GPtrArray *kept;                 /* feature_provider_t*, in keep order */
 static feature_check_fn checks[UIPSEC_FT_CUSTOM + 1];
@@ -40,7 +36,7 @@ const char *feature_describe(const uipsec_feature_t *f, char *buf, size_t len)
 	} else if (f->alg == 0) {
 		snprintf(buf, len, "%s", type);
 	} else {
-		const uipsec_alg_info_t *info = uipsec_alg_info ? uipsec_alg_info(f->alg) : NULL;
+		const uipsec_alg_info_t *info = uipsec_alg_info(f->alg);
 		if (info)
 			snprintf(buf, len, "%s:%s", type, info->name);
 		else

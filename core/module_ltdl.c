@@ -37,12 +37,44 @@ static void ltdl_unref(void)
 	g_mutex_unlock(&init_lock);
 }
 
+/* The shared object a libtool archive names (dlname='...'), installed
+ * next to it or, uninstalled, in .libs/. NULL if none exists. */
+static char *la_shared_object(const char *la)
+{
+	char *text = NULL, *found = NULL;
+	if (!g_file_get_contents(la, &text, NULL, NULL))
+		return NULL;
+	const char *line = strstr(text, "\ndlname='");
+	if (line) {
+		line += strlen("\ndlname='");
+		char *dlname = g_strndup(line, strcspn(line, "'\n"));
+		char *dir = g_path_get_dirname(la);
+		char *candidates[] = {
+			g_build_filename(dir, dlname, NULL),
+			g_build_filename(dir, ".libs", dlname, NULL),
+		};
+		for (size_t i = 0; i < G_N_ELEMENTS(candidates); i++) {
+			if (!found && *dlname && g_file_test(candidates[i], G_FILE_TEST_IS_REGULAR))
+				found = g_strdup(candidates[i]);
+			g_free(candidates[i]);
+		}
+		g_free(dir);
+		g_free(dlname);
+	}
+	g_free(text);
+	return found;
+}
+
 /* dlopen()'s message names the missing library or the bad file. */
 static char *native_error(const char *path, const char *ltdl_msg)
 {
 #ifdef HAVE_DLFCN_H
-	if (g_str_has_suffix(path, ".la"))   /* a libtool archive is not ELF */
-		return g_strdup(ltdl_msg ? ltdl_msg : "unknown error");
+	if (g_str_has_suffix(path, ".la")) {  /* a libtool archive is not ELF: ask its .so */
+		char *so = la_shared_object(path);
+		char *msg = so ? native_error(so, ltdl_msg) : g_strdup(ltdl_msg ? ltdl_msg : "unknown error");
+		g_free(so);
+		return msg;
+	}
 	void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!h) {
 		const char *msg = dlerror();

@@ -98,8 +98,18 @@ static void plugin_close(plugin_t *p)
 		p->desc->fini(p->state);
 	p->initialised = false;
 	p->state = NULL;
-	if (p->module)
-		module_close(p->module);
+	if (p->module) {
+		/* leak checkers cannot name functions of unmapped modules: with
+		 * UIPSEC_KEEP_MODULES set, modules stay mapped (still reachable) */
+		static GPtrArray *kept_modules;
+		if (g_getenv("UIPSEC_KEEP_MODULES")) {
+			if (!kept_modules)
+				kept_modules = g_ptr_array_new();
+			g_ptr_array_add(kept_modules, p->module);
+		} else {
+			module_close(p->module);
+		}
+	}
 	p->module = NULL;
 	p->desc = NULL;
 }
@@ -169,6 +179,9 @@ static char *open_error(const char *path, const char *msg)
 	bool names_lib = strstr(rest, ".so") != NULL ||
 	                 strstr(rest, "cannot open shared object") != NULL;
 	g_free(rest);
+	if (names_lib && g_str_has_suffix(path, ".la"))
+		return g_strdup_printf("cannot open: %s (missing shared library? check `ldd` on the "
+		                       "library %s names)", msg, path);
 	if (names_lib)
 		return g_strdup_printf("cannot open: %s (missing shared library? check `ldd %s`)",
 		                       msg, path);
@@ -180,16 +193,16 @@ static bool name_valid(const char *name)
 	if (!*name)
 		return false;
 	for (const char *c = name; *c; c++)
-		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_' && *c != '.')
+		if (!g_ascii_isalnum(*c) && *c != '-' && *c != '_')
 			return false;
-	return name[0] != '.';
+	return true;
 }
 
 static char *symbol_for(const char *name)
 {
 	char *sym = g_strconcat(UIPSEC_PLUGIN_SYMBOL_PREFIX, name, NULL);
 	for (char *c = sym; *c; c++)
-		if (*c == '-' || *c == '.')
+		if (*c == '-')
 			*c = '_';
 	return sym;
 }
@@ -411,13 +424,19 @@ static char *unmet_reason(const entry_t *e, const uipsec_feature_t *dep, GPtrArr
 	return reason;
 }
 
-static void entry_keep(entry_t *e)
+static feature_provider_t provider_of(const entry_t *e)
 {
-	plugin_t *p = e->plugin;
-	feature_provider_t fp = {
+	const plugin_t *p = e->plugin;
+	return (feature_provider_t){
 		.plugin = p->name, .feature = e->provide, .state = p->state,
 		.priority = effective_priority(p, e->provide), .load_index = p->info.load_index,
 	};
+}
+
+static void entry_keep(entry_t *e)
+{
+	plugin_t *p = e->plugin;
+	feature_provider_t fp = provider_of(e);
 	features_keep(&fp);
 	e->state = ENTRY_KEPT;
 	p->kept++;
@@ -462,11 +481,7 @@ static bool resolve(resolver_t *r, entry_t *e)
 	}
 
 	if (ok) {
-		feature_provider_t fp = {
-			.plugin = e->plugin->name, .feature = e->provide, .state = e->plugin->state,
-			.priority = effective_priority(e->plugin, e->provide),
-			.load_index = e->plugin->info.load_index,
-		};
+		feature_provider_t fp = provider_of(e);
 		uipsec_err_t err = { .msg = "" };
 		if (!features_run_check(&fp, &err)) {
 			char buf[FEATURE_DESCRIBE_MAX];
@@ -592,6 +607,11 @@ static bool already_listed(const char *name)
 
 bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
 {
+	if (plugins && plugins->len) {
+		/* features would be resolved twice */
+		g_set_error(err, UIPSEC_LOADER_ERROR, 0, "plugins are already loaded (unload them first)");
+		return false;
+	}
 	if (!plugins)
 		plugins = g_ptr_array_new_with_free_func((GDestroyNotify)plugin_free);
 	if (!active)
@@ -599,7 +619,7 @@ bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
 
 	char **dirs = search_dirs(s);
 	char **list = load_list(s);
-	unsigned index = plugins->len;
+	unsigned index = 0;
 
 	for (char **item = list; *item; item++) {
 		char *name = g_strstrip(g_strdup(*item));

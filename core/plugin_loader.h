@@ -15,7 +15,8 @@ GQuark uipsec_loader_error_quark(void);
  * Every failure is logged as "plugin 'NAME' (PATH): failed to load - REASON".
  * Returns false when a critical plugin ('!') failed; err says why. The
  * other plugins stay loaded (call plugin_loader_unload()). s must stay
- * valid until unload or the next plugin_loader_set_settings(). */
+ * valid until unload or the next plugin_loader_set_settings(). Call once;
+ * unload before loading again. */
 bool plugin_loader_load(const uipsec_settings_t *s, GError **err);
 /* The daemon needs one packet I/O and one network backend: false (and a
  * message naming plugins that could provide it, also logged) when a role

@@ -61,7 +61,11 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 		return rc;
 	const uipsec_xform_info_t *info = uipsec_xform_info(xf);
 
-	sa_t *sa = calloc(1, sizeof(*sa));
+	sa_t *sa = NULL;
+	if (posix_memalign((void **)&sa, 64, sizeof(*sa)) != 0)
+		sa = NULL;
+	else
+		memset(sa, 0, sizeof(*sa));
 	if (!sa) {
 		uipsec_xform_destroy(xf);
 		return UIPSEC_ERR_NOMEM;
@@ -94,8 +98,10 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 	sa->hard = cfg->hard;
 	sa->added = g_get_monotonic_time();
 	sa->added_real = g_get_real_time();
-	memcpy(sa->ts, cfg->ts, cfg->n_ts * sizeof(cfg->ts[0]));
-	sa->n_ts = cfg->n_ts;
+	if (cfg->n_ts) {
+		sa->ts = g_memdup2(cfg->ts, cfg->n_ts * sizeof(cfg->ts[0]));
+		sa->n_ts = cfg->n_ts;
+	}
 	atomic_init(&sa->refs, 1);
 	sa->xf_master = xf;
 	sa->n_xf = sa_workers;
@@ -126,6 +132,7 @@ void sa_unref(sa_t *sa)
 			uipsec_xform_destroy(x);
 	}
 	free(sa->xf);
+	g_free(sa->ts);
 	uipsec_xform_destroy(sa->xf_master);
 	replay_free(&sa->replay);
 	pthread_mutex_destroy(&sa->replay_lock);
@@ -159,6 +166,25 @@ void sa_xform_unlock(sa_t *sa, bool locked)
 {
 	if (locked)
 		pthread_mutex_unlock(&sa->xf_lock);
+}
+
+void sa_error(sa_t *sa, const char *what, int status)
+{
+	int64_t now = g_get_monotonic_time();
+	int64_t last = atomic_load_explicit(&sa->last_error, memory_order_relaxed);
+	if ((last && now - last < G_USEC_PER_SEC) ||
+	    !atomic_compare_exchange_strong(&sa->last_error, &last, now))
+		return;
+	event_t ev = { 0 };
+	ev.type = EVENT_ERROR;
+	ev.spi = sa->spi;
+	ev.dir = (uint8_t)sa->dir;
+	ev.reqid = sa->reqid;
+	ev.src = sa->src;
+	ev.dst = sa->dst;
+	g_strlcpy(ev.tunnel, sa->tunnel, sizeof(ev.tunnel));
+	snprintf(ev.msg, sizeof(ev.msg), "%s (%s): %s", what, sa->esp, uipsec_status_str(status));
+	events_emit(&ev);
 }
 
 void sa_expire_soft(sa_t *sa, int reason)

@@ -75,7 +75,6 @@ typedef struct sa {
 	bool aead;
 	bool iv_random;                  /* CBC: random IV; otherwise the sequence number */
 
-	_Atomic uint64_t seq_out;        /* last sequence number sent */
 	pthread_mutex_t replay_lock;     /* inbound window (short critical sections) */
 	replay_t replay;
 
@@ -84,10 +83,13 @@ typedef struct sa {
 	int64_t added_real;              /* g_get_real_time() */
 	_Atomic int state;               /* sa_state_t */
 	_Atomic int soft_raised;         /* soft expiry event sent */
+	_Atomic int64_t last_error;      /* monotonic us of the last error event */
 
-	spd_sel_t ts[SA_MAX_TS];
+	spd_sel_t *ts;                   /* n_ts inbound selectors, NULL if none */
 	unsigned n_ts;
 
+	/* Written by every worker per packet: kept off the read-mostly lines above. */
+	_Atomic uint64_t seq_out __attribute__((aligned(64)));   /* last sequence number sent */
 	sa_counters_t ctr;
 
 	_Atomic int refs;
@@ -122,6 +124,9 @@ void sa_xform_unlock(sa_t *sa, bool locked);
 bool sa_account(sa_t *sa, uint64_t len, int64_t now_real);
 /* Raise an event (event_type_t, event_reason_t) about this SA. */
 void sa_emit(const sa_t *sa, int type, int reason);
+/* Raise an error event about this SA (crypto back-end failures), at most
+ * once a second per SA. */
+void sa_error(sa_t *sa, const char *what, int status);
 /* Raise expire-soft once. */
 void sa_expire_soft(sa_t *sa, int reason);
 /* Without ESN an outbound SA raises expire-soft at this sequence number

@@ -60,6 +60,11 @@ typedef struct tunnel {
 	unsigned n_policies;
 	guint keepalive_src;
 	uint32_t inner_room;    /* outer path MTU minus overhead, 0 unknown */
+	/* last outbound sequence number of an earlier install: a tunnel taken
+	 * down and up again continues there (the peer's replay window has
+	 * seen the old numbers, and the same key with the same sequence
+	 * number would repeat an AEAD nonce) */
+	uint64_t out_seq;
 } tunnel_t;
 
 struct tunnels {
@@ -584,6 +589,22 @@ static void path_mtu_probe(tunnels_t *ts, tunnel_t *t)
 	udebug(SUBSYS, "tunnel %s: outer path MTU %u, inner packets up to %u bytes", t->name, path, t->inner_room);
 }
 
+/* Remove the outbound SA; returns its last sequence number. sad_del()
+ * waits until no worker uses the SA, so the number is final. */
+static uint64_t remove_out_sa(tunnel_t *t)
+{
+	db_read_lock();
+	sa_t *old = sad_lookup_out(t->out.spi);
+	if (old)
+		sa_ref(old);
+	db_read_unlock();
+	sad_del(SA_DIR_OUT, t->out.spi, NULL);
+	uint64_t seq = old ? atomic_load(&old->seq_out) : t->out_seq;
+	if (old)
+		sa_unref(old);
+	return seq;
+}
+
 static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t)
 {
 	keepalive_stop(t);
@@ -595,7 +616,7 @@ static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t)
 	for (unsigned i = 0; i < t->n_policies; i++)
 		spd_del(t->policies[i]);
 	t->n_policies = 0;
-	sad_del(SA_DIR_OUT, t->out.spi, NULL);
+	t->out_seq = remove_out_sa(t);
 	sad_del(SA_DIR_IN, t->in.spi, &t->local.addr);
 	t->up = false;
 	t->peer = t->configured_peer;
@@ -619,6 +640,7 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 		return rc;
 	}
 	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);
+	c.initial_seq = t->out_seq;
 	if ((rc = sad_add(&c, &e)) != UIPSEC_OK) {
 		snprintf(err->msg, sizeof(err->msg), "tunnel %s: outbound SA 0x%08x: %s", name, t->out.spi, e.msg);
 		sad_del(SA_DIR_IN, t->in.spi, &t->local.addr);
@@ -662,8 +684,32 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 			else
 				uwarn(SUBSYS, "tunnel %s: remote_ts %s is not a prefix: no route installed for it", name,
 				      t->remote_ts[i].text);
+		const char *ifname = datapath_ifname(ts->dp);
+		if (t->n_vips && datapath_per_vip(ts->dp)) {
+			/* this tunnel's virtual IPs get a device of their own */
+			ip_addr_t va[MAX_TS];
+			for (unsigned i = 0; i < t->n_vips; i++) {
+				memset(&va[i], 0, sizeof(va[i]));
+				va[i].family = t->vips[i].addr.family;
+				memcpy(va[i].a, t->vips[i].addr.bytes, sizeof(va[i].a));
+			}
+			GError *verr = NULL;
+			ifname = datapath_vip_device(ts->dp, va, t->n_vips, &verr);
+			if (ifname && ts->net_ops && ts->net &&
+			    ts->net_ops->link_set(ts->net, ifname, true, 0, &e) != UIPSEC_OK) {
+				snprintf(err->msg, sizeof(err->msg), "tunnel %s: bringing %s up: %s", name, ifname, e.msg);
+				tunnel_uninstall(ts, t);
+				return UIPSEC_ERR_IO;
+			}
+			if (!ifname) {
+				snprintf(err->msg, sizeof(err->msg), "tunnel %s: %s", name, verr->message);
+				g_error_free(verr);
+				tunnel_uninstall(ts, t);
+				return UIPSEC_ERR_IO;
+			}
+		}
 		route_mgr_tunnel_t rt = {
-			.name = t->name, .ifname = datapath_ifname(ts->dp),
+			.name = t->name, .ifname = ifname,
 			.local_ts = lp, .local_ts_count = nl, .remote_ts = rp, .remote_ts_count = nr,
 			.vips = t->n_vips ? t->vips : NULL, .vip_count = t->n_vips,
 		};
@@ -919,15 +965,7 @@ static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, v
 	char a[64], b[64];
 	uinfo(SUBSYS, "tunnel %s: peer moved from %s to %s (NAT rebinding), adopted", t->name,
 	      udp_endpoint_str(&t->peer, a, sizeof(a)), udp_endpoint_str(from, b, sizeof(b)));
-	db_read_lock();
-	sa_t *old = sad_lookup_out(t->out.spi);
-	if (old)
-		sa_ref(old);
-	db_read_unlock();
-	sad_del(SA_DIR_OUT, t->out.spi, NULL);
-	uint64_t seq = old ? atomic_load(&old->seq_out) : 0;
-	if (old)
-		sa_unref(old);
+	uint64_t seq = remove_out_sa(t);
 	t->peer = *from;
 	sa_cfg_t c;
 	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);

@@ -8,8 +8,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 [ "$(id -u)" = 0 ] || { echo "run as root: the demo creates network namespaces and TUN devices" >&2; exit 2; }
 bash scripts/deps.sh
-bash scripts/build.sh _build --prefix="$top/_inst" --sysconfdir="$top/_inst/etc"
-make -C _build install >/dev/null
+bash scripts/build.sh _build-demo --prefix="$top/_inst" --sysconfdir="$top/_inst/etc"
+make -C _build-demo install >/dev/null
 export PATH="$top/_inst/sbin:$PATH"
 echo "== installed into $top/_inst"
 uipsecd --version

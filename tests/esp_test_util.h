@@ -111,4 +111,32 @@ static inline void esp_test_inner(uipsec_pkt_t *p, bool v6, uint32_t len, uint8_
 	u[6] = u[7] = 0;
 }
 
+/* Append an authentic ESP packet (SPI to ICV) with sequence number seq
+ * and an arbitrary payload (trailer included) to p: lets tests and the
+ * fuzz target produce packets that verify but have bad contents. The IV
+ * is derived from seq. Inside db_read_lock(). */
+static inline int esp_test_forge(uipsec_pkt_t *p, sa_t *sa, uint64_t seq, const uint8_t *payload,
+                                 size_t len)
+{
+	uint8_t *d = uipsec_pkt_put(p, (uint32_t)(ESP_HDR_LEN + sa->iv_size + len + sa->icv_size));
+	if (!d)
+		return UIPSEC_ERR_INVAL;
+	uint32_t spi = sa->spi;
+	d[0] = (uint8_t)(spi >> 24); d[1] = (uint8_t)(spi >> 16); d[2] = (uint8_t)(spi >> 8); d[3] = (uint8_t)spi;
+	d[4] = (uint8_t)(seq >> 24); d[5] = (uint8_t)(seq >> 16); d[6] = (uint8_t)(seq >> 8); d[7] = (uint8_t)seq;
+	uint8_t *iv = d + ESP_HDR_LEN;
+	memset(iv, 0x5c, sa->iv_size);
+	if (sa->iv_size)
+		iv[sa->iv_size - 1] = (uint8_t)seq;
+	memcpy(iv + sa->iv_size, payload, len);
+	uint8_t aad[12], tail[4];
+	size_t tail_len, aad_len = esp_build_aad(sa, spi, seq, aad, tail, &tail_len);
+	bool locked;
+	uipsec_xform_t *x = sa_xform(sa, 0, &locked);
+	int rc = uipsec_xform_encrypt(x, iv, aad, aad_len, tail, tail_len, iv + sa->iv_size, len,
+	                              iv + sa->iv_size + len);
+	sa_xform_unlock(sa, locked);
+	return rc;
+}
+
 #endif

@@ -20,13 +20,19 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/log"; }
 echo 1..5
 
-# 1. install (staged with DESTDIR: the build was configured for another prefix)
-if make -C "$top_builddir" install DESTDIR="$tmp/dest" > "$tmp/log" 2>&1 &&
+# 1. install what a plugin author needs (staged with DESTDIR: the build
+# was configured for another prefix): headers, libuipsec, uipsec-plugin.pc,
+# uipsecd. Not the plugins: libtool relinks them at install time by moving
+# their .so away in .libs/, and tests running in parallel would then find
+# a half-written file.
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$top_builddir" DESTDIR="$tmp/dest" \
+	install-uipsecincHEADERS install-libLTLIBRARIES install-pkgconfigDATA install-sbinPROGRAMS \
+	> "$tmp/log" 2>&1 &&
    [ -f "$prefix/include/uipsec/plugin.h" ] && [ -f "$prefix/lib/pkgconfig/uipsec-plugin.pc" ] &&
-   [ -x "$prefix/sbin/uipsecd" ]; then
-	ok "make install into a temporary prefix"
+   [ -x "$prefix/sbin/uipsecd" ] && ! grep -q "relinking" "$tmp/log"; then
+	ok "install into a temporary prefix"
 else
-	not_ok "make install into a temporary prefix"
+	not_ok "install into a temporary prefix"
 	exit 1
 fi
 
@@ -37,7 +43,7 @@ cp -r "$top_srcdir/examples/plugin-skeleton" "$tmp/skeleton"
 chmod -R u+w "$tmp/skeleton"
 rm -f "$tmp/skeleton/"*.so
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-if make -C "$tmp/skeleton" PKG_CONFIG="pkg-config --define-prefix" CFLAGS="-O2 -Werror" > "$tmp/log" 2>&1 &&
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -C "$tmp/skeleton" PKG_CONFIG="pkg-config --define-prefix" CFLAGS="-O2 -Werror" > "$tmp/log" 2>&1 &&
    [ -f "$tmp/skeleton/uipsec-skeleton.so" ] &&
    ! grep -q -- "-I$top_srcdir" "$tmp/log"; then
 	ok "skeleton builds against the installed headers"

@@ -1,15 +1,22 @@
 #!/bin/bash
 # uipsecd: --check-config with a missing plugin, a bad-ABI plugin, no
 # network backend / packet I/O (non-zero exit and the exact messages), a
-# good configuration, --list-plugins, --version, and a foreground run with
-# pidfile, SIGHUP reload and SIGTERM stop. Uses the test plugins
-# (tests/plugins) found through UIPSEC_PLUGIN_PATH.
+# good configuration, --list-plugins, --version (test plugins of
+# tests/plugins, found through UIPSEC_PLUGIN_PATH); then real runs with the
+# real io-tun and net-netlink plugins in a network namespace of its own:
+# pidfile, second instance refused, SIGHUP reload, SIGTERM stop, background
+# start (skipped when those plugins are not built).
 set -u
 : "${top_builddir:?}" "${UIPSEC_PLUGIN_PATH:?}"
 uipsecd="$top_builddir/core/daemon/uipsecd"
 tmp=$(mktemp -d /tmp/uipt-loader.XXXXXX)
 daemon_pid=
-cleanup() { [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null; rm -rf "$tmp"; }
+ns=uipt-loader-$$
+cleanup() {
+	[ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+	ip netns del "$ns" 2>/dev/null
+	rm -rf "$tmp"
+}
 trap cleanup EXIT
 
 n=0 failed=0
@@ -28,7 +35,7 @@ plugdir="$top_builddir/tests/plugins/.libs"
 IFS=: read -r -a dirs <<< "$UIPSEC_PLUGIN_PATH"
 searched=$(printf '%s, ' "${dirs[@]}")
 
-echo 1..12
+echo 1..14
 
 conf 'uipsecd.load = test-net test-pktio no-such'
 run --check-config; rc=$?
@@ -78,40 +85,70 @@ if [ $rc -eq 0 ] && grep -Eq '^  NET +prio-high \(priority 5\) \[in use\], prio-
 run --version; rc=$?
 if [ $rc -eq 0 ] && grep -q '^uipsecd [0-9]' "$tmp/out"; then ok "--version"; else not_ok "--version"; fi
 
-# foreground run: pidfile, a second instance refused, SIGHUP reload, SIGTERM stop
-# (a running daemon starts its data path: real packet I/O and network
-# plugins, in a private network namespace -- the role test plugins are not
-# usable backends)
-fg_ns=uipt-loader-fg-$$
-fg_load="io-tun net-netlink"
-for c in crypto-openssl crypto-gcrypt; do [ -e "${dirs[0]}/uipsec-$c.so" ] && fg_load="$c $fg_load" && break; done
-if [ "$(id -u)" != 0 ] || [ ! -e "${dirs[0]}/uipsec-io-tun.so" ] || [ ! -e "${dirs[0]}/uipsec-net-netlink.so" ] \
-   || ! ip netns add "$fg_ns" 2>/dev/null; then
-	echo "ok $((n + 1)) # SKIP foreground run needs root, io-tun and net-netlink"
-	echo "ok $((n + 2)) # SKIP"; echo "ok $((n + 3)) # SKIP"
-	exit 0
-fi
-trap 'cleanup; ip netns del "$fg_ns" 2>/dev/null' EXIT
-conf "uipsecd { load = $fg_load
+# ---- real runs: io-tun and net-netlink in a namespace of our own
+real_conf() {
+	conf "uipsecd { load = io-tun net-netlink
   pidfile = $tmp/uipsecd.pid
   control.socket = $tmp/uipsecd.sock
+  plugins.io-tun.name = uipt-ld0
+$1
 }"
-ip netns exec "$fg_ns" "$uipsecd" --config "$tmp/uipsec.conf" --foreground > "$tmp/daemon.out" 2> "$tmp/daemon.err" &
+}
+skip_real() {
+	for t in "pidfile holds the daemon's pid" "second instance refused" "SIGHUP reload (a bad file is refused), SIGTERM stop" \
+	         "background start reports a start-up error" "background start, SIGTERM stop"; do
+		n=$((n + 1)); echo "ok $n - $t # SKIP $1"
+	done
+}
+if [ ! -f "$top_builddir/plugins/.libs/uipsec-io-tun.so" ] || [ ! -f "$top_builddir/plugins/.libs/uipsec-net-netlink.so" ]; then
+	skip_real "io-tun or net-netlink not built"
+elif ! ip netns add "$ns" 2>/dev/null; then
+	skip_real "cannot create a network namespace"
+else
+nsrun() { ip netns exec "$ns" "$@"; }
+real_conf ""
+nsrun "$uipsecd" --config "$tmp/uipsec.conf" --foreground > "$tmp/daemon.out" 2> "$tmp/daemon.err" &
 daemon_pid=$!
 for _ in $(seq 50); do grep -q "uipsecd running" "$tmp/daemon.err" && break; sleep 0.1; done
-if [ "$(cat "$tmp/uipsecd.pid" 2>/dev/null)" = "$daemon_pid" ] || \
-   [ "$(ps -o ppid= -p "$(cat "$tmp/uipsecd.pid" 2>/dev/null)" 2>/dev/null | tr -d ' ')" = "$daemon_pid" ]; then
+pid=$(cat "$tmp/uipsecd.pid" 2>/dev/null)
+cp "$tmp/daemon.err" "$tmp/err"
+if [ -n "$pid" ] && { [ "$pid" = "$daemon_pid" ] || [ "$(ps -o ppid= -p "$pid" | tr -d ' ')" = "$daemon_pid" ]; }; then
 	ok "pidfile holds the daemon's pid"; else not_ok "pidfile"; fi
 
-run --foreground; rc=$?
-if [ $rc -ne 0 ] && has err "another uipsecd is running (pid"; then ok "second instance refused"; else not_ok "second instance (rc $rc)"; fi
+nsrun "$uipsecd" --config "$tmp/uipsec.conf" --foreground > "$tmp/out" 2> "$tmp/err"; rc=$?
+if [ $rc -ne 0 ] && has err "another uipsecd is running (pid $pid, pidfile $tmp/uipsecd.pid)"; then
+	ok "second instance refused"; else not_ok "second instance (rc $rc)"; fi
 
-printf 'uipsecd { load = %s\n  pidfile = %s\n  control.socket = %s\n  threads = 3\n}\n' "$fg_load" "$tmp/uipsecd.pid" "$tmp/uipsecd.sock" > "$tmp/uipsec.conf"
-kill -HUP "$daemon_pid"
+real_conf "  threads = oops"
+kill -HUP "$pid"
+for _ in $(seq 50); do grep -q "reload failed, keeping the running configuration" "$tmp/daemon.err" && break; sleep 0.1; done
+real_conf "  threads = 3"
+kill -HUP "$pid"
 for _ in $(seq 50); do grep -q "reload: uipsecd.threads added: 3" "$tmp/daemon.err" && break; sleep 0.1; done
-kill -TERM "$daemon_pid"; wait "$daemon_pid"; rc=$?; daemon_pid=
+kill -TERM "$pid"; wait "$daemon_pid"; rc=$?; daemon_pid=
 cp "$tmp/daemon.err" "$tmp/err"
-if [ $rc -eq 0 ] && has err "reload: uipsecd.threads added: 3" && has err "uipsecd stopped" && [ ! -e "$tmp/uipsecd.pid" ]; then
-	ok "SIGHUP reload logged the change, SIGTERM stopped, pidfile removed"; else not_ok "reload/stop (rc $rc)"; fi
+if [ $rc -eq 0 ] && has err "reload failed, keeping the running configuration: $tmp/uipsec.conf:5:" \
+   && has err "reload: uipsecd.threads added: 3" && has err "uipsecd stopped" && [ ! -e "$tmp/uipsecd.pid" ]; then
+	ok "SIGHUP reload (a bad file is refused), SIGTERM stop"; else not_ok "SIGHUP reload, SIGTERM stop (rc $rc)"; fi
+
+# background start: the parent exits only when the daemon runs, or with its error
+conf "uipsecd { load = io-tun
+  pidfile = $tmp/uipsecd.pid
+}"
+nsrun "$uipsecd" --config "$tmp/uipsec.conf" > "$tmp/out" 2> "$tmp/err"; rc=$?
+if [ $rc -ne 0 ] && has err "uipsecd: plugins: no network backend: load net-netlink (Linux) or net-pfroute (BSD/macOS)" \
+   && [ ! -e "$tmp/uipsecd.pid" ]; then ok "background start reports a start-up error"; else not_ok "background start error (rc $rc)"; fi
+
+real_conf ""
+nsrun "$uipsecd" --config "$tmp/uipsec.conf" > "$tmp/out" 2> "$tmp/err"; rc=$?
+pid=$(cat "$tmp/uipsecd.pid" 2>/dev/null)
+if [ $rc -eq 0 ] && [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+	kill -TERM "$pid"
+	for _ in $(seq 50); do [ -e "$tmp/uipsecd.pid" ] || break; sleep 0.1; done
+	if [ ! -e "$tmp/uipsecd.pid" ]; then ok "background start, SIGTERM stop"; else not_ok "background stop left the pidfile"; fi
+else
+	not_ok "background start (rc $rc)"
+fi
+fi
 
 [ $failed -eq 0 ]

@@ -4,6 +4,7 @@
 #include "config.h"
 #include <string.h>
 #include <glib.h>
+#include <uipsec/crypto.h>
 #include <uipsec/plugin.h>
 /* not "features.h": outside core/ that finds glibc's <features.h> (gcc drops
  * -iquote core as a duplicate of -idirafter core) */
@@ -181,6 +182,29 @@ static void test_cannot_open(fixture_t *f, gconstpointer data)
 	g_free(reason);
 	g_free(path);
 	assert_loaded("loaded plugins: (none)");
+}
+
+static void test_la_file(fixture_t *f, gconstpointer data)
+{
+	if (strcmp(module_loader_name(), "ltdl") != 0) {
+		g_test_skip("only libltdl opens libtool archives (.la)");
+		return;
+	}
+	/* the directory with the .la files, not .libs */
+	char *saved = g_strdup(g_getenv("UIPSEC_PLUGIN_PATH"));
+	char *dir = g_build_filename(g_getenv("top_builddir"), "tests", "plugins", NULL);
+	g_setenv("UIPSEC_PLUGIN_PATH", dir, TRUE);
+	load(f, "uipsecd.load = test-net missing-lib");
+	g_setenv("UIPSEC_PLUGIN_PATH", saved, TRUE);
+
+	assert_loaded("loaded plugins: test-net");
+	/* the real reason, not libltdl's "file not found" */
+	assert_logged_fmt(UIPSEC_LOG_WARN, "plugin 'missing-lib' (%s/uipsec-missing-lib.la): failed to "
+	                  "load - cannot open: libuipsec-test-absent.so.0: cannot open shared object "
+	                  "file: No such file or directory (missing shared library? check `ldd` on "
+	                  "the library %s/uipsec-missing-lib.la names)", dir, dir);
+	g_free(dir);
+	g_free(saved);
 }
 
 static void test_no_symbol(fixture_t *f, gconstpointer data)
@@ -422,6 +446,26 @@ static void test_options(fixture_t *f, gconstpointer data)
 	g_assert_cmpstr(o->def, ==, "hello");
 }
 
+static void test_invalid_name(fixture_t *f, gconstpointer data)
+{
+	/* names become file names: no paths */
+	load(f, "uipsecd.load = ../tests/plugins/.libs/test-net");
+	assert_logged("plugin '../tests/plugins/.libs/test-net' (-): failed to load - invalid plugin "
+	              "name (letters, digits, '-' and '_' only)", UIPSEC_LOG_WARN);
+	assert_loaded("loaded plugins: (none)");
+}
+
+static void test_load_twice(fixture_t *f, gconstpointer data)
+{
+	g_assert_true(load(f, "uipsecd.load = test-net"));
+	GError *err = NULL;
+	g_assert_false(plugin_loader_load(f->s, &err));
+	g_assert_cmpstr(err->message, ==, "plugins are already loaded (unload them first)");
+	g_error_free(err);
+	const feature_provider_t *p[2];
+	g_assert_cmpuint(features_providers(UIPSEC_FT_NET, 0, NULL, p, 2), ==, 1);
+}
+
 static void test_duplicate(fixture_t *f, gconstpointer data)
 {
 	g_assert_true(load(f, "uipsecd.load = test-net test-net"));
@@ -456,6 +500,20 @@ static void test_static(fixture_t *f, gconstpointer data)
 	g_assert_cmpuint(seen, ==, 1);
 }
 
+static void test_describe(void)
+{
+	char buf[FEATURE_DESCRIBE_MAX];
+	const uipsec_feature_t aead = UIPSEC_DEPENDS(UIPSEC_FT_AEAD,
+		UIPSEC_ALG(UIPSEC_TT_ENCR, UIPSEC_ENCR_AES_GCM_16, 128));
+	const uipsec_feature_t net = UIPSEC_PROVIDE(UIPSEC_FT_NET, 0, 0, NULL);
+	const uipsec_feature_t custom = UIPSEC_DEPENDS_CUSTOM("foo");
+	const uipsec_feature_t unknown = UIPSEC_DEPENDS(UIPSEC_FT_CIPHER, UIPSEC_ALG(UIPSEC_TT_ENCR, 99, 64));
+	g_assert_cmpstr(feature_describe(&aead, buf, sizeof(buf)), ==, "AEAD:AES_GCM_16-128");
+	g_assert_cmpstr(feature_describe(&net, buf, sizeof(buf)), ==, "NET");
+	g_assert_cmpstr(feature_describe(&custom, buf, sizeof(buf)), ==, "CUSTOM:foo");
+	g_assert_cmpstr(feature_describe(&unknown, buf, sizeof(buf)), ==, "CIPHER:1/99/64");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -465,6 +523,7 @@ int main(int argc, char **argv)
 #define ADD(name, fn) g_test_add("/loader/" name, fixture_t, NULL, fixture_setup, fn, fixture_teardown)
 	ADD("not-found", test_not_found);
 	ADD("cannot-open", test_cannot_open);
+	ADD("la-file", test_la_file);
 	ADD("no-symbol", test_no_symbol);
 	ADD("abi-major", test_abi_major);
 	ADD("abi-minor", test_abi_minor);
@@ -485,7 +544,10 @@ int main(int argc, char **argv)
 	ADD("roles", test_roles);
 	ADD("unload-order", test_unload_order);
 	ADD("options", test_options);
+	ADD("invalid-name", test_invalid_name);
+	ADD("load-twice", test_load_twice);
 	ADD("duplicate", test_duplicate);
 	ADD("static", test_static);
+	g_test_add_func("/loader/describe", test_describe);
 	return g_test_run();
 }

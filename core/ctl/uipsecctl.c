@@ -182,13 +182,16 @@ static int call(const char *cmd, JsonObject *args, JsonNode **reply_out)
 	json_node_unref(root);
 	size_t len = strlen(line);
 	bool sent = send_all(c.fd, line, len) && send_all(c.fd, "\n", 1);
+	int send_errno = errno;
 	explicit_bzero(line, len);   /* may hold keys */
 	g_free(line);
-	if (!sent) {
+	/* a refusing daemon answers and closes at once: its answer may be
+	 * waiting even though our request could not be sent */
+	char *answer = conn_read_line(&c, sent ? opt.timeout_ms : 1000);
+	if (!sent && !answer) {
 		conn_close(&c);
-		return die_unreachable("cannot send to uipsecd: %s", strerror(errno));
+		return die_unreachable("cannot send to uipsecd: %s", strerror(send_errno));
 	}
-	char *answer = conn_read_line(&c, opt.timeout_ms);
 	conn_close(&c);
 	if (!answer)
 		return die_unreachable("uipsecd closed the connection without answering");

@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <glib.h>
+typedef struct _JsonNode JsonNode;   /* json-glib; only passed through here */
 #include <uipsec/settings.h>
 
 typedef struct daemon_opts {
@@ -29,14 +30,28 @@ typedef struct daemon {
 	int pidfile_fd;                /* -1 when we hold no pidfile */
 	char *pidfile;
 	unsigned started;              /* steps started so far */
+	int ready_fd;                  /* background start: tells the waiting parent how it went, -1 = none */
 } daemon_t;
 
-/* One start-up step; stop() undoes start() (may be NULL). */
+/* One start-up step; stop() undoes start() (may be NULL). reload() (may
+ * be NULL) is called for started steps after a reload replaced
+ * d->settings; old is the previous configuration (still valid). check()
+ * (may be NULL) validates the step's configuration for --check-config
+ * without starting anything; plugins are loaded when it runs. */
 typedef struct daemon_step {
 	const char *name;
 	bool (*start)(daemon_t *d, GError **err);
 	void (*stop)(daemon_t *d);
+	void (*reload)(daemon_t *d, const uipsec_settings_t *old);
+	bool (*check)(daemon_t *d, GError **err);
 } daemon_step_t;
+
+/* Re-read the configuration (SIGHUP, the control socket's "reload"): log
+ * what changed, apply log levels, hand plugins and steps the new settings.
+ * A file that does not parse or has bad values is refused (err says why)
+ * and the running configuration stays. */
+/* Returns the control socket's report of what changed, NULL when refused. */
+JsonNode *daemon_reload(daemon_t *d, GError **err);
 
 /* Plugins, their features and who serves what, for --list-plugins (and
  * --check-config's summary). */

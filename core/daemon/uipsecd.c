@@ -50,7 +50,6 @@ static void datapath_stop_step(daemon_t *d) { tunnel_service_stop(tunnel_service
 /* datapath end */
 
 /* control: the control socket; its reload request runs daemon_reload() */
-static JsonNode *daemon_reload(daemon_t *d, GError **err);
 static JsonNode *control_reload(void *user, GError **err) { return daemon_reload(user, err); }
 static bool control_start_step(daemon_t *d, GError **err)
 {
@@ -139,9 +138,9 @@ static void diff_one(const char *key, const char *value, const char *origin, voi
 		uinfo("cfg", "reload: %s added: %s (%s)", key, value, origin);
 }
 
-/* SIGHUP and the control socket's reload (control): NULL with err when the
- * new configuration is rejected; the running one is kept then. */
-static JsonNode *daemon_reload(daemon_t *d, GError **err)
+/* SIGHUP and the control socket's reload: NULL with err when the new
+ * configuration is rejected; the running one is kept then. */
+JsonNode *daemon_reload(daemon_t *d, GError **err)
 {
 	uinfo(LOG_SUBSYS, "reloading %s", d->opts.config);
 	uipsec_settings_t *s = read_config(d, err);
@@ -165,10 +164,14 @@ static JsonNode *daemon_reload(daemon_t *d, GError **err)
 		g_clear_error(&lerr);
 	}
 	/* plugins may still hold strings of the old configuration */
-	g_ptr_array_add(d->old_settings, d->settings);
+	uipsec_settings_t *old = d->settings;
+	g_ptr_array_add(d->old_settings, old);
 	d->settings = s;
 	plugin_loader_set_settings(s);
 	crypto_init(s);
+	for (unsigned i = 0; i < d->started; i++)
+		if (daemon_steps[i].reload)
+			daemon_steps[i].reload(d, old);
 	return report;
 }
 
@@ -235,6 +238,13 @@ static int check_config(daemon_t *d)
 		g_clear_error(&err);
 		errors++;
 	}
+	for (size_t i = 0; i < G_N_ELEMENTS(daemon_steps); i++) {
+		if (daemon_steps[i].check && !daemon_steps[i].check(d, &err)) {
+			fprintf(stderr, "%s: %s\n", daemon_steps[i].name, err->message);
+			g_clear_error(&err);
+			errors++;
+		}
+	}
 
 	printf("configuration %s\n", d->opts.config);
 	daemon_print_plugins(stdout, false);
@@ -278,17 +288,61 @@ static int help_options(daemon_t *d)
 
 /* ---------------------------------------------------------------- daemon */
 
+/* Go to the background. The parent waits until the child reports that it
+ * started (exit 0) or why it did not (message, exit 1), so that start-up
+ * errors reach the shell that started uipsecd. Returns in the child only. */
 static bool daemonize(daemon_t *d, GError **err)
 {
+	int fds[2];
+	if (pipe(fds) < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "pipe: %s", g_strerror(errno));
+		return false;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "fork: %s", g_strerror(errno));
+		return false;
+	}
+	if (pid > 0) {
+		close(fds[1]);
+		GString *report = g_string_new(NULL);
+		char buf[256];
+		ssize_t n;
+		while ((n = read(fds[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+			if (n > 0)
+				g_string_append_len(report, buf, n);
+		bool ok = strcmp(report->str, "ok") == 0;
+		if (!ok)
+			fprintf(stderr, "uipsecd: %s\n", report->len ? report->str : "failed to start");
+		_exit(ok ? EXIT_SUCCESS : EXIT_FAILURE);
+	}
+	close(fds[0]);
+	d->ready_fd = fds[1];
+	setsid();
+	if (chdir("/") < 0)
+		udebug(LOG_SUBSYS, "chdir /: %s", g_strerror(errno));
+	int null = open("/dev/null", O_RDWR);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
 	/* logs to stderr would be lost in the background */
 	if (g_strcmp0(uipsec_settings_get_str(d->settings, "uipsecd.log.target", "stderr"), "stderr") == 0)
 		log_set_target(LOG_TARGET_SYSLOG);
-	if (daemon(0, 0) < 0) {
-		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
-		            "cannot run in the background: %s", g_strerror(errno));
-		return false;
-	}
 	return true;
+}
+
+static void report_start(daemon_t *d, const char *msg)
+{
+	if (d->ready_fd < 0)
+		return;
+	ssize_t n = write(d->ready_fd, msg, strlen(msg));
+	(void)n;                       /* the parent is gone: nothing to tell */
+	close(d->ready_fd);
+	d->ready_fd = -1;
 }
 
 static int run(daemon_t *d)
@@ -320,6 +374,7 @@ static int run(daemon_t *d)
 		g_unix_signal_add(SIGHUP, on_reload, d),
 	};
 	uinfo(LOG_SUBSYS, "uipsecd running");
+	report_start(d, "ok");
 	g_main_loop_run(d->loop);
 	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
 		g_source_remove(sources[i]);
@@ -332,8 +387,10 @@ out:
 		uerror(LOG_SUBSYS, "%s", err->message);
 		if (d->opts.foreground)
 			fprintf(stderr, "uipsecd: %s\n", err->message);
+		report_start(d, err->message);
 		g_error_free(err);
 	}
+	report_start(d, "stopped before it was running");
 	steps_stop(d);
 	daemon_pidfile_release(d);
 	if (status == EXIT_SUCCESS)
@@ -386,19 +443,23 @@ static bool parse_cli(daemon_t *d, int *argc, char ***argv)
 
 int main(int argc, char **argv)
 {
-	daemon_t d = { .pidfile_fd = -1 };
+	daemon_t d = { .pidfile_fd = -1, .ready_fd = -1 };
 	GError *err = NULL;
 	int status;
 
-	if (!parse_cli(&d, &argc, &argv))
-		return 2;
+	d.old_settings = g_ptr_array_new_with_free_func((GDestroyNotify)settings_free);
+	if (!parse_cli(&d, &argc, &argv)) {
+		status = 2;
+		goto out;
+	}
 	if (d.opts.version) {
 		printf("uipsecd %s (module loader %s, plugins built: %s)\n", PACKAGE_VERSION,
 		       module_loader_name(), UIPSEC_BUILT_PLUGINS);
-		return EXIT_SUCCESS;
+		status = EXIT_SUCCESS;
+		goto out;
 	}
-	d.old_settings = g_ptr_array_new_with_free_func((GDestroyNotify)settings_free);
 	options_declare_core();
+	control_service_declare_options();   /* control */
 
 	d.settings = read_config(&d, &err);
 	if (!d.settings) {

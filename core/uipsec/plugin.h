@@ -12,8 +12,12 @@
  * Loading happens in two phases, as in strongSwan: every plugin of the load
  * list is opened and initialised, then features are resolved: a PROVIDE
  * entry is kept only when each of its DEPENDS entries is provided by some
- * kept feature (SDEPEND entries are ordering hints that may stay unmet).
- * Plugins left with no kept feature are unloaded.
+ * kept feature (SDEPEND entries are ordering hints that may stay unmet)
+ * and the check the core registered for its type (e.g. a crypto self-test)
+ * passes; a cycle of DEPENDS drops every feature in it. Plugins left with
+ * no kept feature are unloaded (fini() is called). Plugins are unloaded in
+ * reverse activation order: a plugin is unloaded before the plugins whose
+ * features it depends on. docs/plugin-guide.md has the details.
  */
 #ifndef UIPSEC_PLUGIN_H
 #define UIPSEC_PLUGIN_H
@@ -98,7 +102,8 @@ typedef struct uipsec_plugin_desc {
 	 * *state is passed as the first argument of every constructor in the
 	 * plugin's ops tables and to fini(). May be NULL. */
 	int (*init)(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *err);
-	/* Called on unload (in reverse load order). May be NULL. */
+	/* Called on unload after a successful init(), including when none of
+	 * the plugin's features could be kept. May be NULL. */
 	void (*fini)(void *state);
 } uipsec_plugin_desc_t;
 
@@ -117,8 +122,9 @@ typedef struct uipsec_plugin_desc {
 	}
 
 /* Looking up a provider at run time (for the core and plugins that use other
- * plugins' features). Returns the winning provider's ops and its plugin
- * state, or NULL when no kept feature matches. */
+ * plugins' features). Returns the winning provider's ops (highest priority,
+ * then earliest in the load list) and its plugin state, or NULL when no
+ * kept feature matches. alg 0 / custom NULL match any. Thread safe. */
 UIPSEC_EXPORT const void *uipsec_feature_get(uipsec_feature_type_t type, uint32_t alg,
                                              const char *custom, void **plugin_state);
 

@@ -49,7 +49,8 @@ static int cipher_create(void *state, uint32_t alg, const uint8_t *key, size_t k
 	c->null = null;
 	c->ctr = mode == GCRY_CIPHER_MODE_CTR;
 	c->key_len = key_len;
-	memcpy(c->key, key, key_len);
+	if (key_len)   /* ENCR_NULL passes no key (NULL, 0) */
+		memcpy(c->key, key, key_len);
 	if (!null && (gcry_cipher_open(&c->hd, algo, mode, 0) ||
 	              gcry_cipher_setkey(c->hd, key, key_len - info->salt_size))) {
 		cipher_destroy(c);

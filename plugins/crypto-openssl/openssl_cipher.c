@@ -66,7 +66,8 @@ static int cipher_create(void *state, uint32_t alg, const uint8_t *key, size_t k
 	c->null = null;
 	c->ctr = UIPSEC_ALG_ID(alg) == UIPSEC_ENCR_AES_CTR;
 	c->key_len = key_len;
-	memcpy(c->key, key, key_len);
+	if (key_len)   /* ENCR_NULL passes no key (NULL, 0) */
+		memcpy(c->key, key, key_len);
 	if (!null) {
 		c->enc = ctx_new(st->cipher[idx], key, 1);
 		/* CTR decrypts by encrypting: one context serves both directions */

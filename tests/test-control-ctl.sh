@@ -1,0 +1,160 @@
+#!/bin/bash
+# uipsecctl against a real uipsecd (one namespace, io-tun + net-netlink):
+# every command, --json shapes, --prometheus, exit codes (0/1/2/3), an
+# unprivileged user refused, monitor events, reload (added / changed /
+# unchanged / config error keeps state / plugin list needs a restart), SIGHUP.
+. "${top_srcdir:-$(dirname "$0")/..}/tests/e2e/lib.sh"
+UIPSECCTL=${UIPSECCTL_UNDER_TEST:-$top_builddir/core/ctl/uipsecctl}   # e.g. a sanitizer build
+require_root_tools jq setpriv
+has_plugin io-tun && has_plugin net-netlink && has_plugin crypto-openssl || skip_all "io-tun, net-netlink or crypto-openssl not built"
+[ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
+
+NS=uipt-ctl-c$$   # PID: parallel runs must not collide
+ns_add $NS
+ip -n $NS link add out0 type veth peer name out1
+ip -n $NS link set out0 up; ip -n $NS link set out1 up
+ip -n $NS addr add 192.0.2.1/24 dev out0
+
+SOCK=$T_TMP/c.sock
+ctl() { "$UIPSECCTL" --socket "$SOCK" "$@"; }
+# rc_is N CMD...: the command exits with status N
+rc_is() { local want=$1; shift; "$@" >"$T_TMP/rc.out" 2>&1; local rc=$?; [ $rc = "$want" ] || { echo "exit $rc, wanted $want"; cat "$T_TMP/rc.out"; return 1; }; }
+K20=0x00112233445566778899aabbccddeeff00112233
+K20B=0x0f1e2d3c4b5a69788796a5b4c3d2e1f000112233
+
+write_conf() {   # write_conf SPI_IN SPI_OUT KEY_IN [EXTRA-TUNNELS] [LOAD]
+	daemon_conf "$T_TMP/c.conf" c "load = ${5:-crypto-openssl io-tun net-netlink}
+    plugins.io-tun.name = uipc0"
+	tunnel_conf "$T_TMP/c.conf" site-b 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes128gcm16 "$1" "$2" "$3" "$K20"
+	[ -n "${4:-}" ] && echo "$4" >>"$T_TMP/c.conf"
+	return 0
+}
+write_conf 0x1000 0x2000 "$K20"
+start_daemon c $NS "$T_TMP/c.conf" uipc0 || { echo "Bail out! uipsecd did not start"; exit 1; }
+
+# --- status, plugins, listings
+check "status --json: version, TUN device, plugins" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json status | jq -e '.version and .tun == \"uipc0\" and (.plugins | index(\"io-tun\")) and .sas == 2 and .tunnels == 1'"
+check "status (table)" bash -c "'$UIPSECCTL' --socket '$SOCK' status | grep -q '^tun  *uipc0'"
+check "plugins --json: features with their provider, AES-GCM served by crypto-openssl" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' plugins --json | jq -e '.features | map(select(.feature == \"AEAD:AES_GCM_16-128\" and .selected)) | .[0].plugin == \"crypto-openssl\"'"
+check "list-tunnels --json: site-b up" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-tunnels | jq -e '.[0].name == \"site-b\" and .[0].state == \"up\" and .[0].spi_in == 4096'"
+check "list-sas --json: SPEC fields (spi number, direction, tunnel, esp, bytes, packets)" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e 'length == 2 and all(.[]; (.spi|type) == \"number\" and (.direction == \"in\" or .direction == \"out\") and .tunnel == \"site-b\" and .esp == \"aes128gcm16\" and (.bytes|type) == \"number\" and (.packets|type) == \"number\")'"
+check "list-policies --json: two protect policies of the tunnel" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-policies | jq -e 'length == 2 and all(.[]; .action == \"protect\" and .reqid == 1)'"
+check "stats --json: every SPEC counter is a number" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' stats --json | jq -e '[.rx_packets, .tx_packets, .rx_bytes, .tx_bytes, .auth_failed, .replay_dropped, .bad_spi, .malformed, .policy_dropped, .no_sa, .keepalive_rx, .ike_rx, .queue_dropped] | all(type == \"number\")'"
+ctl stats --prometheus >"$T_TMP/prom" 2>&1
+check "stats --prometheus: HELP/TYPE/sample per counter, uipsec_ prefix" \
+	bash -c "grep -q '^# HELP uipsec_rx_packets_total ' '$T_TMP/prom' && grep -q '^# TYPE uipsec_rx_packets_total counter$' '$T_TMP/prom' && grep -Eq '^uipsec_queue_dropped_total [0-9]+$' '$T_TMP/prom' && ! grep -Ev '^(# (HELP|TYPE) uipsec_[a-z_]+ .*|uipsec_[a-z_]+ [0-9]+)$' '$T_TMP/prom'"
+
+# --- ad-hoc SAs and policies (ip xfrm syntax)
+check "add-sa (aead rfc4106 as ip xfrm) exits 0" ctl add-sa src 192.0.2.1 dst 192.0.2.3 proto esp spi 0x3000 dir out reqid 1000 \
+	mode tunnel aead 'rfc4106(gcm(aes))' $K20B 128 encap espinudp 4500 4500 0.0.0.0
+check "add-sa (esp keyword + integ-key, limits) exits 0" ctl add-sa src 192.0.2.3 dst 192.0.2.1 spi 0x3001 dir in \
+	esp aes128-sha256 key 0x00112233445566778899aabbccddeeff \
+	integ-key 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff reqid 1000 replay-window 64 \
+	limit byte-hard 1000000 packet-soft 100 packet-hard 200
+check "add-sa keyword from enc/auth-trunc (aes128-sha256)" bash -c "'$UIPSECCTL' --socket '$SOCK' add-sa src 192.0.2.3 dst 192.0.2.1 spi 0x3002 dir in enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128 && '$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 12290) | .esp == \"aes128-sha256\"'"
+check "list-sas --json shows the new SAs, no key material" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-sas > '$T_TMP/sas' && jq -e 'length == 5' '$T_TMP/sas' && ! grep -qi 'aabbccdd\|0f1e2d3c' '$T_TMP/sas'"
+check "list-sas: packet and byte limits left" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 12289) | .packets_left == 200 and .bytes_left == 1000000 and .time_left == -1'"
+check "the key is not in the daemon's log" bash -c "! grep -qi 'aabbccddeeff\|0f1e2d3c' '$T_TMP/c.log'"
+check "add-sa: duplicate SPI refused (exit 1)" rc_is 1 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3000 dir out esp aes128gcm16 key $K20B
+check "add-sa: wrong key length refused (exit 1)" rc_is 1 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3010 dir out esp aes128gcm16 key 0x0011
+check "add-sa: unknown proposal refused (exit 1)" rc_is 1 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3010 dir out esp aes999 key $K20B
+check "update-sa: replaces the outbound SA" ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3000 dir out reqid 1000 esp aes128gcm16 key $K20
+check "update-sa: unknown SPI (exit 1)" rc_is 1 ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3999 dir out esp aes128gcm16 key $K20
+check "add-policy with tmpl (ip xfrm policy syntax)" ctl add-policy src 10.1.0.0/24 dst 10.3.0.0/24 dir out \
+	tmpl src 192.0.2.1 dst 192.0.2.3 proto esp reqid 1000 mode tunnel
+check "add-policy linked by spi, tcp port, priority" ctl add-policy src 10.1.0.0/24 dst 10.3.0.0/24 proto tcp dport 443 dir out priority 10 spi 0x3000
+check "add-policy trap" ctl add-policy src 10.1.0.0/24 dst 10.6.0.0/24 dir out action trap
+check "list-policies --json shows them" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-policies | jq -e 'length == 5 and any(.[]; .dport == 443 and .proto == \"tcp\" and .priority == 10 and .reqid == 1000) and any(.[]; .action == \"trap\")'"
+check "add-policy: identical policy refused (exit 1)" rc_is 1 ctl add-policy src 10.1.0.0/24 dst 10.6.0.0/24 dir out action trap
+check "add-policy: dir fwd not supported (exit 1)" rc_is 1 ctl add-policy src 10.1.0.0/24 dst 10.6.0.0/24 dir fwd action drop
+check "add-policy: spi of no SA (exit 1)" rc_is 1 ctl add-policy src 10.1.0.0/24 dst 10.7.0.0/24 dir out spi 0x7777
+id=$(ctl --json list-policies | jq '.[] | select(.action == "trap") | .id')
+check "del-policy by id" ctl del-policy id "$id"
+check "del-policy by selector" ctl del-policy src 10.1.0.0/24 dst 10.3.0.0/24 dir out
+check "del-policy: gone now (exit 1)" rc_is 1 ctl del-policy src 10.1.0.0/24 dst 10.3.0.0/24 dir out
+check "del-sa" ctl del-sa spi 0x3001 dir in dst 192.0.2.1
+check "del-sa: gone now (exit 1)" rc_is 1 ctl del-sa spi 0x3001 dir in
+check "three policies and four SAs left" bash -c "[ \$('$UIPSECCTL' --socket '$SOCK' --json list-policies | jq length) = 3 ] && [ \$('$UIPSECCTL' --socket '$SOCK' --json list-sas | jq length) = 4 ]"
+
+# --- tunnels up/down
+check "down site-b" ctl down site-b
+check "site-b down: its SAs are gone" bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-tunnels | jq -e '.[0].state == \"down\"' && ! '$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.tunnel == \"site-b\")'"
+check "up site-b" ctl up site-b
+check "up: unknown tunnel (exit 1)" rc_is 1 ctl up no-such-tunnel
+
+# --- log level
+check "log-level debug esp" ctl log-level debug esp
+check "log-level info" ctl log-level info
+check "log-level: bad level (exit 1)" rc_is 1 ctl log-level loud
+
+# --- usage errors (2) and unreachable daemon (3)
+check "no command: exit 2" rc_is 2 "$UIPSECCTL"
+check "unknown command: exit 2" rc_is 2 ctl frobnicate
+check "up without a name: exit 2" rc_is 2 ctl up
+check "add-sa with a stray word: exit 2" rc_is 2 ctl add-sa spi 0x1 bogus
+check "--prometheus with list-sas: exit 2" rc_is 2 ctl list-sas --prometheus
+check "no daemon at the socket: exit 3" rc_is 3 "$UIPSECCTL" --socket "$T_TMP/none.sock" status
+check "UIPSEC_SOCKET is used" bash -c "UIPSEC_SOCKET='$SOCK' '$UIPSECCTL' status >/dev/null"
+
+# --- unprivileged users
+chmod 755 "$T_TMP"
+check "nobody cannot reach the 0600 socket (exit 3)" rc_is 3 setpriv --reuid=65534 --regid=65534 --clear-groups "$UIPSECCTL" --socket "$SOCK" status
+chmod 666 "$SOCK"
+check "nobody on a world-writable socket is refused by SO_PEERCRED (exit 1)" \
+	bash -c "setpriv --reuid=65534 --regid=65534 --clear-groups '$UIPSECCTL' --socket '$SOCK' status 2>'$T_TMP/nobody.err'; [ \$? = 1 ]"
+check "... and the refusal names the reason (permission-denied)" grep -q permission-denied "$T_TMP/nobody.err"
+chmod 600 "$SOCK"
+
+# --- monitor: sa-added, expire-soft, expire-hard, sa-deleted
+"$UIPSECCTL" --socket "$SOCK" --json monitor >"$T_TMP/monitor" 2>&1 &
+MON=$!
+T_PIDS+=("$MON")
+sleep 0.3
+ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x4000 dir out reqid 1001 esp aes128gcm16 key $K20B limit time-soft 1 time-hard 2 >/dev/null
+for _ in $(seq 50); do grep -q '"sa-deleted"' "$T_TMP/monitor" && break; sleep 0.1; done
+kill -INT $MON 2>/dev/null; wait $MON 2>/dev/null
+check "monitor: sa-added, expire-soft (time), expire-hard, sa-deleted for SPI 0x4000, in order" \
+	jq -s -e '[.[] | select(.data.spi == 16384) | .event] == ["sa-added", "expire-soft", "expire-hard", "sa-deleted"]
+	          and any(.[]; .event == "expire-soft" and .data.reason == "time" and .id == "monitor")' "$T_TMP/monitor"
+check "monitor: the hard-expired SA was removed" bash -c "! '$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 16384)'"
+
+# --- reload
+before=$(ctl --json list-sas | jq -c '[.[] | select(.tunnel == "site-b") | .added] | sort')
+write_conf 0x1000 0x2000 "$K20" "tunnels { site-c { local = 192.0.2.1
+  remote = 192.0.2.4
+  local_ts = 10.1.0.0/24
+  remote_ts = 10.5.0.0/24
+  esp = aes256gcm16
+  in { spi = 0x5000
+       key = 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233 }
+  out { spi = 0x5001
+        key = 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233 } } }"
+sleep 1.1
+check "reload: site-c added, site-b unchanged" bash -c "'$UIPSECCTL' --socket '$SOCK' --json reload | jq -e '.added == [\"site-c\"] and .unchanged == [\"site-b\"] and .changed == [] and .restart_required == []'"
+check "reload: site-b's SAs were not touched" bash -c "[ '$before' = \"\$('$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -c '[.[] | select(.tunnel == \"site-b\") | .added] | sort')\" ]"
+check "reload: site-c is up" bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-tunnels | jq -e '.[] | select(.name == \"site-c\") | .state == \"up\"'"
+write_conf 0x1100 0x2100 "$K20B"
+check "reload: site-b changed (new SPIs: new SAs first), site-c removed" bash -c "'$UIPSECCTL' --socket '$SOCK' --json reload | jq -e '.changed == [\"site-b\"] and .removed == [\"site-c\"] and (.notes[0] | test(\"new SAs\"))'"
+check "reload: site-b uses the new SPIs, site-c's SAs are gone" bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '([.[] | select(.tunnel == \"site-b\") | .spi] | sort) == [4352, 8448] and ([.[] | select(.tunnel == \"site-c\")] | length) == 0'"
+cp "$T_TMP/c.conf" "$T_TMP/good.conf"
+echo 'tunnels { broken { esp = aes128gcm16 } }' >>"$T_TMP/c.conf"
+check "reload: config error refused (exit 1) and reported" bash -c "'$UIPSECCTL' --socket '$SOCK' reload 2>&1 | grep -q 'config-error'"
+check "reload: running state kept after the error" bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-tunnels | jq -e 'length == 1 and .[0].state == \"up\" and .[0].spi_in == 4352'"
+write_conf 0x1100 0x2100 "$K20B" "" "crypto-gcrypt crypto-openssl io-tun net-netlink"
+check "reload: a new plugin list needs a restart, and says so" bash -c "'$UIPSECCTL' --socket '$SOCK' --json reload | jq -e '.restart_required == [\"uipsecd.load\"] and .unchanged == [\"site-b\"]'"
+write_conf 0x1200 0x2200 "$K20"
+kill -HUP "$PID_c"
+for _ in $(seq 30); do ctl --json list-tunnels | jq -e '.[0].spi_in == 4608' >/dev/null 2>&1 && break; sleep 0.1; done
+check "SIGHUP reloads the same way" bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-tunnels | jq -e '.[0].spi_in == 4608'"
+
+check "daemon stops cleanly; socket removed" bash -c "kill $PID_c; for i in \$(seq 50); do kill -0 $PID_c 2>/dev/null || break; sleep 0.1; done; ! kill -0 $PID_c 2>/dev/null && [ ! -e '$SOCK' ]"
+finish

@@ -1,0 +1,360 @@
+/* The control service over a real socket with the real SAD, SPD, counters,
+ * events and crypto (crypto-openssl or crypto-gcrypt loaded through the
+ * plugin loader): every request's success path and the daemon-side errors.
+ * No data path runs here (tunnels: test-control-ctl.sh); the service runs
+ * in the default main context as in uipsecd, the client in a thread. */
+#include "config.h"
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include "control.h"
+#include "control_service.h"
+#include "crypto.h"
+#include "log.h"
+#include "plugin_loader.h"
+#include "settings.h"
+
+static char *tmpdir, *sock_path;
+static const char *crypto_plugin;
+
+static int client_connect(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	g_strlcpy(sun.sun_path, sock_path, sizeof(sun.sun_path));
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	g_assert_cmpint(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), ==, 0);
+	return fd;
+}
+
+static char *read_line(int fd)
+{
+	GString *s = g_string_new(NULL);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		g_assert_cmpint(poll(&pfd, 1, 10000), ==, 1);
+		char ch;
+		if (recv(fd, &ch, 1, 0) != 1) {
+			g_string_free(s, TRUE);
+			return NULL;
+		}
+		if (ch == '\n')
+			return g_string_free(s, FALSE);
+		g_string_append_c(s, ch);
+	}
+}
+
+static JsonNode *parse(const char *line)
+{
+	JsonParser *p = json_parser_new();
+	g_assert_true(json_parser_load_from_data(p, line, -1, NULL));
+	JsonNode *n = json_node_copy(json_parser_get_root(p));
+	g_object_unref(p);
+	return n;
+}
+
+/* Request -> reply object; *result set on success. */
+static JsonNode *rpc(int fd, const char *req)
+{
+	char *line = g_strconcat(req, "\n", NULL);
+	g_assert_cmpint(send(fd, line, strlen(line), MSG_NOSIGNAL), ==, (ssize_t)strlen(line));
+	g_free(line);
+	char *ans = read_line(fd);
+	g_assert_nonnull(ans);
+	JsonNode *n = parse(ans);
+	g_free(ans);
+	return n;
+}
+
+static JsonObject *ok_result(JsonNode *reply, const char *req)
+{
+	JsonObject *o = json_node_get_object(reply);
+	if (!json_object_get_boolean_member(o, "ok")) {
+		JsonObject *e = json_object_get_object_member(o, "error");
+		g_error("%s: %s: %s", req, json_object_get_string_member(e, "code"),
+		        json_object_get_string_member(e, "message"));
+	}
+	return json_object_get_object_member(o, "result");
+}
+
+/* Runs req, expects success; returns the reply (unref it). */
+static JsonNode *ok(int fd, const char *req, JsonObject **result)
+{
+	JsonNode *r = rpc(fd, req);
+	JsonObject *res = ok_result(r, req);
+	if (result)
+		*result = res;
+	return r;
+}
+
+static void expect_error(int fd, const char *req, const char *code)
+{
+	JsonNode *r = rpc(fd, req);
+	JsonObject *o = json_node_get_object(r);
+	g_assert_false(json_object_get_boolean_member(o, "ok"));
+	const char *got = json_object_get_string_member(json_object_get_object_member(o, "error"), "code");
+	if (strcmp(got, code))
+		g_error("%s: expected %s, got %s", req, code, got);
+	json_node_unref(r);
+}
+
+static void ok_void(int fd, const char *req)
+{
+	json_node_unref(ok(fd, req, NULL));
+}
+
+/* Next event line on a subscribed connection. */
+static JsonObject *next_event(int fd, JsonNode **holder)
+{
+	char *line = read_line(fd);
+	g_assert_nonnull(line);
+	*holder = parse(line);
+	g_free(line);
+	JsonObject *o = json_node_get_object(*holder);
+	g_assert_true(json_object_has_member(o, "event"));
+	return o;
+}
+
+#define KEY20 "0x00112233445566778899aabbccddeeff00112233"
+#define SA_IN(spi, extra) "{\"cmd\":\"add-sa\",\"args\":{\"spi\":" spi ",\"direction\":\"in\",\"src\":\"192.0.2.2\"," \
+	"\"dst\":\"192.0.2.1\",\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1000" extra "}}"
+#define SA_OUT(spi, extra) "{\"cmd\":\"add-sa\",\"args\":{\"spi\":" spi ",\"direction\":\"out\",\"src\":\"192.0.2.1\"," \
+	"\"dst\":\"192.0.2.2\",\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1000" extra "}}"
+
+static JsonArray *listing(int fd, const char *cmd, const char *member, JsonNode **holder)
+{
+	char *req = g_strdup_printf("{\"cmd\":\"%s\"}", cmd);
+	JsonObject *res;
+	*holder = ok(fd, req, &res);
+	g_free(req);
+	return json_object_get_array_member(res, member);
+}
+
+static JsonObject *find_sa(JsonArray *sas, gint64 spi)
+{
+	for (guint i = 0; i < json_array_get_length(sas); i++) {
+		JsonObject *o = json_array_get_object_element(sas, i);
+		if (json_object_get_int_member(o, "spi") == spi)
+			return o;
+	}
+	return NULL;
+}
+
+static void scenario(void)
+{
+	int fd = client_connect();
+	int mon = client_connect();
+	JsonNode *h, *h2;
+	JsonObject *res;
+
+	/* subscribe first: the SA changes below raise events */
+	h = ok(mon, "{\"id\":\"m\",\"cmd\":\"subscribe\",\"args\":{\"events\":[\"sa-added\",\"sa-deleted\",\"expire-soft\",\"expire-hard\"]}}", NULL);
+	json_node_unref(h);
+
+	/* status and plugins */
+	h = ok(fd, "{\"cmd\":\"status\"}", &res);
+	g_assert_cmpstr(json_object_get_string_member(res, "version"), ==, PACKAGE_VERSION);
+	g_assert_cmpint(json_object_get_int_member(res, "pid"), ==, getpid());
+	g_assert_cmpint(json_object_get_int_member(res, "sas"), ==, 0);
+	g_assert_cmpint(json_object_get_int_member(res, "control_clients"), ==, 2);
+	JsonArray *plugins = json_object_get_array_member(res, "plugins");
+	g_assert_cmpstr(json_array_get_string_element(plugins, 0), ==, crypto_plugin);
+	json_node_unref(h);
+	JsonArray *features = listing(fd, "plugins", "features", &h);
+	bool gcm = false;
+	for (guint i = 0; i < json_array_get_length(features); i++) {
+		JsonObject *f = json_array_get_object_element(features, i);
+		if (strcmp(json_object_get_string_member(f, "feature"), "AEAD:AES_GCM_16-128") == 0) {
+			g_assert_cmpstr(json_object_get_string_member(f, "plugin"), ==, crypto_plugin);
+			g_assert_true(json_object_get_boolean_member(f, "selected"));
+			gcm = true;
+		}
+	}
+	g_assert_true(gcm);
+	json_node_unref(h);
+
+	/* SAs */
+	ok_void(fd, SA_IN("4096", ",\"tunnel\":\"t\",\"replay_window\":64"));
+	ok_void(fd, SA_OUT("\"0x2000\"", ",\"soft_bytes\":100,\"hard_bytes\":200,\"hard_time\":3600"));
+	expect_error(fd, SA_IN("4096", ""), CONTROL_ERR_EXISTS);
+	expect_error(fd, "{\"cmd\":\"add-sa\",\"args\":{\"spi\":5000,\"direction\":\"in\",\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"aes128gcm16\",\"key\":\"0x0011\"}}", CONTROL_ERR_ARGUMENT);
+	expect_error(fd, "{\"cmd\":\"add-sa\",\"args\":{\"spi\":5000,\"direction\":\"in\",\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"rot13\",\"key\":\"0x0011\"}}", CONTROL_ERR_NOT_SUPPORTED);
+	JsonArray *sas = listing(fd, "list-sas", "sas", &h);
+	g_assert_cmpint(json_array_get_length(sas), ==, 2);
+	JsonObject *in = find_sa(sas, 4096), *out = find_sa(sas, 0x2000);
+	g_assert_nonnull(in);
+	g_assert_nonnull(out);
+	g_assert_cmpstr(json_object_get_string_member(in, "direction"), ==, "in");
+	g_assert_cmpstr(json_object_get_string_member(in, "tunnel"), ==, "t");
+	g_assert_cmpstr(json_object_get_string_member(in, "esp"), ==, "aes128gcm16");
+	g_assert_cmpstr(json_object_get_string_member(in, "src"), ==, "192.0.2.2");
+	g_assert_cmpint(json_object_get_int_member(in, "src_port"), ==, 4500);
+	g_assert_cmpint(json_object_get_int_member(in, "bytes"), ==, 0);
+	g_assert_cmpint(json_object_get_int_member(in, "packets"), ==, 0);
+	g_assert_cmpint(json_object_get_int_member(in, "time_left"), ==, -1);
+	g_assert_cmpint(json_object_get_int_member(out, "bytes_left"), ==, 200);
+	g_assert_cmpint(json_object_get_int_member(out, "time_left"), >, 3500);
+	g_assert_cmpstr(json_object_get_string_member(out, "state"), ==, "active");
+	json_node_unref(h);
+	for (int i = 0; i < 2; i++) {
+		JsonObject *ev = next_event(mon, &h);
+		g_assert_cmpstr(json_object_get_string_member(ev, "event"), ==, "sa-added");
+		g_assert_cmpstr(json_object_get_string_member(ev, "id"), ==, "m");
+		json_node_unref(h);
+	}
+
+	/* update-sa keeps one SA under that SPI */
+	ok_void(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":8192,\"direction\":\"out\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\",\"esp\":\"aes256gcm16\",\"key\":\"0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff00112233\",\"reqid\":1000}}");
+	expect_error(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":8192,\"direction\":\"out\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\",\"esp\":\"aes256gcm16\",\"key\":\"0x00\",\"reqid\":1000}}", CONTROL_ERR_ARGUMENT);
+	expect_error(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":9999,\"direction\":\"out\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\",\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\"}}", CONTROL_ERR_NOT_FOUND);
+	sas = listing(fd, "list-sas", "sas", &h);
+	g_assert_cmpint(json_array_get_length(sas), ==, 2);
+	g_assert_cmpstr(json_object_get_string_member(find_sa(sas, 0x2000), "esp"), ==, "aes256gcm16");
+	json_node_unref(h);
+	for (int i = 0; i < 2; i++) {   /* sa-deleted, sa-added of the update */
+		JsonObject *ev = next_event(mon, &h);
+		g_assert_cmpstr(json_object_get_string_member(ev, "event"), ==, i ? "sa-added" : "sa-deleted");
+		g_assert_cmpint(json_object_get_int_member(json_object_get_object_member(ev, "data"), "spi"), ==, 0x2000);
+		json_node_unref(h);
+	}
+
+	/* policies */
+	ok_void(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.2.0.0/24\",\"dir\":\"out\",\"reqid\":1000}}");
+	ok_void(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.2.0.0/24\",\"dst\":\"10.1.0.0/24\",\"dir\":\"in\",\"spi\":8192,\"proto\":\"udp\",\"sport\":53,\"priority\":7}}");
+	ok_void(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"2001:db8:1::/48\",\"dst\":\"2001:db8:2::/48\",\"dir\":\"out\",\"action\":\"drop\"}}");
+	expect_error(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.2.0.0/24\",\"dir\":\"out\",\"reqid\":1000}}", CONTROL_ERR_EXISTS);
+	expect_error(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.2.0.0/24\",\"dir\":\"fwd\",\"action\":\"bypass\"}}", CONTROL_ERR_NOT_SUPPORTED);
+	expect_error(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.9.0.0/24\",\"dir\":\"out\",\"spi\":7777}}", CONTROL_ERR_NOT_FOUND);
+	expect_error(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.9.0.0/24\",\"dir\":\"out\",\"spi\":8192,\"reqid\":5}}", CONTROL_ERR_ARGUMENT);
+	JsonArray *pols = listing(fd, "list-policies", "policies", &h);
+	g_assert_cmpint(json_array_get_length(pols), ==, 3);
+	JsonObject *p1 = json_array_get_object_element(pols, 1);
+	g_assert_cmpstr(json_object_get_string_member(p1, "dir"), ==, "in");
+	g_assert_cmpstr(json_object_get_string_member(p1, "src"), ==, "10.2.0.0/24");
+	g_assert_cmpstr(json_object_get_string_member(p1, "proto"), ==, "udp");
+	g_assert_cmpint(json_object_get_int_member(p1, "sport"), ==, 53);
+	g_assert_cmpstr(json_object_get_string_member(p1, "dport"), ==, "any");
+	g_assert_cmpint(json_object_get_int_member(p1, "priority"), ==, 7);
+	g_assert_cmpint(json_object_get_int_member(p1, "reqid"), ==, 1000);
+	JsonObject *p2 = json_array_get_object_element(pols, 2);
+	g_assert_cmpstr(json_object_get_string_member(p2, "action"), ==, "drop");
+	g_assert_cmpstr(json_object_get_string_member(p2, "dst"), ==, "2001:db8:2::/48");
+	gint64 drop_id = json_object_get_int_member(p2, "id");
+	json_node_unref(h);
+	char *del = g_strdup_printf("{\"cmd\":\"del-policy\",\"args\":{\"id\":%" G_GINT64_FORMAT "}}", drop_id);
+	ok_void(fd, del);
+	expect_error(fd, del, CONTROL_ERR_NOT_FOUND);
+	g_free(del);
+	ok_void(fd, "{\"cmd\":\"del-policy\",\"args\":{\"src\":\"10.2.0.0/24\",\"dst\":\"10.1.0.0/24\",\"dir\":\"in\",\"proto\":\"udp\",\"sport\":53}}");
+	expect_error(fd, "{\"cmd\":\"del-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.2.0.0/24\",\"dir\":\"in\"}}", CONTROL_ERR_NOT_FOUND);
+	pols = listing(fd, "list-policies", "policies", &h);
+	g_assert_cmpint(json_array_get_length(pols), ==, 1);
+	json_node_unref(h);
+
+	/* stats: every SPEC counter */
+	h = ok(fd, "{\"cmd\":\"stats\"}", &res);
+	static const char *const counters[] = { "rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "auth_failed",
+		"replay_dropped", "bad_spi", "malformed", "policy_dropped", "no_sa", "keepalive_rx", "ike_rx",
+		"queue_dropped", NULL };
+	for (unsigned i = 0; counters[i]; i++)
+		g_assert_true(json_node_get_value_type(json_object_get_member(res, counters[i])) == G_TYPE_INT64);
+	json_node_unref(h);
+
+	/* no data path here: tunnels are empty, up/down say so */
+	JsonArray *tunnels = listing(fd, "list-tunnels", "tunnels", &h);
+	g_assert_cmpint(json_array_get_length(tunnels), ==, 0);
+	json_node_unref(h);
+	expect_error(fd, "{\"cmd\":\"up\",\"args\":{\"name\":\"x\"}}", CONTROL_ERR_FAILED);
+	expect_error(fd, "{\"cmd\":\"down\",\"args\":{\"name\":\"x\"}}", CONTROL_ERR_FAILED);
+	expect_error(fd, "{\"cmd\":\"reload\"}", CONTROL_ERR_NOT_SUPPORTED);   /* no reload hook here */
+
+	/* log levels */
+	ok_void(fd, "{\"cmd\":\"log-level\",\"args\":{\"level\":\"debug\",\"subsystem\":\"esp\"}}");
+	g_assert_cmpint(log_get_level("esp"), ==, UIPSEC_LOG_DEBUG);
+	ok_void(fd, "{\"cmd\":\"log-level\",\"args\":{\"level\":\"warn\"}}");
+	g_assert_cmpint(log_get_level("tun"), ==, UIPSEC_LOG_WARN);
+
+	/* time lifetimes: expire-soft, expire-hard, then the SA is removed */
+	ok_void(fd, SA_OUT("12288", ",\"soft_time\":1,\"hard_time\":2"));
+	const char *want[] = { "sa-added", "expire-soft", "expire-hard", "sa-deleted" };
+	for (int i = 0; i < 4; i++) {
+		JsonObject *ev = next_event(mon, &h);
+		g_assert_cmpstr(json_object_get_string_member(ev, "event"), ==, want[i]);
+		JsonObject *d = json_object_get_object_member(ev, "data");
+		g_assert_cmpint(json_object_get_int_member(d, "spi"), ==, 12288);
+		if (i == 1 || i == 2)
+			g_assert_cmpstr(json_object_get_string_member(d, "reason"), ==, "time");
+		json_node_unref(h);
+	}
+	sas = listing(fd, "list-sas", "sas", &h2);
+	g_assert_null(find_sa(sas, 12288));
+	json_node_unref(h2);
+
+	/* deletes */
+	ok_void(fd, "{\"cmd\":\"del-sa\",\"args\":{\"spi\":4096,\"direction\":\"in\",\"dst\":\"192.0.2.1\"}}");
+	expect_error(fd, "{\"cmd\":\"del-sa\",\"args\":{\"spi\":4096,\"direction\":\"in\"}}", CONTROL_ERR_NOT_FOUND);
+	ok_void(fd, "{\"cmd\":\"del-sa\",\"args\":{\"spi\":8192,\"direction\":\"out\"}}");
+	sas = listing(fd, "list-sas", "sas", &h);
+	g_assert_cmpint(json_array_get_length(sas), ==, 0);
+	json_node_unref(h);
+
+	close(mon);
+	close(fd);
+}
+
+static gboolean quit_loop(gpointer loop)
+{
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+static gpointer scenario_thread(gpointer loop)
+{
+	scenario();
+	g_idle_add(quit_loop, loop);
+	return NULL;
+}
+
+static void test_service(void)
+{
+	uipsec_settings_t *s = settings_new();
+	settings_set(s, "uipsecd.load", crypto_plugin);
+	settings_set(s, "uipsecd.control.socket", sock_path);
+	crypto_init(s);
+	GError *err = NULL;
+	if (!plugin_loader_load(s, &err)) {
+		g_test_skip(err->message);
+		g_error_free(err);
+		settings_free(s);
+		return;
+	}
+	g_assert_true(control_service_start(s, NULL, NULL, &err));
+	g_assert_no_error(err);
+	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
+	GThread *th = g_thread_new("client", scenario_thread, loop);
+	g_main_loop_run(loop);
+	g_thread_join(th);
+	g_main_loop_unref(loop);
+	control_service_stop();
+	g_assert_false(g_file_test(sock_path, G_FILE_TEST_EXISTS));
+	plugin_loader_unload();
+	settings_free(s);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	tmpdir = g_dir_make_tmp("uipsec-ctlsvc-XXXXXX", NULL);
+	sock_path = g_build_filename(tmpdir, "ctl.sock", NULL);
+	crypto_plugin = g_getenv("UIPSEC_TEST_CRYPTO") ? g_getenv("UIPSEC_TEST_CRYPTO") : "crypto-openssl";
+	g_test_add_func("/control/service/requests", test_service);
+	int rc = g_test_run();
+	g_rmdir(tmpdir);
+	g_free(sock_path);
+	g_free(tmpdir);
+	return rc;
+}
