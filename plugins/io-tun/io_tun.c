@@ -27,6 +27,9 @@
 #else
 #include "tun_bsd.h"   /* FreeBSD tun, macOS utun (defines TUN_BSD_SUPPORTED there) */
 #endif
+#ifndef SOCK_CLOEXEC
+#define SOCK_CLOEXEC 0  /* macOS has none; set_mtu's socket is closed at once */
+#endif
 
 #define SUBSYS "tun"
 #define DEFAULT_NAME "uipsec0"
@@ -68,6 +71,7 @@ static void set_err(uipsec_err_t *err, const char *name, const char *what, int e
 		snprintf(err->msg, sizeof(err->msg), "%s: %s: %s", name, what, strerror(e));
 }
 
+__attribute__((unused))  /* the BSD devices are made non-blocking by tun_bsd.c */
 static int set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
