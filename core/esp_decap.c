@@ -73,8 +73,32 @@ static bool esn_too_old(sa_t *sa, uint64_t seq)
 	return old;
 }
 
-static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_meta_t *meta,
-                               esp_result_t *res)
+/* The last SPI lookup of a batch: consecutive packets usually belong to
+ * one SA, and the SAD does not change under db_read_lock(). */
+typedef struct spi_memo {
+	bool valid;
+	uint32_t spi;
+	bool have_dst;
+	ip_addr_t dst;
+	sa_t *sa;
+} spi_memo_t;
+
+static sa_t *lookup_spi(spi_memo_t *m, uint32_t spi, const ip_addr_t *dst)
+{
+	if (m->valid && m->spi == spi && m->have_dst == (dst != NULL) &&
+	    (!dst || ip_addr_eq(&m->dst, dst)))
+		return m->sa;
+	m->sa = sad_lookup_spi(spi, dst);
+	m->spi = spi;
+	m->have_dst = dst != NULL;
+	if (dst)
+		m->dst = *dst;
+	m->valid = true;
+	return m->sa;
+}
+
+static esp_verdict_t decap_one(esp_worker_t *w, spi_memo_t *memo, uipsec_pkt_t *p,
+                               const esp_in_meta_t *meta, esp_result_t *res)
 {
 	uint8_t *d = uipsec_pkt_data(p);
 	uint32_t len = p->len;
@@ -95,7 +119,7 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 	if (spi == 0)
 		goto ike;
 	res->spi = spi;
-	sa_t *sa = sad_lookup_spi(spi, meta ? our_addr(&meta->dst.addr, &dst_buf) : NULL);
+	sa_t *sa = lookup_spi(memo, spi, meta ? our_addr(&meta->dst.addr, &dst_buf) : NULL);
 	if (!sa || !sa_usable(sa))
 		return drop(res, STAT_BAD_SPI);
 
@@ -185,9 +209,10 @@ void esp_decap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n,
                      const esp_in_meta_t *meta, esp_result_t *res)
 {
 	w->now_real = g_get_real_time();
+	spi_memo_t memo = { .valid = false };
 	for (uint32_t i = 0; i < n; i++) {
 		memset(&res[i], 0, sizeof(res[i]));
-		decap_one(w, pkts[i], meta ? &meta[i] : NULL, &res[i]);
+		decap_one(w, &memo, pkts[i], meta ? &meta[i] : NULL, &res[i]);
 	}
 	w->now_real = 0;
 }

@@ -59,12 +59,20 @@ static int random_iv(esp_worker_t *w, uint8_t *iv, size_t len)
 	return UIPSEC_OK;
 }
 
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
+/* Big-endian stores: one bswap + mov each instead of a store per byte. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BE16(v) __builtin_bswap16(v)
+#define BE32(v) __builtin_bswap32(v)
+#define BE64(v) __builtin_bswap64(v)
+#else
+#define BE16(v) (v)
+#define BE32(v) (v)
+#define BE64(v) (v)
+#endif
 
-static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void put64(uint8_t *p, uint64_t v) { v = BE64(v); memcpy(p, &v, 8); }
+static inline void put32(uint8_t *p, uint32_t v) { v = BE32(v); memcpy(p, &v, 4); }
+static inline void put16(uint8_t *p, uint16_t v) { v = BE16(v); memcpy(p, &v, 2); }
 
 static inline uint32_t pad_len(const sa_t *sa, uint32_t len)
 {
@@ -169,10 +177,14 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 			}
 		} else {
 			/* Counter modes: the 64-bit sequence number is unique per key. */
-			memset(iv, 0, sa->iv_size);
-			uint32_t n = sa->iv_size < 8 ? sa->iv_size : 8;
-			for (uint32_t i = 0; i < n; i++)
-				iv[sa->iv_size - 1 - i] = (uint8_t)(seq >> (8 * i));
+			if (sa->iv_size == 8) {
+				put64(iv, seq);
+			} else {
+				memset(iv, 0, sa->iv_size);
+				uint32_t n = sa->iv_size < 8 ? sa->iv_size : 8;
+				for (uint32_t i = 0; i < n; i++)
+					iv[sa->iv_size - 1 - i] = (uint8_t)(seq >> (8 * i));
+			}
 		}
 	}
 
@@ -235,9 +247,14 @@ static void raise_acquire(esp_worker_t *w, spd_policy_t *pol, const ip_flow_t *f
 void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_result_t *res)
 {
 	w->now_real = g_get_real_time();
-	/* Consecutive packets usually share a policy: remember its SA. */
+	/* Consecutive packets usually share a flow and a policy: remember the
+	 * last flow's policy and the policy's SA (the SPD and SAD do not change
+	 * under db_read_lock()). */
 	const spd_policy_t *last_pol = NULL;
 	sa_t *last_sa = NULL;
+	ip_flow_t last_flow;
+	spd_policy_t *last_flow_pol = NULL;
+	bool have_last_flow = false;
 	for (uint32_t i = 0; i < n; i++) {
 		uipsec_pkt_t *p = pkts[i];
 		esp_result_t *r = &res[i];
@@ -249,7 +266,16 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 			continue;
 		}
 		p->len = (uint32_t)tot;   /* anything behind the IP packet is not part of it */
-		spd_policy_t *pol = spd_cache_lookup(w->cache, SPD_DIR_OUT, &flow);
+		spd_policy_t *pol;
+		/* ip_parse_flow() zeroes the whole struct: memcmp sees no stale padding */
+		if (have_last_flow && memcmp(&flow, &last_flow, sizeof(flow)) == 0) {
+			pol = last_flow_pol;
+		} else {
+			pol = spd_cache_lookup(w->cache, SPD_DIR_OUT, &flow);
+			last_flow = flow;
+			last_flow_pol = pol;
+			have_last_flow = true;
+		}
 		if (!pol) {
 			drop(r, STAT_POLICY_DROPPED);
 			continue;
