@@ -78,6 +78,8 @@ static inline uint32_t pad_len(const sa_t *sa, uint32_t len)
 {
 	/* RFC 4303 2.4: pad to the cipher block size and to 4 bytes */
 	uint32_t align = sa->block_size > 4 ? sa->block_size : 4;
+	if (__builtin_expect((align & (align - 1)) == 0, 1))   /* every cipher's: no division */
+		return (0u - (len + ESP_TRAILER_LEN)) & (align - 1);
 	return (align - (len + ESP_TRAILER_LEN) % align) % align;
 }
 
@@ -118,7 +120,24 @@ static esp_verdict_t drop(esp_result_t *res, stats_id_t why)
 	return ESP_DROP;
 }
 
-esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_result_t *res)
+/* What a batch adds up and moves to the shared counters once at its end. */
+typedef struct tally {
+	sa_acct_t acct;
+	uint64_t packets, bytes;
+} tally_t;
+
+static void tally_flush(tally_t *t)
+{
+	sa_acct_flush(&t->acct);
+	if (t->packets) {
+		stats_add(STAT_TX_PACKETS, t->packets);
+		stats_add(STAT_TX_BYTES, t->bytes);
+	}
+	t->packets = t->bytes = 0;
+}
+
+static esp_verdict_t encap_one(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_result_t *res,
+                               tally_t *tally)
 {
 	res->spi = sa->spi;
 	uint8_t *inner = uipsec_pkt_data(p);
@@ -147,7 +166,7 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 		sa_expire_hard(sa, EVENT_REASON_SEQ);
 		return drop(res, STAT_NO_SA);
 	}
-	if (!sa_account(sa, len, w->now_real ? w->now_real : g_get_real_time()))
+	if (!sa_account_deferred(&tally->acct, sa, len, w->now_real ? w->now_real : g_get_real_time()))
 		return drop(res, STAT_NO_SA);
 	if (!sa->esn) {
 		if (seq == SA_SEQ_MAX_32)
@@ -218,8 +237,8 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 		ip4_write_hdr(ip, &sa->src.addr, &sa->dst.addr, IP_PROTO_UDP,
 		              (uint16_t)(ip_len + udp_len), w->ip_id++, 64);
 	}
-	stats_inc(STAT_TX_PACKETS);
-	stats_add(STAT_TX_BYTES, len);
+	tally->packets++;
+	tally->bytes += len;
 	res->verdict = ESP_SEND;
 	res->esp_off = ip_len + UDP_HDR_LEN;
 	res->local = sa->src;
@@ -228,6 +247,14 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 
 crypto_failed:
 	return drop(res, STAT_CRYPTO_FAILED);
+}
+
+esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_result_t *res)
+{
+	tally_t tally = { .packets = 0 };
+	esp_verdict_t v = encap_one(w, sa, p, res, &tally);
+	tally_flush(&tally);
+	return v;
 }
 
 static void raise_acquire(esp_worker_t *w, spd_policy_t *pol, const ip_flow_t *flow)
@@ -255,6 +282,7 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 	ip_flow_t last_flow;
 	spd_policy_t *last_flow_pol = NULL;
 	bool have_last_flow = false;
+	tally_t tally = { .packets = 0 };
 	for (uint32_t i = 0; i < n; i++) {
 		uipsec_pkt_t *p = pkts[i];
 		esp_result_t *r = &res[i];
@@ -303,7 +331,8 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 			drop(r, STAT_NO_SA);
 			continue;
 		}
-		esp_encap_sa(w, sa, p, r);
+		encap_one(w, sa, p, r, &tally);
 	}
+	tally_flush(&tally);
 	w->now_real = 0;
 }

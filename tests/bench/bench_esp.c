@@ -8,8 +8,8 @@
  * "Raw" is the crypto library called directly (OpenSSL EVP or libgcrypt,
  * whichever back-end the engine uses): per packet the nonce, the 8-byte
  * ESP AAD, the data ESP encrypts (payload + padding + trailer) and the tag,
- * encrypted and then decrypted and verified, as the engine's encap + decap
- * do. Raw and engine run in alternating chunks of 64 packets and the
+ * encrypted with one context and then decrypted and verified with another,
+ * as the engine's encap (outbound SA) + decap (inbound SA) do. Raw and engine run in alternating chunks of 64 packets and the
  * median chunk rate of each is reported, so load from other processes on
  * a shared machine hits both alike. BENCH_SECONDS sets the time per case;
  * BENCH_PACKETS=n instead runs a fixed n packets per case and skips the
@@ -66,7 +66,7 @@ static bool use_gcrypt;
 typedef struct raw_ctx {
 	EVP_CIPHER *cipher;
 	EVP_CIPHER_CTX *enc, *dec;
-	gcry_cipher_hd_t gh;
+	gcry_cipher_hd_t gh_enc, gh_dec;
 	uint8_t salt[4];
 	uint32_t plen;
 	uint64_t n, bad;
@@ -80,9 +80,12 @@ static bool raw_setup(raw_ctx_t *r, const char *esp, const uint8_t *key, size_t 
 	size_t klen = key_len - sizeof(r->salt);
 	memcpy(r->salt, key + klen, sizeof(r->salt));
 	if (use_gcrypt) {
-		return gcry_cipher_open(&r->gh, chacha ? GCRY_CIPHER_CHACHA20 : GCRY_CIPHER_AES128,
-		                        chacha ? GCRY_CIPHER_MODE_POLY1305 : GCRY_CIPHER_MODE_GCM, 0) == 0 &&
-		       gcry_cipher_setkey(r->gh, key, klen) == 0;
+		int algo = chacha ? GCRY_CIPHER_CHACHA20 : GCRY_CIPHER_AES128;
+		int mode = chacha ? GCRY_CIPHER_MODE_POLY1305 : GCRY_CIPHER_MODE_GCM;
+		return gcry_cipher_open(&r->gh_enc, algo, mode, 0) == 0 &&
+		       gcry_cipher_setkey(r->gh_enc, key, klen) == 0 &&
+		       gcry_cipher_open(&r->gh_dec, algo, mode, 0) == 0 &&
+		       gcry_cipher_setkey(r->gh_dec, key, klen) == 0;
 	}
 	r->cipher = EVP_CIPHER_fetch(NULL, chacha ? "ChaCha20-Poly1305" : "AES-128-GCM", NULL);
 	r->enc = EVP_CIPHER_CTX_new();
@@ -101,8 +104,10 @@ static void raw_teardown(raw_ctx_t *r)
 	EVP_CIPHER_CTX_free(r->enc);
 	EVP_CIPHER_CTX_free(r->dec);
 	EVP_CIPHER_free(r->cipher);
-	if (r->gh)
-		gcry_cipher_close(r->gh);
+	if (r->gh_enc)
+		gcry_cipher_close(r->gh_enc);
+	if (r->gh_dec)
+		gcry_cipher_close(r->gh_dec);
 }
 
 /* One packet through the library: encrypt, then decrypt and verify. */
@@ -116,14 +121,14 @@ static void raw_packet(raw_ctx_t *r)
 	memcpy(nonce, r->salt, 4);
 	memcpy(nonce + 4, r->iv, 8);
 	if (use_gcrypt) {
-		gcry_cipher_setiv(r->gh, nonce, sizeof(nonce));
-		gcry_cipher_authenticate(r->gh, r->aad, sizeof(r->aad));
-		gcry_cipher_encrypt(r->gh, r->buf, r->plen, NULL, 0);
-		gcry_cipher_gettag(r->gh, r->icv, sizeof(r->icv));
-		gcry_cipher_setiv(r->gh, nonce, sizeof(nonce));
-		gcry_cipher_authenticate(r->gh, r->aad, sizeof(r->aad));
-		gcry_cipher_decrypt(r->gh, r->buf, r->plen, NULL, 0);
-		r->bad += gcry_cipher_checktag(r->gh, r->icv, sizeof(r->icv)) != 0;
+		gcry_cipher_setiv(r->gh_enc, nonce, sizeof(nonce));
+		gcry_cipher_authenticate(r->gh_enc, r->aad, sizeof(r->aad));
+		gcry_cipher_encrypt(r->gh_enc, r->buf, r->plen, NULL, 0);
+		gcry_cipher_gettag(r->gh_enc, r->icv, sizeof(r->icv));
+		gcry_cipher_setiv(r->gh_dec, nonce, sizeof(nonce));
+		gcry_cipher_authenticate(r->gh_dec, r->aad, sizeof(r->aad));
+		gcry_cipher_decrypt(r->gh_dec, r->buf, r->plen, NULL, 0);
+		r->bad += gcry_cipher_checktag(r->gh_dec, r->icv, sizeof(r->icv)) != 0;
 		return;
 	}
 	EVP_EncryptInit_ex(r->enc, NULL, NULL, NULL, nonce);
