@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <uipsec/crypto.h>
 #include "esp_decap.h"
+#include "pktbuf.h"
 #include "sad.h"
 
 static inline uint32_t get32(const uint8_t *p)
@@ -219,6 +220,8 @@ void esp_decap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n,
 	spi_memo_t memo = { .valid = false };
 	tally_t tally = { .packets = 0 };
 	for (uint32_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			pktbuf_prefetch(pkts[i + 1]);   /* read while this one is decrypted */
 		memset(&res[i], 0, sizeof(res[i]));
 		decap_one(w, &memo, &tally, pkts[i], meta ? &meta[i] : NULL, &res[i]);
 	}

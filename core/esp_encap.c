@@ -7,6 +7,7 @@
 #include <uipsec/crypto.h>
 #include "esp_encap.h"
 #include "events.h"
+#include "pktbuf.h"
 #include "sad.h"
 
 #define SPD_CACHE_LOG2 12
@@ -286,6 +287,8 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 	for (uint32_t i = 0; i < n; i++) {
 		uipsec_pkt_t *p = pkts[i];
 		esp_result_t *r = &res[i];
+		if (i + 1 < n)
+			pktbuf_prefetch(pkts[i + 1]);   /* read while this one is encrypted */
 		memset(r, 0, sizeof(*r));
 		ip_flow_t flow;
 		size_t tot = ip_parse_flow(uipsec_pkt_data(p), p->len, &flow);
