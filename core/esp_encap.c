@@ -258,6 +258,14 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 	return v;
 }
 
+/* Field by field, in the sizes ip_parse_flow() just stored them: wider
+ * loads of the fresh struct (memcmp) stall on store-to-load forwarding. */
+static inline bool same_flow(const ip_flow_t *a, const ip_flow_t *b)
+{
+	return a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
+	       ip_addr_eq(&a->dst, &b->dst) && ip_addr_eq(&a->src, &b->src);
+}
+
 static void raise_acquire(esp_worker_t *w, spd_policy_t *pol, const ip_flow_t *flow)
 {
 	if (!spd_acquire_allowed(pol, g_get_monotonic_time()))
@@ -298,8 +306,7 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 		}
 		p->len = (uint32_t)tot;   /* anything behind the IP packet is not part of it */
 		spd_policy_t *pol;
-		/* ip_parse_flow() zeroes the whole struct: memcmp sees no stale padding */
-		if (have_last_flow && memcmp(&flow, &last_flow, sizeof(flow)) == 0) {
+		if (have_last_flow && same_flow(&flow, &last_flow)) {
 			pol = last_flow_pol;
 		} else {
 			pol = spd_cache_lookup(w->cache, SPD_DIR_OUT, &flow);
