@@ -9,7 +9,7 @@
 #include "control.h"
 #include "control_service.h"
 #include "events.h"
-#include "features.h"
+#include "feature_registry.h"
 #include "log.h"
 #include "plugin_loader.h"
 #include "sad.h"

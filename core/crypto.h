@@ -7,7 +7,7 @@
 #include <uipsec/crypto.h>
 #include <uipsec/plugin.h>
 #include <uipsec/settings.h>
-#include "features.h"
+#include "feature_registry.h"
 
 /* Remember the settings (for uipsecd.crypto.selftest and the per-keyword
  * provider overrides); the self-test checks are registered with the

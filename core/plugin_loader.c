@@ -11,7 +11,7 @@
 #include <string.h>
 #include <glib.h>
 #include <uipsec/log.h>
-#include "features.h"
+#include "feature_registry.h"
 #include "module.h"
 #include "plugin_loader.h"
 #include "settings.h"

@@ -11,12 +11,14 @@
 #include <uipsec/log.h>
 #include <uipsec/plugin.h>
 
+#include "events.h"
 #include "mtu.h"
 #include "sad.h"
 #include "settings.h"
 #include "spd.h"
 #include "tunnel.h"
 #include "udp_socket.h"
+#include "replay.h"
 
 #define SUBSYS "tunnel"
 #define MAX_TS 8
@@ -60,6 +62,13 @@ typedef struct tunnel {
 	unsigned n_policies;
 	guint keepalive_src;
 	uint32_t inner_room;    /* outer path MTU minus overhead, 0 unknown */
+	/* last outbound sequence number of an earlier install: a tunnel taken
+	 * down and up again continues there (the peer's replay window has
+	 * seen the old numbers, and the same key with the same sequence
+	 * number would repeat an AEAD nonce) */
+	uint64_t out_seq;
+	/* an SA reached its hard lifetime: these keys are used up */
+	bool expired;
 } tunnel_t;
 
 struct tunnels {
@@ -70,6 +79,7 @@ struct tunnels {
 	route_mgr_t *rm;
 	const uipsec_net_ops_t *net_ops;
 	uipsec_net_t *net;
+	unsigned expire_sub;    /* events subscription */
 };
 
 /* ------------------------------------------------------------ parsing */
@@ -373,7 +383,7 @@ static tunnel_t *tunnel_parse(const uipsec_settings_t *s, const char *name, uint
 	t->esp = g_strdup(esp);
 	t->esn = uipsec_settings_get_bool(s, K("esn"), false);
 	t->start = uipsec_settings_get_bool(s, K("start"), true);
-	int64_t rw = uipsec_settings_get_int(s, K("replay_window"), 32);
+	int64_t rw = uipsec_settings_get_int(s, K("replay_window"), REPLAY_WINDOW_DEFAULT);
 	if (rw < 0 || rw > REPLAY_WINDOW_MAX) {
 		o = uipsec_settings_origin(s, key);
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: replay_window %lld out of range (0..%d)",
@@ -381,7 +391,7 @@ static tunnel_t *tunnel_parse(const uipsec_settings_t *s, const char *name, uint
 		goto fail;
 	}
 	t->replay_window = (uint32_t)rw;
-	t->keepalive = uipsec_settings_get_duration(s, K("keepalive"), 0);
+	t->keepalive = uipsec_settings_get_duration(s, K("keepalive"), TUNNEL_KEEPALIVE_DEFAULT);
 	t->rekey_time = uipsec_settings_get_duration(s, K("rekey_time"), 0);
 	t->life_time = uipsec_settings_get_duration(s, K("life_time"), 0);
 	t->life_bytes = uipsec_settings_get_bytes(s, K("life_bytes"), 0);
@@ -466,9 +476,30 @@ uint32_t tunnels_default_mtu(const tunnels_t *ts, uint32_t link_mtu)
 	return mtu ? mtu : DEFAULT_TUN_MTU;
 }
 
+static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t);
+static void update_inner_room(tunnels_t *ts);
+static tunnel_t *find_by_reqid(tunnels_t *ts, uint32_t reqid);
+
+/* An SA of a tunnel reached its hard lifetime (the SAD removes it): the
+ * whole tunnel goes down, and its keys are not used again. */
+static void on_expire_hard(const event_t *ev, void *user)
+{
+	tunnels_t *ts = user;
+	tunnel_t *t = find_by_reqid(ts, ev->reqid);   /* reload keeps reqids, not positions */
+	if (!t || !t->up || (ev->spi != t->in.spi && ev->spi != t->out.spi))
+		return;
+	uwarn(SUBSYS, "tunnel %s down: SA 0x%08x reached its hard lifetime (%s); new keys are needed", t->name,
+	      ev->spi, event_reason_name(ev->reason));
+	tunnel_uninstall(ts, t);
+	t->expired = true;
+	update_inner_room(ts);
+}
+
 void tunnels_attach(tunnels_t *ts, datapath_t *dp, route_mgr_t *rm, const uipsec_net_ops_t *net_ops,
                     uipsec_net_t *net)
 {
+	if (!ts->expire_sub)
+		ts->expire_sub = events_subscribe(1u << EVENT_EXPIRE_HARD, on_expire_hard, ts);
 	ts->dp = dp;
 	ts->rm = rm;
 	ts->net_ops = net_ops;
@@ -584,6 +615,22 @@ static void path_mtu_probe(tunnels_t *ts, tunnel_t *t)
 	udebug(SUBSYS, "tunnel %s: outer path MTU %u, inner packets up to %u bytes", t->name, path, t->inner_room);
 }
 
+/* Remove the outbound SA; returns its last sequence number. sad_del()
+ * waits until no worker uses the SA, so the number is final. */
+static uint64_t remove_out_sa(tunnel_t *t)
+{
+	db_read_lock();
+	sa_t *old = sad_lookup_out(t->out.spi);
+	if (old)
+		sa_ref(old);
+	db_read_unlock();
+	sad_del(SA_DIR_OUT, t->out.spi, NULL);
+	uint64_t seq = old ? atomic_load(&old->seq_out) : t->out_seq;
+	if (old)
+		sa_unref(old);
+	return seq;
+}
+
 static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t)
 {
 	keepalive_stop(t);
@@ -595,7 +642,7 @@ static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t)
 	for (unsigned i = 0; i < t->n_policies; i++)
 		spd_del(t->policies[i]);
 	t->n_policies = 0;
-	sad_del(SA_DIR_OUT, t->out.spi, NULL);
+	t->out_seq = remove_out_sa(t);
 	sad_del(SA_DIR_IN, t->in.spi, &t->local.addr);
 	t->up = false;
 	t->peer = t->configured_peer;
@@ -610,6 +657,11 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 	}
 	if (t->up)
 		return UIPSEC_OK;
+	if (t->expired) {
+		snprintf(err->msg, sizeof(err->msg),
+		         "tunnel %s: its keys reached their hard lifetime; configure new keys and reload", name);
+		return UIPSEC_ERR_PERM;
+	}
 	int rc;
 	uipsec_err_t e = { "" };
 	sa_cfg_t c;
@@ -619,6 +671,7 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 		return rc;
 	}
 	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);
+	c.initial_seq = t->out_seq;
 	if ((rc = sad_add(&c, &e)) != UIPSEC_OK) {
 		snprintf(err->msg, sizeof(err->msg), "tunnel %s: outbound SA 0x%08x: %s", name, t->out.spi, e.msg);
 		sad_del(SA_DIR_IN, t->in.spi, &t->local.addr);
@@ -662,8 +715,32 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 			else
 				uwarn(SUBSYS, "tunnel %s: remote_ts %s is not a prefix: no route installed for it", name,
 				      t->remote_ts[i].text);
+		const char *ifname = datapath_ifname(ts->dp);
+		if (t->n_vips && datapath_per_vip(ts->dp)) {
+			/* this tunnel's virtual IPs get a device of their own */
+			ip_addr_t va[MAX_TS];
+			for (unsigned i = 0; i < t->n_vips; i++) {
+				memset(&va[i], 0, sizeof(va[i]));
+				va[i].family = t->vips[i].addr.family;
+				memcpy(va[i].a, t->vips[i].addr.bytes, sizeof(va[i].a));
+			}
+			GError *verr = NULL;
+			ifname = datapath_vip_device(ts->dp, va, t->n_vips, &verr);
+			if (ifname && ts->net_ops && ts->net &&
+			    ts->net_ops->link_set(ts->net, ifname, true, 0, &e) != UIPSEC_OK) {
+				snprintf(err->msg, sizeof(err->msg), "tunnel %s: bringing %s up: %s", name, ifname, e.msg);
+				tunnel_uninstall(ts, t);
+				return UIPSEC_ERR_IO;
+			}
+			if (!ifname) {
+				snprintf(err->msg, sizeof(err->msg), "tunnel %s: %s", name, verr->message);
+				g_error_free(verr);
+				tunnel_uninstall(ts, t);
+				return UIPSEC_ERR_IO;
+			}
+		}
 		route_mgr_tunnel_t rt = {
-			.name = t->name, .ifname = datapath_ifname(ts->dp),
+			.name = t->name, .ifname = ifname,
 			.local_ts = lp, .local_ts_count = nl, .remote_ts = rp, .remote_ts_count = nr,
 			.vips = t->n_vips ? t->vips : NULL, .vip_count = t->n_vips,
 		};
@@ -728,6 +805,8 @@ void tunnels_free(tunnels_t *ts)
 {
 	if (!ts)
 		return;
+	if (ts->expire_sub)
+		events_unsubscribe(ts->expire_sub);
 	for (guint i = 0; i < ts->list->len; i++) {
 		tunnel_t *t = ts->list->pdata[i];
 		if (t->up)
@@ -893,6 +972,12 @@ bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb 
 				tunnel_uninstall(ts, old);
 			e.msg[0] = '\0';
 		}
+		/* the same outbound SPI continues its sequence numbers (the peer's
+		 * replay window; with unchanged keys, no nonce twice), and used-up
+		 * keys stay used up */
+		if (!nt->up && old->out.spi == nt->out.spi)
+			nt->out_seq = old->out_seq;
+		nt->expired = old->expired && keyset_equal(&old->out, &nt->out) && keyset_equal(&old->in, &nt->in);
 		ts->list->pdata[idx] = nt;
 		tunnel_free(old);
 		if (!nt->up && (was_up || nt->start))
@@ -919,15 +1004,7 @@ static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, v
 	char a[64], b[64];
 	uinfo(SUBSYS, "tunnel %s: peer moved from %s to %s (NAT rebinding), adopted", t->name,
 	      udp_endpoint_str(&t->peer, a, sizeof(a)), udp_endpoint_str(from, b, sizeof(b)));
-	db_read_lock();
-	sa_t *old = sad_lookup_out(t->out.spi);
-	if (old)
-		sa_ref(old);
-	db_read_unlock();
-	sad_del(SA_DIR_OUT, t->out.spi, NULL);
-	uint64_t seq = old ? atomic_load(&old->seq_out) : 0;
-	if (old)
-		sa_unref(old);
+	uint64_t seq = remove_out_sa(t);
 	t->peer = *from;
 	sa_cfg_t c;
 	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);

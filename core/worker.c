@@ -41,7 +41,10 @@
 #define GRO_BUFS 8
 #define MAX_THREADS 256
 #define TAG_STOP UINT32_MAX
-#define TAG_TUN (UINT32_MAX - 1)
+/* TUN device d of the data path: TAG_TUN + d */
+#define TAG_TUN 0xffff0000u
+/* devices: the default one plus one per virtual IP (per_vip_device) */
+#define MAX_DEVS 16
 
 typedef struct worker {
 	datapath_t *dp;
@@ -63,6 +66,7 @@ typedef struct worker {
 	uipsec_pkt_t *pend[BATCH];      /* packets of the current batch to encrypt, in order */
 	uipsec_pkt_t *gro[GRO_BUFS];    /* coalesced TCP super-packets for the TUN device */
 	uipsec_pkt_t *gro_out[BATCH];
+	uipsec_pkt_t *sorted[BATCH];    /* per-device share of a batch */
 	bool gro_on;
 	pktbuf_pool_t *big_pool;        /* 64 KiB buffers: socket reads, TUN reads with offload */
 	bool tun_big;                   /* TUN reads use big_pool */
@@ -71,14 +75,27 @@ typedef struct worker {
 	esp_result_t res[BATCH];
 	uipsec_pkt_t *out[BATCH];
 	ip_endpoint_t to[BATCH];
-	/* last rebinding reported, so a burst reports it once */
+	/* the (SPI, source) pair checked last for a NAT rebinding */
 	uint32_t rebind_spi;
 	ip_endpoint_t rebind_from;
+	uint32_t rebind_gen;            /* dp->rebind_gen when cached */
 } worker_t;
+
+/* Which device owns which virtual IP: an immutable snapshot the workers
+ * read without locks; replaced (never changed) by the main thread. */
+typedef struct vip_map {
+	uint32_t n;
+	struct { ip_addr_t addr; uint32_t dev; } e[MAX_DEVS];
+} vip_map_t;
 
 struct datapath {
 	const uipsec_pktio_ops_t *ops;
-	uipsec_pktio_dev_t *dev;
+	void *pktio_state;
+	uipsec_pktio_dev_t *devs[MAX_DEVS];   /* [0]: the default device */
+	_Atomic uint32_t ndevs;
+	bool per_vip;
+	_Atomic(vip_map_t *) vips;
+	GPtrArray *old_vips;                  /* replaced snapshots, freed at stop */
 	char ifname[32];
 	uint32_t mtu;
 	uint16_t port;
@@ -88,6 +105,7 @@ struct datapath {
 	_Atomic uint32_t inner_room;
 	datapath_rebind_cb rebind_cb;
 	void *rebind_user;
+	_Atomic uint32_t rebind_gen;          /* bumped when a peer address was adopted */
 };
 
 uint32_t datapath_default_threads(void)
@@ -109,6 +127,8 @@ static gboolean rebind_deliver(gpointer data)
 	rebind_note_t *n = data;
 	if (n->dp->rebind_cb)
 		n->dp->rebind_cb(n->reqid, n->spi, &n->from, n->dp->rebind_user);
+	/* outbound SAs may point elsewhere now: workers check again */
+	atomic_fetch_add(&n->dp->rebind_gen, 1);
 	return G_SOURCE_REMOVE;
 }
 
@@ -116,16 +136,23 @@ static gboolean rebind_deliver(gpointer data)
  * packet come from where our outbound SA sends? */
 static void check_rebinding(worker_t *w, uint32_t spi, const ip_endpoint_t *from)
 {
-	if (!w->dp->rebind_cb || (w->rebind_spi == spi && udp_endpoint_equal(&w->rebind_from, from)))
+	uint32_t gen = atomic_load_explicit(&w->dp->rebind_gen, memory_order_relaxed);
+	if (!w->dp->rebind_cb ||
+	    (w->rebind_spi == spi && w->rebind_gen == gen && udp_endpoint_equal(&w->rebind_from, from)))
 		return;
 	sa_t *in = sad_lookup_spi(spi, NULL);
 	if (!in)
 		return;
 	sa_t *out = sad_out_by_reqid(in->reqid);
-	if (!out || udp_endpoint_equal(&out->dst, from))
+	if (!out)
 		return;
+	/* remember the pair checked last: the next packets of the same peer
+	 * cost one comparison, and a move is reported once */
 	w->rebind_spi = spi;
 	w->rebind_from = *from;
+	w->rebind_gen = gen;
+	if (udp_endpoint_equal(&out->dst, from))
+		return;
 	rebind_note_t *n = g_new0(rebind_note_t, 1);
 	n->dp = w->dp;
 	n->reqid = in->reqid;
@@ -160,7 +187,7 @@ static void encap_and_send(worker_t *w, uipsec_pkt_t **pkts, uint32_t n)
 }
 
 /* Oversized cleartext: ICMP error back into the TUN device, or fragments. */
-static void handle_too_big(worker_t *w, uipsec_pkt_t *p, mtu_verdict_t v, uint32_t room)
+static void handle_too_big(worker_t *w, uint32_t dev, uipsec_pkt_t *p, mtu_verdict_t v, uint32_t room)
 {
 	datapath_t *dp = w->dp;
 	if (v == MTU_FRAGMENT) {
@@ -174,7 +201,7 @@ static void handle_too_big(worker_t *w, uipsec_pkt_t *p, mtu_verdict_t v, uint32
 	}
 	if (v == MTU_TOO_BIG) {
 		if (mtu_build_too_big(uipsec_pkt_data(p), p->len, room, w->spare[0]))
-			if (dp->ops->write(dp->dev, w->id, w->spare, 1) != 1)
+			if (dp->ops->write(dp->devs[dev], w->id, w->spare, 1) != 1)
 				stats_inc(STAT_QUEUE_DROPPED);
 		/* the sender learns the MTU and retransmits smaller */
 		stats_inc(STAT_POLICY_DROPPED);
@@ -183,10 +210,10 @@ static void handle_too_big(worker_t *w, uipsec_pkt_t *p, mtu_verdict_t v, uint32
 	stats_inc(STAT_MALFORMED);
 }
 
-static bool tun_rx(worker_t *w)
+static bool tun_rx(worker_t *w, uint32_t dev)
 {
 	datapath_t *dp = w->dp;
-	int n = dp->ops->read(dp->dev, w->id, w->tun_rx, BATCH);
+	int n = dp->ops->read(dp->devs[dev], w->id, w->tun_rx, BATCH);
 	if (n <= 0)
 		return false;
 	uint32_t room = atomic_load_explicit(&dp->inner_room, memory_order_relaxed);
@@ -199,10 +226,17 @@ static bool tun_rx(worker_t *w)
 				encap_and_send(w, w->pend, k);
 			k = 0;
 			int ns = w->seg[0] ? gso_segment_tcp(p, w->seg, SEGS) : 0;
-			if (ns > 0)
-				encap_and_send(w, w->seg, (uint32_t)ns);
-			else
+			if (ns <= 0) {
 				stats_inc(STAT_MALFORMED);
+			} else if (room && w->seg[0]->len > room) {
+				/* segments too big for the path (TUN MTU set above
+				 * it): TCP learns the MTU from one ICMP error */
+				mtu_verdict_t v = mtu_check(uipsec_pkt_data(w->seg[0]), w->seg[0]->len, room);
+				for (int j = 0; j < (v == MTU_FRAGMENT ? ns : 1); j++)
+					handle_too_big(w, dev, w->seg[j], v, room);
+			} else {
+				encap_and_send(w, w->seg, (uint32_t)ns);
+			}
 			continue;
 		}
 		if ((p->flags & UIPSEC_PKT_F_CSUM_PARTIAL) && !gso_csum_complete(p)) {
@@ -212,7 +246,7 @@ static bool tun_rx(worker_t *w)
 		if (room) {
 			mtu_verdict_t v = mtu_check(uipsec_pkt_data(p), p->len, room);
 			if (v != MTU_FITS) {
-				handle_too_big(w, p, v, room);
+				handle_too_big(w, dev, p, v, room);
 				continue;
 			}
 		}
@@ -224,6 +258,45 @@ static bool tun_rx(worker_t *w)
 }
 
 /* ------------------------------------------------------------ inbound */
+
+/* Write decrypted packets to one device (this worker's queue). */
+static void write_to_device(worker_t *w, uint32_t dev, uipsec_pkt_t **pkts, int k)
+{
+	datapath_t *dp = w->dp;
+	if (k > 1 && w->gro_on) {
+		/* one TCP super-packet instead of dozens of segments: the
+		 * receiving stack does its work once */
+		k = gso_coalesce_tcp(pkts, k, w->gro_out, w->gro, GRO_BUFS);
+		pkts = w->gro_out;
+	}
+	if (k) {
+		int wr = dp->ops->write(dp->devs[dev], w->id, pkts, k);
+		if (wr < k)
+			stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - (wr > 0 ? wr : 0)));
+	}
+}
+
+/* The device owning the inner destination address (0 = default). */
+static uint32_t vip_device(const vip_map_t *map, const uint8_t *ip, uint32_t len)
+{
+	if (!map || len < 20)
+		return 0;
+	ip_addr_t dst;
+	memset(&dst, 0, sizeof(dst));
+	if ((ip[0] >> 4) == 4) {
+		dst.family = AF_INET;
+		memcpy(dst.a, ip + 16, 4);
+	} else if ((ip[0] >> 4) == 6 && len >= 40) {
+		dst.family = AF_INET6;
+		memcpy(dst.a, ip + 24, 16);
+	} else {
+		return 0;
+	}
+	for (uint32_t i = 0; i < map->n; i++)
+		if (ip_addr_eq(&map->e[i].addr, &dst))
+			return map->e[i].dev;
+	return 0;
+}
 
 /* Decapsulate n datagrams and write what they carry into the TUN queue. */
 static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoint_t *from, uint32_t n)
@@ -243,17 +316,24 @@ static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoin
 		w->out[k++] = pkts[i];
 	}
 	db_read_unlock();
-	uipsec_pkt_t **wpk = w->out;
-	if (k > 1 && w->gro_on) {
-		/* one TCP super-packet instead of dozens of segments: the
-		 * receiving stack does its work once */
-		k = gso_coalesce_tcp(w->out, k, w->gro_out, w->gro, GRO_BUFS);
-		wpk = w->gro_out;
+	uint32_t ndevs = atomic_load_explicit(&dp->ndevs, memory_order_acquire);
+	if (ndevs == 1) {
+		write_to_device(w, 0, w->out, k);
+		return;
 	}
-	if (k) {
-		int wr = dp->ops->write(dp->dev, w->id, wpk, k);
-		if (wr < k)
-			stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - (wr > 0 ? wr : 0)));
+	/* per-VIP devices: each packet goes to the device owning its
+	 * destination, the rest to the default device */
+	const vip_map_t *map = atomic_load_explicit(&dp->vips, memory_order_acquire);
+	uint32_t devof[BATCH];
+	for (int i = 0; i < k; i++)
+		devof[i] = vip_device(map, uipsec_pkt_data(w->out[i]), w->out[i]->len);
+	for (uint32_t d = 0; d < ndevs; d++) {
+		int m = 0;
+		for (int i = 0; i < k; i++)
+			if (devof[i] == d)
+				w->sorted[m++] = w->out[i];
+		if (m)
+			write_to_device(w, d, w->sorted, m);
 	}
 }
 
@@ -313,7 +393,7 @@ static void *worker_main(void *arg)
 			if (tag == TAG_STOP)
 				return NULL;
 			for (int b = 0; b < BUDGET; b++) {
-				bool more = tag == TAG_TUN ? tun_rx(w) : udp_rx(w, (int)tag);
+				bool more = tag >= TAG_TUN ? tun_rx(w, tag - TAG_TUN) : udp_rx(w, (int)tag);
 				if (!more)
 					break;
 			}
@@ -359,7 +439,7 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	if (!w->us)
 		return false;
 	w->esp = esp_worker_new(id);
-	bool gso = dp->ops->offloads && (dp->ops->offloads(dp->dev) & UIPSEC_PKTIO_OFF_GSO);
+	bool gso = dp->ops->offloads && (dp->ops->offloads(dp->devs[0]) & UIPSEC_PKTIO_OFF_GSO);
 	w->tun_big = gso;
 	w->pool = pktbuf_pool_new((gso ? 0 : BATCH) + SPARE + (gso ? SEGS : 0), buf_size);
 	w->gro_on = gso;
@@ -382,7 +462,7 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	int fds[UDP_SOCKET_MAX_FDS];
 	unsigned nfd = udp_socket_fds(w->us, fds, UDP_SOCKET_MAX_FDS);
 	bool ok = w->epfd >= 0 && epoll_watch(w->epfd, dp->stop_fd, TAG_STOP) &&
-	          epoll_watch(w->epfd, dp->ops->fd(dp->dev, id), TAG_TUN);
+	          epoll_watch(w->epfd, dp->ops->fd(dp->devs[0], id), TAG_TUN);
 	for (unsigned i = 0; ok && i < nfd; i++)
 		ok = epoll_watch(w->epfd, fds[i], (uint32_t)fds[i]);
 	if (!ok) {
@@ -423,7 +503,16 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want,
 	                            .offloads = UIPSEC_PKTIO_OFF_GSO | UIPSEC_PKTIO_OFF_CSUM };
 	uipsec_err_t perr = { "" };
-	int rc = ops->open(pstate, &pcfg, &dp->dev, &perr);
+	dp->pktio_state = pstate;
+	/* BSD/macOS need one device per virtual IP (routes there name a
+	 * device, and an address picks the device its replies come from) */
+#if defined(__linux__)
+	dp->per_vip = uipsec_settings_get_bool(s, "uipsecd.plugins.io-tun.per_vip_device", false);
+#else
+	dp->per_vip = uipsec_settings_get_bool(s, "uipsecd.plugins.io-tun.per_vip_device", true);
+#endif
+	dp->old_vips = g_ptr_array_new_with_free_func(g_free);
+	int rc = ops->open(pstate, &pcfg, &dp->devs[0], &perr);
 	if (rc != UIPSEC_OK) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "packet I/O device: %s",
 		            perr.msg[0] ? perr.msg : uipsec_status_str(rc));
@@ -431,9 +520,10 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 		g_free(dp);
 		return NULL;
 	}
-	g_strlcpy(dp->ifname, ops->name(dp->dev), sizeof(dp->ifname));
-	dp->mtu = ops->mtu ? ops->mtu(dp->dev) : default_mtu;
-	dp->nworkers = ops->queues ? ops->queues(dp->dev) : 1;
+	atomic_store(&dp->ndevs, 1);
+	g_strlcpy(dp->ifname, ops->name(dp->devs[0]), sizeof(dp->ifname));
+	dp->mtu = ops->mtu ? ops->mtu(dp->devs[0]) : default_mtu;
+	dp->nworkers = ops->queues ? ops->queues(dp->devs[0]) : 1;
 	if (dp->nworkers > want)
 		dp->nworkers = want;
 	sa_set_workers(dp->nworkers);
@@ -485,12 +575,89 @@ void datapath_stop(datapath_t *dp)
 	g_free(dp->workers);
 	if (dp->stop_fd >= 0)
 		close(dp->stop_fd);
-	if (dp->dev)
-		dp->ops->close(dp->dev);
+	for (uint32_t d = 0; d < MAX_DEVS; d++)
+		if (dp->devs[d])
+			dp->ops->close(dp->devs[d]);
+	g_free(atomic_load(&dp->vips));
+	if (dp->old_vips)
+		g_ptr_array_free(dp->old_vips, TRUE);
 	g_free(dp);
 }
 
 const char *datapath_ifname(const datapath_t *dp) { return dp->ifname; }
+bool datapath_per_vip(const datapath_t *dp) { return dp->per_vip; }
+
+/* A new snapshot with vips[] mapped to device d. */
+static void vip_map_publish(datapath_t *dp, const ip_addr_t *vips, unsigned nvips, uint32_t d)
+{
+	vip_map_t *old = atomic_load(&dp->vips);
+	vip_map_t *map = g_new0(vip_map_t, 1);
+	if (old)
+		*map = *old;
+	for (unsigned v = 0; v < nvips && map->n < MAX_DEVS; v++) {
+		bool have = false;
+		for (uint32_t i = 0; i < map->n; i++)
+			have |= ip_addr_eq(&map->e[i].addr, &vips[v]);
+		if (!have) {
+			map->e[map->n].addr = vips[v];
+			map->e[map->n].dev = d;
+			map->n++;
+		}
+	}
+	atomic_store_explicit(&dp->vips, map, memory_order_release);
+	/* workers may still read the old snapshot: keep it until stop */
+	if (old)
+		g_ptr_array_add(dp->old_vips, old);
+}
+
+const char *datapath_vip_device(datapath_t *dp, const ip_addr_t *vips, unsigned nvips, GError **err)
+{
+	uint32_t n = atomic_load(&dp->ndevs);
+	const vip_map_t *old = atomic_load(&dp->vips);
+	for (unsigned v = 0; v < nvips; v++)
+		for (uint32_t i = 0; old && i < old->n; i++)
+			if (ip_addr_eq(&old->e[i].addr, &vips[v])) {
+				vip_map_publish(dp, vips, nvips, old->e[i].dev);
+				return dp->ops->name(dp->devs[old->e[i].dev]);
+			}
+	if (n == MAX_DEVS) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOSPC, "no more than %d TUN devices", MAX_DEVS - 1);
+		return NULL;
+	}
+	/* the default device's name with the device number: uipsec0 -> uipsec1 */
+	char base[32], name[32];
+	g_strlcpy(base, dp->ifname, sizeof(base));
+	size_t bl = strlen(base);
+	while (bl && g_ascii_isdigit(base[bl - 1]))
+		base[--bl] = '\0';
+	g_snprintf(name, sizeof(name), "%s%u", base, n);
+	uipsec_pktio_cfg_t pcfg = { .name = name, .mtu = dp->mtu, .queues = dp->nworkers,
+	                            .offloads = UIPSEC_PKTIO_OFF_GSO | UIPSEC_PKTIO_OFF_CSUM };
+	uipsec_err_t perr = { "" };
+	uipsec_pktio_dev_t *dev = NULL;
+	int rc = dp->ops->open(dp->pktio_state, &pcfg, &dev, &perr);
+	if (rc != UIPSEC_OK) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "TUN device for a virtual IP: %s",
+		            perr.msg[0] ? perr.msg : uipsec_status_str(rc));
+		return NULL;
+	}
+	if ((dp->ops->queues ? dp->ops->queues(dev) : 1) < dp->nworkers) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "TUN device %s: fewer queues than workers",
+		            dp->ops->name(dev));
+		dp->ops->close(dev);
+		return NULL;
+	}
+	dp->devs[n] = dev;
+	vip_map_publish(dp, vips, nvips, n);
+	atomic_store_explicit(&dp->ndevs, n + 1, memory_order_release);
+	/* each worker reads its queue of the new device from now on
+	 * (epoll_ctl on another thread's epoll set is safe) */
+	for (uint32_t i = 0; i < dp->nworkers; i++)
+		if (!epoll_watch(dp->workers[i].epfd, dp->ops->fd(dev, i), TAG_TUN + n))
+			uwarn(SUBSYS, "worker %u: watching %s: %s", i, dp->ops->name(dev), g_strerror(errno));
+	uinfo(SUBSYS, "TUN device %s for virtual IP", dp->ops->name(dev));
+	return dp->ops->name(dev);
+}
 uint32_t datapath_mtu(const datapath_t *dp) { return dp->mtu; }
 uint32_t datapath_threads(const datapath_t *dp) { return dp->nworkers; }
 uint16_t datapath_port(const datapath_t *dp) { return dp->port; }

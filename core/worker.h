@@ -34,6 +34,13 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 void datapath_stop(datapath_t *dp);
 
 const char *datapath_ifname(const datapath_t *dp);
+/* plugins.io-tun.per_vip_device: one TUN device per virtual IP */
+bool datapath_per_vip(const datapath_t *dp);
+/* The device owning the virtual IPs vips[0..n-1] (one device for all of
+ * them), created (not yet up) on first use; decrypted packets to them are
+ * written there. Devices live until the data path stops. NULL with err on
+ * failure. */
+const char *datapath_vip_device(datapath_t *dp, const ip_addr_t *vips, unsigned n, GError **err);
 uint32_t datapath_mtu(const datapath_t *dp);
 uint32_t datapath_threads(const datapath_t *dp);
 uint16_t datapath_port(const datapath_t *dp);

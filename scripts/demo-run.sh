@@ -58,9 +58,11 @@ ip -n $NA addr add 10.1.0.1/32 dev lo
 ip -n $NB addr add 10.2.0.1/32 dev lo
 
 step "uipsecd in each, with $examples/gw-a.conf and gw-b.conf"
-in_a "$UIPSECD" --foreground --config "$examples/gw-a.conf" >"$work/a.log" 2>&1 &
+# started directly (not through a shell function): $! is then the daemon
+# itself (ip netns exec execs it), which cleanup() stops
+ip netns exec $NA "$UIPSECD" --foreground --config "$examples/gw-a.conf" >"$work/a.log" 2>&1 &
 pids+=($!)
-in_b "$UIPSECD" --foreground --config "$examples/gw-b.conf" >"$work/b.log" 2>&1 &
+ip netns exec $NB "$UIPSECD" --foreground --config "$examples/gw-b.conf" >"$work/b.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do
 	ip -n $NA link show uipsec0 2>/dev/null | grep -q UP && ip -n $NB link show uipsec0 2>/dev/null | grep -q UP && break
@@ -72,8 +74,9 @@ sed 's/^/  b| /' "$work/b.log"
 echo "  routes in $NA (table 220):"; ip -n $NA route show table 220 | sed 's/^/    /'
 
 step "ping 10.1.0.1 -> 10.2.0.1 through the tunnel, watching the wire"
-in_a tcpdump -n -i eth0 -c 6 -l 'ip' >"$work/wire.txt" 2>/dev/null &
+ip netns exec $NA timeout 10 tcpdump -n -i eth0 -c 6 -l 'ip' >"$work/wire.txt" 2>/dev/null &
 td=$!
+pids+=($td)
 sleep 0.5
 if ! in_a ping -c 4 -i 0.3 -I 10.1.0.1 10.2.0.1; then
 	echo "demo: no connectivity through the tunnel" >&2
@@ -86,7 +89,7 @@ sed 's/^/    /' "$work/wire.txt"
 
 if command -v iperf3 >/dev/null; then
 	step "iperf3, 3 seconds, 10.1.0.1 -> 10.2.0.1 through the tunnel"
-	in_b iperf3 -s -1 -B 10.2.0.1 >/dev/null 2>&1 &
+	ip netns exec $NB iperf3 -s -1 -B 10.2.0.1 >/dev/null 2>&1 &
 	pids+=($!)
 	sleep 0.5
 	in_a iperf3 -c 10.2.0.1 -B 10.1.0.1 -t 3 -f m | grep -E 'sender|receiver'

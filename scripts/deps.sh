@@ -10,12 +10,15 @@ PKGS=(
   iproute2 iputils-ping iperf3 tcpdump tshark python3 python3-scapy nftables
   clang libclang-rt-14-dev valgrind jq procps util-linux kmod ca-certificates
   # make check-portability: scripts/fetch-zig.sh gets zig with 'npm pack' (.tar.xz inside)
-  npm xz-utils
+  xz-utils
 )
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# npm may come with a nodejs package from elsewhere (e.g. nodesource), which
+# Debian's npm package conflicts with: only install it when there is none.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "== installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

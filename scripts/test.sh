@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 b=${BUILDDIR:-_build}
 [ "$(id -u)" = 0 ] || { echo "run as root: the tests create network namespaces and TUN devices" >&2; exit 2; }
-bash scripts/deps.sh
+bash scripts/deps.sh || { echo "installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 # shellcheck disable=SC2086
 bash scripts/build.sh "$b" ${CONFIGURE_ARGS:-} || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 cd "$b"

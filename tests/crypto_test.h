@@ -5,8 +5,7 @@
 
 #include <string.h>
 #include <glib.h>
-/* by path: outside core/ "features.h" would find glibc's <features.h> */
-#include "../core/crypto.h"
+#include "crypto.h"
 #include "log.h"
 #include "plugin_loader.h"
 #include "settings.h"

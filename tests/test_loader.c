@@ -6,9 +6,7 @@
 #include <glib.h>
 #include <uipsec/crypto.h>
 #include <uipsec/plugin.h>
-/* not "features.h": outside core/ that finds glibc's <features.h> (gcc drops
- * -iquote core as a duplicate of -idirafter core) */
-#include "../core/features.h"
+#include "feature_registry.h"
 #include "log.h"
 #include "module.h"
 #include "plugin_loader.h"

@@ -162,8 +162,9 @@ static void test_batches(void)
 		}
 	}
 	char s[64];
-	g_autofree char *want = g_strdup_printf("127.0.0.1:%u", ntohs(pa.sin_port));
+	char *want = g_strdup_printf("127.0.0.1:%u", ntohs(pa.sin_port));
 	g_assert_cmpstr(udp_endpoint_str(&dst[0], s, sizeof(s)), ==, want);
+	g_free(want);
 	g_assert_true(udp_endpoint_equal(&dst[0], &dst[1]));
 	dst[1].port++;
 	g_assert_false(udp_endpoint_equal(&dst[0], &dst[1]));

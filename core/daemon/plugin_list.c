@@ -4,7 +4,7 @@
 #include "config.h"
 #include <string.h>
 #include <glib.h>
-#include "../features.h"    /* not "features.h": that would find glibc's */
+#include "feature_registry.h"
 #include "daemon.h"
 #include "plugin_loader.h"
 

@@ -24,8 +24,11 @@
 #if defined(__linux__)
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
-#elif defined(UIPSEC_HAVE_TUN_BSD)
-#include "tun_bsd.h"
+#else
+#include "tun_bsd.h"   /* FreeBSD tun, macOS utun (defines TUN_BSD_SUPPORTED there) */
+#endif
+#ifndef SOCK_CLOEXEC
+#define SOCK_CLOEXEC 0  /* macOS has none; set_mtu's socket is closed at once */
 #endif
 
 #define SUBSYS "tun"
@@ -68,6 +71,7 @@ static void set_err(uipsec_err_t *err, const char *name, const char *what, int e
 		snprintf(err->msg, sizeof(err->msg), "%s: %s: %s", name, what, strerror(e));
 }
 
+__attribute__((unused))  /* the BSD devices are made non-blocking by tun_bsd.c */
 static int set_nonblock(int fd)
 {
 	int fl = fcntl(fd, F_GETFL);
@@ -103,9 +107,15 @@ static void io_tun_close(uipsec_pktio_dev_t *dev)
 {
 	if (!dev)
 		return;
-	for (uint32_t q = 0; q < dev->nqueues; q++)
-		if (dev->fds[q] >= 0)
-			close(dev->fds[q]);
+	for (uint32_t q = 0; q < dev->nqueues; q++) {
+		if (dev->fds[q] < 0)
+			continue;
+#if defined(TUN_BSD_SUPPORTED)
+		tun_bsd_close(dev->fds[q], dev->name);   /* also destroys a cloned FreeBSD tun */
+#else
+		close(dev->fds[q]);
+#endif
+	}
 	uinfo(SUBSYS, "TUN device %s removed", dev->name);
 	free(dev);
 }
@@ -186,13 +196,16 @@ static int io_tun_open(void *plugin_state, const uipsec_pktio_cfg_t *cfg,
 		else
 			uwarn(SUBSYS, "%s: TUNSETOFFLOAD: %s; no segmentation offload", dev->name, strerror(errno));
 	}
-#elif defined(UIPSEC_HAVE_TUN_BSD)
-	dev->fds[0] = tun_bsd_open(want, dev->name, sizeof(dev->name), err);
+#elif defined(TUN_BSD_SUPPORTED)
+	char emsg[sizeof(err->msg)] = "";
+	dev->fds[0] = tun_bsd_open(want, dev->name, sizeof(dev->name), emsg, sizeof(emsg));
 	if (dev->fds[0] < 0) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s: %s", want, emsg[0] ? emsg : strerror(-dev->fds[0]));
 		free(dev);
 		return UIPSEC_ERR_IO;
 	}
-	dev->nqueues = 1;
+	dev->nqueues = 1;   /* one queue: the BSD devices have no multi-queue mode */
 #else
 	if (err)
 		snprintf(err->msg, sizeof(err->msg), "no TUN support on this platform");
@@ -256,7 +269,7 @@ static int io_tun_read(uipsec_pktio_dev_t *dev, uint32_t q, uipsec_pkt_t **pkts,
 			default: break;
 			}
 		}
-#elif defined(UIPSEC_HAVE_TUN_BSD)
+#elif defined(TUN_BSD_SUPPORTED)
 		ssize_t r = tun_bsd_read(fd, p->buf + p->off, room);
 #else
 		ssize_t r = -1; errno = ENOTSUP;
@@ -314,7 +327,7 @@ static int io_tun_write(uipsec_pktio_dev_t *dev, uint32_t q, uipsec_pkt_t **pkts
 		do {
 #if defined(__linux__)
 			r = write(fd, uipsec_pkt_data(p), p->len);
-#elif defined(UIPSEC_HAVE_TUN_BSD)
+#elif defined(TUN_BSD_SUPPORTED)
 			r = tun_bsd_write(fd, uipsec_pkt_data(p), p->len);
 #else
 			r = -1; errno = ENOTSUP;

@@ -204,22 +204,13 @@ void tun_bsd_close(int fd, const char *name)
 
 #else /* __APPLE__ */
 
-static int tun_open_os(const char *want, char *name, size_t name_len, char *err, size_t err_len)
+/* A utun control socket connected to unit sc_unit (0: the kernel picks). */
+static int utun_connect(unsigned sc_unit, char *err, size_t err_len)
 {
 	struct ctl_info info;
 	struct sockaddr_ctl addr;
-	char ifname[IFNAMSIZ];
-	socklen_t ifname_len = sizeof(ifname);
-	unsigned unit = 0;
 	int fd, e;
 
-	/* "utunN" asks for unit N (sc_unit is N + 1; 0 lets the kernel pick) */
-	if (want && strncmp(want, "utun", 4) == 0 && want[4]) {
-		char *end;
-		unsigned long n = strtoul(want + 4, &end, 10);
-		if (*end == '\0' && n < 0xffff)
-			unit = (unsigned)n + 1;
-	}
 	fd = socket(PF_SYSTEM, SOCK_DGRAM, SYSPROTO_CONTROL);
 	if (fd < 0)
 		return fail(err, err_len, errno, "socket(PF_SYSTEM, SYSPROTO_CONTROL)");
@@ -235,12 +226,37 @@ static int tun_open_os(const char *want, char *name, size_t name_len, char *err,
 	addr.sc_family = AF_SYSTEM;
 	addr.ss_sysaddr = AF_SYS_CONTROL;
 	addr.sc_id = info.ctl_id;
-	addr.sc_unit = unit;
+	addr.sc_unit = sc_unit;
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
-		e = fail(err, err_len, errno, "connect utun unit %u", unit);
+		e = fail(err, err_len, errno, "connect utun unit %u", sc_unit);
 		close(fd);
 		return e;
 	}
+	return fd;
+}
+
+static int tun_open_os(const char *want, char *name, size_t name_len, char *err, size_t err_len)
+{
+	char ifname[IFNAMSIZ];
+	socklen_t ifname_len = sizeof(ifname);
+	unsigned unit = 0;
+	int fd, e;
+
+	/* "utunN" asks for unit N (sc_unit is N + 1; 0 lets the kernel pick).
+	 * macOS names can only be utunN; anything else gets the next free one. */
+	if (want && strncmp(want, "utun", 4) == 0 && want[4]) {
+		char *end;
+		unsigned long n = strtoul(want + 4, &end, 10);
+		if (*end == '\0' && n < 0xffff)
+			unit = (unsigned)n + 1;
+	}
+	fd = utun_connect(unit, err, err_len);
+	/* the system itself holds low units (utun0..3 are common): a taken
+	 * one is a wish we cannot grant, not a failure */
+	if (fd == -EBUSY && unit)
+		fd = utun_connect(0, err, err_len);
+	if (fd < 0)
+		return fd;
 	memset(ifname, 0, sizeof(ifname));
 	if (getsockopt(fd, SYSPROTO_CONTROL, UTUN_OPT_IFNAME, ifname, &ifname_len) < 0) {
 		e = fail(err, err_len, errno, "UTUN_OPT_IFNAME");

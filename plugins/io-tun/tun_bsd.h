@@ -56,7 +56,8 @@ const tun_af_values_t *tun_bsd_af_values(void);
  *   the headers have it), and renames the device to want if given (keeps
  *   tunN if the rename fails).
  * macOS: connects a PF_SYSTEM control socket to utun; want "utunN" asks for
- *   that unit, anything else lets the kernel choose (macOS names must be utunN).
+ *   that unit (the kernel picks another if it is taken), anything else lets
+ *   the kernel choose (macOS names must be utunN).
  * Returns the fd, its name in name[0..name_len), or a negative errno with a
  * message in err. */
 int tun_bsd_open(const char *want, char *name, size_t name_len, char *err, size_t err_len);

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <glib.h>
 #include <uipsec/crypto.h>
-#include "features.h"
+#include "feature_registry.h"
 
 static GRWLock lock;
 static GPtrArray *kept;                 /* feature_provider_t*, in keep order */

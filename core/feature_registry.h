@@ -1,7 +1,7 @@
 /* Feature registry: which kept (resolved) feature is provided by whom
  * (internal API, implemented with the plugin loader). */
-#ifndef UIPSEC_CORE_FEATURES_H
-#define UIPSEC_CORE_FEATURES_H
+#ifndef UIPSEC_CORE_FEATURE_REGISTRY_H
+#define UIPSEC_CORE_FEATURE_REGISTRY_H
 
 #include <uipsec/plugin.h>
 
