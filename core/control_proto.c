@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <uipsec/log.h>
 #include "control_proto.h"
+#include "replay.h"
 
 /* json-glib's parser recurses per nesting level: bound it before parsing. */
 #define CONTROL_MAX_DEPTH 16
@@ -480,7 +481,7 @@ static bool parse_sa(call_t *c, control_sa_t *sa, bool full)
 	if (!get_key(a, "key", true, sa->key, &sa->key_len, r) ||
 	    !get_key(a, "integ_key", false, sa->integ_key, &sa->integ_key_len, r))
 		return false;
-	sa->replay_window = 32;
+	sa->replay_window = REPLAY_WINDOW_DEFAULT;
 	if (!get_bool(a, "esn", &sa->esn, r) ||
 	    !get_u32(a, "replay_window", false, &sa->replay_window, r) ||
 	    !get_u64(a, "soft_time", &sa->soft_time, r) || !get_u64(a, "hard_time", &sa->hard_time, r) ||

@@ -5,6 +5,7 @@
 #include <glib.h>
 #include <uipsec/crypto.h>
 #include "esp_decap.h"
+#include "pktbuf.h"
 #include "sad.h"
 
 static inline uint32_t get32(const uint8_t *p)
@@ -73,8 +74,38 @@ static bool esn_too_old(sa_t *sa, uint64_t seq)
 	return old;
 }
 
-static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_meta_t *meta,
-                               esp_result_t *res)
+/* The last SPI lookup of a batch: consecutive packets usually belong to
+ * one SA, and the SAD does not change under db_read_lock(). */
+typedef struct spi_memo {
+	bool valid;
+	uint32_t spi;
+	bool have_dst;
+	ip_addr_t dst;
+	sa_t *sa;
+} spi_memo_t;
+
+static sa_t *lookup_spi(spi_memo_t *m, uint32_t spi, const ip_addr_t *dst)
+{
+	if (m->valid && m->spi == spi && m->have_dst == (dst != NULL) &&
+	    (!dst || ip_addr_eq(&m->dst, dst)))
+		return m->sa;
+	m->sa = sad_lookup_spi(spi, dst);
+	m->spi = spi;
+	m->have_dst = dst != NULL;
+	if (dst)
+		m->dst = *dst;
+	m->valid = true;
+	return m->sa;
+}
+
+/* What a batch adds up and moves to the shared counters once at its end. */
+typedef struct tally {
+	sa_acct_t acct;
+	uint64_t packets, bytes;
+} tally_t;
+
+static esp_verdict_t decap_one(esp_worker_t *w, spi_memo_t *memo, tally_t *tally, uipsec_pkt_t *p,
+                               const esp_in_meta_t *meta, esp_result_t *res)
 {
 	uint8_t *d = uipsec_pkt_data(p);
 	uint32_t len = p->len;
@@ -95,7 +126,7 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 	if (spi == 0)
 		goto ike;
 	res->spi = spi;
-	sa_t *sa = sad_lookup_spi(spi, meta ? our_addr(&meta->dst.addr, &dst_buf) : NULL);
+	sa_t *sa = lookup_spi(memo, spi, meta ? our_addr(&meta->dst.addr, &dst_buf) : NULL);
 	if (!sa || !sa_usable(sa))
 		return drop(res, STAT_BAD_SPI);
 
@@ -106,7 +137,8 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 	if (len < fixed + align)
 		return drop_sa(res, STAT_MALFORMED, &sa->ctr.malformed);
 	uint32_t clen = len - fixed;
-	if (clen % (sa->block_size > 1 ? sa->block_size : 1))
+	uint32_t block = sa->block_size > 1 ? sa->block_size : 1;
+	if ((block & (block - 1)) == 0 ? clen & (block - 1) : clen % block)   /* no division if we can */
 		return drop_sa(res, STAT_MALFORMED, &sa->ctr.malformed);
 
 	/* Replay check before spending cycles on the ICV. */
@@ -162,14 +194,14 @@ static esp_verdict_t decap_one(esp_worker_t *w, uipsec_pkt_t *p, const esp_in_me
 		return drop_sa(res, STAT_MALFORMED, &sa->ctr.malformed);
 	if (!sa_ts_match(sa, &flow))
 		return drop_sa(res, STAT_POLICY_DROPPED, &sa->ctr.policy_dropped);
-	if (!sa_account(sa, tot, w->now_real))
+	if (!sa_account_deferred(&tally->acct, sa, tot, w->now_real))
 		return drop(res, STAT_NO_SA);
 
 	/* Inner packet in place; TFC padding behind it is cut off. */
 	uipsec_pkt_pull(p, ESP_HDR_LEN + sa->iv_size);
 	p->len = (uint32_t)tot;
-	stats_inc(STAT_RX_PACKETS);
-	stats_add(STAT_RX_BYTES, tot);
+	tally->packets++;
+	tally->bytes += tot;
 	res->verdict = ESP_DELIVER;
 	res->local = sa->dst;
 	res->peer = sa->src;
@@ -185,9 +217,18 @@ void esp_decap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n,
                      const esp_in_meta_t *meta, esp_result_t *res)
 {
 	w->now_real = g_get_real_time();
+	spi_memo_t memo = { .valid = false };
+	tally_t tally = { .packets = 0 };
 	for (uint32_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			pktbuf_prefetch(pkts[i + 1]);   /* read while this one is decrypted */
 		memset(&res[i], 0, sizeof(res[i]));
-		decap_one(w, pkts[i], meta ? &meta[i] : NULL, &res[i]);
+		decap_one(w, &memo, &tally, pkts[i], meta ? &meta[i] : NULL, &res[i]);
+	}
+	sa_acct_flush(&tally.acct);
+	if (tally.packets) {
+		stats_add(STAT_RX_PACKETS, tally.packets);
+		stats_add(STAT_RX_BYTES, tally.bytes);
 	}
 	w->now_real = 0;
 }

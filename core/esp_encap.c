@@ -7,6 +7,7 @@
 #include <uipsec/crypto.h>
 #include "esp_encap.h"
 #include "events.h"
+#include "pktbuf.h"
 #include "sad.h"
 #include "seq_store.h"
 
@@ -60,17 +61,27 @@ static int random_iv(esp_worker_t *w, uint8_t *iv, size_t len)
 	return UIPSEC_OK;
 }
 
-static inline void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
-}
+/* Big-endian stores: one bswap + mov each instead of a store per byte. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define BE16(v) __builtin_bswap16(v)
+#define BE32(v) __builtin_bswap32(v)
+#define BE64(v) __builtin_bswap64(v)
+#else
+#define BE16(v) (v)
+#define BE32(v) (v)
+#define BE64(v) (v)
+#endif
 
-static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static inline void put64(uint8_t *p, uint64_t v) { v = BE64(v); memcpy(p, &v, 8); }
+static inline void put32(uint8_t *p, uint32_t v) { v = BE32(v); memcpy(p, &v, 4); }
+static inline void put16(uint8_t *p, uint16_t v) { v = BE16(v); memcpy(p, &v, 2); }
 
 static inline uint32_t pad_len(const sa_t *sa, uint32_t len)
 {
 	/* RFC 4303 2.4: pad to the cipher block size and to 4 bytes */
 	uint32_t align = sa->block_size > 4 ? sa->block_size : 4;
+	if (__builtin_expect((align & (align - 1)) == 0, 1))   /* every cipher's: no division */
+		return (0u - (len + ESP_TRAILER_LEN)) & (align - 1);
 	return (align - (len + ESP_TRAILER_LEN) % align) % align;
 }
 
@@ -122,7 +133,24 @@ static esp_verdict_t drop(esp_result_t *res, stats_id_t why)
 	return ESP_DROP;
 }
 
-esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_result_t *res)
+/* What a batch adds up and moves to the shared counters once at its end. */
+typedef struct tally {
+	sa_acct_t acct;
+	uint64_t packets, bytes;
+} tally_t;
+
+static void tally_flush(tally_t *t)
+{
+	sa_acct_flush(&t->acct);
+	if (t->packets) {
+		stats_add(STAT_TX_PACKETS, t->packets);
+		stats_add(STAT_TX_BYTES, t->bytes);
+	}
+	t->packets = t->bytes = 0;
+}
+
+static esp_verdict_t encap_one(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_result_t *res,
+                               tally_t *tally)
 {
 	res->spi = sa->spi;
 	uint8_t *inner = uipsec_pkt_data(p);
@@ -154,7 +182,7 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 		sa_expire_hard(sa, EVENT_REASON_SEQ);
 		return drop(res, STAT_NO_SA);
 	}
-	if (!sa_account(sa, len, w->now_real ? w->now_real : g_get_real_time()))
+	if (!sa_account_deferred(&tally->acct, sa, len, w->now_real ? w->now_real : g_get_real_time()))
 		return drop(res, STAT_NO_SA);
 	if (!sa->esn) {
 		if (seq == SA_SEQ_MAX_32)
@@ -184,10 +212,14 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 			}
 		} else {
 			/* Counter modes: the 64-bit sequence number is unique per key. */
-			memset(iv, 0, sa->iv_size);
-			uint32_t n = sa->iv_size < 8 ? sa->iv_size : 8;
-			for (uint32_t i = 0; i < n; i++)
-				iv[sa->iv_size - 1 - i] = (uint8_t)(seq >> (8 * i));
+			if (sa->iv_size == 8) {
+				put64(iv, seq);
+			} else {
+				memset(iv, 0, sa->iv_size);
+				uint32_t n = sa->iv_size < 8 ? sa->iv_size : 8;
+				for (uint32_t i = 0; i < n; i++)
+					iv[sa->iv_size - 1 - i] = (uint8_t)(seq >> (8 * i));
+			}
 		}
 	}
 
@@ -221,8 +253,8 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 		ip4_write_hdr(ip, &sa->src.addr, &sa->dst.addr, IP_PROTO_UDP,
 		              (uint16_t)(ip_len + udp_len), w->ip_id++, 64);
 	}
-	stats_inc(STAT_TX_PACKETS);
-	stats_add(STAT_TX_BYTES, len);
+	tally->packets++;
+	tally->bytes += len;
 	res->verdict = ESP_SEND;
 	res->esp_off = ip_len + UDP_HDR_LEN;
 	res->local = sa->src;
@@ -231,6 +263,22 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 
 crypto_failed:
 	return drop(res, STAT_CRYPTO_FAILED);
+}
+
+esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_result_t *res)
+{
+	tally_t tally = { .packets = 0 };
+	esp_verdict_t v = encap_one(w, sa, p, res, &tally);
+	tally_flush(&tally);
+	return v;
+}
+
+/* Field by field, in the sizes ip_parse_flow() just stored them: wider
+ * loads of the fresh struct (memcmp) stall on store-to-load forwarding. */
+static inline bool same_flow(const ip_flow_t *a, const ip_flow_t *b)
+{
+	return a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
+	       ip_addr_eq(&a->dst, &b->dst) && ip_addr_eq(&a->src, &b->src);
 }
 
 static void raise_acquire(esp_worker_t *w, spd_policy_t *pol, const ip_flow_t *flow)
@@ -250,12 +298,20 @@ static void raise_acquire(esp_worker_t *w, spd_policy_t *pol, const ip_flow_t *f
 void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_result_t *res)
 {
 	w->now_real = g_get_real_time();
-	/* Consecutive packets usually share a policy: remember its SA. */
+	/* Consecutive packets usually share a flow and a policy: remember the
+	 * last flow's policy and the policy's SA (the SPD and SAD do not change
+	 * under db_read_lock()). */
 	const spd_policy_t *last_pol = NULL;
 	sa_t *last_sa = NULL;
+	ip_flow_t last_flow;
+	spd_policy_t *last_flow_pol = NULL;
+	bool have_last_flow = false;
+	tally_t tally = { .packets = 0 };
 	for (uint32_t i = 0; i < n; i++) {
 		uipsec_pkt_t *p = pkts[i];
 		esp_result_t *r = &res[i];
+		if (i + 1 < n)
+			pktbuf_prefetch(pkts[i + 1]);   /* read while this one is encrypted */
 		memset(r, 0, sizeof(*r));
 		ip_flow_t flow;
 		size_t tot = ip_parse_flow(uipsec_pkt_data(p), p->len, &flow);
@@ -264,7 +320,15 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 			continue;
 		}
 		p->len = (uint32_t)tot;   /* anything behind the IP packet is not part of it */
-		spd_policy_t *pol = spd_cache_lookup(w->cache, SPD_DIR_OUT, &flow);
+		spd_policy_t *pol;
+		if (have_last_flow && same_flow(&flow, &last_flow)) {
+			pol = last_flow_pol;
+		} else {
+			pol = spd_cache_lookup(w->cache, SPD_DIR_OUT, &flow);
+			last_flow = flow;
+			last_flow_pol = pol;
+			have_last_flow = true;
+		}
 		if (!pol) {
 			drop(r, STAT_POLICY_DROPPED);
 			continue;
@@ -292,7 +356,8 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 			drop(r, STAT_NO_SA);
 			continue;
 		}
-		esp_encap_sa(w, sa, p, r);
+		encap_one(w, sa, p, r, &tally);
 	}
+	tally_flush(&tally);
 	w->now_real = 0;
 }

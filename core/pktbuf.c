@@ -76,6 +76,13 @@ void pktbuf_reset(uipsec_pkt_t *p)
 	p->mark = 0;
 }
 
+void pktbuf_prefetch(const uipsec_pkt_t *p)
+{
+	const uint8_t *d = uipsec_pkt_data(p);
+	for (uint32_t off = 0; off < p->len; off += 64)
+		__builtin_prefetch(d + off, 1, 3);   /* for writing: ciphers work in place */
+}
+
 /* Move up to n packets out of the pool into out; returns how many. */
 static uint32_t pool_take(pktbuf_pool_t *pool, uipsec_pkt_t **out, uint32_t n)
 {

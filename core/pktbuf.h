@@ -44,6 +44,9 @@ uipsec_pkt_t *pktbuf_alloc(pktbuf_pool_t *pool);
 void pktbuf_free(pktbuf_pool_t *pool, uipsec_pkt_t *p);
 /* Reset a packet for reuse (data at headroom, length 0, flags cleared). */
 void pktbuf_reset(uipsec_pkt_t *p);
+/* Start fetching a packet's data into the cache (a batch is larger than
+ * L1: the next packet is fetched while the current one is processed). */
+void pktbuf_prefetch(const uipsec_pkt_t *p);
 
 void pktbuf_cache_init(pktbuf_cache_t *c, pktbuf_pool_t *pool);
 /* Return every cached packet to the pool. */

@@ -208,14 +208,19 @@ bool sa_expire_hard(sa_t *sa, int reason)
 	return true;
 }
 
-bool sa_account(sa_t *sa, uint64_t len, int64_t now_real)
+static void set_use_time(sa_t *sa, int64_t now_real)
 {
-	uint64_t pk = atomic_fetch_add_explicit(&sa->ctr.packets, 1, memory_order_relaxed) + 1;
-	uint64_t by = atomic_fetch_add_explicit(&sa->ctr.bytes, len, memory_order_relaxed) + len;
 	int64_t zero = 0;
 	if (__builtin_expect(atomic_load_explicit(&sa->ctr.first_use, memory_order_relaxed) == 0, 0))
 		atomic_compare_exchange_strong(&sa->ctr.first_use, &zero, now_real);
 	atomic_store_explicit(&sa->ctr.last_use, now_real, memory_order_relaxed);
+}
+
+bool sa_account(sa_t *sa, uint64_t len, int64_t now_real)
+{
+	uint64_t pk = atomic_fetch_add_explicit(&sa->ctr.packets, 1, memory_order_relaxed) + 1;
+	uint64_t by = atomic_fetch_add_explicit(&sa->ctr.bytes, len, memory_order_relaxed) + len;
+	set_use_time(sa, now_real);
 
 	if ((sa->hard.packets && pk > sa->hard.packets) || (sa->hard.bytes && by > sa->hard.bytes)) {
 		sa_expire_hard(sa, sa->hard.packets && pk > sa->hard.packets ? EVENT_REASON_PACKETS
@@ -227,6 +232,36 @@ bool sa_account(sa_t *sa, uint64_t len, int64_t now_real)
 	else if ((sa->soft.packets && pk >= sa->soft.packets) || (sa->soft.bytes && by >= sa->soft.bytes))
 		sa_expire_soft(sa, sa->soft.packets && pk >= sa->soft.packets ? EVENT_REASON_PACKETS
 		                                                              : EVENT_REASON_BYTES);
+	return true;
+}
+
+static inline bool volume_limited(const sa_t *sa)
+{
+	return sa->soft.packets || sa->soft.bytes || sa->hard.packets || sa->hard.bytes;
+}
+
+void sa_acct_flush(sa_acct_t *a)
+{
+	if (a->sa && a->packets) {
+		atomic_fetch_add_explicit(&a->sa->ctr.packets, a->packets, memory_order_relaxed);
+		atomic_fetch_add_explicit(&a->sa->ctr.bytes, a->bytes, memory_order_relaxed);
+		set_use_time(a->sa, a->now_real);
+	}
+	a->sa = NULL;
+	a->packets = a->bytes = 0;
+}
+
+bool sa_account_deferred(sa_acct_t *a, sa_t *sa, uint64_t len, int64_t now_real)
+{
+	if (volume_limited(sa))
+		return sa_account(sa, len, now_real);
+	if (a->sa != sa) {
+		sa_acct_flush(a);
+		a->sa = sa;
+		a->now_real = now_real;
+	}
+	a->packets++;
+	a->bytes += len;
 	return true;
 }
 

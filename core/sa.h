@@ -129,6 +129,21 @@ void sa_xform_unlock(sa_t *sa, bool locked);
  * per batch); checks byte/packet lifetimes and raises soft/hard expiry
  * events. Returns false when the packet exceeds the hard limit. */
 bool sa_account(sa_t *sa, uint64_t len, int64_t now_real);
+/* Accounting deferred to the end of a batch (inside db_read_lock(), which
+ * keeps the SAs alive): packets of an SA without packet or byte lifetimes
+ * are summed and added to its counters once per run of packets instead of
+ * with atomic additions per packet. SAs with such lifetimes are accounted
+ * at once, as by sa_account(), since every packet may cross a limit. */
+typedef struct sa_acct {
+	sa_t *sa;
+	uint64_t packets, bytes;
+	int64_t now_real;
+} sa_acct_t;
+
+/* sa_account() through acct (which starts zeroed). */
+bool sa_account_deferred(sa_acct_t *acct, sa_t *sa, uint64_t len, int64_t now_real);
+/* Add what acct holds to its SA's counters and empty it. */
+void sa_acct_flush(sa_acct_t *acct);
 /* Raise an event (event_type_t, event_reason_t) about this SA. */
 void sa_emit(const sa_t *sa, int type, int reason);
 /* Raise an error event about this SA (crypto back-end failures), at most

@@ -19,6 +19,7 @@
 #include "spd.h"
 #include "tunnel.h"
 #include "udp_socket.h"
+#include "replay.h"
 
 #define SUBSYS "tunnel"
 #define MAX_TS 8
@@ -391,7 +392,7 @@ static tunnel_t *tunnel_parse(const uipsec_settings_t *s, const char *name, uint
 	t->esp = g_strdup(esp);
 	t->esn = uipsec_settings_get_bool(s, K("esn"), false);
 	t->start = uipsec_settings_get_bool(s, K("start"), true);
-	int64_t rw = uipsec_settings_get_int(s, K("replay_window"), 32);
+	int64_t rw = uipsec_settings_get_int(s, K("replay_window"), REPLAY_WINDOW_DEFAULT);
 	if (rw < 0 || rw > REPLAY_WINDOW_MAX) {
 		o = uipsec_settings_origin(s, key);
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: replay_window %lld out of range (0..%d)",
@@ -399,7 +400,7 @@ static tunnel_t *tunnel_parse(const uipsec_settings_t *s, const char *name, uint
 		goto fail;
 	}
 	t->replay_window = (uint32_t)rw;
-	t->keepalive = uipsec_settings_get_duration(s, K("keepalive"), 0);
+	t->keepalive = uipsec_settings_get_duration(s, K("keepalive"), TUNNEL_KEEPALIVE_DEFAULT);
 	t->rekey_time = uipsec_settings_get_duration(s, K("rekey_time"), 0);
 	t->life_time = uipsec_settings_get_duration(s, K("life_time"), 0);
 	t->life_bytes = uipsec_settings_get_bytes(s, K("life_bytes"), 0);

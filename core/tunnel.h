@@ -14,6 +14,9 @@
 #ifndef UIPSEC_CORE_TUNNEL_H
 #define UIPSEC_CORE_TUNNEL_H
 
+/* NAT keepalive interval when a tunnel sets none (strongSwan's default). */
+#define TUNNEL_KEEPALIVE_DEFAULT 20
+
 #include <glib.h>
 #include <uipsec/net.h>
 #include <uipsec/settings.h>

@@ -13,6 +13,7 @@ typedef struct gcr_aead {
 	gcry_cipher_hd_t hd;
 	size_t icv_len, salt_len, key_len;
 	uint8_t key[36];   /* kept for clone(), wiped on destroy */
+	uint8_t nonce[16]; /* salt || iv: the salt is written once, at create */
 } gcr_aead_t;
 
 static void aead_destroy(void *ctx)
@@ -58,6 +59,7 @@ static int aead_create(void *state, uint32_t alg, const uint8_t *key, size_t key
 	a->salt_len = info->salt_size;
 	a->key_len = key_len;
 	memcpy(a->key, key, key_len);
+	memcpy(a->nonce, key + key_len - a->salt_len, a->salt_len);
 	if (gcry_cipher_open(&a->hd, algo, mode, 0) ||
 	    gcry_cipher_setkey(a->hd, key, key_len - a->salt_len)) {
 		aead_destroy(a);
@@ -77,10 +79,8 @@ static int aead_clone(void *ctx, void **copy)
 static int aead_start(gcr_aead_t *a, const uint8_t *iv, const uint8_t *aad, size_t aad_len,
                       const uint8_t *data, size_t len)
 {
-	uint8_t nonce[16];
-	memcpy(nonce, a->key + a->key_len - a->salt_len, a->salt_len);
-	memcpy(nonce + a->salt_len, iv, 8);
-	if (gcry_cipher_setiv(a->hd, nonce, a->salt_len + 8))
+	memcpy(a->nonce + a->salt_len, iv, 8);
+	if (gcry_cipher_setiv(a->hd, a->nonce, a->salt_len + 8))
 		return UIPSEC_ERR;
 	if (a->mode == MODE_CCM) {
 		uint64_t lengths[3] = { len, aad_len, a->icv_len };

@@ -16,6 +16,7 @@ typedef struct ossl_aead {
 	EVP_CIPHER_CTX *enc, *dec;
 	size_t icv_len, salt_len, key_len;
 	uint8_t key[36];   /* kept for clone(), wiped on destroy */
+	uint8_t nonce[16]; /* salt || iv: the salt is written once, at create */
 } ossl_aead_t;
 
 static int aead_mode(uint32_t alg, aead_mode_t *mode, int *cipher_idx)
@@ -95,6 +96,7 @@ static int aead_create(void *state, uint32_t alg, const uint8_t *key, size_t key
 	a->salt_len = info->salt_size;
 	a->key_len = key_len;
 	memcpy(a->key, key, key_len);
+	memcpy(a->nonce, key + key_len - a->salt_len, a->salt_len);
 	a->enc = ctx_new(a, st->cipher[idx], 1);
 	a->dec = ctx_new(a, st->cipher[idx], 0);
 	if (!a->enc || !a->dec) {
@@ -111,38 +113,35 @@ static int aead_clone(void *ctx, void **copy)
 	return aead_create(a->st, a->alg, a->key, a->key_len, copy);
 }
 
-/* salt (the key's last bytes) || iv */
-static void make_nonce(const ossl_aead_t *a, const uint8_t *iv, uint8_t nonce[16])
-{
-	memcpy(nonce, a->key + a->key_len - a->salt_len, a->salt_len);
-	memcpy(nonce + a->salt_len, iv, 8);
-}
+typedef int (*update_fn)(EVP_CIPHER_CTX *c, unsigned char *out, int *outl,
+                         const unsigned char *in, int inl);
 
-/* Feed everything up to the tag; the tag is handled by the caller. */
-static int aead_run(const ossl_aead_t *a, EVP_CIPHER_CTX *c, const uint8_t *iv,
+/* Feed everything up to the tag; the tag is handled by the caller. The
+ * direction's own update function skips EVP_CipherUpdate's dispatch. */
+static int aead_run(ossl_aead_t *a, EVP_CIPHER_CTX *c, bool enc, const uint8_t *iv,
                     const uint8_t *aad, size_t aad_len, uint8_t *data, size_t len)
 {
-	uint8_t nonce[16];
+	update_fn update = enc ? EVP_EncryptUpdate : EVP_DecryptUpdate;
 	int n;
 	if (len > INT_MAX / 2 || aad_len > INT_MAX / 2)
 		return UIPSEC_ERR_INVAL;
-	make_nonce(a, iv, nonce);
-	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, nonce, -1) != 1)
+	memcpy(a->nonce + a->salt_len, iv, 8);   /* salt || iv */
+	if (EVP_CipherInit_ex(c, NULL, NULL, NULL, a->nonce, enc) != 1)
 		return UIPSEC_ERR;
-	if (a->mode == MODE_CCM && EVP_CipherUpdate(c, NULL, &n, NULL, (int)len) != 1)
+	if (a->mode == MODE_CCM && update(c, NULL, &n, NULL, (int)len) != 1)
 		return UIPSEC_ERR;
-	if (aad_len && EVP_CipherUpdate(c, NULL, &n, aad, (int)aad_len) != 1)
+	if (aad_len && update(c, NULL, &n, aad, (int)aad_len) != 1)
 		return UIPSEC_ERR;
 	if (a->mode == MODE_GMAC) {
 		/* RFC 4543 3.5: the IV and the payload are authenticated only */
-		if (EVP_CipherUpdate(c, NULL, &n, iv, 8) != 1)
+		if (update(c, NULL, &n, iv, 8) != 1)
 			return UIPSEC_ERR;
-		if (len && EVP_CipherUpdate(c, NULL, &n, data, (int)len) != 1)
+		if (len && update(c, NULL, &n, data, (int)len) != 1)
 			return UIPSEC_ERR;
 		return UIPSEC_OK;
 	}
-	if ((len || a->mode == MODE_CCM) && EVP_CipherUpdate(c, data, &n, data, (int)len) != 1)
-		return a->mode == MODE_CCM && !EVP_CIPHER_CTX_encrypting(c) ? UIPSEC_ERR_AUTH : UIPSEC_ERR;
+	if ((len || a->mode == MODE_CCM) && update(c, data, &n, data, (int)len) != 1)
+		return a->mode == MODE_CCM && !enc ? UIPSEC_ERR_AUTH : UIPSEC_ERR;
 	return UIPSEC_OK;
 }
 
@@ -150,7 +149,7 @@ static int aead_encrypt(void *ctx, const uint8_t *iv, const uint8_t *aad, size_t
                         uint8_t *data, size_t len, uint8_t *icv)
 {
 	ossl_aead_t *a = ctx;
-	int n, rc = aead_run(a, a->enc, iv, aad, aad_len, data, len);
+	int n, rc = aead_run(a, a->enc, true, iv, aad, aad_len, data, len);
 	if (rc)
 		return rc;
 	if (EVP_EncryptFinal_ex(a->enc, data + len, &n) != 1 ||
@@ -167,7 +166,7 @@ static int aead_decrypt(void *ctx, const uint8_t *iv, const uint8_t *aad, size_t
 	/* CCM checks the tag inside the data update: it must be known first */
 	if (EVP_CIPHER_CTX_ctrl(a->dec, EVP_CTRL_AEAD_SET_TAG, (int)a->icv_len, (void *)icv) != 1)
 		return UIPSEC_ERR;
-	int rc = aead_run(a, a->dec, iv, aad, aad_len, data, len);
+	int rc = aead_run(a, a->dec, false, iv, aad, aad_len, data, len);
 	if (rc || a->mode == MODE_CCM)
 		return rc;
 	return EVP_DecryptFinal_ex(a->dec, data + len, &n) == 1 ? UIPSEC_OK : UIPSEC_ERR_AUTH;
