@@ -663,6 +663,11 @@ static int add_out_sa(tunnels_t *ts, tunnel_t *t, uint64_t last_seq, uipsec_err_
 		uint64_t end = 0;
 		if (t->resv) {
 			c.initial_seq = MAX(last_seq, seq_resv_floor(t->resv));
+			if (!t->esn && c.initial_seq >= SA_SEQ_MAX_32) {
+				snprintf(err->msg, sizeof(err->msg), "earlier runs used up the 2^32 sequence numbers of these "
+				         "keys (%s): configure new keys", seq_resv_path(t->resv));
+				return UIPSEC_ERR_PERM;
+			}
 			end = seq_resv_want(t->resv, c.initial_seq, g_get_monotonic_time(), true);
 		}
 		if (!t->resv || !seq_resv_commit(t->resv, end, &gerr)) {

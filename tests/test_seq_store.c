@@ -373,6 +373,20 @@ static void test_tunnel_restart(void)
 	g_assert_cmpuint(limit, >, seq);
 	tunnels_free(ts);
 	sad_flush();
+	/* earlier runs used up every 32-bit number of these keys: refused */
+	seq_store_t *st = seq_store_new(dir);
+	GError *gerr = NULL;
+	seq_resv_t *r = seq_resv_open(st, "x", 0x2000, (const uint8_t *)"\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9"
+	                              "\xaa\xab\xac\xad\xae\xaf\xb0\xb1\xb2\xb3", 20, NULL, 0, &gerr);
+	g_assert_no_error(gerr);
+	g_assert_true(seq_resv_commit(r, SA_SEQ_MAX_32, &gerr));
+	seq_resv_free(r);
+	seq_store_free(st);
+	ts = tunnels_from(dir);
+	g_assert_cmpint(tunnel_up(ts, "site-b", &e), ==, UIPSEC_ERR_PERM);
+	g_assert_nonnull(strstr(e.msg, "used up"));
+	g_assert_cmpuint(sad_count(), ==, 0);
+	tunnels_free(ts);
 
 	/* a state directory that cannot be written: the tunnel is refused */
 	char *file = g_build_filename(top, "file", NULL);
