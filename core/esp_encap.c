@@ -9,6 +9,7 @@
 #include "events.h"
 #include "pktbuf.h"
 #include "sad.h"
+#include "seq_store.h"
 
 #define SPD_CACHE_LOG2 12
 
@@ -113,6 +114,17 @@ size_t esp_build_aad(const sa_t *sa, uint32_t spi, uint64_t seq, uint8_t aad[12]
 	return 8;
 }
 
+/* Past the wake-up mark of a persisted reservation (seq_store.h): ask the
+ * main loop for more; a number beyond the reservation is never sent. */
+static __attribute__((noinline, cold)) bool seq_reserved(sa_t *sa, uint64_t seq)
+{
+	seq_store_wake();
+	if (seq <= atomic_load_explicit(&sa->seq_limit, memory_order_relaxed))
+		return true;
+	sa_error(sa, "sequence number not reserved on disk yet (uipsecd.state_dir)", UIPSEC_ERR_AGAIN);
+	return false;
+}
+
 static esp_verdict_t drop(esp_result_t *res, stats_id_t why)
 {
 	stats_inc(why);
@@ -159,6 +171,9 @@ static esp_verdict_t encap_one(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_r
 		return drop(res, STAT_NO_SA);
 
 	uint64_t seq = atomic_fetch_add_explicit(&sa->seq_out, 1, memory_order_relaxed) + 1;
+	if (__builtin_expect(seq >= atomic_load_explicit(&sa->seq_wake, memory_order_relaxed), 0) &&
+	    !seq_reserved(sa, seq))
+		return drop(res, STAT_SEQ_RESERVE_WAIT);
 	if (!sa->esn && seq > SA_SEQ_MAX_32) {
 		sa_expire_hard(sa, EVENT_REASON_SEQ);
 		return drop(res, STAT_NO_SA);

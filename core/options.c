@@ -26,6 +26,8 @@ static const uipsec_option_t core_options[] = {
 	{ "uipsecd.plugin_dir", UIPSEC_OPT_LIST, NULL, "extra plugin directories, searched before the built-in one" },
 	{ "uipsecd.threads", UIPSEC_OPT_INT, "0", "data-path worker threads; 0 = one per online CPU" },
 	{ "uipsecd.pidfile", UIPSEC_OPT_STRING, RUN_DIR "/uipsecd.pid", "PID file of the daemon" },
+	{ "uipsecd.state_dir", UIPSEC_OPT_STRING, "/var/lib/uipsec",
+	  "where uipsecd keeps outbound sequence-number reservations of manually keyed tunnels" },
 	{ "uipsecd.allow_peer_ts", UIPSEC_OPT_BOOL, "no",
 	  "allow a remote traffic selector that equals the peer's address (host-to-host)" },
 	{ "uipsecd.install_routes", UIPSEC_OPT_BOOL, "yes", "install routes that send protected traffic into the TUN device" },

@@ -86,6 +86,9 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 	/* CBC needs unpredictable IVs; counter modes need unique ones. */
 	sa->iv_random = !info->aead && info->block_size > 1 && info->iv_size > 0;
 	atomic_init(&sa->seq_out, cfg->initial_seq);
+	atomic_init(&sa->seq_limit, cfg->seq_reserved ? cfg->seq_reserved : UINT64_MAX);
+	atomic_init(&sa->seq_wake, !cfg->seq_reserved ? UINT64_MAX :
+	            cfg->seq_wake ? MIN(cfg->seq_wake, cfg->seq_reserved) : cfg->seq_reserved);
 	pthread_mutex_init(&sa->replay_lock, NULL);
 	if (!replay_init(&sa->replay, cfg->dir == SA_DIR_IN ? cfg->replay_window : 0, cfg->esn)) {
 		snprintf(err->msg, sizeof(err->msg), "cannot allocate the replay window");

@@ -48,6 +48,9 @@ typedef struct sa_cfg {
 	spd_sel_t ts[SA_MAX_TS];         /* selectors as seen on inbound packets */
 	unsigned n_ts;
 	uint64_t initial_seq;            /* outbound: last sequence number used (tests: ESN wrap) */
+	/* outbound, persisted reservations (seq_store.h): highest number that
+	 * may be sent and the number at which to ask for more; 0 = unlimited */
+	uint64_t seq_reserved, seq_wake;
 } sa_cfg_t;
 
 /* Per-SA counters (relaxed atomics). */
@@ -90,6 +93,10 @@ typedef struct sa {
 
 	/* Written by every worker per packet: kept off the read-mostly lines above. */
 	_Atomic uint64_t seq_out __attribute__((aligned(64)));   /* last sequence number sent */
+	/* Reserved sequence numbers (seq_store.h), raised by the main loop
+	 * only after they are on disk: numbers above seq_limit are never sent;
+	 * at seq_wake (<= seq_limit) workers ask for more. UINT64_MAX = none. */
+	_Atomic uint64_t seq_limit, seq_wake;
 	sa_counters_t ctr;
 
 	_Atomic int refs;

@@ -25,6 +25,7 @@ typedef enum stats_id {
 	STAT_BYPASS,         /* cleartext passed by a bypass policy */
 	STAT_DUMMY_DROPPED,  /* next header 59 (TFC dummy packets) */
 	STAT_CRYPTO_FAILED,  /* crypto backend error other than auth */
+	STAT_SEQ_RESERVE_WAIT, /* outbound sequence number not yet reserved on disk */
 	STAT_COUNT
 } stats_id_t;
 

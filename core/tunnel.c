@@ -14,6 +14,7 @@
 #include "events.h"
 #include "mtu.h"
 #include "sad.h"
+#include "seq_store.h"
 #include "settings.h"
 #include "spd.h"
 #include "tunnel.h"
@@ -24,6 +25,7 @@
 #define MAX_TS 8
 #define MAX_POLICIES (2 * MAX_TS * MAX_TS)
 #define DEFAULT_TUN_MTU 1400
+#define SEQ_STATE_DIR_DEFAULT "/var/lib/uipsec"
 
 /* One traffic selector: address part plus optional [proto/port]. */
 typedef struct tun_ts {
@@ -69,6 +71,10 @@ typedef struct tunnel {
 	uint64_t out_seq;
 	/* an SA reached its hard lifetime: these keys are used up */
 	bool expired;
+	/* outbound sequence numbers reserved on disk (NULL: not opened yet or
+	 * uipsecd.state_dir = none); kept across down/up */
+	seq_resv_t *resv;
+	bool resv_failed;       /* extending it failed (logged once) */
 } tunnel_t;
 
 struct tunnels {
@@ -80,6 +86,8 @@ struct tunnels {
 	const uipsec_net_ops_t *net_ops;
 	uipsec_net_t *net;
 	unsigned expire_sub;    /* events subscription */
+	seq_store_t *store;     /* uipsecd.state_dir */
+	guint reserve_watch, reserve_tick;
 };
 
 /* ------------------------------------------------------------ parsing */
@@ -105,6 +113,7 @@ static void tunnel_free(tunnel_t *t)
 	}
 	keyset_clear(&t->in);
 	keyset_clear(&t->out);
+	seq_resv_free(t->resv);
 	g_free(t->name);
 	g_free(t->origin);
 	g_free(t->esp);
@@ -417,6 +426,7 @@ tunnels_t *tunnels_new(const uipsec_settings_t *s, GError **err)
 	ts->list = g_ptr_array_new_with_free_func((GDestroyNotify)tunnel_free);
 	ts->port = (uint16_t)uipsec_settings_get_int(s, "uipsecd.socket.port", 4500);
 	ts->socket_fwmark = (uint32_t)uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0);
+	ts->store = seq_store_new(uipsec_settings_get_str(s, "uipsecd.state_dir", SEQ_STATE_DIR_DEFAULT));
 	char **names = uipsec_settings_sections(s, "tunnels");
 	for (char **n = names; n && *n; n++) {
 		tunnel_t *t = tunnel_parse(s, *n, ts->port, err);
@@ -478,6 +488,7 @@ uint32_t tunnels_default_mtu(const tunnels_t *ts, uint32_t link_mtu)
 
 static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t);
 static void update_inner_room(tunnels_t *ts);
+static gboolean tunnels_reserve(gpointer user);
 static tunnel_t *find_by_reqid(tunnels_t *ts, uint32_t reqid);
 
 /* An SA of a tunnel reached its hard lifetime (the SAD removes it): the
@@ -500,6 +511,11 @@ void tunnels_attach(tunnels_t *ts, datapath_t *dp, route_mgr_t *rm, const uipsec
 {
 	if (!ts->expire_sub)
 		ts->expire_sub = events_subscribe(1u << EVENT_EXPIRE_HARD, on_expire_hard, ts);
+	if (seq_store_enabled(ts->store) && !ts->reserve_watch) {
+		/* workers ask when half a block is used; the tick retries failures */
+		ts->reserve_watch = seq_store_watch(tunnels_reserve, ts);
+		ts->reserve_tick = g_timeout_add_seconds(1, tunnels_reserve, ts);
+	}
 	ts->dp = dp;
 	ts->rm = rm;
 	ts->net_ops = net_ops;
@@ -631,6 +647,84 @@ static uint64_t remove_out_sa(tunnel_t *t)
 	return seq;
 }
 
+/* Add the outbound SA continuing after last_seq. With a state directory
+ * it starts above what earlier runs reserved with these keys, and a new
+ * block is on disk before the SA exists. */
+static int add_out_sa(tunnels_t *ts, tunnel_t *t, uint64_t last_seq, uipsec_err_t *err)
+{
+	sa_cfg_t c;
+	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);
+	c.initial_seq = last_seq;
+	if (seq_store_enabled(ts->store)) {
+		GError *gerr = NULL;
+		if (!t->resv)
+			t->resv = seq_resv_open(ts->store, t->name, t->out.spi, t->out.key, t->out.key_len, t->out.integ_key,
+			                        t->out.integ_key_len, &gerr);
+		uint64_t end = 0;
+		if (t->resv) {
+			c.initial_seq = MAX(last_seq, seq_resv_floor(t->resv));
+			if (!t->esn && c.initial_seq >= SA_SEQ_MAX_32) {
+				snprintf(err->msg, sizeof(err->msg), "earlier runs used up the 2^32 sequence numbers of these "
+				         "keys (%s): configure new keys", seq_resv_path(t->resv));
+				return UIPSEC_ERR_PERM;
+			}
+			end = seq_resv_want(t->resv, c.initial_seq, g_get_monotonic_time(), true);
+		}
+		if (!t->resv || !seq_resv_commit(t->resv, end, &gerr)) {
+			snprintf(err->msg, sizeof(err->msg), "%s", gerr->message);
+			g_error_free(gerr);
+			return UIPSEC_ERR_IO;
+		}
+		c.seq_reserved = seq_resv_end(t->resv);
+		c.seq_wake = seq_resv_wake_at(t->resv);
+		t->resv_failed = false;
+	} else {
+		static bool warned;
+		if (!warned)
+			uwarn(SUBSYS, "uipsecd.state_dir = none: outbound sequence numbers of manually keyed tunnels are "
+			      "not kept; after a restart they start at 1 again and reuse AEAD nonces with the same keys");
+		warned = true;
+	}
+	return sad_add(&c, err);
+}
+
+/* Main loop: extend every outbound reservation with less than half a block
+ * left, raising the SA's limit only once the new end is on disk. */
+static gboolean tunnels_reserve(gpointer user)
+{
+	tunnels_t *ts = user;
+	for (guint i = 0; i < ts->list->len; i++) {
+		tunnel_t *t = ts->list->pdata[i];
+		if (!t->up || !t->resv)
+			continue;
+		db_read_lock();
+		sa_t *sa = sad_lookup_out(t->out.spi);
+		if (sa)
+			sa_ref(sa);
+		db_read_unlock();
+		if (!sa)
+			continue;
+		uint64_t end = seq_resv_want(t->resv, atomic_load(&sa->seq_out), g_get_monotonic_time(), false);
+		GError *gerr = NULL;
+		if (end && seq_resv_commit(t->resv, end, &gerr)) {
+			atomic_store(&sa->seq_limit, seq_resv_end(t->resv));
+			atomic_store(&sa->seq_wake, seq_resv_wake_at(t->resv));
+			if (t->resv_failed)
+				uinfo(SUBSYS, "tunnel %s: sequence numbers reserved again", t->name);
+			t->resv_failed = false;
+		} else if (end) {
+			if (!t->resv_failed)
+				uerror(SUBSYS, "tunnel %s: %s; packets beyond sequence number %llu are dropped "
+				       "(seq_reserve_wait)", t->name, gerr->message,
+				       (unsigned long long)atomic_load(&sa->seq_limit));
+			t->resv_failed = true;
+			g_error_free(gerr);
+		}
+		sa_unref(sa);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t)
 {
 	keepalive_stop(t);
@@ -670,9 +764,7 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 		snprintf(err->msg, sizeof(err->msg), "tunnel %s: inbound SA 0x%08x: %s", name, t->in.spi, e.msg);
 		return rc;
 	}
-	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);
-	c.initial_seq = t->out_seq;
-	if ((rc = sad_add(&c, &e)) != UIPSEC_OK) {
+	if ((rc = add_out_sa(ts, t, t->out_seq, &e)) != UIPSEC_OK) {
 		snprintf(err->msg, sizeof(err->msg), "tunnel %s: outbound SA 0x%08x: %s", name, t->out.spi, e.msg);
 		sad_del(SA_DIR_IN, t->in.spi, &t->local.addr);
 		return rc;
@@ -807,12 +899,17 @@ void tunnels_free(tunnels_t *ts)
 		return;
 	if (ts->expire_sub)
 		events_unsubscribe(ts->expire_sub);
+	if (ts->reserve_watch)
+		g_source_remove(ts->reserve_watch);
+	if (ts->reserve_tick)
+		g_source_remove(ts->reserve_tick);
 	for (guint i = 0; i < ts->list->len; i++) {
 		tunnel_t *t = ts->list->pdata[i];
 		if (t->up)
 			tunnel_uninstall(ts, t);
 	}
 	g_ptr_array_free(ts->list, TRUE);
+	seq_store_free(ts->store);
 	g_free(ts);
 }
 
@@ -905,8 +1002,7 @@ static bool tunnel_swap_sas(tunnels_t *ts, tunnel_t *old, tunnel_t *nt, uipsec_e
 		snprintf(err->msg, sizeof(err->msg), "inbound SA 0x%08x: %s", nt->in.spi, e.msg);
 		return false;
 	}
-	sa_cfg_fill(ts, nt, SA_DIR_OUT, &c);
-	if (sad_add(&c, &e) != UIPSEC_OK) {
+	if (add_out_sa(ts, nt, 0, &e) != UIPSEC_OK) {
 		snprintf(err->msg, sizeof(err->msg), "outbound SA 0x%08x: %s", nt->out.spi, e.msg);
 		sad_del(SA_DIR_IN, nt->in.spi, &nt->local.addr);
 		return false;
@@ -977,6 +1073,11 @@ bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb 
 		 * keys stay used up */
 		if (!nt->up && old->out.spi == nt->out.spi)
 			nt->out_seq = old->out_seq;
+		/* the same outbound keys keep their reservation (and its floor) */
+		if (!nt->resv && keyset_equal(&old->out, &nt->out)) {
+			nt->resv = old->resv;
+			old->resv = NULL;
+		}
 		nt->expired = old->expired && keyset_equal(&old->out, &nt->out) && keyset_equal(&old->in, &nt->in);
 		ts->list->pdata[idx] = nt;
 		tunnel_free(old);
@@ -1006,11 +1107,8 @@ static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, v
 	      udp_endpoint_str(&t->peer, a, sizeof(a)), udp_endpoint_str(from, b, sizeof(b)));
 	uint64_t seq = remove_out_sa(t);
 	t->peer = *from;
-	sa_cfg_t c;
-	sa_cfg_fill(ts, t, SA_DIR_OUT, &c);
-	c.initial_seq = seq;
 	uipsec_err_t e = { "" };
-	if (sad_add(&c, &e) != UIPSEC_OK)
+	if (add_out_sa(ts, t, seq, &e) != UIPSEC_OK)
 		uerror(SUBSYS, "tunnel %s: re-adding the outbound SA after NAT rebinding: %s", t->name, e.msg);
 }
 

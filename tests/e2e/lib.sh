@@ -126,6 +126,7 @@ uipsecd {
     pidfile = $T_TMP/$name.pid
     threads = ${UIPT_THREADS:-2}
     control { socket = $T_TMP/$name.sock }
+    state_dir = $T_TMP/$name-state
     log { default = info }
     $extra
 }
