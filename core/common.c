@@ -1,5 +1,7 @@
 /* Status strings and key wiping, used by every part of the core. */
 #include "config.h"
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <uipsec/common.h>
 
@@ -31,4 +33,15 @@ void uipsec_memwipe(void *p, size_t n)
 		return;
 	/* explicit_bzero is not elided by the optimiser */
 	explicit_bzero(p, n);
+}
+
+int uipsec_err_set(uipsec_err_t *err, int status, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+		va_end(ap);
+	}
+	return status;
 }

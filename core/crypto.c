@@ -166,22 +166,12 @@ const char *crypto_alg_keyword(uint32_t alg)
 	return k;
 }
 
-static void err_set(uipsec_err_t *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void err_set(uipsec_err_t *err, const char *fmt, ...)
-{
-	if (!err)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-	va_end(ap);
-}
 
 bool crypto_proposal_parse(const char *keyword, crypto_proposal_t *out, uipsec_err_t *err)
 {
 	memset(out, 0, sizeof(*out));
 	if (!keyword || !*keyword) {
-		err_set(err, "empty ESP proposal");
+		uipsec_err_set(err, UIPSEC_ERR, "empty ESP proposal");
 		return false;
 	}
 	const char *dash = strchr(keyword, '-');
@@ -189,7 +179,7 @@ bool crypto_proposal_parse(const char *keyword, crypto_proposal_t *out, uipsec_e
 	const keyword_t *e = keyword_find(aead_keywords, N_ELEMENTS(aead_keywords), keyword, first_len);
 	if (e) {
 		if (dash) {
-			err_set(err, "ESP proposal '%s': %.*s is an AEAD and takes no integrity algorithm",
+			uipsec_err_set(err, UIPSEC_ERR, "ESP proposal '%s': %.*s is an AEAD and takes no integrity algorithm",
 			        keyword, (int)first_len, keyword);
 			return false;
 		}
@@ -200,19 +190,19 @@ bool crypto_proposal_parse(const char *keyword, crypto_proposal_t *out, uipsec_e
 	}
 	e = keyword_find(cipher_keywords, N_ELEMENTS(cipher_keywords), keyword, first_len);
 	if (!e) {
-		err_set(err, "ESP proposal '%s': unknown encryption algorithm '%.*s'",
+		uipsec_err_set(err, UIPSEC_ERR, "ESP proposal '%s': unknown encryption algorithm '%.*s'",
 		        keyword, (int)first_len, keyword);
 		return false;
 	}
 	if (!dash) {
-		err_set(err, "ESP proposal '%s': %s needs an integrity algorithm (e.g. %s-sha256)",
+		uipsec_err_set(err, UIPSEC_ERR, "ESP proposal '%s': %s needs an integrity algorithm (e.g. %s-sha256)",
 		        keyword, keyword, keyword);
 		return false;
 	}
 	const char *ik = dash + 1;
 	const keyword_t *i = keyword_find(integ_keywords, N_ELEMENTS(integ_keywords), ik, strlen(ik));
 	if (!i) {
-		err_set(err, "ESP proposal '%s': unknown integrity algorithm '%s'", keyword, ik);
+		uipsec_err_set(err, UIPSEC_ERR, "ESP proposal '%s': unknown integrity algorithm '%s'", keyword, ik);
 		return false;
 	}
 	out->encr = e->alg;
@@ -311,7 +301,7 @@ const feature_provider_t *crypto_choose_provider(uipsec_feature_type_t type, uin
 	if (n > MAX_PROVIDERS)
 		n = MAX_PROVIDERS;
 	if (n == 0) {
-		err_set(err, "no plugin provides %s (none loaded, or every provider failed its self-test)",
+		uipsec_err_set(err, UIPSEC_ERR, "no plugin provides %s (none loaded, or every provider failed its self-test)",
 		        alg_name);
 		return NULL;
 	}
@@ -343,7 +333,7 @@ const feature_provider_t *crypto_choose_provider(uipsec_feature_type_t type, uin
 				uipsec_strv_free(names);
 				return list[j];
 			}
-	err_set(err, "uipsecd.crypto.%s = %s: no such plugin provides %s (not loaded, or it failed its self-test)",
+	uipsec_err_set(err, UIPSEC_ERR, "uipsecd.crypto.%s = %s: no such plugin provides %s (not loaded, or it failed its self-test)",
 	        which, names[0], alg_name);
 	uipsec_strv_free(names);
 	return NULL;
@@ -394,10 +384,10 @@ static int key_check(const uipsec_xform_t *x, const uipsec_alg_info_t *info, con
 	if (got == info->key_size)
 		return UIPSEC_OK;
 	if (info->salt_size)
-		err_set(err, "%s: %s must be %u bytes (%u key + %u salt), got %zu", x->prop.keyword, what,
+		uipsec_err_set(err, UIPSEC_ERR, "%s: %s must be %u bytes (%u key + %u salt), got %zu", x->prop.keyword, what,
 		        info->key_size, info->key_size - info->salt_size, info->salt_size, got);
 	else
-		err_set(err, "%s: %s must be %u bytes, got %zu", x->prop.keyword, what, info->key_size, got);
+		uipsec_err_set(err, UIPSEC_ERR, "%s: %s must be %u bytes, got %zu", x->prop.keyword, what, info->key_size, got);
 	return UIPSEC_ERR_INVAL;
 }
 
@@ -425,7 +415,7 @@ int uipsec_xform_create(const char *keyword, const uint8_t *key, size_t key_len,
 	if (x->info.aead) {
 		x->info.icv_size = x->encr_info->icv_size;
 		if (integ_key_len) {
-			err_set(err, "%s: an AEAD takes no integ_key", x->prop.keyword);
+			uipsec_err_set(err, UIPSEC_ERR, "%s: an AEAD takes no integ_key", x->prop.keyword);
 			rc = UIPSEC_ERR_INVAL;
 			goto fail;
 		}
@@ -454,7 +444,7 @@ int uipsec_xform_create(const char *keyword, const uint8_t *key, size_t key_len,
 	}
 	if (rc) {
 		x->ctx = NULL;
-		err_set(err, "%s: %s could not create %s: %s", x->prop.keyword, p->plugin,
+		uipsec_err_set(err, UIPSEC_ERR, "%s: %s could not create %s: %s", x->prop.keyword, p->plugin,
 		        x->encr_info->name, uipsec_status_str(rc));
 		goto fail;
 	}
@@ -469,7 +459,7 @@ int uipsec_xform_create(const char *keyword, const uint8_t *key, size_t key_len,
 		rc = x->integ->create(p->state, x->prop.integ, integ_key, integ_key_len, &x->integ_ctx);
 		if (rc) {
 			x->integ_ctx = NULL;
-			err_set(err, "%s: %s could not create %s: %s", x->prop.keyword, p->plugin,
+			uipsec_err_set(err, UIPSEC_ERR, "%s: %s could not create %s: %s", x->prop.keyword, p->plugin,
 			        x->integ_info->name, uipsec_status_str(rc));
 			goto fail;
 		}

@@ -104,22 +104,10 @@ void route_mgr_routing(const route_mgr_t *m, uipsec_net_routing_t *out)
 
 /* ---------------------------------------------------------------- messages */
 
-static int fail(uipsec_err_t *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(uipsec_err_t *err, int status, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return status;
-}
-
 /* Prefix the backend's message ("add route ...: No such device") with the tunnel. */
 static int fail_tunnel(uipsec_err_t *err, int status, const char *tunnel, const uipsec_err_t *backend)
 {
-	return fail(err, status, "tunnel %s: %s", tunnel,
+	return uipsec_err_set(err, status, "tunnel %s: %s", tunnel,
 	            backend->msg[0] ? backend->msg : uipsec_status_str(status));
 }
 
@@ -163,7 +151,7 @@ int route_mgr_start(route_mgr_t *m, uipsec_err_t *err)
 	if (m->ops->flush) {
 		int rc = m->ops->flush(m->net, m->routing.table, uses_rules(m) ? m->routing.rule_priority : 0, &e);
 		if (rc != UIPSEC_OK)
-			return fail(err, rc, "flush leftovers of table %u: %s", m->routing.table, e.msg);
+			return uipsec_err_set(err, rc, "flush leftovers of table %u: %s", m->routing.table, e.msg);
 	}
 	if (uses_rules(m)) {
 		for (size_t i = 0; i < G_N_ELEMENTS(rule_families); i++) {
@@ -173,7 +161,7 @@ int route_mgr_start(route_mgr_t *m, uipsec_err_t *err)
 			if (rc == UIPSEC_OK) {
 				m->rule_installed[i] = true;
 			} else if (rule_families[i] == AF_INET) {
-				return fail(err, rc, "%s", e.msg);
+				return uipsec_err_set(err, rc, "%s", e.msg);
 			} else {
 				/* a kernel without IPv6 still serves IPv4 tunnels */
 				uwarn(LOG_SUBSYS, "%s (IPv6 tunnels will not be routed)", e.msg);
@@ -251,7 +239,7 @@ static int route_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_route_t *r
 	rm_route_t *x = route_find(m, r);
 	if (x) {
 		if (x->exception != exception)
-			return fail(err, UIPSEC_ERR_EXISTS,
+			return uipsec_err_set(err, UIPSEC_ERR_EXISTS,
 			            "tunnel %s: route %s conflicts with %s to the same destination in table %u",
 			            t->name, uipsec_prefix_str(&r->dst, d, sizeof(d)),
 			            x->exception ? "an exception route (the peer of another tunnel)" : "a tunnel route",
@@ -287,7 +275,7 @@ static int vip_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_prefix_t *a,
 	}
 	uipsec_err_t e = { "" };
 	if (!m->ops->addr_add || !m->ops->addr_del)
-		return fail(err, UIPSEC_ERR_NOTSUP, "tunnel %s: the network backend cannot add virtual IPs", t->name);
+		return uipsec_err_set(err, UIPSEC_ERR_NOTSUP, "tunnel %s: the network backend cannot add virtual IPs", t->name);
 	int rc = m->ops->addr_add(m->net, t->ifname, a, &e);
 	if (rc == UIPSEC_ERR_EXISTS)   /* left on a persistent device by a crashed run: adopt it */
 		udebug(LOG_SUBSYS, "tunnel %s: %s (adopted)", t->name, e.msg);
@@ -319,15 +307,15 @@ int route_mgr_tunnel_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, ui
 {
 	char p[UIPSEC_PREFIX_STRLEN], a[UIPSEC_ADDR_STRLEN];
 	if (!t->name || !*t->name)
-		return fail(err, UIPSEC_ERR_INVAL, "tunnel without a name");
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel without a name");
 	if (!t->ifname || !*t->ifname || strlen(t->ifname) >= UIPSEC_IFNAMSIZ)
-		return fail(err, UIPSEC_ERR_INVAL, "tunnel %s: invalid device name '%s'", t->name,
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: invalid device name '%s'", t->name,
 		            t->ifname ? t->ifname : "");
 	if (!uipsec_addr_bits(t->remote.family))
-		return fail(err, UIPSEC_ERR_INVAL, "tunnel %s: no remote (peer) address", t->name);
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: no remote (peer) address", t->name);
 	if ((t->remote_ts_count && !t->remote_ts) || (t->local_ts_count && !t->local_ts) ||
 	    (t->vip_count && !t->vips))
-		return fail(err, UIPSEC_ERR_INVAL, "tunnel %s: selector list missing", t->name);
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: selector list missing", t->name);
 	const struct { const uipsec_prefix_t *v; size_t n; const char *what; } lists[] = {
 		{ t->local_ts, t->local_ts_count, "local_ts" },
 		{ t->remote_ts, t->remote_ts_count, "remote_ts" },
@@ -336,11 +324,11 @@ int route_mgr_tunnel_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, ui
 	for (size_t l = 0; l < G_N_ELEMENTS(lists); l++)
 		for (size_t i = 0; i < lists[l].n; i++)
 			if (!prefix_valid(&lists[l].v[i]))
-				return fail(err, UIPSEC_ERR_INVAL, "tunnel %s: invalid %s entry %zu", t->name,
+				return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: invalid %s entry %zu", t->name,
 				            lists[l].what, i + 1);
 	for (size_t i = 0; i < t->remote_ts_count; i++) {
 		if (is_host_prefix_of(&t->remote_ts[i], &t->remote) && !m->cfg.allow_peer_ts)
-			return fail(err, UIPSEC_ERR_PERM,
+			return uipsec_err_set(err, UIPSEC_ERR_PERM,
 			            "tunnel %s: remote_ts %s equals the peer's address %s; set allow_peer_ts = yes "
 			            "(with plugins.net-netlink.fwmark = !MARK and socket.fwmark = MARK) to allow "
 			            "host-to-host tunnels", t->name,
@@ -425,14 +413,14 @@ static int add_exception_route(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_
 	uipsec_err_t e = { "" };
 	memset(&lk, 0, sizeof(lk));
 	if (!m->ops->route_get)
-		return fail(err, UIPSEC_ERR_NOTSUP, "tunnel %s: peer %s lies inside a remote selector, but the network "
+		return uipsec_err_set(err, UIPSEC_ERR_NOTSUP, "tunnel %s: peer %s lies inside a remote selector, but the network "
 		            "backend cannot look up its next hop for an exception route", t->name,
 		            uipsec_addr_str(&t->remote, a, sizeof(a)));
 	int rc = m->ops->route_get(m->net, &t->remote, m->cfg.socket_fwmark, &lk, &e);
 	if (rc != UIPSEC_OK)
 		return fail_tunnel(err, rc, t->name, &e);
 	if (is_tun_device(m, t, lk.ifname))
-		return fail(err, UIPSEC_ERR_AGAIN,
+		return uipsec_err_set(err, UIPSEC_ERR_AGAIN,
 		            "tunnel %s: the route to peer %s already leads into TUN device %s, cannot find its "
 		            "real next hop (set plugins.net-netlink.fwmark = !MARK and socket.fwmark = MARK)",
 		            t->name, uipsec_addr_str(&t->remote, a, sizeof(a)), lk.ifname);
@@ -497,10 +485,10 @@ int route_mgr_tunnel_add(route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err
 	if (rc != UIPSEC_OK)
 		return rc;
 	if (!m->started)
-		return fail(err, UIPSEC_ERR_INVAL, "tunnel %s: routes cannot be installed before the route manager started",
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: routes cannot be installed before the route manager started",
 		            t->name);
 	if (g_hash_table_contains(m->tunnels, t->name))
-		return fail(err, UIPSEC_ERR_EXISTS, "tunnel %s: already installed", t->name);
+		return uipsec_err_set(err, UIPSEC_ERR_EXISTS, "tunnel %s: already installed", t->name);
 	rm_tunnel_t *rt = g_new0(rm_tunnel_t, 1);
 	rt->name = g_strdup(t->name);
 	g_strlcpy(rt->ifname, t->ifname, sizeof(rt->ifname));
@@ -524,7 +512,7 @@ int route_mgr_tunnel_del(route_mgr_t *m, const char *name, uipsec_err_t *err)
 {
 	rm_tunnel_t *rt = name ? g_hash_table_lookup(m->tunnels, name) : NULL;
 	if (!rt)
-		return fail(err, UIPSEC_ERR_NOTFOUND, "tunnel %s: not installed", name ? name : "(null)");
+		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "tunnel %s: not installed", name ? name : "(null)");
 	int rc = tunnel_release(m, rt, err);
 	g_hash_table_remove(m->tunnels, name);
 	return rc;

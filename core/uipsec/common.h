@@ -42,6 +42,11 @@ typedef struct uipsec_err {
 
 UIPSEC_EXPORT const char *uipsec_status_str(int status);
 
+/* Fill err (if not NULL) with a formatted message and return status, so a
+ * failing path reads: return uipsec_err_set(err, UIPSEC_ERR_INVAL, "...", ...); */
+UIPSEC_EXPORT int uipsec_err_set(uipsec_err_t *err, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Overwrite memory in a way the compiler may not elide (for key material). */
 UIPSEC_EXPORT void uipsec_memwipe(void *p, size_t n);
 

@@ -115,18 +115,6 @@ static int fail_op(uipsec_err_t *err, const nl_result_t *r, const char *op)
 	return r->kerr ? status_of(r->kerr) : UIPSEC_ERR_IO;
 }
 
-static int fail_msg(uipsec_err_t *err, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail_msg(uipsec_err_t *err, int status, const char *fmt, ...)
-{
-	if (err) {
-		va_list ap;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-	}
-	return status;
-}
-
 /* ---------------------------------------------------------------- request/ACK */
 
 typedef struct nl_reply {
@@ -217,7 +205,7 @@ static int netlink_create(void *plugin_state, uipsec_net_t **out, uipsec_err_t *
 	const netlink_cfg_t *cfg = plugin_state;
 	uipsec_net_t *net = calloc(1, sizeof(*net));
 	if (!net)
-		return fail_msg(err, UIPSEC_ERR_NOMEM, "netlink: out of memory");
+		return uipsec_err_set(err, UIPSEC_ERR_NOMEM, "netlink: out of memory");
 	if (cfg)
 		net->routing = cfg->routing;
 	int rc = -NLE_NOMEM;
@@ -520,7 +508,7 @@ static int netlink_route_get(uipsec_net_t *net, const uipsec_addr_t *dst, uint32
 	memset(out, 0, sizeof(*out));
 	unsigned bits = uipsec_addr_bits(dst->family);
 	if (!bits)
-		return fail_msg(err, UIPSEC_ERR_INVAL, "%s: invalid address", op);
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "%s: invalid address", op);
 	struct rtmsg rtm = { .rtm_family = dst->family, .rtm_dst_len = (unsigned char)bits };
 	struct nl_msg *msg = nlmsg_alloc_simple(RTM_GETROUTE, 0);
 	int rc = msg ? nlmsg_append(msg, &rtm, sizeof(rtm), NLMSG_ALIGNTO) : -NLE_NOMEM;
@@ -542,7 +530,7 @@ static int netlink_route_get(uipsec_net_t *net, const uipsec_addr_t *dst, uint32
 		return fail_op(err, &res, op);
 	}
 	if (!route)
-		return fail_msg(err, UIPSEC_ERR_NOTFOUND, "%s: no answer from the kernel", op);
+		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "%s: no answer from the kernel", op);
 	struct rtnl_nexthop *nh = rtnl_route_get_nnexthops(route) > 0 ? rtnl_route_nexthop_n(route, 0) : NULL;
 	if (nh) {
 		if (!if_indextoname((unsigned)rtnl_route_nh_get_ifindex(nh), out->ifname))
@@ -552,7 +540,7 @@ static int netlink_route_get(uipsec_net_t *net, const uipsec_addr_t *dst, uint32
 	from_nl_addr(rtnl_route_get_pref_src(route), &out->src);
 	rtnl_route_put(route);
 	if (!out->ifname[0])
-		return fail_msg(err, UIPSEC_ERR_NOTFOUND, "%s: the kernel named no output device", op);
+		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "%s: the kernel named no output device", op);
 	return UIPSEC_OK;
 }
 
