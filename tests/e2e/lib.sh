@@ -77,6 +77,17 @@ veth() {
 	ip -n "$3" link set "$4" up
 }
 
+# two_gateways NS_A NS_B: two namespaces joined by eth0 (192.0.2.1 <->
+# 192.0.2.2), inner addresses 10.1.0.1 (A) and 10.2.0.1 (B) on lo
+two_gateways() {
+	ns_add "$1"; ns_add "$2"
+	veth "$1" eth0 "$2" eth0
+	ip -n "$1" addr add 192.0.2.1/24 dev eth0
+	ip -n "$2" addr add 192.0.2.2/24 dev eth0
+	ip -n "$1" addr add 10.1.0.1/32 dev lo
+	ip -n "$2" addr add 10.2.0.1/32 dev lo
+}
+
 # start_daemon NAME NS CONF: runs uipsecd in NS, waits until its TUN device is up
 start_daemon() {
 	local name=$1 ns=$2 conf=$3 tun=${4:-uipsec0}

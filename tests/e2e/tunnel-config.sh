@@ -10,12 +10,7 @@ has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink p
 crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
 
 A=uipt-dp-cfg-$U-a B=uipt-dp-cfg-$U-b
-ns_add $A; ns_add $B
-veth $A eth0 $B eth0
-ip -n $A addr add 192.0.2.1/24 dev eth0
-ip -n $B addr add 192.0.2.2/24 dev eth0
-ip -n $A addr add 10.1.0.1/32 dev lo
-ip -n $B addr add 10.2.0.1/32 dev lo
+two_gateways $A $B
 k1=$(gen_key 20) k2=$(gen_key 20)
 ctl() { local n=$1; shift; "$UIPSECCTL" --socket "$T_TMP/$n.sock" "$@"; }
 

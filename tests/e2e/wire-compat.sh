@@ -15,12 +15,7 @@ have_scapy=; "$PY" -c 'import scapy.layers.ipsec' 2>/dev/null && have_scapy=1
 [ -n "$have_tshark$have_scapy" ] || skip_all "neither tshark nor python3-scapy installed"
 
 A=uipt-dp-wire-$U-a B=uipt-dp-wire-$U-b
-ns_add $A; ns_add $B
-veth $A eth0 $B eth0
-ip -n $A addr add 192.0.2.1/24 dev eth0
-ip -n $B addr add 192.0.2.2/24 dev eth0
-ip -n $A addr add 10.1.0.1/32 dev lo
-ip -n $B addr add 10.2.0.1/32 dev lo
+two_gateways $A $B
 
 # run_case ESP TSHARK_ENC TSHARK_AUTH SCAPY_ENC SCAPY_AUTH
 run_case() {
