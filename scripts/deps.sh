@@ -6,7 +6,16 @@ PKGS=(
   # build
   build-essential autoconf automake libtool libltdl-dev pkg-config
   libglib2.0-dev libjson-glib-dev libssl-dev libgcrypt20-dev libnl-3-dev libnl-route-3-dev
-  # tests: namespaces, traffic, captures, wire-compat decoders, fuzzing, leak checks
+  # tests only (none is linked into uipsec):
+  #   iproute2 iputils-ping  namespaces, veth, routes; ping through tunnels
+  #   iperf3                 TCP/UDP through tunnels (e2e, demo, bench)
+  #   tcpdump                proof that only ESP-in-UDP is on the wire
+  #   tshark python3-scapy   wire compatibility: code we did not write decrypts our ESP
+  #   nftables               the NAT-traversal test's masquerading middle namespace
+  #   clang libclang-rt-14-dev  libFuzzer targets (make fuzz)
+  #   valgrind               make check-valgrind
+  #   jq                     reading uipsecctl --json in shell tests
+  #   procps util-linux kmod ps/pgrep, setpriv (unprivileged-client test), modprobe
   iproute2 iputils-ping iperf3 tcpdump tshark python3 python3-scapy nftables
   clang libclang-rt-14-dev valgrind jq procps util-linux kmod ca-certificates
   # make check-portability: scripts/fetch-zig.sh gets zig with 'npm pack' (.tar.xz inside)
