@@ -34,6 +34,7 @@ typedef struct client {
 	gint64 last_active;      /* monotonic us */
 	bool subscribed;
 	uint32_t event_mask;
+	uint32_t alias_mask;     /* events subscribed to by their old names */
 	JsonNode *sub_id;
 	bool closing;            /* close once out is flushed */
 	bool dead;
@@ -218,6 +219,7 @@ static void client_handle_line(client_t *cl, const char *line, size_t len)
 	if (fx.subscribe) {
 		cl->subscribed = true;
 		cl->event_mask = fx.event_mask;
+		cl->alias_mask = fx.alias_mask;
 		if (cl->sub_id)
 			json_node_unref(cl->sub_id);
 		cl->sub_id = fx.sub_id;
@@ -459,7 +461,8 @@ static void deliver_event(control_t *srv, const char *name, JsonNode *data)
 		if (!cl->subscribed || !(cl->event_mask & bit) || cl->closing || cl->dead)
 			continue;
 		size_t len;
-		char *line = control_proto_event_line(cl->sub_id, name, data, &len);
+		char *line = control_proto_event_line(cl->sub_id, control_event_wire_name(name, cl->alias_mask),
+		                                      data, &len);
 		client_queue(cl, line, len);
 		g_free(line);
 		if (cl->out->len > srv->cfg.max_output) {

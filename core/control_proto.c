@@ -14,8 +14,18 @@
 #define CONTROL_MAX_DEPTH 16
 
 const char *const control_event_names[] = {
-	"sa-added", "sa-deleted", "expire-soft", "expire-hard", "acquire", "error",
+	"sa-up", "sa-down", "expire-soft", "expire-hard", "acquire", "error",
 	"reload", NULL,
+};
+
+/* The first release's names, accepted for one more release: a client that
+ * subscribes to an event by its old name receives it under that name. */
+static const struct {
+	const char *old;
+	unsigned index;    /* into control_event_names */
+} event_aliases[] = {
+	{ "sa-added", 0 },
+	{ "sa-deleted", 1 },
 };
 
 uint32_t control_event_bit(const char *name)
@@ -23,7 +33,27 @@ uint32_t control_event_bit(const char *name)
 	for (unsigned i = 0; control_event_names[i]; i++)
 		if (strcmp(control_event_names[i], name) == 0)
 			return 1u << i;
+	for (unsigned i = 0; i < G_N_ELEMENTS(event_aliases); i++)
+		if (strcmp(event_aliases[i].old, name) == 0)
+			return 1u << event_aliases[i].index;
 	return 0;
+}
+
+static bool is_event_alias(const char *name)
+{
+	for (unsigned i = 0; i < G_N_ELEMENTS(event_aliases); i++)
+		if (strcmp(event_aliases[i].old, name) == 0)
+			return true;
+	return false;
+}
+
+const char *control_event_wire_name(const char *name, uint32_t alias_mask)
+{
+	uint32_t bit = control_event_bit(name);
+	for (unsigned i = 0; i < G_N_ELEMENTS(event_aliases); i++)
+		if ((alias_mask & bit) && bit == 1u << event_aliases[i].index)
+			return event_aliases[i].old;
+	return name;
 }
 
 /* ------------------------------------------------------------ replies */
@@ -490,8 +520,8 @@ static bool parse_sa(call_t *c, control_sa_t *sa, bool full)
 	    !get_u64(a, "hard_packets", &sa->hard_packets, r) ||
 	    !get_u32(a, "reqid", false, &sa->reqid, r))
 		return false;
-	if (sa->replay_window > 1u << 20)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'replay_window' out of range (max %u)", 1u << 20);
+	if (sa->replay_window > REPLAY_WINDOW_MAX)
+		return fail(r, CONTROL_ERR_ARGUMENT, "'replay_window' out of range (max %u)", REPLAY_WINDOW_MAX);
 	if (!get_str(a, "tunnel", sizeof(sa->tunnel) - 1, false, &tunnel, r))
 		return false;
 	if (tunnel)
@@ -669,7 +699,7 @@ static bool h_log_level(call_t *c)
 
 static bool h_subscribe(call_t *c)
 {
-	uint32_t mask = 0;
+	uint32_t mask = 0, alias_mask = 0, canonical = 0;
 	JsonNode *n = json_object_get_member(c->args, "events");
 	if (!n || JSON_NODE_HOLDS_NULL(n)) {
 		mask = CONTROL_EVENT_ALL;
@@ -684,10 +714,13 @@ static bool h_subscribe(call_t *c)
 			if (!bit)
 				return fail(c->r, CONTROL_ERR_ARGUMENT, "'events'[%u] is not an event name", i);
 			mask |= bit;
+			*(is_event_alias(name) ? &alias_mask : &canonical) |= bit;
 		}
 	}
 	c->fx->subscribe = true;
 	c->fx->event_mask = mask;
+	/* asked for by both names: the current one */
+	c->fx->alias_mask = alias_mask & ~canonical;
 	if (c->fx->sub_id)
 		json_node_unref(c->fx->sub_id);
 	c->fx->sub_id = c->id ? json_node_copy(c->id) : NULL;
@@ -697,7 +730,8 @@ static bool h_subscribe(call_t *c)
 	json_builder_begin_array(b);
 	for (unsigned i = 0; control_event_names[i]; i++)
 		if (mask & (1u << i))
-			json_builder_add_string_value(b, control_event_names[i]);
+			json_builder_add_string_value(b, control_event_wire_name(control_event_names[i],
+			                                                         c->fx->alias_mask));
 	json_builder_end_array(b);
 	json_builder_end_object(b);
 	c->r->result = json_builder_get_root(b);

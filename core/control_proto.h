@@ -113,13 +113,17 @@ typedef struct control_backend {
 /* Event names a client can subscribe to (bit i = control_event_names[i]). */
 UIPSEC_EXPORT extern const char *const control_event_names[];
 #define CONTROL_EVENT_ALL 0xffffffffu
-/* bit of an event name, 0 if unknown */
+/* bit of an event name (or of its old alias: sa-added, sa-deleted), 0 if unknown */
 UIPSEC_EXPORT uint32_t control_event_bit(const char *name);
+/* The name a subscriber sees for event `name`: its old alias when the
+ * subscriber asked for it by that alias (alias_mask), else `name`. */
+UIPSEC_EXPORT const char *control_event_wire_name(const char *name, uint32_t alias_mask);
 
 /* What a request asks of the connection beyond its reply. */
 typedef struct control_request_effects {
 	bool subscribe;
 	uint32_t event_mask;
+	uint32_t alias_mask;          /* events asked for by their old names */
 	JsonNode *sub_id;             /* the subscribe request's id, echoed in events (owned) */
 } control_request_effects_t;
 

@@ -21,8 +21,8 @@ static GMainContext *ev_ctx;
 static bool ev_attached, ev_scheduled;
 
 static const char *const type_names[] = {
-	[EVENT_SA_ADDED] = "sa-added",
-	[EVENT_SA_DELETED] = "sa-deleted",
+	[EVENT_SA_ADDED] = "sa-up",
+	[EVENT_SA_DELETED] = "sa-down",
 	[EVENT_EXPIRE_SOFT] = "expire-soft",
 	[EVENT_EXPIRE_HARD] = "expire-hard",
 	[EVENT_ACQUIRE] = "acquire",

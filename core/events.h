@@ -47,7 +47,7 @@ typedef struct event {
 
 typedef void (*event_cb)(const event_t *ev, void *user);
 
-/* "sa-added", "sa-deleted", "expire-soft", "expire-hard", "acquire", "error". */
+/* "sa-up", "sa-down", "expire-soft", "expire-hard", "acquire", "error". */
 const char *event_type_name(event_type_t t);
 const char *event_reason_name(event_reason_t r);
 

@@ -55,7 +55,7 @@ static const uipsec_option_t core_options[] = {
 	{ "tunnels.*.vip", UIPSEC_OPT_LIST, NULL, "virtual IP(s) put on the TUN device" },
 	{ "tunnels.*.esp", UIPSEC_OPT_STRING, NULL, "ESP proposal keyword, e.g. aes128gcm16 or aes128-sha256" },
 	{ "tunnels.*.esn", UIPSEC_OPT_BOOL, "no", "64-bit extended sequence numbers" },
-	{ "tunnels.*.replay_window", UIPSEC_OPT_INT, "1024", "inbound replay window in packets; 0 disables the check" },
+	{ "tunnels.*.replay_window", UIPSEC_OPT_INT, "1024", "inbound replay window in packets (0..65536); 0 disables the check" },
 	{ "tunnels.*.keepalive", UIPSEC_OPT_DURATION, "20s", "NAT keepalive interval; 0 = off" },
 	{ "tunnels.*.rekey_time", UIPSEC_OPT_DURATION, "0", "soft lifetime (an event only: manual keys cannot rekey)" },
 	{ "tunnels.*.life_time", UIPSEC_OPT_DURATION, "0", "hard lifetime: the SA is removed; 0 = none" },

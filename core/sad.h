@@ -26,13 +26,13 @@ void db_write_lock(void);
 void db_write_unlock(void);
 
 void sad_init(void);
-/* Remove every SA (sa-deleted events raised). */
+/* Remove every SA (sa-down events raised). */
 void sad_flush(void);
 
 /* Create and install an SA. An inbound SA whose (SPI, dst) exists, or an
- * outbound SA whose SPI exists, is UIPSEC_ERR_EXISTS. Raises sa-added. */
+ * outbound SA whose SPI exists, is UIPSEC_ERR_EXISTS. Raises sa-up. */
 int sad_add(const sa_cfg_t *cfg, uipsec_err_t *err);
-/* Remove; raises sa-deleted. dst may be NULL (any destination). */
+/* Remove; raises sa-down. dst may be NULL (any destination). */
 int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst);
 
 /* Data path, inside db_read_lock(). Inbound: by SPI and our outer address

@@ -114,16 +114,16 @@ check "nobody on a world-writable socket is refused by SO_PEERCRED (exit 1)" \
 check "... and the refusal names the reason (permission-denied)" grep -q permission-denied "$T_TMP/nobody.err"
 chmod 600 "$SOCK"
 
-# --- monitor: sa-added, expire-soft, expire-hard, sa-deleted
+# --- monitor: sa-up, expire-soft, expire-hard, sa-down
 "$UIPSECCTL" --socket "$SOCK" --json monitor >"$T_TMP/monitor" 2>&1 &
 MON=$!
 T_PIDS+=("$MON")
 sleep 0.3
 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x4000 dir out reqid 1001 esp aes128gcm16 key $K20B limit time-soft 1 time-hard 2 >/dev/null
-for _ in $(seq 50); do grep -q '"sa-deleted"' "$T_TMP/monitor" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q '"sa-down"' "$T_TMP/monitor" && break; sleep 0.1; done
 kill -INT $MON 2>/dev/null; wait $MON 2>/dev/null
-check "monitor: sa-added, expire-soft (time), expire-hard, sa-deleted for SPI 0x4000, in order" \
-	jq -s -e '[.[] | select(.data.spi == 16384) | .event] == ["sa-added", "expire-soft", "expire-hard", "sa-deleted"]
+check "monitor: sa-up, expire-soft (time), expire-hard, sa-down for SPI 0x4000, in order" \
+	jq -s -e '[.[] | select(.data.spi == 16384) | .event] == ["sa-up", "expire-soft", "expire-hard", "sa-down"]
 	          and any(.[]; .event == "expire-soft" and .data.reason == "time" and .id == "monitor")' "$T_TMP/monitor"
 check "monitor: the hard-expired SA was removed" bash -c "! '$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 16384)'"
 

@@ -511,6 +511,54 @@ static void test_events(void)
 	server_stop(s);
 }
 
+/* Event names as SPEC gives them (sa-up, sa-down); the first release's
+ * names (sa-added, sa-deleted) still subscribe, and such a subscriber sees
+ * the name it asked for. */
+static const char *next_event_name(int fd, char *buf, size_t len)
+{
+	char *line = client_line(fd);
+	JsonNode *r = parse(line);
+	g_strlcpy(buf, json_object_get_string_member(json_node_get_object(r), "event"), len);
+	json_node_unref(r);
+	g_free(line);
+	return buf;
+}
+
+static void test_event_names(void)
+{
+	server_t *s = server_start(NULL);
+	int cur = client_connect(s->cfg.path);
+	int old = client_connect(s->cfg.path);
+	int all = client_connect(s->cfg.path);
+	char name[32];
+	JsonNode *r = rpc(cur, "{\"cmd\":\"subscribe\",\"args\":{\"events\":[\"sa-up\",\"sa-down\"]}}");
+	JsonArray *evs = json_object_get_array_member(
+		json_object_get_object_member(json_node_get_object(r), "result"), "events");
+	g_assert_cmpstr(json_array_get_string_element(evs, 0), ==, "sa-up");
+	g_assert_cmpstr(json_array_get_string_element(evs, 1), ==, "sa-down");
+	json_node_unref(r);
+	r = rpc(old, "{\"cmd\":\"subscribe\",\"args\":{\"events\":[\"sa-added\",\"sa-deleted\"]}}");
+	evs = json_object_get_array_member(json_object_get_object_member(json_node_get_object(r), "result"), "events");
+	g_assert_cmpstr(json_array_get_string_element(evs, 0), ==, "sa-added");
+	g_assert_cmpstr(json_array_get_string_element(evs, 1), ==, "sa-deleted");
+	json_node_unref(r);
+	r = rpc(all, "{\"cmd\":\"subscribe\"}");
+	g_assert_null(error_code(r));
+	json_node_unref(r);
+	post_from_thread(s->ctl, "sa-up");
+	post_from_thread(s->ctl, "sa-down");
+	g_assert_cmpstr(next_event_name(cur, name, sizeof(name)), ==, "sa-up");
+	g_assert_cmpstr(next_event_name(cur, name, sizeof(name)), ==, "sa-down");
+	g_assert_cmpstr(next_event_name(old, name, sizeof(name)), ==, "sa-added");
+	g_assert_cmpstr(next_event_name(old, name, sizeof(name)), ==, "sa-deleted");
+	g_assert_cmpstr(next_event_name(all, name, sizeof(name)), ==, "sa-up");
+	g_assert_cmpstr(next_event_name(all, name, sizeof(name)), ==, "sa-down");
+	close(cur);
+	close(old);
+	close(all);
+	server_stop(s);
+}
+
 /* Field validation runs before the daemon is asked (no backend here, so a
  * request that passes validation answers "unavailable"). */
 static void test_validation(void)
@@ -621,6 +669,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/control/server/limits", test_limits);
 	g_test_add_func("/control/server/credentials", test_credentials);
 	g_test_add_func("/control/server/events", test_events);
+	g_test_add_func("/control/server/event-names", test_event_names);
 	g_test_add_func("/control/server/validation", test_validation);
 	g_test_add_func("/control/server/no-key-echo", test_no_key_echo);
 	int rc = g_test_run();

@@ -137,7 +137,7 @@ ctl_requests() {
 	sleep 1
 	kill -INT "$mon" 2>/dev/null; wait "$mon" 2>/dev/null
 	[ $rc = 0 ] || return $rc
-	grep -q "sa-deleted.*tunnel=site-b" "$T_TMP/monitor.out" || { echo "monitor saw no event:"; cat "$T_TMP/monitor.out"; return 1; }
+	grep -q "sa-down.*tunnel=site-b" "$T_TMP/monitor.out" || { echo "monitor saw no event:"; cat "$T_TMP/monitor.out"; return 1; }
 }
 # uipsecctl_clean: every uipsecctl run above was valgrind clean
 uipsecctl_clean() { valgrind_clean ctl && valgrind_clean ctl-monitor; }

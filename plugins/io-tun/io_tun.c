@@ -58,7 +58,7 @@ struct uipsec_pktio_dev {
 
 static const uipsec_option_t io_tun_options[] = {
 	{ "name", UIPSEC_OPT_STRING, DEFAULT_NAME, "name of the TUN device" },
-	{ "mtu", UIPSEC_OPT_INT, "1400", "MTU of the TUN device (unset: room for the configured algorithms' overhead)" },
+	{ "mtu", UIPSEC_OPT_INT, NULL, "MTU of the TUN device (default: computed, the outer MTU minus the largest ESP overhead of the configured algorithms and outer family)" },
 	{ "per_vip_device", UIPSEC_OPT_BOOL, "no", "one TUN device per virtual IP (needed on BSD/macOS)" },
 	{ "offload", UIPSEC_OPT_BOOL, "yes", "TCP segmentation offload through the virtio-net header (Linux)" },
 	UIPSEC_OPTION_END
