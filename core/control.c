@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -56,7 +57,7 @@ struct control {
 	GSource *reap_src;       /* pending reap() of dead clients (not owned) */
 	int wake_fd;             /* eventfd: events queued by other threads */
 	GSource *wake_src;
-	GMutex lock;             /* guards queue */
+	pthread_mutex_t lock;    /* guards queue; pthread, not GMutex (a bare futex): TSan sees it */
 	GQueue queue;
 	GList *clients;
 	unsigned n_clients;
@@ -492,9 +493,9 @@ static gboolean wake_io(gint fd, GIOCondition cond, gpointer user)
 	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		uwarn(LOG_SUBSYS, "event wake-up: %s", g_strerror(errno));
 	for (;;) {
-		g_mutex_lock(&srv->lock);
+		pthread_mutex_lock(&srv->lock);
 		pending_event_t *ev = g_queue_pop_head(&srv->queue);
-		g_mutex_unlock(&srv->lock);
+		pthread_mutex_unlock(&srv->lock);
 		if (!ev)
 			break;
 		deliver_event(srv, ev->name, ev->data);
@@ -514,9 +515,9 @@ void control_post_event(control_t *srv, const char *event, JsonNode *data)
 	pending_event_t *ev = g_new0(pending_event_t, 1);
 	ev->name = g_strdup(event);
 	ev->data = data ? json_node_copy(data) : NULL;
-	g_mutex_lock(&srv->lock);
+	pthread_mutex_lock(&srv->lock);
 	g_queue_push_tail(&srv->queue, ev);
-	g_mutex_unlock(&srv->lock);
+	pthread_mutex_unlock(&srv->lock);
 	uint64_t one = 1;
 	if (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		uwarn(LOG_SUBSYS, "event wake-up: %s", g_strerror(errno));
@@ -651,7 +652,7 @@ control_t *control_start(const control_config_t *cfg, const control_backend_t *b
 		g_main_context_unref(srv->ctx);
 	srv->owner = g_thread_self();
 	srv->listen_fd = srv->wake_fd = -1;
-	g_mutex_init(&srv->lock);
+	pthread_mutex_init(&srv->lock, NULL);
 	g_queue_init(&srv->queue);
 	if (!resolve_group(srv, err) || (srv->listen_fd = make_socket(srv, err)) < 0) {
 		control_stop(srv);
@@ -708,7 +709,7 @@ void control_stop(control_t *srv)
 	pending_event_t *ev;
 	while ((ev = g_queue_pop_head(&srv->queue)))
 		pending_free(ev);
-	g_mutex_clear(&srv->lock);
+	pthread_mutex_destroy(&srv->lock);
 	if (srv->ctx)
 		g_main_context_unref(srv->ctx);
 	control_config_clear(&srv->cfg);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -24,8 +25,9 @@ typedef struct server {
 	control_config_t cfg;
 	control_t *ctl;
 	GError *err;
-	GMutex lock;
-	GCond cond;
+	/* pthread, not GMutex (a bare futex in GLib): ThreadSanitizer sees it */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
 	bool ready;
 } server_t;
 
@@ -36,10 +38,10 @@ static gpointer server_main(gpointer user)
 	server_t *s = user;
 	g_main_context_push_thread_default(s->ctx);
 	s->ctl = control_start(&s->cfg, NULL, s->ctx, &s->err);
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	s->ready = true;
-	g_cond_signal(&s->cond);
-	g_mutex_unlock(&s->lock);
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
 	if (s->ctl) {
 		g_main_loop_run(s->loop);
 		control_stop(s->ctl);
@@ -59,13 +61,13 @@ static server_t *server_start(void (*tweak)(control_config_t *cfg))
 		tweak(&s->cfg);
 	s->ctx = g_main_context_new();
 	s->loop = g_main_loop_new(s->ctx, FALSE);
-	g_mutex_init(&s->lock);
-	g_cond_init(&s->cond);
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
 	s->thread = g_thread_new("ctl", server_main, s);
-	g_mutex_lock(&s->lock);
+	pthread_mutex_lock(&s->lock);
 	while (!s->ready)
-		g_cond_wait(&s->cond, &s->lock);
-	g_mutex_unlock(&s->lock);
+		pthread_cond_wait(&s->cond, &s->lock);
+	pthread_mutex_unlock(&s->lock);
 	return s;
 }
 
@@ -84,8 +86,8 @@ static void server_stop(server_t *s)
 	g_main_context_unref(s->ctx);
 	control_config_clear(&s->cfg);
 	g_clear_error(&s->err);
-	g_mutex_clear(&s->lock);
-	g_cond_clear(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
 	g_free(s);
 }
 
