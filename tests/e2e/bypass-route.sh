@@ -9,8 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 require_root_tools tcpdump jq
 [ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
-has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
-crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
+tunnel_plugins
 
 A=uipt-dp-byp-$U-a B=uipt-dp-byp-$U-b
 two_gateways $A $B

@@ -8,8 +8,7 @@
 # the tunnel must keep passing traffic, now on the new path.
 . "$(dirname "$0")/lib.sh"
 require_root_tools tcpdump jq
-has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
-crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
+tunnel_plugins
 
 A=uipt-dp-rev-$U-a B=uipt-dp-rev-$U-b
 ns_add $A; ns_add $B
