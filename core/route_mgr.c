@@ -624,7 +624,7 @@ static void refresh_exception(route_mgr_t *m, rm_route_t *x)
 			x->r = want;
 		}
 	} else {
-		uwarn(LOG_SUBSYS, "%s: route %s: %s", why, uipsec_route_str(&want, d, sizeof(d)), e.msg);
+		uwarn(LOG_SUBSYS, "peer %s: exception route %s: %s", a, uipsec_route_str(&want, d, sizeof(d)), e.msg);
 		if (!changed || m->ops->route_add(m->net, &x->r, &e) != UIPSEC_OK) {
 			/* keep the throw route: packets to the peer still avoid the TUN */
 			uwarn(LOG_SUBSYS, "packets to peer %s follow the rules after table %u until the next change", a,
