@@ -427,6 +427,27 @@ static int policy_sel(const control_policy_t *p, spd_sel_t *sel, spd_dir_t *dir,
 	return UIPSEC_OK;
 }
 
+static route_mgr_t *current_route_mgr(void)
+{
+	tunnel_service_t *ts = tunnel_service_current();
+	return ts ? tunnel_service_route_mgr(ts) : NULL;
+}
+
+static bool ts_all_ports(const control_ts_t *t)
+{
+	return t->proto == 0 && t->port_from == 0 && t->port_to == UINT16_MAX;
+}
+
+/* Outbound bypass traffic must not enter the TUN device (there it could
+ * only be dropped): the route manager throws it past the tunnel table. */
+static int bypass_route_add(const control_policy_t *p, spd_dir_t dir, uint32_t id, uipsec_err_t *err)
+{
+	route_mgr_t *rm = current_route_mgr();
+	if (p->action != CONTROL_ACTION_BYPASS || dir != SPD_DIR_OUT || !rm)
+		return UIPSEC_OK;
+	return route_mgr_bypass_add(rm, id, &p->dst.prefix, ts_all_ports(&p->src) && ts_all_ports(&p->dst), err);
+}
+
 static int be_policy_add(void *user, const control_policy_t *p, uipsec_err_t *err)
 {
 	(void)user;
@@ -460,6 +481,8 @@ static int be_policy_add(void *user, const control_policy_t *p, uipsec_err_t *er
 	}
 	uint32_t id = 0;
 	rc = spd_add(&c, &id, err);
+	if (rc == UIPSEC_OK && (rc = bypass_route_add(p, c.dir, id, err)) != UIPSEC_OK)
+		spd_del(id);   /* a bypass that would only drop is not added */
 	if (rc == UIPSEC_OK) {
 		char s[64], d[64];
 		uinfo(LOG_SUBSYS, "added policy %u: %s === %s %s %s reqid %u", id,
@@ -510,6 +533,11 @@ static int be_policy_del(void *user, const control_policy_t *p, uipsec_err_t *er
 		snprintf(err->msg, sizeof(err->msg), "no such policy");
 	else if (rc == UIPSEC_OK)
 		uinfo(LOG_SUBSYS, "deleted policy %u", id);
+	route_mgr_t *rm = current_route_mgr();
+	uipsec_err_t e = { "" };
+	int brc = rc == UIPSEC_OK && rm ? route_mgr_bypass_del(rm, id, &e) : UIPSEC_ERR_NOTFOUND;
+	if (brc != UIPSEC_OK && brc != UIPSEC_ERR_NOTFOUND)
+		uwarn(LOG_SUBSYS, "%s", e.msg);   /* the policy is gone all the same */
 	return rc;
 }
 

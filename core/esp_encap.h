@@ -28,7 +28,9 @@
 typedef enum esp_verdict {
 	ESP_DROP = 0,        /* counted under res.reason; caller frees the packet */
 	ESP_SEND,            /* outbound: ESP-in-UDP ready for the peer (pkt starts at outer IP) */
-	ESP_BYPASS,          /* outbound: bypass policy, send the cleartext packet unchanged */
+	ESP_BYPASS,          /* outbound: bypass policy; counted `bypass`, and the caller
+	                      * drops it (such traffic leaves through the normal
+	                      * stack, kept off the TUN by a throw route) */
 	ESP_DELIVER,         /* inbound: inner IP packet, write it to the TUN device */
 	ESP_IKE,             /* inbound: non-ESP marker; IKE message after the 4 zero bytes */
 	ESP_KEEPALIVE,       /* inbound: NAT keepalive, nothing to do */

@@ -95,14 +95,16 @@ const char *uipsec_prefix_str(const uipsec_prefix_t *p, char *buf, size_t len)
 
 const char *uipsec_route_str(const uipsec_route_t *r, char *buf, size_t len)
 {
-	char d[UIPSEC_PREFIX_STRLEN], g[UIPSEC_ADDR_STRLEN], s[UIPSEC_ADDR_STRLEN], t[24] = "";
+	char d[UIPSEC_PREFIX_STRLEN], g[UIPSEC_ADDR_STRLEN], s[UIPSEC_ADDR_STRLEN], t[24] = "", mt[24] = "";
 	if (r->table)
 		snprintf(t, sizeof(t), " table %u", r->table);
-	snprintf(buf, len, "%s%s%s%s%s%s%s%s",
+	if (r->metric)
+		snprintf(mt, sizeof(mt), " metric %u", r->metric);
+	snprintf(buf, len, "%s%s%s%s%s%s%s%s%s%s", r->type == UIPSEC_ROUTE_THROW ? "throw " : "",
 	         uipsec_prefix_str(&r->dst, d, sizeof(d)),
 	         r->has_gateway ? " via " : "", r->has_gateway ? uipsec_addr_str(&r->gateway, g, sizeof(g)) : "",
 	         r->ifname[0] ? " dev " : "", r->ifname,
-	         r->has_src ? " src " : "", r->has_src ? uipsec_addr_str(&r->src, s, sizeof(s)) : "", t);
+	         r->has_src ? " src " : "", r->has_src ? uipsec_addr_str(&r->src, s, sizeof(s)) : "", mt, t);
 	return buf;
 }
 

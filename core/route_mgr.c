@@ -13,10 +13,22 @@
 
 #define LOG_SUBSYS "net"
 
-/* A route in the kernel, shared by every tunnel that needs it. */
+typedef enum rm_kind {
+	RM_TUNNEL = 0,    /* remote selector into the TUN device */
+	RM_EXCEPTION,     /* host route to a peer, outside the tunnel */
+	RM_THROW,         /* bypass policy: the lookup goes on past our table */
+} rm_kind_t;
+
+static const char *const kind_desc[] = {
+	[RM_TUNNEL] = "a tunnel route",
+	[RM_EXCEPTION] = "an exception route (the peer of another tunnel)",
+	[RM_THROW] = "a throw route (a bypass policy)",
+};
+
+/* A route in the kernel, shared by every tunnel or policy that needs it. */
 typedef struct rm_route {
 	uipsec_route_t r;
-	bool exception;   /* host route to a peer, outside the tunnel */
+	rm_kind_t kind;
 	unsigned refs;
 } rm_route_t;
 
@@ -27,8 +39,10 @@ typedef struct rm_vip {
 	unsigned refs;
 } rm_vip_t;
 
+/* What holds routes: a tunnel, or a bypass policy (one throw route). */
 typedef struct rm_tunnel {
 	char *name;
+	char *label;                 /* "tunnel NAME" / "bypass policy ID", for messages */
 	char ifname[UIPSEC_IFNAMSIZ];
 	uipsec_prefix_t *local_ts;   /* copies, for the preferred source */
 	size_t local_ts_count;
@@ -48,7 +62,14 @@ struct route_mgr {
 	GPtrArray *routes;        /* rm_route_t, owned */
 	GPtrArray *vips;          /* rm_vip_t, owned */
 	GHashTable *tunnels;      /* name -> rm_tunnel_t */
+	GHashTable *bypasses;     /* policy id -> rm_tunnel_t */
+	guint event_timer;        /* collecting a burst of events */
+	bool event_addrs;         /* ... among them an address change */
 };
+
+/* Beneath every route we install (metric 0; IPv6 makes that 1024), so it
+ * only takes over while an exception route is briefly out of the table. */
+#define RM_PROBE_METRIC 0x7fffffffu
 
 static const uint8_t rule_families[2] = { AF_INET, AF_INET6 };
 
@@ -59,6 +80,7 @@ static void tunnel_free(gpointer p)
 	g_ptr_array_unref(t->vips);
 	g_free(t->local_ts);
 	g_free(t->vip_addrs);
+	g_free(t->label);
 	g_free(t->name);
 	g_free(t);
 }
@@ -83,6 +105,7 @@ route_mgr_t *route_mgr_new(const uipsec_net_ops_t *ops, uipsec_net_t *net, const
 	m->routes = g_ptr_array_new_with_free_func(g_free);
 	m->vips = g_ptr_array_new_with_free_func(g_free);
 	m->tunnels = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, tunnel_free);
+	m->bypasses = g_hash_table_new_full(NULL, NULL, NULL, tunnel_free);
 	return m;
 }
 
@@ -92,6 +115,7 @@ void route_mgr_free(route_mgr_t *m)
 		return;
 	route_mgr_stop(m);
 	g_hash_table_unref(m->tunnels);
+	g_hash_table_unref(m->bypasses);
 	g_ptr_array_unref(m->vips);
 	g_ptr_array_unref(m->routes);
 	g_free(m);
@@ -104,10 +128,11 @@ void route_mgr_routing(const route_mgr_t *m, uipsec_net_routing_t *out)
 
 /* ---------------------------------------------------------------- messages */
 
-/* Prefix the backend's message ("add route ...: No such device") with the tunnel. */
-static int fail_tunnel(uipsec_err_t *err, int status, const char *tunnel, const uipsec_err_t *backend)
+/* Prefix the backend's message ("add route ...: No such device") with the
+ * holder's label ("tunnel site-b", "bypass policy 7"). */
+static int fail_holder(uipsec_err_t *err, int status, const char *label, const uipsec_err_t *backend)
 {
-	return uipsec_err_set(err, status, "tunnel %s: %s", tunnel,
+	return uipsec_err_set(err, status, "%s: %s", label,
 	            backend->msg[0] ? backend->msg : uipsec_status_str(status));
 }
 
@@ -184,7 +209,7 @@ static rm_route_t *route_find(route_mgr_t *m, const uipsec_route_t *r)
 	return NULL;
 }
 
-static void route_release(route_mgr_t *m, rm_route_t *x, const char *tunnel, uipsec_err_t *first_err, int *first_rc)
+static void route_release(route_mgr_t *m, rm_route_t *x, const char *label, uipsec_err_t *first_err, int *first_rc)
 {
 	if (--x->refs)
 		return;
@@ -192,28 +217,28 @@ static void route_release(route_mgr_t *m, rm_route_t *x, const char *tunnel, uip
 	char desc[160];
 	int rc = m->ops->route_del(m->net, &x->r, &e);
 	if (rc != UIPSEC_OK) {
-		uwarn(LOG_SUBSYS, "tunnel %s: %s", tunnel, e.msg);
+		uwarn(LOG_SUBSYS, "%s: %s", label, e.msg);
 		if (first_rc && *first_rc == UIPSEC_OK) {
 			*first_rc = rc;
-			fail_tunnel(first_err, rc, tunnel, &e);
+			fail_holder(first_err, rc, label, &e);
 		}
 	} else {
-		udebug(LOG_SUBSYS, "tunnel %s: removed route %s", tunnel, uipsec_route_str(&x->r, desc, sizeof(desc)));
+		udebug(LOG_SUBSYS, "%s: removed route %s", label, uipsec_route_str(&x->r, desc, sizeof(desc)));
 	}
 	g_ptr_array_remove_fast(m->routes, x);
 }
 
-static void vip_release(route_mgr_t *m, rm_vip_t *v, const char *tunnel, uipsec_err_t *first_err, int *first_rc)
+static void vip_release(route_mgr_t *m, rm_vip_t *v, const char *label, uipsec_err_t *first_err, int *first_rc)
 {
 	if (--v->refs)
 		return;
 	uipsec_err_t e = { "" };
 	int rc = m->ops->addr_del(m->net, v->ifname, &v->addr, &e);
 	if (rc != UIPSEC_OK) {
-		uwarn(LOG_SUBSYS, "tunnel %s: %s", tunnel, e.msg);
+		uwarn(LOG_SUBSYS, "%s: %s", label, e.msg);
 		if (first_rc && *first_rc == UIPSEC_OK) {
 			*first_rc = rc;
-			fail_tunnel(first_err, rc, tunnel, &e);
+			fail_holder(first_err, rc, label, &e);
 		}
 	}
 	g_ptr_array_remove_fast(m->vips, v);
@@ -224,26 +249,24 @@ static int tunnel_release(route_mgr_t *m, rm_tunnel_t *t, uipsec_err_t *err)
 {
 	int rc = UIPSEC_OK;
 	for (guint i = t->routes->len; i-- > 0;)
-		route_release(m, g_ptr_array_index(t->routes, i), t->name, err, &rc);
+		route_release(m, g_ptr_array_index(t->routes, i), t->label, err, &rc);
 	g_ptr_array_set_size(t->routes, 0);
 	for (guint i = t->vips->len; i-- > 0;)
-		vip_release(m, g_ptr_array_index(t->vips, i), t->name, err, &rc);
+		vip_release(m, g_ptr_array_index(t->vips, i), t->label, err, &rc);
 	g_ptr_array_set_size(t->vips, 0);
 	return rc;
 }
 
-/* Take a reference on route r (installing it if new) for tunnel t. */
-static int route_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_route_t *r, bool exception, uipsec_err_t *err)
+/* Take a reference on route r (installing it if new) for holder t. */
+static int route_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_route_t *r, rm_kind_t kind, uipsec_err_t *err)
 {
 	char desc[160], d[UIPSEC_PREFIX_STRLEN];
 	rm_route_t *x = route_find(m, r);
 	if (x) {
-		if (x->exception != exception)
+		if (x->kind != kind)
 			return uipsec_err_set(err, UIPSEC_ERR_EXISTS,
-			            "tunnel %s: route %s conflicts with %s to the same destination in table %u",
-			            t->name, uipsec_prefix_str(&r->dst, d, sizeof(d)),
-			            x->exception ? "an exception route (the peer of another tunnel)" : "a tunnel route",
-			            r->table);
+			            "%s: route %s conflicts with %s to the same destination in table %u",
+			            t->label, uipsec_prefix_str(&r->dst, d, sizeof(d)), kind_desc[x->kind], r->table);
 		x->refs++;
 		g_ptr_array_add(t->routes, x);
 		return UIPSEC_OK;
@@ -251,14 +274,14 @@ static int route_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_route_t *r
 	uipsec_err_t e = { "" };
 	int rc = m->ops->route_add(m->net, r, &e);
 	if (rc != UIPSEC_OK)
-		return fail_tunnel(err, rc, t->name, &e);
+		return fail_holder(err, rc, t->label, &e);
 	x = g_new0(rm_route_t, 1);
 	x->r = *r;
-	x->exception = exception;
+	x->kind = kind;
 	x->refs = 1;
 	g_ptr_array_add(m->routes, x);
 	g_ptr_array_add(t->routes, x);
-	udebug(LOG_SUBSYS, "tunnel %s: installed %sroute %s", t->name, exception ? "exception " : "",
+	udebug(LOG_SUBSYS, "%s: installed %sroute %s", t->label, kind == RM_EXCEPTION ? "exception " : "",
 	       uipsec_route_str(r, desc, sizeof(desc)));
 	return UIPSEC_OK;
 }
@@ -278,9 +301,9 @@ static int vip_acquire(route_mgr_t *m, rm_tunnel_t *t, const uipsec_prefix_t *a,
 		return uipsec_err_set(err, UIPSEC_ERR_NOTSUP, "tunnel %s: the network backend cannot add virtual IPs", t->name);
 	int rc = m->ops->addr_add(m->net, t->ifname, a, &e);
 	if (rc == UIPSEC_ERR_EXISTS)   /* left on a persistent device by a crashed run: adopt it */
-		udebug(LOG_SUBSYS, "tunnel %s: %s (adopted)", t->name, e.msg);
+		udebug(LOG_SUBSYS, "%s: %s (adopted)", t->label, e.msg);
 	else if (rc != UIPSEC_OK)
-		return fail_tunnel(err, rc, t->name, &e);
+		return fail_holder(err, rc, t->label, &e);
 	rm_vip_t *v = g_new0(rm_vip_t, 1);
 	g_strlcpy(v->ifname, t->ifname, sizeof(v->ifname));
 	v->addr = *a;
@@ -406,8 +429,8 @@ static int add_exception_route(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_
 	r.dst.len = (uint8_t)uipsec_addr_bits(t->remote.family);
 	r.table = m->routing.table;
 	rm_route_t *have = route_find(m, &r);
-	if (have && have->exception)   /* another tunnel to the same peer: share it */
-		return route_acquire(m, rt, &have->r, true, err);
+	if (have && have->kind == RM_EXCEPTION)   /* another tunnel to the same peer: share it */
+		return route_acquire(m, rt, &have->r, RM_EXCEPTION, err);
 
 	uipsec_route_lookup_t lk;
 	uipsec_err_t e = { "" };
@@ -418,7 +441,7 @@ static int add_exception_route(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_
 		            uipsec_addr_str(&t->remote, a, sizeof(a)));
 	int rc = m->ops->route_get(m->net, &t->remote, m->cfg.socket_fwmark, &lk, &e);
 	if (rc != UIPSEC_OK)
-		return fail_tunnel(err, rc, t->name, &e);
+		return fail_holder(err, rc, rt->label, &e);
 	if (is_tun_device(m, t, lk.ifname))
 		return uipsec_err_set(err, UIPSEC_ERR_AGAIN,
 		            "tunnel %s: the route to peer %s already leads into TUN device %s, cannot find its "
@@ -434,7 +457,7 @@ static int add_exception_route(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_
 		r.has_src = true;
 		r.src = lk.src;
 	}
-	return route_acquire(m, rt, &r, true, err);
+	return route_acquire(m, rt, &r, RM_EXCEPTION, err);
 }
 
 static int tunnel_install(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_tunnel_t *t, uipsec_err_t *err)
@@ -473,10 +496,20 @@ static int tunnel_install(route_mgr_t *m, rm_tunnel_t *rt, const route_mgr_tunne
 		g_strlcpy(r.ifname, t->ifname, sizeof(r.ifname));
 		r.table = m->routing.table;
 		r.has_src = pick_source(rt, local, r.dst.addr.family, &r.src);
-		rc = route_acquire(m, rt, &r, false, err);
+		rc = route_acquire(m, rt, &r, RM_TUNNEL, err);
 	}
 	g_array_unref(local);
 	return rc;
+}
+
+static rm_tunnel_t *holder_new(const char *name, char *label)
+{
+	rm_tunnel_t *rt = g_new0(rm_tunnel_t, 1);
+	rt->name = g_strdup(name);
+	rt->label = label;
+	rt->routes = g_ptr_array_new();
+	rt->vips = g_ptr_array_new();
+	return rt;
 }
 
 int route_mgr_tunnel_add(route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err_t *err)
@@ -489,11 +522,8 @@ int route_mgr_tunnel_add(route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err
 		            t->name);
 	if (g_hash_table_contains(m->tunnels, t->name))
 		return uipsec_err_set(err, UIPSEC_ERR_EXISTS, "tunnel %s: already installed", t->name);
-	rm_tunnel_t *rt = g_new0(rm_tunnel_t, 1);
-	rt->name = g_strdup(t->name);
+	rm_tunnel_t *rt = holder_new(t->name, g_strdup_printf("tunnel %s", t->name));
 	g_strlcpy(rt->ifname, t->ifname, sizeof(rt->ifname));
-	rt->routes = g_ptr_array_new();
-	rt->vips = g_ptr_array_new();
 	rt->local_ts = g_memdup2(t->local_ts, t->local_ts_count * sizeof(uipsec_prefix_t));
 	rt->local_ts_count = t->local_ts_count;
 	rt->vip_addrs = g_memdup2(t->vips, t->vip_count * sizeof(uipsec_prefix_t));
@@ -542,34 +572,77 @@ static void route_replace(route_mgr_t *m, rm_route_t *x, const uipsec_route_t *w
 	uinfo(LOG_SUBSYS, "%s: route %s is now %s", why, was, now);
 }
 
-/* Exception routes follow the peer's current next hop. The lookup sees the
- * real path when the rule skips the daemon's socket mark; otherwise it
- * finds the exception route itself and nothing changes. */
-static void refresh_exception_routes(route_mgr_t *m)
+static bool same_path(const uipsec_route_t *r, const uipsec_route_lookup_t *lk)
 {
-	char a[UIPSEC_ADDR_STRLEN], why[80];
-	for (guint i = 0; i < m->routes->len; i++) {
-		rm_route_t *x = g_ptr_array_index(m->routes, i);
-		if (!x->exception || !m->ops->route_get)
-			continue;
-		uipsec_route_lookup_t lk;
-		uipsec_err_t e = { "" };
-		memset(&lk, 0, sizeof(lk));
-		if (m->ops->route_get(m->net, &x->r.dst.addr, m->cfg.socket_fwmark, &lk, &e) != UIPSEC_OK) {
-			udebug(LOG_SUBSYS, "%s", e.msg);
-			continue;
+	return strcmp(lk->ifname, r->ifname) == 0 && lk->has_gateway == r->has_gateway &&
+	       (!lk->has_gateway || uipsec_addr_equal(&lk->gateway, &r->gateway));
+}
+
+/* Exception route x again, through the path the kernel now takes to the
+ * peer. When our rule also catches the daemon's own packets (no fwmark
+ * separation), a lookup would only find x itself: a throw route beneath
+ * it takes over while x is briefly out of the table, so the lookup (and
+ * every packet meanwhile) follows the rules after ours. */
+static void refresh_exception(route_mgr_t *m, rm_route_t *x)
+{
+	char a[UIPSEC_ADDR_STRLEN], why[80], d[200];
+	uipsec_err_t e = { "" };
+	uipsec_route_t probe = { .dst = x->r.dst, .table = x->r.table, .metric = RM_PROBE_METRIC,
+	                         .type = UIPSEC_ROUTE_THROW };
+	bool probing = m->routing.table && rule_catches_socket_mark(m);
+	if (probing) {
+		int rc = m->ops->route_add(m->net, &probe, &e);
+		if (rc != UIPSEC_OK && rc != UIPSEC_ERR_EXISTS) {
+			uwarn(LOG_SUBSYS, "exception route %s not re-checked: %s", uipsec_route_str(&x->r, d, sizeof(d)), e.msg);
+			return;
 		}
-		if (!lk.ifname[0] || is_tun_device(m, NULL, lk.ifname))
-			continue;
-		if (strcmp(lk.ifname, x->r.ifname) == 0 && lk.has_gateway == x->r.has_gateway &&
-		    (!lk.has_gateway || uipsec_addr_equal(&lk.gateway, &x->r.gateway)))
-			continue;
-		uipsec_route_t want = x->r;
+		m->ops->route_del(m->net, &x->r, &e);   /* the kernel may have dropped it already */
+	}
+	uipsec_route_lookup_t lk;
+	memset(&lk, 0, sizeof(lk));
+	uipsec_route_t want = x->r;
+	bool changed = false;
+	if (m->ops->route_get(m->net, &x->r.dst.addr, m->cfg.socket_fwmark, &lk, &e) != UIPSEC_OK) {
+		udebug(LOG_SUBSYS, "%s", e.msg);
+	} else if (lk.ifname[0] && !is_tun_device(m, NULL, lk.ifname) && !same_path(&x->r, &lk)) {
 		g_strlcpy(want.ifname, lk.ifname, sizeof(want.ifname));
 		want.has_gateway = lk.has_gateway;
 		want.gateway = lk.gateway;
-		snprintf(why, sizeof(why), "next hop to peer %s changed", uipsec_addr_str(&x->r.dst.addr, a, sizeof(a)));
-		route_replace(m, x, &want, why);
+		changed = true;
+	}
+	snprintf(why, sizeof(why), "next hop to peer %s changed", uipsec_addr_str(&x->r.dst.addr, a, sizeof(a)));
+	if (!probing) {
+		if (changed)
+			route_replace(m, x, &want, why);
+		return;
+	}
+	if (m->ops->route_add(m->net, &want, &e) == UIPSEC_OK) {
+		if (changed) {
+			char was[200];
+			uinfo(LOG_SUBSYS, "%s: route %s is now %s", why, uipsec_route_str(&x->r, was, sizeof(was)),
+			      uipsec_route_str(&want, d, sizeof(d)));
+			x->r = want;
+		}
+	} else {
+		uwarn(LOG_SUBSYS, "peer %s: exception route %s: %s", a, uipsec_route_str(&want, d, sizeof(d)), e.msg);
+		if (!changed || m->ops->route_add(m->net, &x->r, &e) != UIPSEC_OK) {
+			/* keep the throw route: packets to the peer still avoid the TUN */
+			uwarn(LOG_SUBSYS, "packets to peer %s follow the rules after table %u until the next change", a,
+			      x->r.table);
+			return;
+		}
+	}
+	m->ops->route_del(m->net, &probe, &e);
+}
+
+static void refresh_exception_routes(route_mgr_t *m)
+{
+	if (!m->ops->route_get)
+		return;
+	for (guint i = 0; i < m->routes->len; i++) {
+		rm_route_t *x = g_ptr_array_index(m->routes, i);
+		if (x->kind == RM_EXCEPTION)
+			refresh_exception(m, x);
 	}
 }
 
@@ -587,7 +660,7 @@ static void refresh_sources(route_mgr_t *m)
 		snprintf(why, sizeof(why), "tunnel %s: local addresses changed", t->name);
 		for (guint i = 0; i < t->routes->len; i++) {
 			rm_route_t *x = g_ptr_array_index(t->routes, i);
-			if (x->exception || !g_hash_table_add(done, x))
+			if (x->kind != RM_TUNNEL || !g_hash_table_add(done, x))
 				continue;
 			uipsec_route_t want = x->r;
 			want.has_src = pick_source(t, local, want.dst.addr.family, &want.src);
@@ -602,13 +675,86 @@ static void refresh_sources(route_mgr_t *m)
 	g_array_unref(local);
 }
 
+static void refresh(route_mgr_t *m)
+{
+	bool addrs = m->event_addrs;
+	m->event_addrs = false;
+	refresh_exception_routes(m);
+	if (addrs)
+		refresh_sources(m);
+}
+
+static gboolean on_event_timer(gpointer user)
+{
+	route_mgr_t *m = user;
+	m->event_timer = 0;
+	refresh(m);
+	return G_SOURCE_REMOVE;
+}
+
 void route_mgr_handle_event(route_mgr_t *m, const uipsec_net_event_t *ev)
 {
 	if (!m->started || !m->cfg.install_routes || !ev)
 		return;
-	refresh_exception_routes(m);
+	/* our own changes come back as events: they are no news */
+	if (ev->type == UIPSEC_NET_ROUTE_CHANGED && m->routing.table && ev->table == m->routing.table)
+		return;
 	if (ev->type == UIPSEC_NET_ADDR_ADDED || ev->type == UIPSEC_NET_ADDR_REMOVED)
-		refresh_sources(m);
+		m->event_addrs = true;
+	if (!m->cfg.event_delay_ms) {
+		refresh(m);
+		return;
+	}
+	/* one change (a new default route, a link going down) arrives as a
+	 * burst of messages: look once, after the burst */
+	if (!m->event_timer)
+		m->event_timer = g_timeout_add(m->cfg.event_delay_ms, on_event_timer, m);
+}
+
+/* ---------------------------------------------------------------- bypass policies */
+
+int route_mgr_bypass_add(route_mgr_t *m, uint32_t id, const uipsec_prefix_t *dst, bool all_traffic,
+                         uipsec_err_t *err)
+{
+	char p[UIPSEC_PREFIX_STRLEN];
+	if (!dst || !prefix_valid(dst))
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "bypass policy %u: invalid destination", id);
+	if (!m->started)
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "bypass policy %u: routes cannot be installed before the "
+		            "route manager started", id);
+	if (!m->cfg.install_routes)   /* the operator routes, and keeps it off the TUN device */
+		return UIPSEC_OK;
+	if (!all_traffic)
+		return uipsec_err_set(err, UIPSEC_ERR_NOTSUP, "bypass policy %u: routes match addresses only; a throw "
+		            "route for %s would pass every protocol and port in clear (give no protocol or ports, or "
+		            "set install_routes = no and route it yourself)", id, uipsec_prefix_str(dst, p, sizeof(p)));
+	if (!m->routing.table)
+		return uipsec_err_set(err, UIPSEC_ERR_NOTSUP, "bypass policy %u: the network backend has no policy "
+		            "routing (PF_ROUTE), no throw route can keep %s off the TUN device", id,
+		            uipsec_prefix_str(dst, p, sizeof(p)));
+	if (g_hash_table_contains(m->bypasses, GUINT_TO_POINTER(id)))
+		return uipsec_err_set(err, UIPSEC_ERR_EXISTS, "bypass policy %u: already installed", id);
+	char name[16];
+	snprintf(name, sizeof(name), "%u", id);
+	rm_tunnel_t *b = holder_new(name, g_strdup_printf("bypass policy %u", id));
+	uipsec_route_t r = { .dst = *dst, .table = m->routing.table, .type = UIPSEC_ROUTE_THROW };
+	int rc = route_acquire(m, b, &r, RM_THROW, err);
+	if (rc != UIPSEC_OK) {
+		tunnel_free(b);
+		return rc;
+	}
+	g_hash_table_insert(m->bypasses, GUINT_TO_POINTER(id), b);
+	return UIPSEC_OK;
+}
+
+int route_mgr_bypass_del(route_mgr_t *m, uint32_t id, uipsec_err_t *err)
+{
+	rm_tunnel_t *b = g_hash_table_lookup(m->bypasses, GUINT_TO_POINTER(id));
+	if (!b)
+		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "bypass policy %u: no route installed", id);
+	int rc = tunnel_release(m, b, err);
+	g_hash_table_remove(m->bypasses, GUINT_TO_POINTER(id));
+	return rc;
 }
 
 void route_mgr_stop(route_mgr_t *m)
@@ -617,10 +763,17 @@ void route_mgr_stop(route_mgr_t *m)
 		return;
 	GHashTableIter it;
 	gpointer v;
-	g_hash_table_iter_init(&it, m->tunnels);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
-		tunnel_release(m, v, NULL);
-		g_hash_table_iter_remove(&it);
+	if (m->event_timer) {
+		g_source_remove(m->event_timer);
+		m->event_timer = 0;
+	}
+	GHashTable *holders[] = { m->bypasses, m->tunnels };
+	for (size_t h = 0; h < G_N_ELEMENTS(holders); h++) {
+		g_hash_table_iter_init(&it, holders[h]);
+		while (g_hash_table_iter_next(&it, NULL, &v)) {
+			tunnel_release(m, v, NULL);
+			g_hash_table_iter_remove(&it);
+		}
 	}
 	for (size_t i = 0; i < G_N_ELEMENTS(rule_families); i++) {
 		if (!m->rule_installed[i])

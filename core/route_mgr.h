@@ -12,7 +12,9 @@
  *    peer lies inside a remote selector, reference-counted;
  *  - refusal of a remote selector that equals the peer unless
  *    allow_peer_ts is set;
- *  - virtual IPs added to the TUN device and removed with their tunnel.
+ *  - virtual IPs added to the TUN device and removed with their tunnel;
+ *  - a throw route in the backend's table for each outbound bypass
+ *    policy, so its traffic skips the TUN device and leaves in clear.
  * At start leftovers of a crashed run are flushed; at stop everything
  * installed is removed. Kernel errors come back per tunnel and operation,
  * e.g. "tunnel site-b: add route 10.2.0.0/24 dev uipsec0 table 220: No such device".
@@ -33,6 +35,9 @@ typedef struct route_mgr_cfg {
 	bool allow_peer_ts;      /* uipsecd.allow_peer_ts (default no) */
 	uint32_t socket_fwmark;  /* uipsecd.socket.fwmark, 0 = none: the peer's
 	                          * next hop is looked up as ESP packets leave */
+	unsigned event_delay_ms; /* act on network events this long after the
+	                          * first of a burst (GLib timeout in the thread-
+	                          * default main context); 0 = at once */
 } route_mgr_cfg_t;
 
 /* A tunnel as the route manager sees it. Arrays are copied. */
@@ -77,12 +82,32 @@ UIPSEC_EXPORT int route_mgr_tunnel_add(route_mgr_t *m, const route_mgr_tunnel_t 
 UIPSEC_EXPORT int route_mgr_tunnel_del(route_mgr_t *m, const char *name, uipsec_err_t *err);
 UIPSEC_EXPORT bool route_mgr_has_tunnel(const route_mgr_t *m, const char *name);
 
-/* A link/address change reported by the backend (its event callback):
- * exception routes follow the peer's new next hop (seen when the rule
- * skips socket.fwmark), tunnel routes get the preferred source the local
- * addresses now allow (e.g. once an address inside local_ts appears).
+/* A link/address/route change reported by the backend (its event
+ * callback): exception routes follow the peer's new next hop, tunnel
+ * routes get the preferred source the local addresses now allow (e.g. once
+ * an address inside local_ts appears). Route changes in our own table are
+ * ignored (they are ours). With event_delay_ms a burst is handled once,
+ * that long after its first event. The next hop is what the kernel answers
+ * for the daemon's packets: when the rule does not skip socket.fwmark, the
+ * exception route is swapped for a throw route (lookup goes on past our
+ * table) during the lookup, so the lookup does not find it.
  * Failures are logged; nothing is torn down. */
 UIPSEC_EXPORT void route_mgr_handle_event(route_mgr_t *m, const uipsec_net_event_t *ev);
+
+/* Outbound bypass policy 'id' (control socket): a throw route for dst in
+ * the backend's table, so matching packets continue with the next rule
+ * and leave in clear instead of entering the TUN device. Only the
+ * destination is routed: the route also passes other sources. A policy
+ * limited to a protocol or ports (all_traffic = false) is refused
+ * (UIPSEC_ERR_NOTSUP): its route would pass every protocol in clear.
+ * Reference-counted with other policies for the same prefix; refused
+ * (UIPSEC_ERR_EXISTS) when a tunnel or exception route has that exact
+ * prefix, and (UIPSEC_ERR_NOTSUP) by a backend without policy routing
+ * (PF_ROUTE). Does nothing when install_routes = no. */
+UIPSEC_EXPORT int route_mgr_bypass_add(route_mgr_t *m, uint32_t id, const uipsec_prefix_t *dst, bool all_traffic,
+                                       uipsec_err_t *err);
+/* UIPSEC_ERR_NOTFOUND when policy id has no route. */
+UIPSEC_EXPORT int route_mgr_bypass_del(route_mgr_t *m, uint32_t id, uipsec_err_t *err);
 
 /* The backend's routing parameters in use (table 0 = no policy routing). */
 UIPSEC_EXPORT void route_mgr_routing(const route_mgr_t *m, uipsec_net_routing_t *out);

@@ -22,7 +22,8 @@ typedef enum stats_id {
 	STAT_KEEPALIVE_RX,   /* NAT keepalives (RFC 3948 0xFF) */
 	STAT_IKE_RX,         /* non-ESP marker packets (IKE on port 4500) */
 	STAT_QUEUE_DROPPED,  /* a queue between stages was full (data path) */
-	STAT_BYPASS,         /* cleartext passed by a bypass policy */
+	STAT_BYPASS,         /* matched a bypass policy in the TUN device: dropped (its
+	                      * throw route keeps bypass traffic off the TUN) */
 	STAT_DUMMY_DROPPED,  /* next header 59 (TFC dummy packets) */
 	STAT_CRYPTO_FAILED,  /* crypto backend error other than auth */
 	STAT_SEQ_RESERVE_WAIT, /* outbound sequence number not yet reserved on disk */

@@ -1,5 +1,6 @@
 /* Manually keyed tunnels: SAs, policies, routes, keepalives, NAT rebinding. */
 #include "config.h"
+#include <glib-unix.h>
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -1120,7 +1121,42 @@ struct tunnel_service {
 	const uipsec_net_ops_t *net_ops;
 	uipsec_net_t *net;
 	route_mgr_t *rm;
+	guint net_watch;        /* the backend's link/address/route events */
 };
+
+/* A burst of network events (one `ip route replace` is several messages)
+ * is acted on once, this long after its first message. */
+#define NET_EVENT_DELAY_MS 100
+
+static void on_net_event(const uipsec_net_event_t *ev, void *user)
+{
+	route_mgr_handle_event(user, ev);
+}
+
+static gboolean on_net_readable(gint fd, GIOCondition cond, gpointer user)
+{
+	tunnel_service_t *svc = user;
+	(void)fd;
+	(void)cond;
+	svc->net_ops->event_dispatch(svc->net);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Exception routes and preferred sources follow the host's network. */
+static void net_events_watch(tunnel_service_t *svc)
+{
+	const uipsec_net_ops_t *ops = svc->net_ops;
+	int fd = ops->event_fd && ops->event_dispatch && ops->set_event_cb ? ops->event_fd(svc->net) : -1;
+	if (fd < 0) {
+		uwarn(SUBSYS, "the network backend reports no changes: exception routes keep the next hop they "
+		      "were installed with");
+		return;
+	}
+	ops->set_event_cb(svc->net, on_net_event, svc->rm);
+	svc->net_watch = g_unix_fd_add(fd, G_IO_IN, on_net_readable, svc);
+}
+
+route_mgr_t *tunnel_service_route_mgr(tunnel_service_t *svc) { return svc->rm; }
 
 static tunnel_service_t *current_service;
 
@@ -1158,12 +1194,14 @@ tunnel_service_t *tunnel_service_start(const uipsec_settings_t *s, GError **err)
 			.install_routes = uipsec_settings_get_bool(s, "uipsecd.install_routes", true),
 			.allow_peer_ts = uipsec_settings_get_bool(s, "uipsecd.allow_peer_ts", false),
 			.socket_fwmark = (uint32_t)uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0),
+			.event_delay_ms = NET_EVENT_DELAY_MS,
 		};
 		svc->rm = route_mgr_new(svc->net_ops, svc->net, &rc);
 		if (route_mgr_start(svc->rm, &e) != UIPSEC_OK) {
 			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "routing: %s", e.msg);
 			goto fail;
 		}
+		net_events_watch(svc);
 	}
 	tunnels_attach(svc->tunnels, svc->dp, svc->rm, svc->net_ops, svc->net);
 	datapath_set_rebind_cb(svc->dp, on_rebind, svc->tunnels);
@@ -1186,6 +1224,10 @@ void tunnel_service_stop(tunnel_service_t *svc)
 	if (current_service == svc)
 		current_service = NULL;
 	tunnels_free(svc->tunnels);
+	if (svc->net_watch) {
+		g_source_remove(svc->net_watch);
+		svc->net_ops->set_event_cb(svc->net, NULL, NULL);
+	}
 	if (svc->rm)
 		route_mgr_free(svc->rm);
 	datapath_stop(svc->dp);

@@ -79,5 +79,7 @@ void tunnel_service_stop(tunnel_service_t *svc);
 tunnel_service_t *tunnel_service_current(void);
 tunnels_t *tunnel_service_tunnels(tunnel_service_t *svc);
 datapath_t *tunnel_service_datapath(tunnel_service_t *svc);
+/* NULL without a network backend. */
+route_mgr_t *tunnel_service_route_mgr(tunnel_service_t *svc);
 
 #endif

@@ -172,7 +172,7 @@ static void encap_and_send(worker_t *w, uipsec_pkt_t **pkts, uint32_t n)
 	int k = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (w->res[i].verdict != ESP_SEND)
-			continue;   /* dropped (counted by the engine) or bypass: no cleartext leaves us */
+			continue;   /* dropped, or bypass (counted `bypass`): its throw route should have kept it off the TUN */
 		if (!uipsec_pkt_pull(pkts[i], w->res[i].esp_off))
 			continue;
 		w->out[k] = pkts[i];

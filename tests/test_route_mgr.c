@@ -527,6 +527,10 @@ static void test_no_policy_routing_backend(void)
 static void test_event_exception_follows_next_hop(void)
 {
 	rec_reset();
+	/* the rule skips the daemon's mark: the lookup sees the real path */
+	rec.routing.has_fwmark = rec.routing.fwmark_invert = true;
+	rec.routing.fwmark = 0x42;
+	rec.routing.fwmask = 0xffffffff;
 	route_mgr_t *m = started(&rec_ops, true, false, 0x42);
 	g_free(rec_take());
 	tun_t a;
@@ -552,8 +556,174 @@ static void test_event_exception_follows_next_hop(void)
 	route_mgr_free(m);
 	assert_ops("delete route 192.0.2.0/24 dev uipt0 table 220\n"
 	           "delete route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220\n"
+	           "delete rule inet priority 220 not fwmark 0x42/0xffffffff table 220\n"
+	           "delete rule inet6 priority 220 not fwmark 0x42/0xffffffff table 220");
+}
+
+/* Without fwmark separation the lookup would find the exception route
+ * itself: a throw route beneath it stands in while it is looked up. */
+static void test_event_exception_probe(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", "198.51.100.1", "192.0.2.2", "10.1.0.0/24", "192.0.2.0/24", NULL), &err), ==, UIPSEC_OK);
+	g_free(rec_take());
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_ROUTE_CHANGED, .table = 254 };
+	/* same next hop: the route is put back as it was */
+	route_mgr_handle_event(m, &ev);
+	assert_ops("add route throw 192.0.2.2/32 metric 2147483647 table 220\n"
+	           "delete route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1 table 220\n"
+	           "lookup 192.0.2.2 mark 0x0\n"
+	           "add route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1 table 220\n"
+	           "delete route throw 192.0.2.2/32 metric 2147483647 table 220");
+	/* the main table now reaches the peer through eth1 */
+	g_strlcpy(rec.lookup.ifname, "eth1", sizeof(rec.lookup.ifname));
+	g_assert_true(uipsec_addr_parse("203.0.113.254", &rec.lookup.gateway));
+	route_mgr_handle_event(m, &ev);
+	assert_ops("add route throw 192.0.2.2/32 metric 2147483647 table 220\n"
+	           "delete route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1 table 220\n"
+	           "lookup 192.0.2.2 mark 0x0\n"
+	           "add route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220\n"
+	           "delete route throw 192.0.2.2/32 metric 2147483647 table 220");
+	/* route changes in our own table are our own doing */
+	ev.table = 220;
+	route_mgr_handle_event(m, &ev);
+	assert_ops("");
+	/* the new path cannot be installed: the old one comes back */
+	ev.table = 254;
+	g_strlcpy(rec.lookup.ifname, "eth2", sizeof(rec.lookup.ifname));
+	rec.fail_match = "dev eth2";
+	rec.fail_status = UIPSEC_ERR_NOTFOUND;
+	rec.fail_msg = "No such device";
+	route_mgr_handle_event(m, &ev);
+	assert_ops("add route throw 192.0.2.2/32 metric 2147483647 table 220\n"
+	           "delete route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220\n"
+	           "lookup 192.0.2.2 mark 0x0\n"
+	           "add route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220\n"
+	           "delete route throw 192.0.2.2/32 metric 2147483647 table 220");
+	/* nothing can be installed: the throw route stays, so packets to the
+	 * peer still leave through the main table */
+	rec.fail_match = "add route 192.0.2.2/32";
+	route_mgr_handle_event(m, &ev);
+	assert_ops("add route throw 192.0.2.2/32 metric 2147483647 table 220\n"
+	           "delete route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220\n"
+	           "lookup 192.0.2.2 mark 0x0");
+	rec.fail_match = NULL;
+	route_mgr_free(m);
+}
+
+/* A burst of events is acted on once, after event_delay_ms. */
+static void test_event_burst_once(void)
+{
+	rec_reset();
+	route_mgr_cfg_t cfg = { .install_routes = true, .event_delay_ms = 20 };
+	route_mgr_t *m = route_mgr_new(&rec_ops, &rec, &cfg);
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_start(m, &err), ==, UIPSEC_OK);
+	tun_t a;
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", "198.51.100.1", "192.0.2.2", "10.1.0.0/24", "192.0.2.0/24", NULL), &err), ==, UIPSEC_OK);
+	g_free(rec_take());
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_LINK_DOWN };
+	for (int i = 0; i < 5; i++)
+		route_mgr_handle_event(m, &ev);
+	assert_ops("");
+	gint64 until = g_get_monotonic_time() + 2 * G_USEC_PER_SEC;
+	while (rec.log->len == 0 && g_get_monotonic_time() < until)
+		g_main_context_iteration(NULL, TRUE);
+	char *got = rec_take();
+	g_assert_nonnull(strstr(got, "lookup 192.0.2.2 mark 0x0"));
+	g_assert_null(strstr(strstr(got, "lookup") + 1, "lookup"));   /* one look, not five */
+	g_free(got);
+	/* a pending look is cancelled by stop */
+	route_mgr_handle_event(m, &ev);
+	route_mgr_free(m);
+	g_free(rec_take());
+	g_main_context_iteration(NULL, FALSE);
+	g_usleep(30000);
+	g_main_context_iteration(NULL, FALSE);
+	assert_ops("");
+}
+
+static void test_bypass_throw_route(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", NULL), &err), ==, UIPSEC_OK);
+	g_free(rec_take());
+	uipsec_prefix_t host = prefix_of("10.2.0.5/32"), net = prefix_of("10.2.0.0/24");
+	g_assert_cmpint(route_mgr_bypass_add(m, 7, &host, true, &err), ==, UIPSEC_OK);
+	assert_ops("add route throw 10.2.0.5/32 table 220");
+	/* a second policy for the same destination shares the route */
+	g_assert_cmpint(route_mgr_bypass_add(m, 8, &host, true, &err), ==, UIPSEC_OK);
+	g_assert_cmpint(route_mgr_bypass_add(m, 8, &host, true, &err), ==, UIPSEC_ERR_EXISTS);
+	assert_ops("");
+	g_assert_cmpint(route_mgr_bypass_del(m, 7, &err), ==, UIPSEC_OK);
+	assert_ops("");
+	g_assert_cmpint(route_mgr_bypass_del(m, 8, &err), ==, UIPSEC_OK);
+	assert_ops("delete route throw 10.2.0.5/32 table 220");
+	g_assert_cmpint(route_mgr_bypass_del(m, 8, &err), ==, UIPSEC_ERR_NOTFOUND);
+	/* exactly a tunnel's selector: one of the two would lose */
+	g_assert_cmpint(route_mgr_bypass_add(m, 9, &net, true, &err), ==, UIPSEC_ERR_EXISTS);
+	g_assert_cmpstr(err.msg, ==, "bypass policy 9: route 10.2.0.0/24 conflicts with a tunnel route to the same "
+	                "destination in table 220");
+	/* a route cannot tell ports apart: it would pass too much */
+	g_assert_cmpint(route_mgr_bypass_add(m, 10, &host, false, &err), ==, UIPSEC_ERR_NOTSUP);
+	g_assert_nonnull(strstr(err.msg, "every protocol and port in clear"));
+	/* kernel errors come back named */
+	rec.fail_match = "throw";
+	rec.fail_status = UIPSEC_ERR_INVAL;
+	rec.fail_msg = "Invalid argument";
+	g_assert_cmpint(route_mgr_bypass_add(m, 11, &host, true, &err), ==, UIPSEC_ERR_INVAL);
+	g_assert_cmpstr(err.msg, ==, "bypass policy 11: add route throw 10.2.0.5/32 table 220: Invalid argument");
+	rec.fail_match = NULL;
+	g_assert_cmpint(route_mgr_bypass_del(m, 11, &err), ==, UIPSEC_ERR_NOTFOUND);
+	assert_ops("");
+	/* stop removes bypass routes with the rest */
+	g_assert_cmpint(route_mgr_bypass_add(m, 12, &host, true, &err), ==, UIPSEC_OK);
+	g_free(rec_take());
+	route_mgr_free(m);
+	assert_ops("delete route throw 10.2.0.5/32 table 220\n"
+	           "delete route 10.2.0.0/24 dev uipt0 table 220\n"
 	           "delete rule inet priority 220 table 220\n"
 	           "delete rule inet6 priority 220 table 220");
+}
+
+static void test_bypass_without_routing(void)
+{
+	uipsec_err_t err = { "" };
+	uipsec_prefix_t host = prefix_of("2001:db8::5/128");
+	/* install_routes = no: the operator keeps it off the TUN device */
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, false, false, 0);
+	g_assert_cmpint(route_mgr_bypass_add(m, 1, &host, true, &err), ==, UIPSEC_OK);
+	g_assert_cmpint(route_mgr_bypass_del(m, 1, &err), ==, UIPSEC_ERR_NOTFOUND);
+	assert_ops("");
+	route_mgr_free(m);
+	/* PF_ROUTE: no table to throw from */
+	rec_reset();
+	rec.routing.table = 0;
+	rec.routing.rule_priority = 0;
+	m = started(&rec_ops_norules, true, false, 0);
+	g_free(rec_take());
+	g_assert_cmpint(route_mgr_bypass_add(m, 2, &host, true, &err), ==, UIPSEC_ERR_NOTSUP);
+	g_assert_cmpstr(err.msg, ==, "bypass policy 2: the network backend has no policy routing (PF_ROUTE), no throw "
+	                "route can keep 2001:db8::5/128 off the TUN device");
+	assert_ops("");
+	route_mgr_free(m);
+	/* not started, bad prefix */
+	rec_reset();
+	route_mgr_cfg_t cfg = { .install_routes = true };
+	m = route_mgr_new(&rec_ops, &rec, &cfg);
+	g_assert_cmpint(route_mgr_bypass_add(m, 3, &host, true, &err), ==, UIPSEC_ERR_INVAL);
+	host.len = 129;
+	g_assert_cmpint(route_mgr_bypass_add(m, 3, &host, true, &err), ==, UIPSEC_ERR_INVAL);
+	g_assert_cmpint(route_mgr_bypass_add(m, 3, NULL, true, &err), ==, UIPSEC_ERR_INVAL);
+	route_mgr_free(m);
+	assert_ops("");
 }
 
 static void test_event_source_appears(void)
@@ -711,7 +881,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/route_mgr/kernel-error-rollback", test_kernel_error_rolls_back);
 	g_test_add_func("/route_mgr/no-policy-routing", test_no_policy_routing_backend);
 	g_test_add_func("/route_mgr/event/exception-next-hop", test_event_exception_follows_next_hop);
+	g_test_add_func("/route_mgr/event/exception-probe", test_event_exception_probe);
+	g_test_add_func("/route_mgr/event/burst-once", test_event_burst_once);
 	g_test_add_func("/route_mgr/event/source", test_event_source_appears);
+	g_test_add_func("/route_mgr/bypass/throw-route", test_bypass_throw_route);
+	g_test_add_func("/route_mgr/bypass/no-routing", test_bypass_without_routing);
 	g_test_add_func("/route_mgr/event/not-routing", test_event_ignored_when_not_routing);
 	g_test_add_func("/route_mgr/bad-input", test_bad_input);
 	g_test_add_func("/net/prefix-parse", test_prefix_parse);

@@ -27,6 +27,13 @@ typedef struct uipsec_prefix {
 	uint8_t len;             /* prefix length in bits */
 } uipsec_prefix_t;
 
+typedef enum uipsec_route_type {
+	UIPSEC_ROUTE_UNICAST = 0,      /* to ifname and/or gateway */
+	UIPSEC_ROUTE_THROW,            /* no match in this table: the lookup goes on
+	                                * with the next rule (Linux); ifname and
+	                                * gateway unused. PF_ROUTE has none. */
+} uipsec_route_type_t;
+
 typedef struct uipsec_route {
 	uipsec_prefix_t dst;
 	char ifname[UIPSEC_IFNAMSIZ];  /* output device, "" = none (via gateway only) */
@@ -36,6 +43,7 @@ typedef struct uipsec_route {
 	uipsec_addr_t src;             /* preferred source address */
 	uint32_t table;                /* 0 = the main table (BSD: ignored) */
 	uint32_t metric;
+	uipsec_route_type_t type;
 } uipsec_route_t;
 
 typedef struct uipsec_rule {
@@ -60,12 +68,14 @@ typedef enum uipsec_net_event_type {
 	UIPSEC_NET_ADDR_REMOVED,
 	UIPSEC_NET_LINK_UP,
 	UIPSEC_NET_LINK_DOWN,
+	UIPSEC_NET_ROUTE_CHANGED,      /* a route was added, changed or removed */
 } uipsec_net_event_type_t;
 
 typedef struct uipsec_net_event {
 	uipsec_net_event_type_t type;
 	char ifname[UIPSEC_IFNAMSIZ];
 	uipsec_prefix_t addr;          /* ADDR_* events */
+	uint32_t table;                /* ROUTE_CHANGED: the route's table (0 = unknown) */
 } uipsec_net_event_t;
 
 /* How the backend wants tunnel routes placed (from its own options, e.g.

@@ -28,7 +28,7 @@
 struct uipsec_net {
 	uipsec_net_routing_t routing;
 	struct nl_sock *sk;      /* requests, blocking */
-	struct nl_sock *ev_sk;   /* link/address notifications, non-blocking */
+	struct nl_sock *ev_sk;   /* link/address/route notifications, non-blocking */
 	uipsec_net_event_cb event_cb;
 	void *event_user;
 };
@@ -284,6 +284,8 @@ static int route_build(const uipsec_route_t *r, struct rtnl_route **out, nl_resu
 	if (!rc) {
 		rtnl_route_set_table(route, r->table ? r->table : RT_TABLE_MAIN);
 		rtnl_route_set_protocol(route, RTPROT_STATIC);
+		if (r->type == UIPSEC_ROUTE_THROW)
+			rtnl_route_set_type(route, RTN_THROW);
 		if (r->metric)
 			rtnl_route_set_priority(route, r->metric);
 		if (r->has_src) {
@@ -304,7 +306,8 @@ static int route_build(const uipsec_route_t *r, struct rtnl_route **out, nl_resu
 			nl_addr_put(gw);
 		}
 	}
-	if (!rc) {
+	/* a throw route has no next hop: the kernel refuses one */
+	if (!rc && r->type != UIPSEC_ROUTE_THROW) {
 		rtnl_route_add_nexthop(route, nh);   /* route owns nh now */
 		nh = NULL;
 	}
@@ -641,7 +644,8 @@ static int events_open(uipsec_net_t *net)
 		return -NLE_NOMEM;
 	int rc = nl_connect(sk, NETLINK_ROUTE);
 	if (!rc)
-		rc = nl_socket_add_memberships(sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR, 0);
+		rc = nl_socket_add_memberships(sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
+		                               RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, 0);
 	if (!rc)
 		rc = nl_socket_set_nonblocking(sk);
 	if (rc < 0) {
@@ -656,7 +660,7 @@ static int netlink_event_fd(uipsec_net_t *net)
 {
 	int rc = events_open(net);
 	if (rc < 0) {
-		uwarn(LOG_SUBSYS, "no link/address notifications: %s", nl_geterror(rc));
+		uwarn(LOG_SUBSYS, "no link/address/route notifications: %s", nl_geterror(rc));
 		return -1;
 	}
 	return nl_socket_get_fd(net->ev_sk);
@@ -689,6 +693,16 @@ static void emit_link(uipsec_net_t *net, struct rtnl_link *link, bool deleted)
 	net->event_cb(&ev, net->event_user);
 }
 
+/* A new next hop towards a peer shows as a route message only. */
+static void emit_route(uipsec_net_t *net, struct rtnl_route *route)
+{
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_ROUTE_CHANGED };
+	ev.table = rtnl_route_get_table(route);
+	if (from_nl_addr(rtnl_route_get_dst(route), &ev.addr.addr))
+		ev.addr.len = (uint8_t)nl_addr_get_prefixlen(rtnl_route_get_dst(route));
+	net->event_cb(&ev, net->event_user);
+}
+
 typedef struct event_ctx {
 	uipsec_net_t *net;
 	int msgtype;
@@ -702,6 +716,8 @@ static void on_event_object(struct nl_object *obj, void *arg)
 	case RTM_DELADDR: emit_addr(ctx->net, (struct rtnl_addr *)obj, false); break;
 	case RTM_NEWLINK: emit_link(ctx->net, (struct rtnl_link *)obj, false); break;
 	case RTM_DELLINK: emit_link(ctx->net, (struct rtnl_link *)obj, true); break;
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE: emit_route(ctx->net, (struct rtnl_route *)obj); break;
 	default: break;
 	}
 }
@@ -738,7 +754,7 @@ static void netlink_event_dispatch(uipsec_net_t *net)
 		if (rc < 0) {
 			/* e.g. the socket overran: notifications were lost, callers
 			 * re-read state on the next event */
-			uwarn(LOG_SUBSYS, "reading link/address notifications: %s", nl_geterror(rc));
+			uwarn(LOG_SUBSYS, "reading link/address/route notifications: %s", nl_geterror(rc));
 			break;
 		}
 	}

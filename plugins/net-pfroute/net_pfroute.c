@@ -98,6 +98,13 @@ static int route_to_pfr(const uipsec_route_t *r, pfr_route_t *out, uipsec_err_t 
 {
 	unsigned max = r->dst.addr.family == AF_INET ? 32 : 128;
 
+	/* one routing table, no rules: nothing to throw the lookup on to */
+	if (r->type == UIPSEC_ROUTE_THROW) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg),
+			         "route: PF_ROUTE has no throw routes (no policy routing on BSD)");
+		return UIPSEC_ERR_NOTSUP;
+	}
 	if (!valid_family(r->dst.addr.family) || r->dst.len > max ||
 	    (r->has_gateway && r->gateway.family != r->dst.addr.family) ||
 	    (!r->has_gateway && !r->ifname[0])) {

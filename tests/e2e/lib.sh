@@ -55,6 +55,14 @@ require_root_tools() {
 
 has_plugin() { [ -e "$(echo "$UIPSEC_PLUGIN_PATH" | cut -d: -f1)/uipsec-$1.so" ]; }
 
+# tunnel_plugins: skip unless io-tun and net-netlink are built; sets
+# $crypto to a built crypto plugin (openssl preferred)
+tunnel_plugins() {
+	has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
+	crypto=crypto-openssl
+	has_plugin $crypto || crypto=crypto-gcrypt
+}
+
 ns_add() {
 	# a leftover of an aborted run of this very test: end what runs in it
 	if ip netns list | awk '{print $1}' | grep -qx "$1"; then
