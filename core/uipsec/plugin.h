@@ -27,7 +27,7 @@
 
 UIPSEC_BEGIN_DECLS
 
-#define UIPSEC_ABI_MAJOR 1
+#define UIPSEC_ABI_MAJOR 2
 #define UIPSEC_ABI_MINOR 0
 
 /* ---------------------------------------------------------------- features */
