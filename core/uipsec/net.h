@@ -35,7 +35,6 @@ typedef struct uipsec_prefix {
  * the address; host bits beyond len are zero where parsed by
  * uipsec_prefix_parse() */
 
-/** A route to install or remove. */
 typedef struct uipsec_route {
 	uipsec_prefix_t dst;
 	char ifname[UIPSEC_IFNAMSIZ];  /* output device, "" = none (via gateway only) */
@@ -46,7 +45,11 @@ typedef struct uipsec_route {
 	uint32_t table;                /* 0 = the main table (BSD: ignored) */
 	uint32_t metric;
 } uipsec_route_t;
-/** @var uipsec_route::dst
+/** @struct uipsec_route
+ * A route to install or remove.
+ * @typedef uipsec_route_t
+ * A route to install or remove (struct uipsec_route).
+ * @var uipsec_route::dst
  * destination prefix
  * @var uipsec_route::has_gateway
  * gateway is set

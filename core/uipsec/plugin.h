@@ -29,10 +29,12 @@
 
 UIPSEC_BEGIN_DECLS
 
-/** Plugin ABI major version: changed on any incompatible change. */
 #define UIPSEC_ABI_MAJOR 1
-/** Plugin ABI minor version: raised by compatible additions. */
 #define UIPSEC_ABI_MINOR 0
+/** @def UIPSEC_ABI_MAJOR
+ * Plugin ABI major version: changed on any incompatible change.
+ * @def UIPSEC_ABI_MINOR
+ * Plugin ABI minor version: raised by compatible additions. */
 
 /* ---------------------------------------------------------------- features */
 
