@@ -20,6 +20,9 @@ PKGS=(
   clang libclang-rt-14-dev valgrind jq procps util-linux kmod ca-certificates
   # make check-portability: scripts/fetch-zig.sh gets zig with 'npm pack' (.tar.xz inside)
   xz-utils
+  # make docs: the plugin API reference from core/uipsec/*.h (CI runs it so a
+  # public symbol without a doc comment fails)
+  doxygen
 )
 missing=()
 for p in "${PKGS[@]}"; do

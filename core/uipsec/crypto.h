@@ -1,4 +1,6 @@
-/* uipsec public API: cryptography.
+/**
+ * @file
+ * @brief uipsec public API: cryptography.
  *
  * Plugins provide three kinds of primitives (feature types AEAD, CIPHER,
  * INTEG) plus an RNG. Algorithms are named by IKEv2 IANA transform type and
@@ -21,11 +23,38 @@
 
 UIPSEC_BEGIN_DECLS
 
-/* IKEv2 transform types (RFC 7296 3.3.2) */
+/** IKEv2 transform types (RFC 7296 3.3.2)
+ * @var UIPSEC_TT_ENCR
+ * encryption algorithm (AEADs and ciphers)
+ * @var UIPSEC_TT_INTEG
+ * integrity algorithm */
 enum { UIPSEC_TT_ENCR = 1, UIPSEC_TT_INTEG = 3 };
 
-/* IKEv2 encryption transform IDs (IANA) */
+/** IKEv2 encryption transform IDs (IANA); CCM/GCM _8/_12/_16 are the ICV
+ * length in bytes. */
 enum uipsec_encr_id {
+	/** @var UIPSEC_ENCR_NULL
+	 * no encryption (RFC 2410), with an integrity algorithm
+	 * @var UIPSEC_ENCR_AES_CBC
+	 * AES-CBC (RFC 3602)
+	 * @var UIPSEC_ENCR_AES_CTR
+	 * AES-CTR (RFC 3686)
+	 * @var UIPSEC_ENCR_AES_CCM_8
+	 * AES-CCM, 8-byte ICV (RFC 4309)
+	 * @var UIPSEC_ENCR_AES_CCM_12
+	 * AES-CCM, 12-byte ICV (RFC 4309)
+	 * @var UIPSEC_ENCR_AES_CCM_16
+	 * AES-CCM, 16-byte ICV (RFC 4309)
+	 * @var UIPSEC_ENCR_AES_GCM_8
+	 * AES-GCM, 8-byte ICV (RFC 4106)
+	 * @var UIPSEC_ENCR_AES_GCM_12
+	 * AES-GCM, 12-byte ICV (RFC 4106)
+	 * @var UIPSEC_ENCR_AES_GCM_16
+	 * AES-GCM, 16-byte ICV (RFC 4106)
+	 * @var UIPSEC_ENCR_NULL_AUTH_AES_GMAC
+	 * AES-GMAC: authentication only (RFC 4543)
+	 * @var UIPSEC_ENCR_CHACHA20_POLY1305
+	 * ChaCha20-Poly1305 (RFC 7634) */
 	UIPSEC_ENCR_NULL = 11,
 	UIPSEC_ENCR_AES_CBC = 12,
 	UIPSEC_ENCR_AES_CTR = 13,
@@ -39,8 +68,18 @@ enum uipsec_encr_id {
 	UIPSEC_ENCR_CHACHA20_POLY1305 = 28,
 };
 
-/* IKEv2 integrity transform IDs (IANA) */
+/** IKEv2 integrity transform IDs (IANA); the suffix is the ICV length in bits. */
 enum uipsec_integ_id {
+	/** @var UIPSEC_AUTH_HMAC_SHA1_96
+	 * HMAC-SHA1-96 (RFC 2404)
+	 * @var UIPSEC_AUTH_AES_CMAC_96
+	 * AES-CMAC-96 (RFC 4494)
+	 * @var UIPSEC_AUTH_HMAC_SHA2_256_128
+	 * HMAC-SHA-256-128 (RFC 4868)
+	 * @var UIPSEC_AUTH_HMAC_SHA2_384_192
+	 * HMAC-SHA-384-192 (RFC 4868)
+	 * @var UIPSEC_AUTH_HMAC_SHA2_512_256
+	 * HMAC-SHA-512-256 (RFC 4868) */
 	UIPSEC_AUTH_HMAC_SHA1_96 = 2,
 	UIPSEC_AUTH_AES_CMAC_96 = 8,
 	UIPSEC_AUTH_HMAC_SHA2_256_128 = 12,
@@ -48,23 +87,36 @@ enum uipsec_integ_id {
 	UIPSEC_AUTH_HMAC_SHA2_512_256 = 14,
 };
 
-/* type:8 | id:12 | key bits:12. Integrity algorithms use their natural key
+/** An algorithm as one number: type:8 | id:12 | key bits:12. Integrity algorithms use their natural key
  * size (SHA1 160, SHA2-256 256, SHA2-384 384, SHA2-512 512, CMAC 128);
  * ENCR_NULL uses 0. */
 #define UIPSEC_ALG(tt, id, bits) ((uint32_t)(((uint32_t)(tt) << 24) | ((uint32_t)(id) << 12) | (uint32_t)(bits)))
+/** Transform type of an algorithm number (UIPSEC_TT_*). */
 #define UIPSEC_ALG_TYPE(a) ((a) >> 24)
+/** Transform ID of an algorithm number (uipsec_encr_id or uipsec_integ_id). */
 #define UIPSEC_ALG_ID(a)   (((a) >> 12) & 0xfff)
+/** Key size in bits of an algorithm number. */
 #define UIPSEC_ALG_BITS(a) ((a) & 0xfff)
 
+/** The kind of primitive an algorithm is, i.e. which ops table serves it. */
 typedef enum uipsec_alg_kind {
+	/** @var UIPSEC_ALG_KIND_AEAD
+	 * authenticated encryption: uipsec_aead_ops_t
+	 * @var UIPSEC_ALG_KIND_CIPHER
+	 * cipher without integrity: uipsec_cipher_ops_t
+	 * @var UIPSEC_ALG_KIND_INTEG
+	 * integrity (MAC): uipsec_integ_ops_t */
 	UIPSEC_ALG_KIND_AEAD = 1,
 	UIPSEC_ALG_KIND_CIPHER,
 	UIPSEC_ALG_KIND_INTEG,
 } uipsec_alg_kind_t;
 
+/** The fixed properties of one algorithm (from the core's table). */
 typedef struct uipsec_alg_info {
+	/** UIPSEC_ALG(type, id, bits) */
 	uint32_t alg;
 	const char *name;        /* e.g. "AES_GCM_16-128", "HMAC_SHA2_256_128" */
+	/** which ops table serves it */
 	uipsec_alg_kind_t kind;
 	uint16_t key_size;       /* bytes of key material INCLUDING the salt/nonce */
 	uint16_t salt_size;      /* GCM/GMAC/ChaCha 4, CCM 3, CTR 4 (nonce), else 0 */
@@ -73,68 +125,105 @@ typedef struct uipsec_alg_info {
 	uint16_t block_size;     /* padding boundary (1 for stream modes) */
 } uipsec_alg_info_t;
 
-/* NULL for unknown algorithms. */
+/** The properties of an algorithm.
+ * @param alg UIPSEC_ALG(type, id, bits)
+ * @return the table entry, NULL for unknown algorithms */
 UIPSEC_EXPORT const uipsec_alg_info_t *uipsec_alg_info(uint32_t alg);
 
 /* ---------------------------------------------------------------- plugin side */
 
+/** A segment of input to a MAC. */
 typedef struct uipsec_iov {
+	/** first byte */
 	const uint8_t *base;
+	/** number of bytes */
 	size_t len;
 } uipsec_iov_t;
 
-/* AEAD (GCM, CCM, GMAC, ChaCha20-Poly1305). key holds key_size bytes, salt last
+/** AEAD (GCM, CCM, GMAC, ChaCha20-Poly1305). key holds key_size bytes, salt last
  * (RFC 4106/4309/4543/7634 and Linux ip-xfrm order). The nonce is salt || iv.
  * For GMAC nothing is encrypted: aad, iv and data are all authenticated,
- * in that order (RFC 4543 3.5). */
+ * in that order (RFC 4543 3.5).
+ * The ops of a UIPSEC_FT_AEAD feature (uipsec/plugin.h). */
 typedef struct uipsec_aead_ops {
+	/** Create a context for alg with key (key_len = the algorithm's
+	 * key_size, salt included); returns a uipsec_status_t. */
 	int  (*create)(void *plugin_state, uint32_t alg, const uint8_t *key, size_t key_len, void **ctx);
+	/** Copy a context (same key) for another thread. */
 	int  (*clone)(void *ctx, void **copy);
+	/** Encrypt len bytes of data in place, authenticating aad first, and
+	 * write the tag to icv (icv_size bytes). */
 	int  (*encrypt)(void *ctx, const uint8_t *iv, const uint8_t *aad, size_t aad_len,
 	                uint8_t *data, size_t len, uint8_t *icv);
-	/* UIPSEC_OK, UIPSEC_ERR_AUTH on tag mismatch, other negative status otherwise */
+	/** Verify icv and decrypt data in place: UIPSEC_OK, UIPSEC_ERR_AUTH on
+	 * tag mismatch, other negative status otherwise */
 	int  (*decrypt)(void *ctx, const uint8_t *iv, const uint8_t *aad, size_t aad_len,
 	                uint8_t *data, size_t len, const uint8_t *icv);
+	/** Wipe the key material and free the context. */
 	void (*destroy)(void *ctx);
 } uipsec_aead_ops_t;
 
-/* Unauthenticated cipher (AES-CBC, AES-CTR, NULL), in place. len is a
+/** Unauthenticated cipher (AES-CBC, AES-CTR, NULL), in place. len is a
  * multiple of the block size. CTR: key holds the AES key then the 4-byte
- * nonce; counter block = nonce || iv || 00000001 (RFC 3686). */
+ * nonce; counter block = nonce || iv || 00000001 (RFC 3686).
+ * The ops of a UIPSEC_FT_CIPHER feature (uipsec/plugin.h). */
 typedef struct uipsec_cipher_ops {
+	/** Create a context for alg with key (key_len = the algorithm's
+	 * key_size, nonce included); returns a uipsec_status_t. */
 	int  (*create)(void *plugin_state, uint32_t alg, const uint8_t *key, size_t key_len, void **ctx);
+	/** Copy a context (same key) for another thread. */
 	int  (*clone)(void *ctx, void **copy);
+	/** Encrypt len bytes of data in place with iv. */
 	int  (*encrypt)(void *ctx, const uint8_t *iv, uint8_t *data, size_t len);
+	/** Decrypt len bytes of data in place with iv. */
 	int  (*decrypt)(void *ctx, const uint8_t *iv, uint8_t *data, size_t len);
+	/** Wipe the key material and free the context. */
 	void (*destroy)(void *ctx);
 } uipsec_cipher_ops_t;
 
-/* Integrity (HMAC, CMAC): MAC over the concatenation of nseg segments,
- * truncated to the algorithm's icv_size and written to icv. */
+/** Integrity (HMAC, CMAC): MAC over the concatenation of nseg segments,
+ * truncated to the algorithm's icv_size and written to icv.
+ * The ops of a UIPSEC_FT_INTEG feature (uipsec/plugin.h). */
 typedef struct uipsec_integ_ops {
+	/** Create a context for alg with key (key_len = the algorithm's
+	 * key_size); returns a uipsec_status_t. */
 	int  (*create)(void *plugin_state, uint32_t alg, const uint8_t *key, size_t key_len, void **ctx);
+	/** Copy a context (same key) for another thread. */
 	int  (*clone)(void *ctx, void **copy);
+	/** Compute the truncated MAC of the segments into icv. */
 	int  (*mac)(void *ctx, const uipsec_iov_t *seg, size_t nseg, uint8_t *icv);
+	/** Wipe the key material and free the context. */
 	void (*destroy)(void *ctx);
 } uipsec_integ_ops_t;
 
-/* Random bytes suitable for IVs (thread safe). */
+/** Random bytes suitable for IVs (thread safe).
+ * The ops of a UIPSEC_FT_RNG feature (uipsec/plugin.h). */
 typedef struct uipsec_rng_ops {
+	/** Fill buf with len random bytes; returns a uipsec_status_t. */
 	int (*bytes)(void *plugin_state, uint8_t *buf, size_t len);
 } uipsec_rng_ops_t;
 
-/* Feature-table helpers for crypto plugins (need <uipsec/plugin.h>). */
+/** @name Feature-table helpers for crypto plugins (need <uipsec/plugin.h>)
+ * PROVIDE entries at UIPSEC_PRIO_DEFAULT for an encryption or integrity
+ * transform ID with a key size in bits; the _AES forms provide the 128,
+ * 192 and 256 bit variants.
+ * @{ */
+/** Provide AEAD id with a bits-bit key. */
 #define UIPSEC_PROVIDE_AEAD(id, bits, ops) \
 	UIPSEC_PROVIDE(UIPSEC_FT_AEAD, UIPSEC_ALG(UIPSEC_TT_ENCR, (id), (bits)), UIPSEC_PRIO_DEFAULT, (ops))
+/** Provide AEAD id with 128, 192 and 256 bit keys. */
 #define UIPSEC_PROVIDE_AEAD_AES(id, ops) \
 	UIPSEC_PROVIDE_AEAD(id, 128, ops), UIPSEC_PROVIDE_AEAD(id, 192, ops), UIPSEC_PROVIDE_AEAD(id, 256, ops)
+/** Provide cipher id with a bits-bit key. */
 #define UIPSEC_PROVIDE_CIPHER(id, bits, ops) \
 	UIPSEC_PROVIDE(UIPSEC_FT_CIPHER, UIPSEC_ALG(UIPSEC_TT_ENCR, (id), (bits)), UIPSEC_PRIO_DEFAULT, (ops))
+/** Provide cipher id with 128, 192 and 256 bit keys. */
 #define UIPSEC_PROVIDE_CIPHER_AES(id, ops) \
 	UIPSEC_PROVIDE_CIPHER(id, 128, ops), UIPSEC_PROVIDE_CIPHER(id, 192, ops), UIPSEC_PROVIDE_CIPHER(id, 256, ops)
+/** Provide integrity algorithm id with its natural key size bits. */
 #define UIPSEC_PROVIDE_INTEG(id, bits, ops) \
 	UIPSEC_PROVIDE(UIPSEC_FT_INTEG, UIPSEC_ALG(UIPSEC_TT_INTEG, (id), (bits)), UIPSEC_PRIO_DEFAULT, (ops))
-/* Every algorithm of this header: for a plugin whose library has them all. */
+/** Every algorithm of this header: for a plugin whose library has them all. */
 #define UIPSEC_PROVIDE_ESP_ALL(aead_ops, cipher_ops, integ_ops) \
 	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_AES_GCM_16, aead_ops), \
 	UIPSEC_PROVIDE_AEAD_AES(UIPSEC_ENCR_AES_GCM_12, aead_ops), \
@@ -152,49 +241,78 @@ typedef struct uipsec_rng_ops {
 	UIPSEC_PROVIDE_INTEG(UIPSEC_AUTH_HMAC_SHA2_384_192, 384, integ_ops), \
 	UIPSEC_PROVIDE_INTEG(UIPSEC_AUTH_HMAC_SHA2_512_256, 512, integ_ops), \
 	UIPSEC_PROVIDE_INTEG(UIPSEC_AUTH_AES_CMAC_96, 128, integ_ops)
+/** @} */
 
 /* ---------------------------------------------------------------- core side */
 
-/* An ESP transform: AEAD-shaped, whatever the proposal. */
+/** An ESP transform: AEAD-shaped, whatever the proposal (opaque). */
 typedef struct uipsec_xform uipsec_xform_t;
 
+/** What a transform is and who serves it (uipsec_xform_info()). */
 typedef struct uipsec_xform_info {
 	const char *keyword;     /* strongSwan proposal keyword, e.g. "aes128gcm16" */
 	bool aead;               /* true AEAD; false = cipher + integrity */
+	/** @var uipsec_xform_info::iv_size
+	 * explicit IV bytes on the wire
+	 * @var uipsec_xform_info::icv_size
+	 * ICV bytes (the AEAD tag or the truncated MAC)
+	 * @var uipsec_xform_info::block_size
+	 * padding boundary (1 for stream modes) */
 	uint16_t iv_size, icv_size, block_size;
+	/** @var uipsec_xform_info::key_size
+	 * expected length of the (cipher or AEAD) key, salt included */
 	uint16_t key_size, integ_key_size;   /* expected key lengths (key includes salt) */
 	const char *provider;        /* plugin serving the AEAD or the cipher */
 	const char *integ_provider;  /* plugin serving integrity, NULL for AEAD */
 	uint16_t salt_size;          /* bytes at the end of the key that are salt/nonce */
 } uipsec_xform_info_t;
 
-/* keyword: strongSwan ESP proposal keyword ("aes128gcm16", "aes128-sha256",
+/** Create a transform.
+ * keyword: strongSwan ESP proposal keyword ("aes128gcm16", "aes128-sha256",
  * "chacha20poly1305", "null-sha256", ...). Keys are copied; the caller wipes
  * its own copy. On failure returns a negative status and, if err is not
  * NULL, a message naming the problem (unknown keyword, wrong key length and
- * the expected one, no provider). */
+ * the expected one, no provider).
+ * @param keyword       the proposal keyword
+ * @param key           cipher or AEAD key (salt last)
+ * @param key_len       its length
+ * @param integ_key     integrity key (NULL for a true AEAD)
+ * @param integ_key_len its length (0 for a true AEAD)
+ * @param[out] out      the new transform
+ * @param[out] err      the reason on failure (may be NULL)
+ * @return UIPSEC_OK or a negative uipsec_status_t */
 UIPSEC_EXPORT int  uipsec_xform_create(const char *keyword, const uint8_t *key, size_t key_len,
                                        const uint8_t *integ_key, size_t integ_key_len,
                                        uipsec_xform_t **out, uipsec_err_t *err);
+/** Copy a transform (same keys) for another thread.
+ * @param x the transform
+ * @param[out] out the copy
+ * @return UIPSEC_OK or a negative uipsec_status_t */
 UIPSEC_EXPORT int  uipsec_xform_clone(const uipsec_xform_t *x, uipsec_xform_t **out);
+/** What x is and who serves it; valid as long as x. */
 UIPSEC_EXPORT const uipsec_xform_info_t *uipsec_xform_info(const uipsec_xform_t *x);
-/* Encrypt data in place and write the ICV. aad is authenticated before the
+/** Encrypt data in place and write the ICV. aad is authenticated before the
  * IV and data; aad_tail after the data (ESN high-order bits for cipher +
  * integrity, RFC 4303 2.2.1; must be empty for a true AEAD, which takes ESN
- * in aad as RFC 4106 5 says). */
+ * in aad as RFC 4106 5 says). Returns UIPSEC_OK or a negative
+ * uipsec_status_t. */
 UIPSEC_EXPORT int  uipsec_xform_encrypt(uipsec_xform_t *x, const uint8_t *iv,
                                         const uint8_t *aad, size_t aad_len,
                                         const uint8_t *aad_tail, size_t tail_len,
                                         uint8_t *data, size_t len, uint8_t *icv);
-/* UIPSEC_OK, or UIPSEC_ERR_AUTH when the ICV does not verify (data then
+/** Verify the ICV and decrypt data in place, with aad and aad_tail as for
+ * uipsec_xform_encrypt(). Returns
+ * UIPSEC_OK, or UIPSEC_ERR_AUTH when the ICV does not verify (data then
  * unspecified), or another negative status. */
 UIPSEC_EXPORT int  uipsec_xform_decrypt(uipsec_xform_t *x, const uint8_t *iv,
                                         const uint8_t *aad, size_t aad_len,
                                         const uint8_t *aad_tail, size_t tail_len,
                                         uint8_t *data, size_t len, const uint8_t *icv);
+/** Wipe the keys and free the transform (NULL is ignored). */
 UIPSEC_EXPORT void uipsec_xform_destroy(uipsec_xform_t *x);
 
-/* Random bytes from the winning RNG provider. */
+/** Random bytes from the winning RNG provider; returns UIPSEC_OK or a
+ * negative uipsec_status_t. */
 UIPSEC_EXPORT int  uipsec_rng_bytes(uint8_t *buf, size_t len);
 
 UIPSEC_END_DECLS
