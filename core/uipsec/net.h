@@ -35,6 +35,7 @@ typedef struct uipsec_prefix {
  * the address; host bits beyond len are zero where parsed by
  * uipsec_prefix_parse() */
 
+/** What a route does with the packets it matches (ABI 2.0). */
 typedef enum uipsec_route_type {
 	UIPSEC_ROUTE_UNICAST = 0,      /* to ifname and/or gateway */
 	UIPSEC_ROUTE_THROW,            /* no match in this table: the lookup goes on
@@ -66,7 +67,9 @@ typedef struct uipsec_route {
  * @var uipsec_route::has_src
  * src is set
  * @var uipsec_route::metric
- * route priority (lower wins; 0 = the kernel's default) */
+ * route priority (lower wins; 0 = the kernel's default)
+ * @var uipsec_route::type
+ * unicast (the default, 0) or throw (bypass policies; ABI 2.0) */
 
 /** A policy-routing rule: packets of family (with the fwmark condition, if
  * any) look up table. */
