@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -80,6 +81,7 @@ typedef struct worker {
 	uint32_t rebind_spi;
 	ip_endpoint_t rebind_from;
 	uint32_t rebind_gen;            /* dp->rebind_gen when cached */
+	mtu_icmp_limit_t icmp_limit;    /* ICMP "too big" replies into the TUN device */
 } worker_t;
 
 /* Which device owns which virtual IP: an immutable snapshot the workers
@@ -201,9 +203,14 @@ static void handle_too_big(worker_t *w, uint32_t dev, uipsec_pkt_t *p, mtu_verdi
 		return;
 	}
 	if (v == MTU_TOO_BIG) {
-		if (mtu_build_too_big(uipsec_pkt_data(p), p->len, room, w->spare[0]))
-			if (dp->ops->write(dp->devs[dev], w->id, w->spare, 1) != 1)
+		if (mtu_build_too_big(uipsec_pkt_data(p), p->len, room, w->spare[0])) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			if (!mtu_icmp_allow(&w->icmp_limit, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec))
+				stats_inc(STAT_ICMP_SUPPRESSED);
+			else if (dp->ops->write(dp->devs[dev], w->id, w->spare, 1) != 1)
 				stats_inc(STAT_QUEUE_DROPPED);
+		}
 		/* the sender learns the MTU and retransmits smaller */
 		stats_inc(STAT_POLICY_DROPPED);
 		return;
