@@ -7,22 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 PY=${PYTHON:-python3}
 PKTGEN=$(dirname "$0")/pktgen.py
-require_root_tools jq "$PY"
-has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
-[ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
-crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
+require_tunnel_pair jq "$PY"
 threads=2 burst=50 rate=1000 count=5000
 
 A=uipt-dp-icmp-$U-a B=uipt-dp-icmp-$U-b
-two_gateways $A $B
-k1=$(gen_key 20) k2=$(gen_key 20)
-UIPT_THREADS=$threads daemon_conf "$T_TMP/a.conf" a "load = $crypto io-tun net-netlink
-    plugins { io-tun { mtu = 1500 } }"
-daemon_conf "$T_TMP/b.conf" b "load = $crypto io-tun net-netlink"
-tunnel_conf "$T_TMP/a.conf" b 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes128gcm16 0x1000 0x2000 "$k1" "$k2"
-tunnel_conf "$T_TMP/b.conf" a 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 aes128gcm16 0x2000 0x1000 "$k2" "$k1"
-start_daemon a $A "$T_TMP/a.conf" || not_ok "daemon A starts"
-start_daemon b $B "$T_TMP/b.conf" || not_ok "daemon B starts"
+UIPT_THREADS=$threads tunnel_pair $A $B "plugins { io-tun { mtu = 1500 } }"
 check "tunnel works" nsx $A ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 
 suppressed() { stat_of a icmp_suppressed; }
