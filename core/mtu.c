@@ -179,6 +179,27 @@ bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_p
 	return false;
 }
 
+bool mtu_icmp_allow(mtu_icmp_limit_t *l, uint64_t now_ns)
+{
+	const uint64_t ns_per_token = 1000000000ull / MTU_ICMP_PER_SEC;
+	/* a clock that went back earns nothing */
+	uint64_t elapsed = now_ns > l->last_ns ? now_ns - l->last_ns : 0;
+	if (elapsed >= ns_per_token * MTU_ICMP_BURST) {
+		/* idle long enough (or a fresh limit): a full bucket */
+		l->tokens = MTU_ICMP_BURST;
+		l->last_ns = now_ns;
+	} else if (elapsed >= ns_per_token) {
+		uint64_t add = elapsed / ns_per_token;
+		l->tokens = l->tokens + add > MTU_ICMP_BURST ? MTU_ICMP_BURST : l->tokens + (uint32_t)add;
+		/* keep the fraction of a token already earned */
+		l->last_ns += add * ns_per_token;
+	}
+	if (!l->tokens)
+		return false;
+	l->tokens--;
+	return true;
+}
+
 int mtu_ip4_fragment(const uint8_t *pkt, uint32_t len, uint32_t room, uipsec_pkt_t **out, int max)
 {
 	if (len < IP4_HDR || (pkt[0] >> 4) != 4)
@@ -190,6 +211,11 @@ int mtu_ip4_fragment(const uint8_t *pkt, uint32_t len, uint32_t room, uipsec_pkt
 	uint32_t frag_field = (uint32_t)pkt[6] << 8 | pkt[7];
 	uint32_t base_off = (frag_field & 0x1fff) * 8u;  /* re-fragmenting a fragment keeps its offset */
 	bool last_mf = (frag_field & 0x2000) != 0;
+	/* a fragment reaching past 65 535 bytes (header included) belongs to
+	 * no valid datagram, and offsets past 8191 * 8 would wrap the 13-bit
+	 * field: refuse (the caller counts it) rather than send it elsewhere */
+	if (base_off + total > 0xffffu)
+		return 0;
 	if (room <= ihl + 8)
 		return 0;
 	uint32_t chunk = (room - ihl) & ~7u;

@@ -41,10 +41,27 @@ mtu_verdict_t mtu_check(const uint8_t *pkt, uint32_t len, uint32_t room);
  * deserve one (an ICMP error itself, multicast source, ...). */
 bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_pkt_t *reply);
 
+/* ICMP errors written back into the TUN device are rate-limited per
+ * worker with a token bucket, like Linux's global ICMP limit
+ * (net.ipv4.icmp_msgs_per_sec = 1000, icmp_msgs_burst = 50): a flood of
+ * oversized packets cannot turn into a flood of replies. */
+#define MTU_ICMP_PER_SEC 1000u
+#define MTU_ICMP_BURST 50u
+
+typedef struct mtu_icmp_limit {
+	uint64_t last_ns;   /* when tokens were last added (CLOCK_MONOTONIC) */
+	uint32_t tokens;
+} mtu_icmp_limit_t;
+
+/* Take a token at now_ns (monotonic): true when one more reply may go,
+ * false when the caller suppresses it. Start from a zeroed limit. */
+bool mtu_icmp_allow(mtu_icmp_limit_t *l, uint64_t now_ns);
+
 /* Split an IPv4 packet into fragments of at most room bytes each, written
  * into out[0..max-1] (fresh packets, data at their headroom). Returns the
  * number of fragments or 0 when it cannot (DF set, room too small, more
- * than max fragments needed). */
+ * than max fragments needed, or fragments ending past the 65 535 bytes
+ * an IPv4 datagram can have: their 13-bit offsets would wrap). */
 int mtu_ip4_fragment(const uint8_t *pkt, uint32_t len, uint32_t room, uipsec_pkt_t **out, int max);
 
 /* MTU of a local interface, 0 when unknown. */

@@ -27,6 +27,7 @@ typedef enum stats_id {
 	STAT_DUMMY_DROPPED,  /* next header 59 (TFC dummy packets) */
 	STAT_CRYPTO_FAILED,  /* crypto backend error other than auth */
 	STAT_SEQ_RESERVE_WAIT, /* outbound sequence number not yet reserved on disk */
+	STAT_ICMP_SUPPRESSED, /* ICMP "too big" replies to the TUN held back by the rate limit */
 	STAT_COUNT
 } stats_id_t;
 

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -21,6 +22,7 @@
 #include "sad.h"
 #include "stats.h"
 #include "udp_socket.h"
+#include "udp_split.h"
 #include "worker.h"
 
 #define SUBSYS "dp"
@@ -34,9 +36,9 @@
 /* a super-packet read from a TUN device with segmentation offload, or
  * coalesced datagrams from a socket with UDP_GRO */
 #define GSO_MAX_PACKET 65536u
-/* socket reads per batch (each up to 64 coalesced datagrams) */
+/* socket reads per batch (each up to 128 coalesced datagrams, split
+ * into views BATCH at a time) */
 #define UDP_RX 16
-#define VIEWS (UDP_RX * 64)
 /* super-packets built per decapsulated batch */
 #define GRO_BUFS 8
 #define MAX_THREADS 256
@@ -58,9 +60,9 @@ typedef struct worker {
 	uipsec_pkt_t *tun_rx[BATCH];
 	uipsec_pkt_t *udp_rx[UDP_RX];   /* 64 KiB each: coalesced datagrams */
 	uint16_t udp_gso[UDP_RX];
-	uipsec_pkt_t views[VIEWS];      /* one per datagram, pointing into udp_rx buffers */
-	uipsec_pkt_t *vptr[VIEWS];
-	ip_endpoint_t vfrom[VIEWS];
+	uipsec_pkt_t views[BATCH];      /* one per datagram, pointing into udp_rx buffers */
+	uipsec_pkt_t *vptr[BATCH];
+	ip_endpoint_t vfrom[BATCH];
 	uipsec_pkt_t *spare[SPARE];
 	uipsec_pkt_t *seg[SEGS];        /* only with segmentation offload */
 	uipsec_pkt_t *pend[BATCH];      /* packets of the current batch to encrypt, in order */
@@ -79,6 +81,7 @@ typedef struct worker {
 	uint32_t rebind_spi;
 	ip_endpoint_t rebind_from;
 	uint32_t rebind_gen;            /* dp->rebind_gen when cached */
+	mtu_icmp_limit_t icmp_limit;    /* ICMP "too big" replies into the TUN device */
 } worker_t;
 
 /* Which device owns which virtual IP: an immutable snapshot the workers
@@ -200,9 +203,14 @@ static void handle_too_big(worker_t *w, uint32_t dev, uipsec_pkt_t *p, mtu_verdi
 		return;
 	}
 	if (v == MTU_TOO_BIG) {
-		if (mtu_build_too_big(uipsec_pkt_data(p), p->len, room, w->spare[0]))
-			if (dp->ops->write(dp->devs[dev], w->id, w->spare, 1) != 1)
+		if (mtu_build_too_big(uipsec_pkt_data(p), p->len, room, w->spare[0])) {
+			struct timespec ts;
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			if (!mtu_icmp_allow(&w->icmp_limit, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec))
+				stats_inc(STAT_ICMP_SUPPRESSED);
+			else if (dp->ops->write(dp->devs[dev], w->id, w->spare, 1) != 1)
 				stats_inc(STAT_QUEUE_DROPPED);
+		}
 		/* the sender learns the MTU and retransmits smaller */
 		stats_inc(STAT_POLICY_DROPPED);
 		return;
@@ -345,32 +353,15 @@ static bool udp_rx(worker_t *w, int fd)
 		stats_add(STAT_QUEUE_DROPPED, kdrops);
 	if (n <= 0)
 		return false;
-	/* split coalesced datagrams into views of the receive buffers: each
-	 * ESP packet is decrypted in place, nothing is copied */
-	uint32_t nv = 0;
-	for (int i = 0; i < n; i++) {
-		uipsec_pkt_t *p = w->udp_rx[i];
-		uint32_t seg = w->udp_gso[i] ? w->udp_gso[i] : p->len;
-		uint32_t off = 0;
-		do {
-			uipsec_pkt_t *v = &w->views[nv];
-			uint32_t len = p->len - off < seg ? p->len - off : seg;
-			v->buf = p->buf;
-			v->off = p->off + off;
-			v->len = len;
-			/* the view ends where the next datagram begins */
-			v->cap = v->off + len;
-			v->flags = 0;
-			v->gso_size = 0;
-			v->gso_type = UIPSEC_GSO_NONE;
-			w->vptr[nv] = v;
-			w->vfrom[nv] = w->from[i];
-			nv++;
-			off += len;
-		} while (off < p->len && nv < VIEWS);
-	}
-	for (uint32_t b = 0; b < nv; b += BATCH)
-		decap_and_deliver(w, w->vptr + b, w->vfrom + b, nv - b < BATCH ? nv - b : BATCH);
+	/* split coalesced datagrams into views of the receive buffers, one
+	 * batch at a time: each ESP packet is decrypted in place, nothing is
+	 * copied, and however many segments a read holds (up to 128 each)
+	 * the views never outgrow their arrays */
+	udp_split_t split = { 0, 0 };
+	uint32_t nv;
+	while ((nv = udp_split(&split, w->udp_rx, w->udp_gso, w->from, (uint32_t)n, w->views, w->vptr,
+	                       w->vfrom, BATCH)) > 0)
+		decap_and_deliver(w, w->vptr, w->vfrom, nv);
 	return n == UDP_RX;
 }
 

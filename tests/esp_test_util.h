@@ -4,6 +4,8 @@
 #define UIPSEC_TESTS_ESP_TEST_UTIL_H
 
 #include <glib.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "crypto.h"
 #include "esp_decap.h"
@@ -137,6 +139,43 @@ static inline int esp_test_forge(uipsec_pkt_t *p, sa_t *sa, uint64_t seq, const 
 	                              iv + sa->iv_size + len);
 	sa_xform_unlock(sa, locked);
 	return rc;
+}
+
+/* Fuzz targets: load crypto-openssl (from plugin_path unless
+ * UIPSEC_PLUGIN_PATH is set) and fill key with a fixed pattern, so that
+ * seeds written once stay valid. Aborts when it cannot. */
+static inline void esp_test_fuzz_crypto(const char *plugin_path, uint8_t *key, size_t key_len)
+{
+	if (!getenv("UIPSEC_PLUGIN_PATH") && strlen(plugin_path) > 0)
+		setenv("UIPSEC_PLUGIN_PATH", plugin_path, 1);
+	if (!esp_test_load_crypto("crypto-openssl")) {
+		fprintf(stderr, "fuzz: cannot load crypto-openssl (set UIPSEC_PLUGIN_PATH)\n");
+		abort();
+	}
+	for (size_t i = 0; i < key_len; i++)
+		key[i] = (uint8_t)(0x40 + i);
+}
+
+/* Fuzz targets: an inbound and an outbound SA of one SPI, keys cut from
+ * key, adjusted by tweak(c, idx) (may be NULL) before sad_add(). Aborts
+ * on any error. */
+static inline void esp_test_fuzz_sa_pair(uint32_t spi, const char *esp, const uint8_t *key, bool v6,
+                                         void (*tweak)(sa_cfg_t *c, size_t idx), size_t idx)
+{
+	size_t kl, il;
+	if (!esp_test_key_sizes(esp, &kl, &il))
+		abort();
+	for (int dir = 0; dir < 2; dir++) {
+		sa_cfg_t c;
+		esp_test_sa_cfg(&c, dir ? SA_DIR_OUT : SA_DIR_IN, spi, esp, key, kl, key, il, v6);
+		if (tweak)
+			tweak(&c, idx);
+		uipsec_err_t err;
+		if (sad_add(&c, &err) != UIPSEC_OK) {
+			fprintf(stderr, "fuzz: SA %s: %s\n", esp, err.msg);
+			abort();
+		}
+	}
 }
 
 #endif

@@ -157,15 +157,12 @@ static void test_icmp6(void)
 	pkt_free(r);
 }
 
-static void test_fragment(void)
+/* The fragments f[0..n-1] of orig (an IPv4 packet of total bytes whose
+ * own fragment offset is base bytes): each fits room, has a valid header,
+ * and together, at the offsets they state, they are orig's payload. */
+static void check_fragments(const uint8_t *orig, uint32_t total, uint32_t base, uipsec_pkt_t **f, int n,
+                            uint32_t room)
 {
-	const uint32_t total = 4000, room = 1400;
-	uint8_t *orig = ip4_packet(total, false);
-	uipsec_pkt_t *f[8];
-	for (int i = 0; i < 8; i++)
-		f[i] = pkt_new(2048);
-	int n = mtu_ip4_fragment(orig, total, room, f, 8);
-	g_assert_cmpint(n, ==, 3);
 	uint8_t *re = g_malloc0(total);
 	memcpy(re, orig, 20);
 	uint32_t covered = 0;
@@ -176,14 +173,29 @@ static void test_fragment(void)
 		g_assert_cmpuint((uint32_t)h[2] << 8 | h[3], ==, f[i]->len);
 		g_assert_cmpmem(h + 4, 2, orig + 4, 2);                  /* same identification */
 		bool mf = h[6] & 0x20;
-		g_assert_true(mf == (i < n - 1));
+		g_assert_true(mf == (i < n - 1 || (orig[6] & 0x20)));
 		uint32_t off = (((uint32_t)h[6] << 8 | h[7]) & 0x1fff) * 8;
-		g_assert_cmpuint(off, ==, covered);
-		memcpy(re + 20 + off, h + 20, f[i]->len - 20);
+		g_assert_cmpuint(off, ==, base + covered);
+		/* nothing ends past what an IPv4 datagram can hold */
+		g_assert_cmpuint(off + f[i]->len, <=, 0xffff);
+		memcpy(re + 20 + covered, h + 20, f[i]->len - 20);
 		covered += f[i]->len - 20;
 	}
 	g_assert_cmpuint(covered, ==, total - 20);
 	g_assert_cmpmem(re + 20, total - 20, orig + 20, total - 20);
+	g_free(re);
+}
+
+static void test_fragment(void)
+{
+	const uint32_t total = 4000, room = 1400;
+	uint8_t *orig = ip4_packet(total, false);
+	uipsec_pkt_t *f[8];
+	for (int i = 0; i < 8; i++)
+		f[i] = pkt_new(2048);
+	int n = mtu_ip4_fragment(orig, total, room, f, 8);
+	g_assert_cmpint(n, ==, 3);
+	check_fragments(orig, total, 0, f, n, room);
 	/* too many fragments needed, DF set, or no room: refused */
 	g_assert_cmpint(mtu_ip4_fragment(orig, total, room, f, 2), ==, 0);
 	g_assert_cmpint(mtu_ip4_fragment(orig, total, 24, f, 8), ==, 0);
@@ -193,9 +205,92 @@ static void test_fragment(void)
 	g_assert_cmpint(mtu_ip4_fragment(orig, 100, room, f, 8), ==, 0);
 	for (int i = 0; i < 8; i++)
 		pkt_free(f[i]);
-	g_free(re);
 	g_free(orig);
 	g_free(df);
+}
+
+/* Set the fragment offset (bytes, a multiple of 8) of an ip4_packet(). */
+static void set_frag_off(uint8_t *p, uint32_t off, bool mf)
+{
+	p[6] = (uint8_t)((mf ? 0x20 : 0) | (off / 8) >> 8);
+	p[7] = (uint8_t)(off / 8);
+	p[10] = p[11] = 0;
+	uint16_t c = (uint16_t)~csum(p, 20, 0);
+	p[10] = (uint8_t)(c >> 8);
+	p[11] = (uint8_t)c;
+}
+
+/* The largest datagram, alone and inside a larger buffer (a TUN read with
+ * offloads can be 64 KiB and more): every offset is exact, none wraps.
+ * A fragment that would end past 65 535 bytes is refused. */
+static void test_fragment_64k(void)
+{
+	enum { MAXF = 48 };   /* what the worker has (SPARE) */
+	const uint32_t total = 0xffff, room = 1400;
+	uipsec_pkt_t *f[MAXF];
+	for (int i = 0; i < MAXF; i++)
+		f[i] = pkt_new(2048);
+	uint8_t *orig = ip4_packet(total, false);
+	int n = mtu_ip4_fragment(orig, total, room, f, MAXF);
+	g_assert_cmpint(n, ==, MAXF);
+	check_fragments(orig, total, 0, f, n, room);
+
+	uint8_t *big = g_malloc(70000);
+	memcpy(big, orig, total);
+	memset(big + total, 0xee, 70000 - total);
+	n = mtu_ip4_fragment(big, 70000, room, f, MAXF);
+	g_assert_cmpint(n, ==, MAXF);
+	check_fragments(orig, total, 0, f, n, room);
+
+	/* the last fragment of a 65 535-byte datagram, cut again */
+	uint8_t *tail = ip4_packet(1535, false);
+	set_frag_off(tail, 64000, false);
+	n = mtu_ip4_fragment(tail, 1535, 1000, f, MAXF);
+	g_assert_cmpint(n, ==, 2);
+	check_fragments(tail, 1535, 64000, f, n, 1000);
+	/* one byte more would end past 65 535: offsets would wrap past 8191 */
+	uint8_t *over = ip4_packet(3000, false);
+	for (uint32_t off = 64000; off <= 65528; off += 8) {
+		set_frag_off(over, off, off & 8);
+		g_assert_cmpint(mtu_ip4_fragment(over, 3000, 1000, f, MAXF), ==, 0);
+	}
+	set_frag_off(tail, 64008, false);
+	g_assert_cmpint(mtu_ip4_fragment(tail, 1535, 1000, f, MAXF), ==, 0);
+	for (int i = 0; i < MAXF; i++)
+		pkt_free(f[i]);
+	g_free(orig);
+	g_free(big);
+	g_free(tail);
+	g_free(over);
+}
+
+/* The per-worker limit on ICMP replies: a burst, then a steady rate. */
+static void test_icmp_limit(void)
+{
+	mtu_icmp_limit_t l = { 0, 0 };
+	const uint64_t sec = 1000000000ull, t0 = 5 * sec, tick = sec / MTU_ICMP_PER_SEC;
+	unsigned ok = 0;
+	for (unsigned i = 0; i < 1000; i++)
+		ok += mtu_icmp_allow(&l, t0);
+	g_assert_cmpuint(ok, ==, MTU_ICMP_BURST);
+	/* half a token's time earns nothing, a whole one earns one */
+	g_assert_false(mtu_icmp_allow(&l, t0 + tick / 2));
+	g_assert_true(mtu_icmp_allow(&l, t0 + tick));
+	g_assert_false(mtu_icmp_allow(&l, t0 + tick));
+	/* a flood for one second, every 10 us: the rate, not more */
+	ok = 0;
+	uint64_t t;
+	for (t = t0 + tick; t < t0 + tick + sec; t += 10000)
+		ok += mtu_icmp_allow(&l, t);
+	g_assert_cmpuint(ok, >=, MTU_ICMP_PER_SEC - 1);
+	g_assert_cmpuint(ok, <=, MTU_ICMP_PER_SEC);
+	/* after a long pause only a burst again, never more */
+	ok = 0;
+	for (unsigned i = 0; i < 1000; i++)
+		ok += mtu_icmp_allow(&l, t + 3600 * sec);
+	g_assert_cmpuint(ok, ==, MTU_ICMP_BURST);
+	/* a clock going back earns nothing */
+	g_assert_false(mtu_icmp_allow(&l, t0));
 }
 
 int main(int argc, char **argv)
@@ -206,5 +301,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mtu/icmp4-frag-needed", test_icmp4);
 	g_test_add_func("/mtu/icmp6-packet-too-big", test_icmp6);
 	g_test_add_func("/mtu/ip4-fragment", test_fragment);
+	g_test_add_func("/mtu/ip4-fragment-64k", test_fragment_64k);
+	g_test_add_func("/mtu/icmp-limit", test_icmp_limit);
 	return g_test_run();
 }

@@ -466,6 +466,7 @@ static const struct {
 	{ "keepalive_rx", "NAT keepalives received" },
 	{ "ike_rx", "Non-ESP (IKE) packets received on the ESP-in-UDP port" },
 	{ "queue_dropped", "Packets dropped because a data-path queue was full" },
+	{ "icmp_suppressed", "ICMP too-big replies not sent because of the rate limit" },
 };
 
 static const char *help_of(const char *name)

@@ -5,20 +5,10 @@
 # stays flat (bounded queues, no per-packet allocation).
 . "$(dirname "$0")/lib.sh"
 PY=${PYTHON:-python3}
-require_root_tools iperf3 jq
-has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
-[ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
-crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
+require_tunnel_pair iperf3 jq
 
 A=uipt-dp-flood-$U-a B=uipt-dp-flood-$U-b
-two_gateways $A $B
-k1=$(gen_key 20) k2=$(gen_key 20)
-daemon_conf "$T_TMP/a.conf" a "load = $crypto io-tun net-netlink"
-daemon_conf "$T_TMP/b.conf" b "load = $crypto io-tun net-netlink"
-tunnel_conf "$T_TMP/a.conf" b 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes128gcm16 0x1000 0x2000 "$k1" "$k2"
-tunnel_conf "$T_TMP/b.conf" a 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 aes128gcm16 0x2000 0x1000 "$k2" "$k1"
-start_daemon a $A "$T_TMP/a.conf" || not_ok "daemon A starts"
-start_daemon b $B "$T_TMP/b.conf" || not_ok "daemon B starts"
+tunnel_pair $A $B
 check "tunnel works" nsx $A ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 
 # warm up (buffers, crypto contexts), then take the baseline

@@ -282,3 +282,28 @@ tcp_transfer() {
 	[ $rc = 0 ] || cat "$T_TMP/iperf.out"
 	return $rc
 }
+
+# require_tunnel_pair [TOOLS...]: what tunnel_pair needs (root, plugins,
+# uipsecctl), else skip the whole test
+require_tunnel_pair() {
+	require_root_tools "$@"
+	has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
+	[ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
+}
+
+# tunnel_pair NS_A NS_B [EXTRA_DAEMON_A]: two_gateways with daemons a and
+# b running an AES-GCM tunnel between them (10.1.0.0/24 <-> 10.2.0.0/24,
+# fresh keys); EXTRA_DAEMON_A goes into daemon a's uipsecd section
+tunnel_pair() {
+	local crypto=crypto-openssl k1 k2
+	has_plugin $crypto || crypto=crypto-gcrypt
+	two_gateways "$1" "$2"
+	k1=$(gen_key 20) k2=$(gen_key 20)
+	daemon_conf "$T_TMP/a.conf" a "load = $crypto io-tun net-netlink
+    ${3:-}"
+	daemon_conf "$T_TMP/b.conf" b "load = $crypto io-tun net-netlink"
+	tunnel_conf "$T_TMP/a.conf" b 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes128gcm16 0x1000 0x2000 "$k1" "$k2"
+	tunnel_conf "$T_TMP/b.conf" a 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 aes128gcm16 0x2000 0x1000 "$k2" "$k1"
+	start_daemon a "$1" "$T_TMP/a.conf" || not_ok "daemon A starts"
+	start_daemon b "$2" "$T_TMP/b.conf" || not_ok "daemon B starts"
+}

@@ -40,38 +40,22 @@ static pktbuf_pool_t *fz_pool;
 static esp_worker_t *fz_worker;
 static uint8_t fz_key[64];
 
+static void fuzz_tweak(sa_cfg_t *c, size_t i)
+{
+	c->esn = fuzz_sas[i].esn;
+	c->replay_window = fuzz_sas[i].window;
+	if (i == 0) {   /* one SA with selectors, for the inbound policy check */
+		spd_sel_any(&c->ts[0], AF_INET);
+		spd_sel_parse_addr(&c->ts[0], false, "10.1.0.0/16");
+		c->n_ts = 1;
+	}
+}
+
 static void fuzz_setup(void)
 {
-	if (!getenv("UIPSEC_PLUGIN_PATH") && strlen(FUZZ_PLUGIN_PATH) > 0)
-		setenv("UIPSEC_PLUGIN_PATH", FUZZ_PLUGIN_PATH, 1);
-	if (!esp_test_load_crypto("crypto-openssl")) {
-		fprintf(stderr, "fuzz: cannot load crypto-openssl (set UIPSEC_PLUGIN_PATH)\n");
-		abort();
-	}
-	for (size_t i = 0; i < sizeof(fz_key); i++)
-		fz_key[i] = (uint8_t)(0x40 + i);
-	for (size_t i = 0; i < G_N_ELEMENTS(fuzz_sas); i++) {
-		const fuzz_sa_t *f = &fuzz_sas[i];
-		size_t kl, il;
-		if (!esp_test_key_sizes(f->esp, &kl, &il))
-			abort();
-		for (int dir = 0; dir < 2; dir++) {
-			sa_cfg_t c;
-			esp_test_sa_cfg(&c, dir ? SA_DIR_OUT : SA_DIR_IN, f->spi, f->esp, fz_key, kl, fz_key, il, f->v6);
-			c.esn = f->esn;
-			c.replay_window = f->window;
-			if (i == 0) {   /* one SA with selectors, for the inbound policy check */
-				spd_sel_any(&c.ts[0], AF_INET);
-				spd_sel_parse_addr(&c.ts[0], false, "10.1.0.0/16");
-				c.n_ts = 1;
-			}
-			uipsec_err_t err;
-			if (sad_add(&c, &err) != UIPSEC_OK) {
-				fprintf(stderr, "fuzz: SA %s: %s\n", f->esp, err.msg);
-				abort();
-			}
-		}
-	}
+	esp_test_fuzz_crypto(FUZZ_PLUGIN_PATH, fz_key, sizeof(fz_key));
+	for (size_t i = 0; i < G_N_ELEMENTS(fuzz_sas); i++)
+		esp_test_fuzz_sa_pair(fuzz_sas[i].spi, fuzz_sas[i].esp, fz_key, fuzz_sas[i].v6, fuzz_tweak, i);
 	fz_pool = pktbuf_pool_new(4, 70000 + UIPSEC_PKT_HEADROOM + UIPSEC_PKT_TAILROOM);
 	fz_worker = esp_worker_new(0);
 }
