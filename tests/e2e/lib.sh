@@ -287,7 +287,7 @@ tcp_transfer() {
 # uipsecctl), else skip the whole test
 require_tunnel_pair() {
 	require_root_tools "$@"
-	has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
+	tunnel_plugins
 	[ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
 }
 
@@ -295,8 +295,8 @@ require_tunnel_pair() {
 # b running an AES-GCM tunnel between them (10.1.0.0/24 <-> 10.2.0.0/24,
 # fresh keys); EXTRA_DAEMON_A goes into daemon a's uipsecd section
 tunnel_pair() {
-	local crypto=crypto-openssl k1 k2
-	has_plugin $crypto || crypto=crypto-gcrypt
+	local crypto k1 k2
+	tunnel_plugins
 	two_gateways "$1" "$2"
 	k1=$(gen_key 20) k2=$(gen_key 20)
 	daemon_conf "$T_TMP/a.conf" a "load = $crypto io-tun net-netlink
