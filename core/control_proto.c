@@ -15,7 +15,7 @@
 
 const char *const control_event_names[] = {
 	"sa-added", "sa-deleted", "expire-soft", "expire-hard", "acquire", "error",
-	"reload", NULL,
+	"reload", "sa-updated", NULL,
 };
 
 uint32_t control_event_bit(const char *name)
