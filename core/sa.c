@@ -121,17 +121,28 @@ static int sa_build(const sa_cfg_t *cfg, const char *esp, const uint8_t key_id[3
 
 #define SA_KEY_DOMAIN "uipsec-sa-v1|"
 
-int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
+/* From cfg's keys, or (like != NULL) with a clone of like's transform. */
+static int create(const sa_cfg_t *cfg, sa_t *like, sa_t **out, uipsec_err_t *err)
 {
 	uipsec_err_t local;
 	if (!err)
 		err = &local;
-	int rc = cfg_check(cfg, true, err);
+	int rc = cfg_check(cfg, !like, err);
 	if (rc != UIPSEC_OK)
 		return rc;
 	uipsec_xform_t *xf = NULL;
-	rc = uipsec_xform_create(cfg->esp, cfg->key, cfg->key_len, cfg->integ_key,
-	                         cfg->integ_key_len, &xf, err);
+	if (like) {
+		pthread_mutex_lock(&like->xf_lock);   /* the master is shared by every cloner */
+		rc = uipsec_xform_clone(like->xf_master, &xf);
+		pthread_mutex_unlock(&like->xf_lock);
+		if (rc != UIPSEC_OK) {
+			snprintf(err->msg, sizeof(err->msg), "cannot copy the transform of SA 0x%08x: %s", like->spi,
+			         uipsec_status_str(rc));
+			return rc;
+		}
+		return sa_build(cfg, like->esp, like->key_id, xf, out, err);
+	}
+	rc = uipsec_xform_create(cfg->esp, cfg->key, cfg->key_len, cfg->integ_key, cfg->integ_key_len, &xf, err);
 	if (rc != UIPSEC_OK)
 		return rc;
 	uint8_t key_id[32];
@@ -139,24 +150,14 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 	return sa_build(cfg, cfg->esp, key_id, xf, out, err);
 }
 
+int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
+{
+	return create(cfg, NULL, out, err);
+}
+
 int sa_create_like(const sa_cfg_t *cfg, sa_t *like, sa_t **out, uipsec_err_t *err)
 {
-	uipsec_err_t local;
-	if (!err)
-		err = &local;
-	int rc = cfg_check(cfg, false, err);
-	if (rc != UIPSEC_OK)
-		return rc;
-	uipsec_xform_t *xf = NULL;
-	pthread_mutex_lock(&like->xf_lock);   /* the master is shared by every cloner */
-	rc = uipsec_xform_clone(like->xf_master, &xf);
-	pthread_mutex_unlock(&like->xf_lock);
-	if (rc != UIPSEC_OK) {
-		snprintf(err->msg, sizeof(err->msg), "cannot copy the transform of SA 0x%08x: %s", like->spi,
-		         uipsec_status_str(rc));
-		return rc;
-	}
-	return sa_build(cfg, like->esp, like->key_id, xf, out, err);
+	return create(cfg, like, out, err);
 }
 
 void sa_key_digest(const char *domain, const uint8_t *key, size_t key_len, const uint8_t *ikey,
