@@ -11,23 +11,8 @@ static esp_worker_t *worker;
 static GArray *events_seen;
 static void on_event(const event_t *ev, void *user) { (void)user; g_array_append_val(events_seen, *ev); }
 
-static unsigned count_events(event_type_t t)
-{
-	events_dispatch();
-	unsigned n = 0;
-	for (guint i = 0; i < events_seen->len; i++)
-		n += g_array_index(events_seen, event_t, i).type == t;
-	return n;
-}
-
-static void reset_all(void)
-{
-	sad_flush();
-	spd_flush();
-	events_dispatch();
-	g_array_set_size(events_seen, 0);
-	stats_reset();
-}
+static unsigned count_events(event_type_t t) { return esp_test_count_events(events_seen, t, 0); }
+static void reset_all(void) { esp_test_reset(events_seen); }
 
 static uint8_t key_a[20], key_b[20];
 
@@ -67,19 +52,10 @@ static uipsec_pkt_t *send_one(uint32_t spi, uint32_t *seq, esp_result_t *r)
 	return p;
 }
 
-static uipsec_pkt_t *copy_pkt(const uipsec_pkt_t *p)
-{
-	uipsec_pkt_t *c = pktbuf_alloc(pool);
-	c->off = p->off;
-	c->len = p->len;
-	memcpy(c->buf, p->buf, p->cap);
-	return c;
-}
-
 /* Decapsulate (consumes a copy, keeps p); returns the verdict. */
 static esp_verdict_t receive(const uipsec_pkt_t *p, esp_result_t *r)
 {
-	uipsec_pkt_t *c = copy_pkt(p);
+	uipsec_pkt_t *c = esp_test_copy_pkt(pool, p);
 	esp_in_meta_t meta;
 	g_assert_true(esp_strip_outer(c, &meta));
 	db_read_lock();
@@ -347,53 +323,42 @@ static gpointer lookup_thread(gpointer data)
 	return NULL;
 }
 
-/* Traffic through the policy both ways; records the numbers sent. */
+/* Traffic through the policy both ways, a packet at a time (one read
+ * lock each way, so replaces land between any two); records the numbers
+ * sent. */
 static gpointer traffic_thread(gpointer data)
 {
 	conc_t *c = data;
 	esp_worker_t *w = esp_worker_new(c->id);
-	pktbuf_pool_t *pl = pktbuf_pool_new(16, 2048);
-	uipsec_pkt_t *pk[8];
-	esp_result_t res[8];
-	esp_in_meta_t meta[8];
+	pktbuf_pool_t *pl = pktbuf_pool_new(4, 2048);
 	uint32_t last = 0;
 	while (!g_atomic_int_get(c->stop)) {
-		for (int i = 0; i < 8; i++) {
-			pk[i] = pktbuf_alloc(pl);
-			esp_test_inner(pk[i], false, 100, (uint8_t)i);
-		}
+		uipsec_pkt_t *p = pktbuf_alloc(pl);
+		esp_test_inner(p, false, 100, 0x33);
+		esp_result_t r;
 		db_read_lock();
-		esp_encap_batch(w, pk, 8, res);
+		esp_encap_batch(w, &p, 1, &r);
 		db_read_unlock();
-		uipsec_pkt_t *sent[8];
-		uint32_t n = 0;
-		for (int i = 0; i < 8; i++) {
-			if (res[i].verdict != ESP_SEND) {
-				c->no_sa += res[i].reason == STAT_NO_SA;
-				c->other += res[i].reason != STAT_NO_SA;
-				pktbuf_free(pl, pk[i]);
-				continue;
-			}
-			uint32_t seq = wire_seq(pk[i], &res[i]);
+		if (r.verdict == ESP_SEND) {
+			uint32_t seq = wire_seq(p, &r);
 			c->backwards += seq <= last;
 			last = seq;
 			g_array_append_val(c->seqs, seq);
-			esp_strip_outer(pk[i], &meta[n]);
-			sent[n++] = pk[i];
+			c->sent++;
+			esp_in_meta_t meta;
+			esp_strip_outer(p, &meta);
+			db_read_lock();
+			esp_decap_batch(w, &p, 1, &meta, &r);
+			db_read_unlock();
+			c->delivered += r.verdict == ESP_DELIVER;
+			c->bad_spi += r.verdict != ESP_DELIVER && r.reason == STAT_BAD_SPI;
+			/* replay_dropped: late, the other thread ran ahead */
+			c->other += r.verdict != ESP_DELIVER && r.reason != STAT_BAD_SPI && r.reason != STAT_REPLAY_DROPPED;
+		} else {
+			c->no_sa += r.reason == STAT_NO_SA;
+			c->other += r.reason != STAT_NO_SA;
 		}
-		c->sent += n;
-		db_read_lock();
-		esp_decap_batch(w, sent, n, meta, res);
-		db_read_unlock();
-		for (uint32_t i = 0; i < n; i++) {
-			if (res[i].verdict == ESP_DELIVER)
-				c->delivered++;
-			else if (res[i].reason == STAT_BAD_SPI)
-				c->bad_spi++;
-			else if (res[i].reason != STAT_REPLAY_DROPPED)   /* late: another thread ran ahead */
-				c->other++;
-			pktbuf_free(pl, sent[i]);
-		}
+		pktbuf_free(pl, p);
 	}
 	pktbuf_pool_free(pl);
 	esp_worker_free(w);
@@ -512,6 +477,14 @@ static void test_replay_copy(void)
 	replay_free(&src);
 }
 
+static void teardown(void)
+{
+	reset_all();
+	g_array_free(events_seen, TRUE);
+	esp_worker_free(worker);
+	pktbuf_pool_free(pool);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -531,9 +504,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/sad/replace/concurrent", test_concurrent);
 	g_test_add_func("/sad/replay-copy", test_replay_copy);
 	int rc = g_test_run();
-	reset_all();
-	esp_worker_free(worker);
-	pktbuf_pool_free(pool);
-	g_array_free(events_seen, TRUE);
+	teardown();
 	return rc;
 }
