@@ -73,9 +73,6 @@ typedef struct sa {
 	ip_endpoint_t src, dst;
 	char esp[32];
 	char tunnel[64];
-	/* One-way digest of the keys (sa_key_digest): tells an update that
-	 * keeps the keys from one that changes them, without keeping keys. */
-	uint8_t key_id[32];
 	bool esn;
 	uint16_t iv_size, icv_size, block_size;
 	bool aead;
@@ -109,6 +106,9 @@ typedef struct sa {
 	uint32_t n_xf;
 	_Atomic(uipsec_xform_t *) *xf;
 	pthread_mutex_t xf_lock;
+	/* One-way digest of the keys (sa_key_digest): tells an update that
+	 * keeps the keys from one that changes them, without keeping keys. */
+	uint8_t key_id[32];
 } sa_t;
 
 /* Number of per-worker transform slots a new SA gets (set by the data path
@@ -130,7 +130,8 @@ void sa_unref(sa_t *sa);
  * revealing them (SA identity here, file names in seq_store.c). */
 void sa_key_digest(const char *domain, const uint8_t *key, size_t key_len, const uint8_t *ikey,
                    size_t ikey_len, uint8_t out[32]);
-/* Same algorithm and keys: the sequence numbers of a continue. */
+/* Same algorithm and keys: a replacement must then continue the
+ * sequence numbers (sa_continue). */
 bool sa_same_keys(const sa_t *a, const sa_t *b);
 /* Make the new SA `to` continue `from` (same keys): outbound sequence
  * number and its reservation, replay window, counters, added time and
