@@ -15,7 +15,7 @@
 
 const char *const control_event_names[] = {
 	"sa-up", "sa-down", "expire-soft", "expire-hard", "acquire", "error",
-	"reload", NULL,
+	"reload", "sa-updated", NULL,
 };
 
 /* The first release's names, accepted for one more release: a client that

@@ -354,26 +354,10 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	c.hard = (sa_limits_t){ r->hard_time, r->hard_bytes, r->hard_packets };
 	c.reqid = r->reqid;
 	c.tunnel = r->tunnel[0] ? r->tunnel : NULL;
-	if (r->update) {
-		/* check the new keys before the old SA goes: a failed update
-		 * must not leave the SA missing */
-		uipsec_xform_t *x = NULL;
-		int rc = uipsec_xform_create(r->esp, r->key, r->key_len, c.integ_key, r->integ_key_len, &x, err);
-		if (rc != UIPSEC_OK)
-			return rc;
-		uipsec_xform_destroy(x);
-		bool found;
-		db_read_lock();
-		found = c.dir == SA_DIR_IN ? sad_lookup_spi(c.spi, &c.dst.addr) != NULL : sad_lookup_out(c.spi) != NULL;
-		db_read_unlock();
-		if (!found) {
-			snprintf(err->msg, sizeof(err->msg), "no %s SA with SPI 0x%08x", r->dir == CONTROL_DIR_IN ? "inbound" : "outbound",
-			         r->spi);
-			return UIPSEC_ERR_NOTFOUND;
-		}
-		sad_del(c.dir, c.spi, c.dir == SA_DIR_IN ? &c.dst.addr : NULL);
-	}
-	int rc = sad_add(&c, err);
+	/* update: an atomic replace; the same keys continue the sequence
+	 * numbers and the replay window (sad_replace) */
+	int rc = r->update ? sad_replace(c.dir, c.spi, c.dir == SA_DIR_IN ? &c.dst.addr : NULL, &c, 0, err)
+	                   : sad_add(&c, err);
 	if (rc == UIPSEC_OK) {
 		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 		uinfo(LOG_SUBSYS, "%s SA %s 0x%08x %s -> %s %s reqid %u", r->update ? "updated" : "added",

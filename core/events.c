@@ -27,6 +27,7 @@ static const char *const type_names[] = {
 	[EVENT_EXPIRE_HARD] = "expire-hard",
 	[EVENT_ACQUIRE] = "acquire",
 	[EVENT_ERROR] = "error",
+	[EVENT_SA_UPDATED] = "sa-updated",
 };
 
 static const char *const reason_names[] = {

@@ -19,6 +19,7 @@ typedef enum event_type {
 	EVENT_EXPIRE_HARD,
 	EVENT_ACQUIRE,       /* traffic hit a trap policy without SA (rate limited per policy) */
 	EVENT_ERROR,
+	EVENT_SA_UPDATED,    /* replaced in place by sad_replace(): the SA never went away */
 } event_type_t;
 
 /* Why an SA expired. */
@@ -47,7 +48,8 @@ typedef struct event {
 
 typedef void (*event_cb)(const event_t *ev, void *user);
 
-/* "sa-up", "sa-down", "expire-soft", "expire-hard", "acquire", "error". */
+/* "sa-up", "sa-down", "expire-soft", "expire-hard", "acquire", "error",
+ * "sa-updated". */
 const char *event_type_name(event_type_t t);
 const char *event_reason_name(event_reason_t r);
 

@@ -102,3 +102,24 @@ replay_verdict_t replay_update(replay_t *r, uint64_t seq)
 	*word |= mask;
 	return REPLAY_OK;
 }
+
+void replay_copy(replay_t *dst, const replay_t *src)
+{
+	dst->top = src->top;
+	if (!dst->window)
+		return;
+	if (src->window == dst->window) {
+		for (uint32_t i = 0; i < dst->words; i++)   /* same ring: same bit positions */
+			dst->bitmap[i] = src->bitmap[i];
+		return;
+	}
+	/* Another size: a number src would refuse (seen, left of its window,
+	 * or unknown because src did not check) stays refused. */
+	for (uint64_t seq = src->top; seq > 0 && src->top - seq < dst->window; seq--) {
+		uint64_t m_src, m_dst;
+		bool refused = !src->window || src->top - seq >= src->window ||
+		               (*bit_word(src, seq, &m_src) & m_src);
+		if (refused)
+			*bit_word(dst, seq, &m_dst) |= m_dst;
+	}
+}

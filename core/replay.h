@@ -39,5 +39,9 @@ replay_verdict_t replay_check(const replay_t *r, uint64_t seq);
 /* After the ICV verified: record seq (check again, the window may have
  * moved meanwhile). Returns the verdict; only REPLAY_OK records. */
 replay_verdict_t replay_update(replay_t *r, uint64_t seq);
+/* Continue src in dst (a fresh window, possibly of another size): dst
+ * takes src's top, and every number src would refuse (seen, too old, or
+ * unknown when src did not check) is refused by dst as well. */
+void replay_copy(replay_t *dst, const replay_t *src);
 
 #endif

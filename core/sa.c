@@ -35,13 +35,10 @@ void sa_emit(const sa_t *sa, int type, int reason)
 	events_emit(&ev);
 }
 
-int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
+static int cfg_check(const sa_cfg_t *cfg, bool need_esp, uipsec_err_t *err)
 {
-	uipsec_err_t local;
-	if (!err)
-		err = &local;
 	err->msg[0] = '\0';
-	if (!cfg->esp || cfg->spi == 0 || cfg->n_ts > SA_MAX_TS ||
+	if ((need_esp && !cfg->esp) || cfg->spi == 0 || cfg->n_ts > SA_MAX_TS ||
 	    (cfg->dir != SA_DIR_IN && cfg->dir != SA_DIR_OUT) ||
 	    (cfg->src.addr.family != AF_INET && cfg->src.addr.family != AF_INET6) ||
 	    cfg->src.addr.family != cfg->dst.addr.family) {
@@ -54,13 +51,14 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 		         cfg->replay_window, REPLAY_WINDOW_MAX);
 		return UIPSEC_ERR_INVAL;
 	}
-	uipsec_xform_t *xf = NULL;
-	int rc = uipsec_xform_create(cfg->esp, cfg->key, cfg->key_len, cfg->integ_key,
-	                             cfg->integ_key_len, &xf, err);
-	if (rc != UIPSEC_OK)
-		return rc;
-	const uipsec_xform_info_t *info = uipsec_xform_info(xf);
+	return UIPSEC_OK;
+}
 
+/* The SA around a transform (taken over, destroyed on failure). */
+static int sa_build(const sa_cfg_t *cfg, const char *esp, const uint8_t key_id[32], uipsec_xform_t *xf,
+                    sa_t **out, uipsec_err_t *err)
+{
+	const uipsec_xform_info_t *info = uipsec_xform_info(xf);
 	sa_t *sa = NULL;
 	if (posix_memalign((void **)&sa, 64, sizeof(*sa)) != 0)
 		sa = NULL;
@@ -75,9 +73,10 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 	sa->reqid = cfg->reqid;
 	sa->src = cfg->src;
 	sa->dst = cfg->dst;
-	g_strlcpy(sa->esp, cfg->esp, sizeof(sa->esp));
+	g_strlcpy(sa->esp, esp, sizeof(sa->esp));
 	if (cfg->tunnel)
 		g_strlcpy(sa->tunnel, cfg->tunnel, sizeof(sa->tunnel));
+	memcpy(sa->key_id, key_id, sizeof(sa->key_id));
 	sa->esn = cfg->esn;
 	sa->iv_size = info->iv_size;
 	sa->icv_size = info->icv_size;
@@ -94,6 +93,7 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 		snprintf(err->msg, sizeof(err->msg), "cannot allocate the replay window");
 		pthread_mutex_destroy(&sa->replay_lock);
 		uipsec_xform_destroy(xf);
+		uipsec_memwipe(sa, sizeof(*sa));
 		free(sa);
 		return UIPSEC_ERR_NOMEM;
 	}
@@ -117,6 +117,98 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 	}
 	*out = sa;
 	return UIPSEC_OK;
+}
+
+#define SA_KEY_DOMAIN "uipsec-sa-v1|"
+
+/* From cfg's keys, or (like != NULL) with a clone of like's transform. */
+static int create(const sa_cfg_t *cfg, sa_t *like, sa_t **out, uipsec_err_t *err)
+{
+	uipsec_err_t local;
+	if (!err)
+		err = &local;
+	int rc = cfg_check(cfg, !like, err);
+	if (rc != UIPSEC_OK)
+		return rc;
+	uipsec_xform_t *xf = NULL;
+	if (like) {
+		pthread_mutex_lock(&like->xf_lock);   /* the master is shared by every cloner */
+		rc = uipsec_xform_clone(like->xf_master, &xf);
+		pthread_mutex_unlock(&like->xf_lock);
+		if (rc != UIPSEC_OK) {
+			snprintf(err->msg, sizeof(err->msg), "cannot copy the transform of SA 0x%08x: %s", like->spi,
+			         uipsec_status_str(rc));
+			return rc;
+		}
+		return sa_build(cfg, like->esp, like->key_id, xf, out, err);
+	}
+	rc = uipsec_xform_create(cfg->esp, cfg->key, cfg->key_len, cfg->integ_key, cfg->integ_key_len, &xf, err);
+	if (rc != UIPSEC_OK)
+		return rc;
+	uint8_t key_id[32];
+	sa_key_digest(SA_KEY_DOMAIN, cfg->key, cfg->key_len, cfg->integ_key, cfg->integ_key_len, key_id);
+	return sa_build(cfg, cfg->esp, key_id, xf, out, err);
+}
+
+int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
+{
+	return create(cfg, NULL, out, err);
+}
+
+int sa_create_like(const sa_cfg_t *cfg, sa_t *like, sa_t **out, uipsec_err_t *err)
+{
+	return create(cfg, like, out, err);
+}
+
+void sa_key_digest(const char *domain, const uint8_t *key, size_t key_len, const uint8_t *ikey,
+                   size_t ikey_len, uint8_t out[32])
+{
+	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
+	uint8_t lens[16];
+	for (int i = 0; i < 8; i++) {
+		lens[i] = (uint8_t)((uint64_t)key_len >> (8 * i));
+		lens[8 + i] = (uint8_t)((uint64_t)ikey_len >> (8 * i));
+	}
+	g_checksum_update(c, (const guchar *)domain, (gssize)strlen(domain));
+	g_checksum_update(c, lens, sizeof(lens));
+	if (key_len)
+		g_checksum_update(c, key, (gssize)key_len);
+	if (ikey_len)
+		g_checksum_update(c, ikey, (gssize)ikey_len);
+	gsize n = 32;
+	g_checksum_get_digest(c, out, &n);
+	g_checksum_free(c);
+}
+
+bool sa_same_keys(const sa_t *a, const sa_t *b)
+{
+	return strcmp(a->esp, b->esp) == 0 && memcmp(a->key_id, b->key_id, sizeof(a->key_id)) == 0;
+}
+
+void sa_continue(sa_t *to, const sa_t *from)
+{
+	/* never send a number twice with these keys */
+	uint64_t seq = atomic_load(&from->seq_out);
+	if (seq > atomic_load(&to->seq_out))
+		atomic_store(&to->seq_out, seq);
+	atomic_store(&to->seq_limit, atomic_load(&from->seq_limit));
+	atomic_store(&to->seq_wake, atomic_load(&from->seq_wake));
+	replay_copy(&to->replay, &from->replay);
+	const sa_counters_t *f = &from->ctr;
+	sa_counters_t *t = &to->ctr;
+	atomic_store(&t->bytes, atomic_load(&f->bytes));
+	atomic_store(&t->packets, atomic_load(&f->packets));
+	atomic_store(&t->first_use, atomic_load(&f->first_use));
+	atomic_store(&t->last_use, atomic_load(&f->last_use));
+	atomic_store(&t->auth_failed, atomic_load(&f->auth_failed));
+	atomic_store(&t->replay_dropped, atomic_load(&f->replay_dropped));
+	atomic_store(&t->malformed, atomic_load(&f->malformed));
+	atomic_store(&t->policy_dropped, atomic_load(&f->policy_dropped));
+	/* lifetimes count from the first add; an expired SA is not revived */
+	to->added = from->added;
+	to->added_real = from->added_real;
+	atomic_store(&to->state, atomic_load(&from->state));
+	atomic_store(&to->soft_raised, atomic_load(&from->soft_raised));
 }
 
 sa_t *sa_ref(sa_t *sa)

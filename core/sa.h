@@ -106,6 +106,9 @@ typedef struct sa {
 	uint32_t n_xf;
 	_Atomic(uipsec_xform_t *) *xf;
 	pthread_mutex_t xf_lock;
+	/* One-way digest of the keys (sa_key_digest): tells an update that
+	 * keeps the keys from one that changes them, without keeping keys. */
+	uint8_t key_id[32];
 } sa_t;
 
 /* Number of per-worker transform slots a new SA gets (set by the data path
@@ -117,8 +120,23 @@ void sa_cfg_init(sa_cfg_t *cfg);
 
 /* Create an SA (keys copied into the transform, caller wipes its copy). */
 int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err);
+/* The same with the algorithm and keys of like (its transform cloned;
+ * cfg->esp and the keys are ignored): an SA moved to new addresses. */
+int sa_create_like(const sa_cfg_t *cfg, sa_t *like, sa_t **out, uipsec_err_t *err);
 sa_t *sa_ref(sa_t *sa);
 void sa_unref(sa_t *sa);
+
+/* SHA-256 of domain, the key lengths and the keys: names keys without
+ * revealing them (SA identity here, file names in seq_store.c). */
+void sa_key_digest(const char *domain, const uint8_t *key, size_t key_len, const uint8_t *ikey,
+                   size_t ikey_len, uint8_t out[32]);
+/* Same algorithm and keys: a replacement must then continue the
+ * sequence numbers (sa_continue). */
+bool sa_same_keys(const sa_t *a, const sa_t *b);
+/* Make the new SA `to` continue `from` (same keys): outbound sequence
+ * number and its reservation, replay window, counters, added time and
+ * expiry state. Only with no reader (under db_write_lock()). */
+void sa_continue(sa_t *to, const sa_t *from);
 
 /* The worker's transform for this SA (cloned on first use). NULL on
  * failure. For worker >= n_xf the caller must hold xf_lock (sa_xform_lock). */

@@ -235,6 +235,113 @@ int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst)
 	return UIPSEC_OK;
 }
 
+/* With sad_writer held (or inside the read lock): the SA sad_del would remove. */
+static sa_t *find(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst)
+{
+	if (dir == SA_DIR_IN) {
+		in_slot_t *s = in_find(in_tab, spi, dst);
+		return s ? s->sa : NULL;
+	}
+	sa_t *sa = g_hash_table_lookup(out_by_spi, GUINT_TO_POINTER(spi));
+	return sa && dst && dst->family && !ip_addr_eq(&sa->dst.addr, dst) ? NULL : sa;
+}
+
+static int not_found(sa_dir_t dir, uint32_t spi, uipsec_err_t *err)
+{
+	if (err)
+		snprintf(err->msg, sizeof(err->msg), "no %s SA with SPI 0x%08x",
+		         dir == SA_DIR_IN ? "inbound" : "outbound", spi);
+	return UIPSEC_ERR_NOTFOUND;
+}
+
+/* With sad_writer and the write lock held: sa takes old's place. */
+static void swap_in(sa_t *old, sa_t *sa)
+{
+	if (sa->dir == SA_DIR_IN) {
+		in_slot_t *s = in_find(in_tab, old->spi, &old->dst.addr);
+		s->sa = sa;   /* same SPI: same probe chain */
+		return;
+	}
+	g_hash_table_insert(out_by_spi, GUINT_TO_POINTER(sa->spi), sa);
+	GPtrArray *list = g_hash_table_lookup(out_by_reqid, GUINT_TO_POINTER(old->reqid));
+	guint i;
+	if (sa->reqid == old->reqid && g_ptr_array_find(list, old, &i)) {
+		list->pdata[i] = sa;   /* keeps its rank: an update does not take over from a newer SA */
+		return;
+	}
+	g_ptr_array_remove(list, old);
+	if (list->len == 0)
+		g_hash_table_remove(out_by_reqid, GUINT_TO_POINTER(old->reqid));
+	list = g_hash_table_lookup(out_by_reqid, GUINT_TO_POINTER(sa->reqid));
+	if (!list) {
+		list = g_ptr_array_new();
+		g_hash_table_insert(out_by_reqid, GUINT_TO_POINTER(sa->reqid), list);
+	}
+	g_ptr_array_add(list, sa);
+}
+
+int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t *cfg, unsigned flags,
+                uipsec_err_t *err)
+{
+	sad_init();
+	if (cfg->dir != dir || cfg->spi != spi) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "a replacement keeps the SPI and direction");
+		return UIPSEC_ERR_INVAL;
+	}
+	/* slow part (crypto contexts) outside every lock; the old SA is not
+	 * touched yet, so a failure leaves it as it was */
+	sa_t *like = NULL, *sa = NULL;
+	int rc;
+	if (flags & SAD_REPLACE_KEEP_KEYS) {
+		g_mutex_lock(&sad_writer);
+		like = find(dir, spi, dst);
+		if (like)
+			sa_ref(like);
+		g_mutex_unlock(&sad_writer);
+		if (!like)
+			return not_found(dir, spi, err);
+		rc = sa_create_like(cfg, like, &sa, err);
+	} else {
+		rc = sa_create(cfg, &sa, err);
+	}
+	if (rc != UIPSEC_OK) {
+		sa_unref(like);
+		return rc;
+	}
+	g_mutex_lock(&sad_writer);
+	sa_t *old = find(dir, spi, dst);
+	if (!old || (like && old != like)) {
+		/* gone, or replaced by other keys since we copied them */
+		g_mutex_unlock(&sad_writer);
+		sa_unref(like);
+		sa_unref(sa);
+		return not_found(dir, spi, err);
+	}
+	sa_unref(like);   /* old holds it */
+	if (dir == SA_DIR_IN) {
+		sa_t *other = find(dir, spi, &sa->dst.addr);
+		if (other && other != old) {
+			g_mutex_unlock(&sad_writer);
+			if (err)
+				snprintf(err->msg, sizeof(err->msg), "an inbound SA with SPI 0x%08x exists", spi);
+			sa_unref(sa);
+			return UIPSEC_ERR_EXISTS;
+		}
+	}
+	bool same = sa_same_keys(old, sa);
+	db_write_lock();
+	/* no worker is inside: the old SA's state is final while copied */
+	if (same)
+		sa_continue(sa, old);
+	swap_in(old, sa);
+	db_write_unlock();
+	sa_emit(sa, EVENT_SA_UPDATED, EVENT_REASON_NONE);
+	g_mutex_unlock(&sad_writer);
+	sa_unref(old);   /* readers are out: they hold the read lock while using SAs */
+	return UIPSEC_OK;
+}
+
 sa_t *sad_lookup_spi(uint32_t spi, const ip_addr_t *dst)
 {
 	in_slot_t *s = in_find(in_tab, spi, dst);

@@ -32,6 +32,26 @@ void sad_flush(void);
 /* Create and install an SA. An inbound SA whose (SPI, dst) exists, or an
  * outbound SA whose SPI exists, is UIPSEC_ERR_EXISTS. Raises sa-up. */
 int sad_add(const sa_cfg_t *cfg, uipsec_err_t *err);
+/* sad_replace() flags */
+enum {
+	/* keep the old SA's algorithm and keys (cfg->esp and the keys are
+	 * ignored): moving an SA to new addresses, ports or reqid */
+	SAD_REPLACE_KEEP_KEYS = 1u << 0,
+};
+/* Replace the SA (dir, spi, dst; dst as for sad_del) by one made from cfg
+ * (same SPI and direction; addresses, ports, reqid, lifetimes, window may
+ * change). The new SA is created first, outside the lock: if that fails
+ * the old one stays and err says why. Then it takes the old one's place
+ * in every index under one write lock, so readers find the old or the new
+ * SA, never none; an outbound SA keeps its rank among its reqid's SAs (a
+ * new reqid: it becomes the newest there). With the same algorithm and
+ * keys the new SA continues the old one (sa_continue: sequence numbers,
+ * replay window, counters, lifetimes); with new keys it starts afresh.
+ * Raises sa-updated (no sa-down/sa-up). UIPSEC_ERR_NOTFOUND when no
+ * such SA, UIPSEC_ERR_EXISTS when an inbound SA with the new destination
+ * exists. */
+int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t *cfg, unsigned flags,
+                uipsec_err_t *err);
 /* Remove; raises sa-down. dst may be NULL (any destination). */
 int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst);
 

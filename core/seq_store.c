@@ -12,6 +12,7 @@
 
 #include <glib/gstdio.h>
 
+#include "sa.h"
 #include "seq_store.h"
 
 #define HASH_HEX 16   /* 64 bits of SHA-256 name the keys */
@@ -64,21 +65,10 @@ static void io_error(GError **err, int errsv, const char *what, const char *path
 static void key_hash(const uint8_t *key, size_t key_len, const uint8_t *ikey, size_t ikey_len,
                      char out[HASH_HEX + 1])
 {
-	GChecksum *c = g_checksum_new(G_CHECKSUM_SHA256);
-	static const char domain[] = "uipsec-seq-v1|";
-	uint8_t lens[16];
-	for (int i = 0; i < 8; i++) {
-		lens[i] = (uint8_t)((uint64_t)key_len >> (8 * i));
-		lens[8 + i] = (uint8_t)((uint64_t)ikey_len >> (8 * i));
-	}
-	g_checksum_update(c, (const guchar *)domain, sizeof(domain) - 1);
-	g_checksum_update(c, lens, sizeof(lens));
-	if (key_len)
-		g_checksum_update(c, key, (gssize)key_len);
-	if (ikey_len)
-		g_checksum_update(c, ikey, (gssize)ikey_len);
-	g_strlcpy(out, g_checksum_get_string(c), HASH_HEX + 1);
-	g_checksum_free(c);
+	uint8_t d[32];
+	sa_key_digest("uipsec-seq-v1|", key, key_len, ikey, ikey_len, d);
+	for (int i = 0; i < HASH_HEX / 2; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
 /* A file name part made of safe characters (the hash keeps names apart). */

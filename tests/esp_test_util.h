@@ -178,4 +178,38 @@ static inline void esp_test_fuzz_sa_pair(uint32_t spi, const char *esp, const ui
 	}
 }
 
+/* A copy of p (tests send the same packet again). */
+static inline uipsec_pkt_t *esp_test_copy_pkt(pktbuf_pool_t *pool, const uipsec_pkt_t *p)
+{
+	uipsec_pkt_t *c = pktbuf_alloc(pool);
+	g_assert_nonnull(c);
+	c->off = p->off;
+	c->len = p->len;
+	memcpy(c->buf, p->buf, p->cap);
+	return c;
+}
+
+/* Events of type t (for SPI spi, 0 = any) among those a test collected
+ * in seen, after delivering the queued ones. */
+static inline unsigned esp_test_count_events(GArray *seen, event_type_t t, uint32_t spi)
+{
+	events_dispatch();
+	unsigned n = 0;
+	for (guint i = 0; i < seen->len; i++) {
+		event_t *e = &g_array_index(seen, event_t, i);
+		n += e->type == t && (!spi || e->spi == spi);
+	}
+	return n;
+}
+
+/* Between tests: no SA, no policy, no event, counters at zero. */
+static inline void esp_test_reset(GArray *seen)
+{
+	sad_flush();
+	spd_flush();
+	events_dispatch();
+	g_array_set_size(seen, 0);
+	stats_reset();
+}
+
 #endif

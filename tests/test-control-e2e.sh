@@ -13,26 +13,12 @@ has_plugin io-tun && has_plugin net-netlink && has_plugin crypto-openssl || skip
 [ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
 
 net2net_topo uipt-ctl-e$$   # PID: parallel runs (other worktrees, CI) must not collide
-ctl() { local gw=$1; shift; "$UIPSECCTL" --socket "$T_TMP/$gw.sock" "$@"; }
 K1=$(gen_key 20) K2=$(gen_key 20)
 LOAD="crypto-openssl io-tun net-netlink"
+ctl_daemons "$LOAD" || { echo "Bail out! daemons did not start"; exit 1; }
 
-daemon_conf "$T_TMP/a.conf" a "load = $LOAD"
-daemon_conf "$T_TMP/b.conf" b "load = $LOAD"
-start_daemon a "$NS_GA" "$T_TMP/a.conf" && start_daemon b "$NS_GB" "$T_TMP/b.conf" || { echo "Bail out! daemons did not start"; exit 1; }
-
-# gw_sas GW LOCAL REMOTE LOCAL_NET REMOTE_NET SPI_IN SPI_OUT KEY_IN KEY_OUT [LIMITS...]
-gw_setup() {
-	local gw=$1 l=$2 r=$3 ln=$4 rn=$5 si=$6 so=$7 ki=$8 ko=$9 ns
-	ns=$([ "$gw" = a ] && echo "$NS_GA" || echo "$NS_GB")
-	ctl "$gw" add-sa src "$r" dst "$l" proto esp spi "$si" dir in reqid 1000 esp aes128gcm16 key "$ki" tunnel adhoc &&
-	ctl "$gw" add-sa src "$l" dst "$r" proto esp spi "$so" dir out reqid 1000 esp aes128gcm16 key "$ko" tunnel adhoc &&
-	ctl "$gw" add-policy src "$ln" dst "$rn" dir out tmpl src "$l" dst "$r" proto esp reqid 1000 mode tunnel &&
-	ctl "$gw" add-policy src "$rn" dst "$ln" dir in tmpl src "$r" dst "$l" proto esp reqid 1000 mode tunnel &&
-	ip -n "$ns" route add "$rn" dev uipsec0
-}
-check "gateway A: SAs, policies (uipsecctl) and route" gw_setup a 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 0x1000 0x2000 "$K2" "$K1"
-check "gateway B: SAs, policies (uipsecctl) and route" gw_setup b 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 0x2000 0x1000 "$K1" "$K2"
+check "gateway A: SAs, policies (uipsecctl) and route" ctl_gateway a "$NS_GA" 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 0x1000 0x2000 "$K2" "$K1"
+check "gateway B: SAs, policies (uipsecctl) and route" ctl_gateway b "$NS_GB" 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 0x2000 0x1000 "$K1" "$K2"
 
 check "ping host A -> host B through the SAs" nsx "$NS_HA" ping -c 5 -i 0.1 -W 2 10.2.0.2
 # 5 echo requests out, 5 replies in: 84 inner bytes each (20 IP + 8 ICMP + 56 data)

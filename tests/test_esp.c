@@ -23,13 +23,7 @@ static void on_event(const event_t *ev, void *user) { g_array_append_val(events_
 
 static unsigned count_events(event_type_t t, uint32_t spi)
 {
-	events_dispatch();
-	unsigned n = 0;
-	for (guint i = 0; i < events_seen->len; i++) {
-		event_t *e = &g_array_index(events_seen, event_t, i);
-		n += e->type == t && (!spi || e->spi == spi);
-	}
-	return n;
+	return esp_test_count_events(events_seen, t, spi);
 }
 
 static uint64_t stat(stats_id_t id)
@@ -41,11 +35,7 @@ static uint64_t stat(stats_id_t id)
 
 static void reset_all(void)
 {
-	sad_flush();
-	spd_flush();
-	events_dispatch();
-	g_array_set_size(events_seen, 0);
-	stats_reset();
+	esp_test_reset(events_seen);
 }
 
 typedef struct pair {
@@ -109,12 +99,7 @@ static esp_verdict_t decap(uipsec_pkt_t *p, esp_result_t *r)
 
 static uipsec_pkt_t *copy_pkt(const uipsec_pkt_t *p)
 {
-	uipsec_pkt_t *c = pktbuf_alloc(pool);
-	g_assert_nonnull(c);
-	c->off = p->off;
-	c->len = p->len;
-	memcpy(c->buf, p->buf, p->cap);
-	return c;
+	return esp_test_copy_pkt(pool, p);
 }
 
 /* ------------------------------------------------------------ known answers */

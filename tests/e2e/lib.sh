@@ -307,3 +307,28 @@ tunnel_pair() {
 	start_daemon a "$1" "$T_TMP/a.conf" || not_ok "daemon A starts"
 	start_daemon b "$2" "$T_TMP/b.conf" || not_ok "daemon B starts"
 }
+
+# ctl_gateway GW NS LOCAL REMOTE LOCAL_NET REMOTE_NET SPI_IN SPI_OUT KEY_IN KEY_OUT:
+# over GW's control socket ($T_TMP/GW.sock) an inbound and an outbound
+# aes128gcm16 SA (reqid 1000, label adhoc) and policies both ways, then
+# the route to REMOTE_NET into NS's uipsec0 (what an IKE daemon would do)
+ctl_gateway() {
+	local ns=$2 l=$3 r=$4 ln=$5 rn=$6 si=$7 so=$8 ki=$9 ko=${10}
+	local c=("$UIPSECCTL" --socket "$T_TMP/$1.sock")
+	"${c[@]}" add-sa src "$r" dst "$l" proto esp spi "$si" dir in reqid 1000 esp aes128gcm16 key "$ki" tunnel adhoc &&
+	"${c[@]}" add-sa src "$l" dst "$r" proto esp spi "$so" dir out reqid 1000 esp aes128gcm16 key "$ko" tunnel adhoc &&
+	"${c[@]}" add-policy src "$ln" dst "$rn" dir out tmpl src "$l" dst "$r" proto esp reqid 1000 mode tunnel &&
+	"${c[@]}" add-policy src "$rn" dst "$ln" dir in tmpl src "$r" dst "$l" proto esp reqid 1000 mode tunnel &&
+	ip -n "$ns" route add "$rn" dev uipsec0
+}
+
+# ctl GW ARGS...: uipsecctl on gateway GW's control socket
+ctl() { local gw=$1; shift; "$UIPSECCTL" --socket "$T_TMP/$gw.sock" "$@"; }
+
+# ctl_daemons LOAD: uipsecd without tunnels on $NS_GA (a) and $NS_GB (b),
+# for SAs and policies added with uipsecctl
+ctl_daemons() {
+	daemon_conf "$T_TMP/a.conf" a "load = $1"
+	daemon_conf "$T_TMP/b.conf" b "load = $1"
+	start_daemon a "$NS_GA" "$T_TMP/a.conf" && start_daemon b "$NS_GB" "$T_TMP/b.conf"
+}
