@@ -20,6 +20,7 @@ esp_worker_t *esp_worker_new(uint32_t id)
 		return NULL;
 	w->id = id;
 	w->cache = spd_cache_new(SPD_CACHE_LOG2);
+	w->in_cache = spd_cache_new(SPD_CACHE_LOG2);
 	w->rnd_pos = sizeof(w->rnd);
 	w->ip_id = (uint16_t)g_random_int();
 	return w;
@@ -30,6 +31,7 @@ void esp_worker_free(esp_worker_t *w)
 	if (!w)
 		return;
 	spd_cache_free(w->cache);
+	spd_cache_free(w->in_cache);
 	uipsec_memwipe(w->rnd, sizeof(w->rnd));
 	free(w);
 }

@@ -41,7 +41,7 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 	if (!err)
 		err = &local;
 	err->msg[0] = '\0';
-	if (!cfg->esp || cfg->spi == 0 || cfg->n_ts > SA_MAX_TS ||
+	if (!cfg->esp || cfg->spi == 0 || cfg->n_ts > SA_MAX_TS || cfg->ts_mode > SA_TS_POLICIES ||
 	    (cfg->dir != SA_DIR_IN && cfg->dir != SA_DIR_OUT) ||
 	    (cfg->src.addr.family != AF_INET && cfg->src.addr.family != AF_INET6) ||
 	    cfg->src.addr.family != cfg->dst.addr.family) {
@@ -105,6 +105,7 @@ int sa_create(const sa_cfg_t *cfg, sa_t **out, uipsec_err_t *err)
 		sa->ts = g_memdup2(cfg->ts, cfg->n_ts * sizeof(cfg->ts[0]));
 		sa->n_ts = cfg->n_ts;
 	}
+	sa->ts_mode = (uint8_t)(cfg->n_ts && cfg->ts_mode == SA_TS_ANY ? SA_TS_LIST : cfg->ts_mode);
 	atomic_init(&sa->refs, 1);
 	sa->xf_master = xf;
 	sa->n_xf = sa_workers;
@@ -284,10 +285,16 @@ int64_t sa_time_left(const sa_t *sa, int64_t now)
 
 bool sa_ts_match(const sa_t *sa, const ip_flow_t *f)
 {
-	if (sa->n_ts == 0)
+	if (sa->ts_mode != SA_TS_LIST)
 		return true;
 	for (unsigned i = 0; i < sa->n_ts; i++)
 		if (spd_sel_match(&sa->ts[i], f))
 			return true;
 	return false;
+}
+
+const char *sa_ts_mode_name(int mode)
+{
+	static const char *const names[] = { "any", "selectors", "in-policies" };
+	return (unsigned)mode < G_N_ELEMENTS(names) ? names[mode] : "?";
 }

@@ -25,7 +25,9 @@ start_daemon a "$NS_GA" "$T_TMP/a.conf" && start_daemon b "$NS_GB" "$T_TMP/b.con
 gw_setup() {
 	local gw=$1 l=$2 r=$3 ln=$4 rn=$5 si=$6 so=$7 ki=$8 ko=$9 ns
 	ns=$([ "$gw" = a ] && echo "$NS_GA" || echo "$NS_GB")
-	ctl "$gw" add-sa src "$r" dst "$l" proto esp spi "$si" dir in reqid 1000 esp aes128gcm16 key "$ki" tunnel adhoc &&
+	# as an IKE daemon does: the inbound SA comes before its policies, with its selectors
+	ctl "$gw" add-sa src "$r" dst "$l" proto esp spi "$si" dir in reqid 1000 esp aes128gcm16 key "$ki" tunnel adhoc \
+		local-ts "$ln" remote-ts "$rn" &&
 	ctl "$gw" add-sa src "$l" dst "$r" proto esp spi "$so" dir out reqid 1000 esp aes128gcm16 key "$ko" tunnel adhoc &&
 	ctl "$gw" add-policy src "$ln" dst "$rn" dir out tmpl src "$l" dst "$r" proto esp reqid 1000 mode tunnel &&
 	ctl "$gw" add-policy src "$rn" dst "$ln" dir in tmpl src "$r" dst "$l" proto esp reqid 1000 mode tunnel &&
