@@ -53,7 +53,8 @@ PYEOF
 
 # on_tun SRC: ICMP echo requests from SRC written to A's TUN device
 on_tun() { grep -c "IP $1 > 10.1.0.1: ICMP echo request" "$T_TMP/tun.txt"; }
-sa_dropped() { ctl --json list-sas | jq ".[] | select(.spi == $(($1)) and .direction == \"in\") | .policy_dropped"; }
+# the SA's policy_dropped (0 when the SA or the counter is missing)
+sa_dropped() { ctl --json list-sas | jq "[.[] | select(.spi == $(($1)) and .direction == \"in\") | .policy_dropped // 0] | add // 0"; }
 
 # run CASE SPI KEY IN_SRC IN_N OUT_SRC OUT_N: inject both, check delivery and counters
 run() {
