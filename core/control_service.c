@@ -360,18 +360,18 @@ static void find_in_reqid(const spd_policy_t *p, void *user)
  * policies with its reqid allow (refused when there is none, as the SA
  * would accept nothing); "any" only when asked for. Outbound SAs are
  * chosen by out policies: their selectors are not used. */
-static int sa_inbound_check(const control_sa_t *r, sa_cfg_t *c, uipsec_err_t *err)
+static bool sa_inbound_check(const control_sa_t *r, sa_cfg_t *c, uipsec_err_t *err)
 {
 	if (c->dir != SA_DIR_IN)
-		return UIPSEC_OK;
+		return true;
 	if (r->n_local_ts) {
 		c->n_ts = ts_inbound_sels(c->ts, SA_MAX_TS, r->remote_ts, r->n_remote_ts, r->local_ts, r->n_local_ts);
 		c->ts_mode = SA_TS_LIST;
-		return UIPSEC_OK;
+		return true;
 	}
 	if (r->any) {
 		c->ts_mode = SA_TS_ANY;
-		return UIPSEC_OK;
+		return true;
 	}
 	uint32_t missing = r->reqid;
 	db_read_lock();
@@ -380,10 +380,10 @@ static int sa_inbound_check(const control_sa_t *r, sa_cfg_t *c, uipsec_err_t *er
 	if (!r->reqid || missing) {
 		snprintf(err->msg, sizeof(err->msg), "inbound SA 0x%08x: no 'local_ts'/'remote_ts' and no dir in "
 		         "protect policy with reqid %u: give selectors or \"any\": true", r->spi, r->reqid);
-		return UIPSEC_ERR_INVAL;
+		return false;
 	}
 	c->ts_mode = SA_TS_POLICIES;
-	return UIPSEC_OK;
+	return true;
 }
 
 static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
@@ -411,14 +411,13 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	c.hard = (sa_limits_t){ r->hard_time, r->hard_bytes, r->hard_packets };
 	c.reqid = r->reqid;
 	c.tunnel = r->tunnel[0] ? r->tunnel : NULL;
-	int rc = sa_inbound_check(r, &c, err);
-	if (rc != UIPSEC_OK)
-		return rc;
+	if (!sa_inbound_check(r, &c, err))
+		return UIPSEC_ERR_INVAL;
 	if (r->update) {
 		/* check the new keys before the old SA goes: a failed update
 		 * must not leave the SA missing */
 		uipsec_xform_t *x = NULL;
-		rc = uipsec_xform_create(r->esp, r->key, r->key_len, c.integ_key, r->integ_key_len, &x, err);
+		int rc = uipsec_xform_create(r->esp, r->key, r->key_len, c.integ_key, r->integ_key_len, &x, err);
 		if (rc != UIPSEC_OK)
 			return rc;
 		uipsec_xform_destroy(x);
@@ -433,7 +432,7 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 		}
 		sad_del(c.dir, c.spi, c.dir == SA_DIR_IN ? &c.dst.addr : NULL);
 	}
-	rc = sad_add(&c, err);
+	int rc = sad_add(&c, err);
 	if (rc == UIPSEC_OK) {
 		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 		uinfo(LOG_SUBSYS, "%s SA %s 0x%08x %s -> %s %s reqid %u", r->update ? "updated" : "added",

@@ -504,17 +504,11 @@ static inline uint32_t flow_hash(const ip_flow_t *f, spd_dir_t dir)
 	return (uint32_t)(h ^ (h >> 31));
 }
 
-static inline bool flow_eq(const ip_flow_t *x, const ip_flow_t *y)
-{
-	return x->proto == y->proto && x->sport == y->sport && x->dport == y->dport &&
-	       ip_addr_eq(&x->src, &y->src) && ip_addr_eq(&x->dst, &y->dst);
-}
-
 spd_policy_t *spd_cache_lookup(spd_cache_t *c, spd_dir_t dir, const ip_flow_t *f)
 {
 	uint64_t gen = spd_generation();
 	cache_entry_t *e = &c->e[flow_hash(f, dir) & c->mask];
-	if (e->gen == gen && e->dir == dir && flow_eq(&e->flow, f))
+	if (e->gen == gen && e->dir == dir && ip_flow_eq(&e->flow, f))
 		return e->pol;
 	spd_policy_t *p = spd_lookup(dir, f);
 	e->gen = gen;
