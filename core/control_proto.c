@@ -407,6 +407,48 @@ static bool get_ts(JsonObject *args, const char *name, const char *port_name,
 	return true;
 }
 
+/* A selector list: one string or an array of strings, each in ts.h syntax. */
+static bool get_ts_list(JsonObject *args, const char *name, ts_t *out, unsigned *n, reply_t *r)
+{
+	JsonNode *n0 = json_object_get_member(args, name);
+	*n = 0;
+	if (!n0 || JSON_NODE_HOLDS_NULL(n0))
+		return true;
+	JsonArray *arr = JSON_NODE_HOLDS_ARRAY(n0) ? json_node_get_array(n0) : NULL;
+	guint count = arr ? json_array_get_length(arr) : 1;
+	if (count == 0 || count > CONTROL_TS_MAX)
+		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' takes 1 to %d selectors", name, CONTROL_TS_MAX);
+	for (guint i = 0; i < count; i++) {
+		JsonNode *e = arr ? json_array_get_element(arr, i) : n0;
+		if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
+			return fail(r, CONTROL_ERR_ARGUMENT, "'%s' must be a string or an array of strings", name);
+		char *why = NULL;
+		if (!ts_parse(json_node_get_string(e), &out[i], &why)) {
+			fail(r, CONTROL_ERR_ARGUMENT, "'%s': %s", name, why);
+			g_free(why);
+			return false;
+		}
+	}
+	*n = count;
+	return true;
+}
+
+/* local_ts / remote_ts / any of add-sa and update-sa. */
+static bool get_sa_ts(JsonObject *a, control_sa_t *sa, reply_t *r)
+{
+	if (!get_ts_list(a, "local_ts", sa->local_ts, &sa->n_local_ts, r) ||
+	    !get_ts_list(a, "remote_ts", sa->remote_ts, &sa->n_remote_ts, r) || !get_bool(a, "any", &sa->any, r))
+		return false;
+	if (!sa->n_local_ts != !sa->n_remote_ts)
+		return fail(r, CONTROL_ERR_ARGUMENT, "give both 'local_ts' and 'remote_ts' or neither");
+	if (sa->any && sa->n_local_ts)
+		return fail(r, CONTROL_ERR_ARGUMENT, "'any' excludes 'local_ts' and 'remote_ts'");
+	spd_sel_t sel[1];
+	if (sa->n_local_ts && !ts_inbound_sels(sel, 1, sa->remote_ts, sa->n_remote_ts, sa->local_ts, sa->n_local_ts))
+		return fail(r, CONTROL_ERR_ARGUMENT, "no 'remote_ts' and 'local_ts' of the same family and protocol");
+	return true;
+}
+
 /* A hex key: "0x..." or bare hex digits, even count, at most CONTROL_KEY_MAX
  * bytes. The message never quotes the value. */
 static bool get_key(JsonObject *args, const char *name, bool required, uint8_t *out,
@@ -522,7 +564,7 @@ static bool parse_sa(call_t *c, control_sa_t *sa, bool full)
 		return false;
 	if (sa->replay_window > REPLAY_WINDOW_MAX)
 		return fail(r, CONTROL_ERR_ARGUMENT, "'replay_window' out of range (max %u)", REPLAY_WINDOW_MAX);
-	if (!get_str(a, "tunnel", sizeof(sa->tunnel) - 1, false, &tunnel, r))
+	if (!get_str(a, "tunnel", sizeof(sa->tunnel) - 1, false, &tunnel, r) || !get_sa_ts(a, sa, r))
 		return false;
 	if (tunnel)
 		g_strlcpy(sa->tunnel, tunnel, sizeof(sa->tunnel));
@@ -745,7 +787,7 @@ static bool h_subscribe(call_t *c)
 #define NO_ARGS ((const char *const[]){ NULL })
 #define SA_FIELDS F("spi", "direction", "src", "dst", "sport", "dport", "esp", "key", "integ_key", \
 	"esn", "replay_window", "soft_time", "hard_time", "soft_bytes", "hard_bytes", \
-	"soft_packets", "hard_packets", "tunnel", "reqid")
+	"soft_packets", "hard_packets", "tunnel", "reqid", "local_ts", "remote_ts", "any")
 #define POLICY_FIELDS F("src", "dst", "sport", "dport", "proto", "dir", "action", "priority", \
 	"spi", "reqid")
 

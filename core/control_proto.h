@@ -10,6 +10,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <uipsec/net.h>
+#include "ts.h"
 
 #define CONTROL_PROTO_VERSION 1
 /* keys of up to 64 bytes (ChaCha20 + salt is 36, HMAC-SHA512 is 64) */
@@ -72,6 +73,11 @@ typedef struct control_sa {
 	char tunnel[64];              /* free label shown in listings */
 	uint32_t reqid;
 	bool update;                  /* update-sa: replace an existing SA */
+	/* Inbound check (ts.h syntax). Neither given: what the dir in
+	 * policies with this reqid allow; any: no check of its own. */
+	ts_t local_ts[CONTROL_TS_MAX], remote_ts[CONTROL_TS_MAX];
+	unsigned n_local_ts, n_remote_ts;
+	bool any;
 } control_sa_t;
 
 /* add-policy / del-policy */

@@ -184,6 +184,8 @@ static JsonNode *be_plugins(void *user)
 	return obj_node(o);
 }
 
+static void set_sel(JsonObject *o, const spd_sel_t *sel);
+
 static const char *const sa_state_names[] = { "active", "soft-expired", "hard-expired" };
 
 /* lifetime left of a limit: -1 unlimited */
@@ -229,6 +231,18 @@ static void add_sa(sa_t *sa, void *user)
 	json_object_set_int_member(o, "packets_left", left_of(sa->hard.packets, packets));
 	json_object_set_int_member(o, "auth_failed", (gint64)atomic_load(&sa->ctr.auth_failed));
 	json_object_set_int_member(o, "replay_dropped", (gint64)atomic_load(&sa->ctr.replay_dropped));
+	json_object_set_int_member(o, "policy_dropped", (gint64)atomic_load(&sa->ctr.policy_dropped));
+	if (sa->dir == SA_DIR_IN) {
+		/* what decrypted packets must match (selectors as src -> dst) */
+		json_object_set_string_member(o, "inbound_check", sa_ts_mode_name(sa->ts_mode));
+		JsonArray *sels = json_array_new();
+		for (unsigned i = 0; i < sa->n_ts; i++) {
+			JsonObject *so = json_object_new();
+			set_sel(so, &sa->ts[i]);
+			json_array_add_object_element(sels, so);
+		}
+		json_object_set_array_member(o, "selectors", sels);
+	}
 	json_array_add_object_element(w->sas, o);
 }
 
@@ -251,6 +265,23 @@ static const struct {
 	{ 0, "any" }, { 1, "icmp" }, { 6, "tcp" }, { 17, "udp" }, { 58, "ipv6-icmp" }, { 132, "sctp" },
 };
 
+/* src, dst, proto, sport, dport of a selector */
+static void set_sel(JsonObject *o, const spd_sel_t *sel)
+{
+	set_range(o, "src", &sel->src_from, &sel->src_to);
+	set_range(o, "dst", &sel->dst_from, &sel->dst_to);
+	const char *proto = NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(proto_names); i++)
+		if (proto_names[i].proto == sel->proto)
+			proto = proto_names[i].name;
+	if (proto)
+		json_object_set_string_member(o, "proto", proto);
+	else
+		json_object_set_int_member(o, "proto", sel->proto);
+	set_ports(o, "sport", sel->sport_from, sel->sport_to);
+	set_ports(o, "dport", sel->dport_from, sel->dport_to);
+}
+
 static void add_policy(const spd_policy_t *p, void *user)
 {
 	JsonArray *a = user;
@@ -259,18 +290,7 @@ static void add_policy(const spd_policy_t *p, void *user)
 	json_object_set_string_member(o, "dir", spd_dir_name(p->dir));
 	json_object_set_string_member(o, "action", spd_action_name(p->action));
 	json_object_set_int_member(o, "priority", p->priority);
-	set_range(o, "src", &p->sel.src_from, &p->sel.src_to);
-	set_range(o, "dst", &p->sel.dst_from, &p->sel.dst_to);
-	const char *proto = NULL;
-	for (size_t i = 0; i < G_N_ELEMENTS(proto_names); i++)
-		if (proto_names[i].proto == p->sel.proto)
-			proto = proto_names[i].name;
-	if (proto)
-		json_object_set_string_member(o, "proto", proto);
-	else
-		json_object_set_int_member(o, "proto", p->sel.proto);
-	set_ports(o, "sport", p->sel.sport_from, p->sel.sport_to);
-	set_ports(o, "dport", p->sel.dport_from, p->sel.dport_to);
+	set_sel(o, &p->sel);
 	json_object_set_int_member(o, "reqid", p->reqid);
 	json_object_set_string_member(o, "tunnel", p->tunnel);
 	json_array_add_object_element(a, o);
@@ -329,6 +349,43 @@ static JsonNode *be_stats(void *user)
 
 /* ------------------------------------------------------------ changes */
 
+static void find_in_reqid(const spd_policy_t *p, void *user)
+{
+	uint32_t *reqid = user;
+	if (*reqid && p->dir == SPD_DIR_IN && (p->action == SPD_PROTECT || p->action == SPD_TRAP) && p->reqid == *reqid)
+		*reqid = 0;
+}
+
+/* What an inbound SA accepts: its selectors; without them what the dir in
+ * policies with its reqid allow (refused when there is none, as the SA
+ * would accept nothing); "any" only when asked for. Outbound SAs are
+ * chosen by out policies: their selectors are not used. */
+static bool sa_inbound_check(const control_sa_t *r, sa_cfg_t *c, uipsec_err_t *err)
+{
+	if (c->dir != SA_DIR_IN)
+		return true;
+	if (r->n_local_ts) {
+		c->n_ts = ts_inbound_sels(c->ts, SA_MAX_TS, r->remote_ts, r->n_remote_ts, r->local_ts, r->n_local_ts);
+		c->ts_mode = SA_TS_LIST;
+		return true;
+	}
+	if (r->any) {
+		c->ts_mode = SA_TS_ANY;
+		return true;
+	}
+	uint32_t missing = r->reqid;
+	db_read_lock();
+	spd_foreach(find_in_reqid, &missing);
+	db_read_unlock();
+	if (!r->reqid || missing) {
+		snprintf(err->msg, sizeof(err->msg), "inbound SA 0x%08x: no 'local_ts'/'remote_ts' and no dir in "
+		         "protect policy with reqid %u: give selectors or \"any\": true", r->spi, r->reqid);
+		return false;
+	}
+	c->ts_mode = SA_TS_POLICIES;
+	return true;
+}
+
 static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 {
 	(void)user;
@@ -354,6 +411,8 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	c.hard = (sa_limits_t){ r->hard_time, r->hard_bytes, r->hard_packets };
 	c.reqid = r->reqid;
 	c.tunnel = r->tunnel[0] ? r->tunnel : NULL;
+	if (!sa_inbound_check(r, &c, err))
+		return UIPSEC_ERR_INVAL;
 	/* update: an atomic replace; the same keys continue the sequence
 	 * numbers and the replay window (sad_replace) */
 	int rc = r->update ? sad_replace(c.dir, c.spi, c.dir == SA_DIR_IN ? &c.dst.addr : NULL, &c, 0, err)

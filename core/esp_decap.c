@@ -98,10 +98,43 @@ static sa_t *lookup_spi(spi_memo_t *m, uint32_t spi, const ip_addr_t *dst)
 	return m->sa;
 }
 
+/* The last inbound check of a batch: consecutive packets usually belong
+ * to one flow of one SA, and the SPD does not change under db_read_lock(). */
+typedef struct check_memo {
+	const sa_t *sa;          /* NULL = empty */
+	ip_flow_t flow;
+	bool ok;
+} check_memo_t;
+
+/* The inbound policy check of a decrypted packet. An in-policy matching
+ * the inner flow must protect (or trap) with this SA's reqid; without a
+ * matching in-policy an SA that takes its selectors from the policies
+ * accepts nothing. The SA's own selectors always apply. */
+static bool inbound_allowed(esp_worker_t *w, check_memo_t *m, const sa_t *sa, const ip_flow_t *flow)
+{
+	if (m->sa == sa && ip_flow_eq(&m->flow, flow))
+		return m->ok;
+	bool ok = sa_ts_match(sa, flow);
+	if (ok) {
+		/* no in-policies at all (host-to-host tests): skip the lookup */
+		const spd_policy_t *pol =
+			spd_count_dir(SPD_DIR_IN) ? spd_cache_lookup(w->in_cache, SPD_DIR_IN, flow) : NULL;
+		if (!pol)
+			ok = sa->ts_mode != SA_TS_POLICIES;
+		else
+			ok = (pol->action == SPD_PROTECT || pol->action == SPD_TRAP) && pol->reqid == sa->reqid;
+	}
+	m->sa = sa;
+	m->flow = *flow;
+	m->ok = ok;
+	return ok;
+}
+
 /* What a batch adds up and moves to the shared counters once at its end. */
 typedef struct tally {
 	sa_acct_t acct;
 	uint64_t packets, bytes;
+	check_memo_t check;
 } tally_t;
 
 static esp_verdict_t decap_one(esp_worker_t *w, spi_memo_t *memo, tally_t *tally, uipsec_pkt_t *p,
@@ -192,7 +225,7 @@ static esp_verdict_t decap_one(esp_worker_t *w, spi_memo_t *memo, tally_t *tally
 	size_t tot = ip_parse_flow(payload, inner_len, &flow);
 	if (!tot || (payload[0] >> 4 == 4) != (next_header == IP_PROTO_IPIP))
 		return drop_sa(res, STAT_MALFORMED, &sa->ctr.malformed);
-	if (!sa_ts_match(sa, &flow))
+	if (!inbound_allowed(w, &tally->check, sa, &flow))
 		return drop_sa(res, STAT_POLICY_DROPPED, &sa->ctr.policy_dropped);
 	if (!sa_account_deferred(&tally->acct, sa, tot, w->now_real))
 		return drop(res, STAT_NO_SA);

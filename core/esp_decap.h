@@ -5,8 +5,11 @@
  * lookup (bad_spi), replay check before decryption (replay_dropped),
  * ICV (auth_failed), replay window update, padding and next header
  * (malformed; 59 = dummy, dropped silently), inner packet validation and
- * TFC padding trimmed (malformed), inbound policy: the inner flow must
- * match the SA's selectors (policy_dropped). */
+ * TFC padding trimmed (malformed), inbound policy (policy_dropped): the
+ * inner flow must match the SA's selectors, and the dir in policy that
+ * matches it, if any, must be protect or trap with the SA's reqid; with no
+ * matching dir in policy an SA added without selectors and without "any"
+ * (SA_TS_POLICIES) drops the packet. */
 #ifndef UIPSEC_CORE_ESP_DECAP_H
 #define UIPSEC_CORE_ESP_DECAP_H
 

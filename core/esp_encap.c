@@ -20,6 +20,7 @@ esp_worker_t *esp_worker_new(uint32_t id)
 		return NULL;
 	w->id = id;
 	w->cache = spd_cache_new(SPD_CACHE_LOG2);
+	w->in_cache = spd_cache_new(SPD_CACHE_LOG2);
 	w->rnd_pos = sizeof(w->rnd);
 	w->ip_id = (uint16_t)g_random_int();
 	return w;
@@ -30,6 +31,7 @@ void esp_worker_free(esp_worker_t *w)
 	if (!w)
 		return;
 	spd_cache_free(w->cache);
+	spd_cache_free(w->in_cache);
 	uipsec_memwipe(w->rnd, sizeof(w->rnd));
 	free(w);
 }
@@ -273,14 +275,6 @@ esp_verdict_t esp_encap_sa(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_resul
 	return v;
 }
 
-/* Field by field, in the sizes ip_parse_flow() just stored them: wider
- * loads of the fresh struct (memcmp) stall on store-to-load forwarding. */
-static inline bool same_flow(const ip_flow_t *a, const ip_flow_t *b)
-{
-	return a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
-	       ip_addr_eq(&a->dst, &b->dst) && ip_addr_eq(&a->src, &b->src);
-}
-
 static void raise_acquire(esp_worker_t *w, spd_policy_t *pol, const ip_flow_t *flow)
 {
 	if (!spd_acquire_allowed(pol, g_get_monotonic_time()))
@@ -321,7 +315,7 @@ void esp_encap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n, esp_resul
 		}
 		p->len = (uint32_t)tot;   /* anything behind the IP packet is not part of it */
 		spd_policy_t *pol;
-		if (have_last_flow && same_flow(&flow, &last_flow)) {
+		if (have_last_flow && ip_flow_eq(&flow, &last_flow)) {
 			pol = last_flow_pol;
 		} else {
 			pol = spd_cache_lookup(w->cache, SPD_DIR_OUT, &flow);

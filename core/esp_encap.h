@@ -54,6 +54,7 @@ struct esp_worker {
 	uint16_t ip_id;              /* outer IPv4 identification */
 	int64_t now_real;            /* g_get_real_time() once per batch */
 	spd_cache_t *cache;          /* outbound flow cache */
+	spd_cache_t *in_cache;       /* dir in policies of decrypted packets */
 	esp_iv_fn iv_fn;             /* tests: fixed IVs */
 	void *iv_user;
 	uint32_t rnd_pos;            /* random IV bytes, fetched in bulk */

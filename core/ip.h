@@ -47,6 +47,13 @@ static inline bool ip_addr_eq(const ip_addr_t *x, const ip_addr_t *y)
 {
 	return x->family == y->family && memcmp(x->a, y->a, ip_addr_len(x->family)) == 0;
 }
+/* Field by field, in the sizes ip_parse_flow() just stored them: wider
+ * loads of the fresh struct (memcmp) stall on store-to-load forwarding. */
+static inline bool ip_flow_eq(const ip_flow_t *a, const ip_flow_t *b)
+{
+	return a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
+	       ip_addr_eq(&a->dst, &b->dst) && ip_addr_eq(&a->src, &b->src);
+}
 
 /* Parse "192.0.2.1" or "2001:db8::1". */
 bool ip_addr_parse(const char *s, ip_addr_t *out);

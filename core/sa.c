@@ -38,7 +38,7 @@ void sa_emit(const sa_t *sa, int type, int reason)
 static int cfg_check(const sa_cfg_t *cfg, bool need_esp, uipsec_err_t *err)
 {
 	err->msg[0] = '\0';
-	if ((need_esp && !cfg->esp) || cfg->spi == 0 || cfg->n_ts > SA_MAX_TS ||
+	if ((need_esp && !cfg->esp) || cfg->spi == 0 || cfg->n_ts > SA_MAX_TS || cfg->ts_mode > SA_TS_POLICIES ||
 	    (cfg->dir != SA_DIR_IN && cfg->dir != SA_DIR_OUT) ||
 	    (cfg->src.addr.family != AF_INET && cfg->src.addr.family != AF_INET6) ||
 	    cfg->src.addr.family != cfg->dst.addr.family) {
@@ -105,6 +105,7 @@ static int sa_build(const sa_cfg_t *cfg, const char *esp, const uint8_t key_id[3
 		sa->ts = g_memdup2(cfg->ts, cfg->n_ts * sizeof(cfg->ts[0]));
 		sa->n_ts = cfg->n_ts;
 	}
+	sa->ts_mode = (uint8_t)(cfg->n_ts && cfg->ts_mode == SA_TS_ANY ? SA_TS_LIST : cfg->ts_mode);
 	atomic_init(&sa->refs, 1);
 	sa->xf_master = xf;
 	sa->n_xf = sa_workers;
@@ -376,10 +377,16 @@ int64_t sa_time_left(const sa_t *sa, int64_t now)
 
 bool sa_ts_match(const sa_t *sa, const ip_flow_t *f)
 {
-	if (sa->n_ts == 0)
+	if (sa->ts_mode != SA_TS_LIST)
 		return true;
 	for (unsigned i = 0; i < sa->n_ts; i++)
 		if (spd_sel_match(&sa->ts[i], f))
 			return true;
 	return false;
+}
+
+const char *sa_ts_mode_name(int mode)
+{
+	static const char *const names[] = { "any", "selectors", "in-policies" };
+	return (unsigned)mode < G_N_ELEMENTS(names) ? names[mode] : "?";
 }

@@ -26,7 +26,16 @@ typedef struct sa_limits {
 	uint64_t packets;
 } sa_limits_t;
 
-#define SA_MAX_TS 8
+/* 8 local x 8 remote selectors of a tunnel or add-sa request */
+#define SA_MAX_TS 64
+
+/* What a decrypted packet's inner flow must match (besides the dir in
+ * policies, which esp_decap.c always enforces). */
+typedef enum sa_ts_mode {
+	SA_TS_ANY = 0,       /* nothing: no selectors were given ("any": true, tests) */
+	SA_TS_LIST,          /* one of the SA's selectors (ts/n_ts) */
+	SA_TS_POLICIES,      /* a dir in protect/trap policy with the SA's reqid */
+} sa_ts_mode_t;
 
 typedef struct sa_cfg {
 	uint32_t spi;
@@ -44,9 +53,10 @@ typedef struct sa_cfg {
 	uint32_t reqid;                  /* links to policies (spd.h) */
 	const char *tunnel;              /* optional name */
 	/* Inbound policy check: inner src must lie in remote_ts and inner dst
-	 * in local_ts (as protocol/ports); none = accept any inner packet. */
+	 * in local_ts (as protocol/ports). n_ts > 0 makes SA_TS_ANY SA_TS_LIST. */
 	spd_sel_t ts[SA_MAX_TS];         /* selectors as seen on inbound packets */
 	unsigned n_ts;
+	sa_ts_mode_t ts_mode;
 	uint64_t initial_seq;            /* outbound: last sequence number used (tests: ESN wrap) */
 	/* outbound, persisted reservations (seq_store.h): highest number that
 	 * may be sent and the number at which to ask for more; 0 = unlimited */
@@ -90,6 +100,7 @@ typedef struct sa {
 
 	spd_sel_t *ts;                   /* n_ts inbound selectors, NULL if none */
 	unsigned n_ts;
+	uint8_t ts_mode;                 /* sa_ts_mode_t */
 
 	/* Written by every worker per packet: kept off the read-mostly lines above. */
 	_Atomic uint64_t seq_out __attribute__((aligned(64)));   /* last sequence number sent */
@@ -182,8 +193,9 @@ static inline bool sa_usable(const sa_t *sa)
 {
 	return atomic_load_explicit(&sa->state, memory_order_relaxed) != SA_STATE_HARD_EXPIRED;
 }
-/* Does the inner flow belong to the SA's selectors? */
+/* Does the inner flow belong to the SA's selectors? (true without any) */
 bool sa_ts_match(const sa_t *sa, const ip_flow_t *f);
+const char *sa_ts_mode_name(int mode);
 
 /* Lifetime left in seconds (-1 = unlimited) for listings. */
 int64_t sa_time_left(const sa_t *sa, int64_t now);

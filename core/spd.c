@@ -32,6 +32,7 @@ static GHashTable *spd_by_id;      /* id -> spd_policy_t* */
 static GHashTable *spd_dups;       /* spd_policy_t* (by dir, priority, selector) */
 static uint32_t spd_next_id = 1;
 static _Atomic uint64_t spd_gen = 1;
+static uint32_t spd_n_dir[SPD_DIR_COUNT];   /* policies per direction */
 /* Buckets per (dir, family, plen) and the lengths in use, longest first. */
 static uint32_t plen_buckets[SPD_DIR_COUNT][FAMS][129];
 static uint8_t plen_list[SPD_DIR_COUNT][FAMS][129];
@@ -374,6 +375,7 @@ int spd_add(const spd_policy_cfg_t *cfg, uint32_t *id, uipsec_err_t *err)
 	g_hash_table_insert(spd_by_id, GUINT_TO_POINTER(p->id), p);
 	g_hash_table_add(spd_dups, p);
 	range_prefixes(&p->sel.dst_from, &p->sel.dst_to, index_insert, p);
+	spd_n_dir[p->dir]++;
 	atomic_fetch_add(&spd_gen, 1);
 	db_write_unlock();
 	if (id)
@@ -392,6 +394,7 @@ int spd_del(uint32_t id)
 	}
 	range_prefixes(&p->sel.dst_from, &p->sel.dst_to, index_remove, p);
 	g_hash_table_remove(spd_dups, p);
+	spd_n_dir[p->dir]--;
 	atomic_fetch_add(&spd_gen, 1);
 	g_hash_table_steal(spd_by_id, GUINT_TO_POINTER(id));
 	db_write_unlock();
@@ -408,6 +411,7 @@ void spd_flush(void)
 		g_hash_table_remove_all(spd_by_id);
 		memset(plen_buckets, 0, sizeof(plen_buckets));
 		memset(plen_n, 0, sizeof(plen_n));
+		memset(spd_n_dir, 0, sizeof(spd_n_dir));
 		atomic_fetch_add(&spd_gen, 1);
 	}
 	db_write_unlock();
@@ -416,6 +420,11 @@ void spd_flush(void)
 uint32_t spd_count(void)
 {
 	return spd_ready ? g_hash_table_size(spd_by_id) : 0;
+}
+
+uint32_t spd_count_dir(spd_dir_t dir)
+{
+	return dir < SPD_DIR_COUNT ? spd_n_dir[dir] : 0;
 }
 
 uint64_t spd_generation(void)
@@ -495,17 +504,11 @@ static inline uint32_t flow_hash(const ip_flow_t *f, spd_dir_t dir)
 	return (uint32_t)(h ^ (h >> 31));
 }
 
-static inline bool flow_eq(const ip_flow_t *x, const ip_flow_t *y)
-{
-	return x->proto == y->proto && x->sport == y->sport && x->dport == y->dport &&
-	       ip_addr_eq(&x->src, &y->src) && ip_addr_eq(&x->dst, &y->dst);
-}
-
 spd_policy_t *spd_cache_lookup(spd_cache_t *c, spd_dir_t dir, const ip_flow_t *f)
 {
 	uint64_t gen = spd_generation();
 	cache_entry_t *e = &c->e[flow_hash(f, dir) & c->mask];
-	if (e->gen == gen && e->dir == dir && flow_eq(&e->flow, f))
+	if (e->gen == gen && e->dir == dir && ip_flow_eq(&e->flow, f))
 		return e->pol;
 	spd_policy_t *p = spd_lookup(dir, f);
 	e->gen = gen;

@@ -93,6 +93,8 @@ int spd_add(const spd_policy_cfg_t *cfg, uint32_t *id, uipsec_err_t *err);
 int spd_del(uint32_t id);
 /* Number of installed policies. */
 uint32_t spd_count(void);
+/* Number of policies of one direction (inside the read lock). */
+uint32_t spd_count_dir(spd_dir_t dir);
 /* Bumped on every change (flow caches compare it). */
 uint64_t spd_generation(void);
 

@@ -18,6 +18,7 @@
 #include "seq_store.h"
 #include "settings.h"
 #include "spd.h"
+#include "ts.h"
 #include "tunnel.h"
 #include "udp_socket.h"
 #include "replay.h"
@@ -28,16 +29,6 @@
 #define DEFAULT_TUN_MTU 1400
 #define SEQ_STATE_DIR_DEFAULT "/var/lib/uipsec"
 
-/* One traffic selector: address part plus optional [proto/port]. */
-typedef struct tun_ts {
-	char *text;             /* as configured */
-	char *addr;             /* address part (prefix, range or address) */
-	uint8_t family;
-	bool is_prefix;
-	uipsec_prefix_t prefix; /* when is_prefix: what routes point at */
-	uint8_t proto;          /* 0 = any */
-	uint16_t port_from, port_to;
-} tun_ts_t;
 
 typedef struct keyset {
 	uint32_t spi;
@@ -49,7 +40,7 @@ typedef struct tunnel {
 	char *name;
 	char *origin;           /* file:line of the tunnel's definition */
 	ip_endpoint_t local, peer, configured_peer;
-	tun_ts_t local_ts[MAX_TS], remote_ts[MAX_TS];
+	ts_t local_ts[MAX_TS], remote_ts[MAX_TS];
 	unsigned n_local_ts, n_remote_ts;
 	uipsec_prefix_t vips[MAX_TS];
 	unsigned n_vips;
@@ -104,14 +95,6 @@ static void keyset_clear(keyset_t *k)
 
 static void tunnel_free(tunnel_t *t)
 {
-	for (unsigned i = 0; i < t->n_local_ts; i++) {
-		g_free(t->local_ts[i].text);
-		g_free(t->local_ts[i].addr);
-	}
-	for (unsigned i = 0; i < t->n_remote_ts; i++) {
-		g_free(t->remote_ts[i].text);
-		g_free(t->remote_ts[i].addr);
-	}
 	keyset_clear(&t->in);
 	keyset_clear(&t->out);
 	seq_resv_free(t->resv);
@@ -119,82 +102,6 @@ static void tunnel_free(tunnel_t *t)
 	g_free(t->origin);
 	g_free(t->esp);
 	g_free(t);
-}
-
-static const struct { const char *name; uint8_t proto; } proto_names[] = {
-	{ "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "ipv6-icmp", 58 }, { "icmpv6", 58 }, { "sctp", 132 },
-};
-
-static bool parse_proto(const char *s, uint8_t *out)
-{
-	for (size_t i = 0; i < G_N_ELEMENTS(proto_names); i++)
-		if (g_ascii_strcasecmp(s, proto_names[i].name) == 0) {
-			*out = proto_names[i].proto;
-			return true;
-		}
-	guint64 v;
-	if (!g_ascii_string_to_unsigned(s, 10, 0, 255, &v, NULL))
-		return false;
-	*out = (uint8_t)v;
-	return true;
-}
-
-static bool parse_ports(const char *s, uint16_t *from, uint16_t *to)
-{
-	if (!*s || strcmp(s, "%any") == 0) {
-		*from = 0;
-		*to = 65535;
-		return true;
-	}
-	char **r = g_strsplit(s, "-", 2);
-	guint64 a, b;
-	bool ok = g_ascii_string_to_unsigned(r[0], 10, 0, 65535, &a, NULL);
-	b = a;
-	if (ok && r[1])
-		ok = g_ascii_string_to_unsigned(r[1], 10, 0, 65535, &b, NULL) && b >= a;
-	g_strfreev(r);
-	if (ok) {
-		*from = (uint16_t)a;
-		*to = (uint16_t)b;
-	}
-	return ok;
-}
-
-/* "10.1.0.0/24", "10.1.0.0/24[tcp/443]", "2001:db8::/64[udp/1000-2000]" */
-static bool parse_ts(const char *text, tun_ts_t *ts, char **why)
-{
-	memset(ts, 0, sizeof(*ts));
-	ts->port_to = 65535;
-	const char *br = strchr(text, '[');
-	ts->addr = br ? g_strndup(text, (gsize)(br - text)) : g_strdup(text);
-	ts->text = g_strdup(text);
-	if (br) {
-		const char *end = strchr(br, ']');
-		if (!end || end[1]) {
-			*why = g_strdup_printf("'%s': expected [proto/port] at the end", text);
-			return false;
-		}
-		char *inner = g_strndup(br + 1, (gsize)(end - br - 1));
-		char *slash = strchr(inner, '/');
-		if (slash)
-			*slash = '\0';
-		bool ok = (!*inner || strcmp(inner, "%any") == 0 || parse_proto(inner, &ts->proto)) &&
-		          (!slash || parse_ports(slash + 1, &ts->port_from, &ts->port_to));
-		g_free(inner);
-		if (!ok) {
-			*why = g_strdup_printf("'%s': bad protocol or port", text);
-			return false;
-		}
-	}
-	spd_sel_t sel;
-	spd_sel_any(&sel, strchr(ts->addr, ':') ? AF_INET6 : AF_INET);
-	if (!spd_sel_parse_addr(&sel, false, ts->addr)) {
-		*why = g_strdup_printf("'%s' is not an address, prefix or range", text);
-		return false;
-	}
-	ts->family = sel.family;
-	ts->is_prefix = uipsec_prefix_parse(ts->addr, &ts->prefix);
-	return true;
 }
 
 static bool get_endpoint(const char *val, uint16_t port, ip_endpoint_t *ep)
@@ -345,7 +252,7 @@ static tunnel_t *tunnel_parse(const uipsec_settings_t *s, const char *name, uint
 		goto fail;
 	}
 	t->configured_peer = t->peer;
-	struct { const char *k; tun_ts_t *arr; unsigned *n; } tss[] = {
+	struct { const char *k; ts_t *arr; unsigned *n; } tss[] = {
 		{ "local_ts", t->local_ts, &t->n_local_ts }, { "remote_ts", t->remote_ts, &t->n_remote_ts },
 	};
 	for (int i = 0; i < 2; i++) {
@@ -361,7 +268,7 @@ static tunnel_t *tunnel_parse(const uipsec_settings_t *s, const char *name, uint
 				good = false;
 				break;
 			}
-			good = parse_ts(*l, &tss[i].arr[*tss[i].n], &why);
+			good = ts_parse(*l, &tss[i].arr[*tss[i].n], &why);
 			(*tss[i].n)++;
 		}
 		uipsec_strv_free(list);
@@ -525,23 +432,6 @@ void tunnels_attach(tunnels_t *ts, datapath_t *dp, route_mgr_t *rm, const uipsec
 
 /* ------------------------------------------------------------ install */
 
-static void build_sel(spd_sel_t *sel, const tun_ts_t *src, const tun_ts_t *dst)
-{
-	spd_sel_any(sel, src->family);
-	spd_sel_parse_addr(sel, false, src->addr);
-	spd_sel_parse_addr(sel, true, dst->addr);
-	sel->proto = src->proto ? src->proto : dst->proto;
-	sel->sport_from = src->port_from;
-	sel->sport_to = src->port_to;
-	sel->dport_from = dst->port_from;
-	sel->dport_to = dst->port_to;
-}
-
-static bool ts_pair_ok(const tun_ts_t *a, const tun_ts_t *b)
-{
-	return a->family == b->family && (!a->proto || !b->proto || a->proto == b->proto);
-}
-
 static void sa_cfg_fill(const tunnels_t *ts, const tunnel_t *t, sa_dir_t dir, sa_cfg_t *c)
 {
 	sa_cfg_init(c);
@@ -565,10 +455,8 @@ static void sa_cfg_fill(const tunnels_t *ts, const tunnel_t *t, sa_dir_t dir, sa
 	c->tunnel = t->name;
 	if (dir == SA_DIR_IN) {
 		/* inbound packets go from a remote selector to a local one */
-		for (unsigned r = 0; r < t->n_remote_ts; r++)
-			for (unsigned l = 0; l < t->n_local_ts; l++)
-				if (c->n_ts < SA_MAX_TS && ts_pair_ok(&t->remote_ts[r], &t->local_ts[l]))
-					build_sel(&c->ts[c->n_ts++], &t->remote_ts[r], &t->local_ts[l]);
+		c->n_ts = ts_inbound_sels(c->ts, SA_MAX_TS, t->remote_ts, t->n_remote_ts, t->local_ts, t->n_local_ts);
+		c->ts_mode = SA_TS_LIST;
 	}
 }
 
@@ -783,9 +671,9 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 			for (int d = 0; d < 2; d++) {
 				pc.dir = d ? SPD_DIR_IN : SPD_DIR_OUT;
 				if (d)
-					build_sel(&pc.sel, &t->remote_ts[r], &t->local_ts[l]);
+					ts_sel(&pc.sel, &t->remote_ts[r], &t->local_ts[l]);
 				else
-					build_sel(&pc.sel, &t->local_ts[l], &t->remote_ts[r]);
+					ts_sel(&pc.sel, &t->local_ts[l], &t->remote_ts[r]);
 				uint32_t id = 0;
 				if ((rc = spd_add(&pc, &id, &e)) != UIPSEC_OK) {
 					snprintf(err->msg, sizeof(err->msg), "tunnel %s: policy %s === %s %s: %s", name,
@@ -949,7 +837,7 @@ static bool keyset_equal(const keyset_t *a, const keyset_t *b)
 	       bytes_equal(a->integ_key, a->integ_key_len, b->integ_key, b->integ_key_len);
 }
 
-static bool ts_list_equal(const tun_ts_t *a, unsigned na, const tun_ts_t *b, unsigned nb)
+static bool ts_list_equal(const ts_t *a, unsigned na, const ts_t *b, unsigned nb)
 {
 	if (na != nb)
 		return false;

@@ -56,8 +56,8 @@ check "add-sa (aead rfc4106 as ip xfrm) exits 0" ctl add-sa src 192.0.2.1 dst 19
 check "add-sa (esp keyword + integ-key, limits) exits 0" ctl add-sa src 192.0.2.3 dst 192.0.2.1 spi 0x3001 dir in \
 	esp aes128-sha256 key 0x00112233445566778899aabbccddeeff \
 	integ-key 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff reqid 1000 replay-window 64 \
-	limit byte-hard 1000000 packet-soft 100 packet-hard 200
-check "add-sa keyword from enc/auth-trunc (aes128-sha256)" bash -c "'$UIPSECCTL' --socket '$SOCK' add-sa src 192.0.2.3 dst 192.0.2.1 spi 0x3002 dir in enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128 && '$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 12290) | .esp == \"aes128-sha256\"'"
+	limit byte-hard 1000000 packet-soft 100 packet-hard 200 local-ts 10.1.0.0/24,10.5.0.0/24[tcp/443] remote-ts 10.2.0.0/24
+check "add-sa keyword from enc/auth-trunc (aes128-sha256)" bash -c "'$UIPSECCTL' --socket '$SOCK' add-sa src 192.0.2.3 dst 192.0.2.1 spi 0x3002 dir in any enc 'cbc(aes)' 0x00112233445566778899aabbccddeeff auth-trunc 'hmac(sha256)' 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff 128 && '$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 12290) | .esp == \"aes128-sha256\"'"
 check "list-sas --json shows the new SAs, no key material" \
 	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-sas > '$T_TMP/sas' && jq -e 'length == 5' '$T_TMP/sas' && ! grep -qi 'aabbccdd\|0f1e2d3c' '$T_TMP/sas'"
 check "list-sas: packet and byte limits left" \
@@ -65,6 +65,12 @@ check "list-sas: packet and byte limits left" \
 check "the key is not in the daemon's log" bash -c "! grep -qi 'aabbccddeeff\|0f1e2d3c' '$T_TMP/c.log'"
 check "add-sa: duplicate SPI refused (exit 1)" rc_is 1 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3000 dir out esp aes128gcm16 key $K20B
 check "add-sa: wrong key length refused (exit 1)" rc_is 1 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3010 dir out esp aes128gcm16 key 0x0011
+check "add-sa dir in without selectors or in-policies for its reqid: refused (exit 1)" \
+	rc_is 1 ctl add-sa src 192.0.2.3 dst 192.0.2.1 spi 0x3011 dir in reqid 1077 esp aes128gcm16 key $K20B
+check "list-sas --json: the inbound SA's selectors (remote -> local) and check" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '(.[] | select(.spi == 12289) | .inbound_check == \"selectors\" and (.selectors | map(.src + \">\" + .dst + \"/\" + .proto) == [\"10.2.0.0/24>10.1.0.0/24/any\", \"10.2.0.0/24>10.5.0.0/24/tcp\"])) and (.[] | select(.spi == 12290) | .inbound_check == \"any\")'"
+check "list-sas (table): INBOUND CHECK column" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' list-sas | grep -q '10.2.0.0/24>10.5.0.0/24\\[tcp/any/443\\]'"
 check "add-sa: unknown proposal refused (exit 1)" rc_is 1 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3010 dir out esp aes999 key $K20B
 check "update-sa: replaces the outbound SA" ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3000 dir out reqid 1000 esp aes128gcm16 key $K20
 check "update-sa: unknown SPI (exit 1)" rc_is 1 ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3999 dir out esp aes128gcm16 key $K20

@@ -177,13 +177,40 @@ static void scenario(void)
 	g_assert_true(gcm);
 	json_node_unref(h);
 
-	/* SAs */
-	ok_void(fd, SA_IN("4096", ",\"tunnel\":\"t\",\"replay_window\":64"));
-	ok_void(fd, SA_OUT("\"0x2000\"", ",\"soft_bytes\":100,\"hard_bytes\":200,\"hard_time\":3600"));
-	expect_error(fd, SA_IN("4096", ""), CONTROL_ERR_EXISTS);
-	expect_error(fd, "{\"cmd\":\"add-sa\",\"args\":{\"spi\":5000,\"direction\":\"in\",\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"aes128gcm16\",\"key\":\"0x0011\"}}", CONTROL_ERR_ARGUMENT);
-	expect_error(fd, "{\"cmd\":\"add-sa\",\"args\":{\"spi\":5000,\"direction\":\"in\",\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"rot13\",\"key\":\"0x0011\"}}", CONTROL_ERR_NOT_SUPPORTED);
+	/* SAs. An inbound SA without selectors and without dir in policies
+	 * for its reqid would accept any inner packet: refused... */
+	expect_error(fd, SA_IN("4096", ",\"tunnel\":\"t\",\"replay_window\":64"), CONTROL_ERR_ARGUMENT);
+	/* ...unless "any" is explicit, or its selectors or policies exist */
+	ok_void(fd, SA_IN("4097", ",\"any\":true"));
+	expect_error(fd, SA_IN("4098", ",\"any\":true,\"local_ts\":\"10.1.0.0/24\",\"remote_ts\":\"10.2.0.0/24\""),
+	             CONTROL_ERR_ARGUMENT);
+	expect_error(fd, SA_IN("4098", ",\"local_ts\":\"10.1.0.0/24\""), CONTROL_ERR_ARGUMENT);
+	expect_error(fd, SA_IN("4098", ",\"local_ts\":\"10.1.0.0/33\",\"remote_ts\":\"10.2.0.0/24\""),
+	             CONTROL_ERR_ARGUMENT);
+	expect_error(fd, SA_IN("4098", ",\"local_ts\":\"10.1.0.0/24\",\"remote_ts\":\"2001:db8::/64\""),
+	             CONTROL_ERR_ARGUMENT);
+	expect_error(fd, SA_IN("4098", ",\"local_ts\":[],\"remote_ts\":\"10.2.0.0/24\""), CONTROL_ERR_ARGUMENT);
+	expect_error(fd, SA_IN("4098", ",\"local_ts\":[7],\"remote_ts\":\"10.2.0.0/24\""), CONTROL_ERR_ARGUMENT);
+	ok_void(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.2.0.0/24\",\"dst\":\"10.1.0.0/24\",\"dir\":\"in\",\"reqid\":1000}}");
+	ok_void(fd, SA_IN("4098", ""));
+	ok_void(fd, "{\"cmd\":\"del-policy\",\"args\":{\"src\":\"10.2.0.0/24\",\"dst\":\"10.1.0.0/24\",\"dir\":\"in\"}}");
+	ok_void(fd, "{\"cmd\":\"del-sa\",\"args\":{\"spi\":4097,\"direction\":\"in\"}}");
 	JsonArray *sas = listing(fd, "list-sas", "sas", &h);
+	g_assert_cmpstr(json_object_get_string_member(find_sa(sas, 4098), "inbound_check"), ==, "in-policies");
+	json_node_unref(h);
+	ok_void(fd, "{\"cmd\":\"del-sa\",\"args\":{\"spi\":4098,\"direction\":\"in\"}}");
+	for (int i = 0; i < 4; i++) {   /* added and deleted 4097, 4098 */
+		JsonObject *ev = next_event(mon, &h);
+		g_assert_cmpstr(json_object_get_string_member(ev, "event"), ==, i < 2 ? "sa-added" : "sa-deleted");
+		json_node_unref(h);
+	}
+	ok_void(fd, SA_IN("4096", ",\"tunnel\":\"t\",\"replay_window\":64,"
+	                  "\"local_ts\":[\"10.1.0.0/24\",\"10.3.0.1-10.3.0.9[tcp/443]\"],\"remote_ts\":\"10.2.0.0/24\""));
+	ok_void(fd, SA_OUT("\"0x2000\"", ",\"soft_bytes\":100,\"hard_bytes\":200,\"hard_time\":3600"));
+	expect_error(fd, SA_IN("4096", ",\"any\":true"), CONTROL_ERR_EXISTS);
+	expect_error(fd, "{\"cmd\":\"add-sa\",\"args\":{\"spi\":5000,\"direction\":\"in\",\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"aes128gcm16\",\"key\":\"0x0011\"}}", CONTROL_ERR_ARGUMENT);
+	expect_error(fd, "{\"cmd\":\"add-sa\",\"args\":{\"spi\":5000,\"direction\":\"in\",\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"rot13\",\"key\":\"0x0011\",\"any\":true}}", CONTROL_ERR_NOT_SUPPORTED);
+	sas = listing(fd, "list-sas", "sas", &h);
 	g_assert_cmpint(json_array_get_length(sas), ==, 2);
 	JsonObject *in = find_sa(sas, 4096), *out = find_sa(sas, 0x2000);
 	g_assert_nonnull(in);
@@ -199,6 +226,19 @@ static void scenario(void)
 	g_assert_cmpint(json_object_get_int_member(out, "bytes_left"), ==, 200);
 	g_assert_cmpint(json_object_get_int_member(out, "time_left"), >, 3500);
 	g_assert_cmpstr(json_object_get_string_member(out, "state"), ==, "active");
+	/* the inbound SA's selectors, remote -> local */
+	g_assert_cmpstr(json_object_get_string_member(in, "inbound_check"), ==, "selectors");
+	g_assert_cmpint(json_object_get_int_member(in, "policy_dropped"), ==, 0);
+	JsonArray *sels = json_object_get_array_member(in, "selectors");
+	g_assert_cmpint(json_array_get_length(sels), ==, 2);
+	JsonObject *s0 = json_array_get_object_element(sels, 0), *s1 = json_array_get_object_element(sels, 1);
+	g_assert_cmpstr(json_object_get_string_member(s0, "src"), ==, "10.2.0.0/24");
+	g_assert_cmpstr(json_object_get_string_member(s0, "dst"), ==, "10.1.0.0/24");
+	g_assert_cmpstr(json_object_get_string_member(s0, "proto"), ==, "any");
+	g_assert_cmpstr(json_object_get_string_member(s1, "dst"), ==, "10.3.0.1-10.3.0.9");
+	g_assert_cmpstr(json_object_get_string_member(s1, "proto"), ==, "tcp");
+	g_assert_cmpint(json_object_get_int_member(s1, "dport"), ==, 443);
+	g_assert_false(json_object_has_member(out, "inbound_check"));
 	json_node_unref(h);
 	for (int i = 0; i < 2; i++) {
 		JsonObject *ev = next_event(mon, &h);

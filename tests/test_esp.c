@@ -5,6 +5,7 @@
  * SPI), dummy packets, inbound selectors, lifetimes, rekey, trap/acquire. */
 #include "config.h"
 #include "esp_test_util.h"
+#include "ts.h"
 
 static const char *const backends[] = { "crypto-openssl", "crypto-gcrypt" };
 static const char *const proposals[] = {
@@ -691,6 +692,113 @@ static void test_inbound_selectors(void)
 	esp_test_unload();
 }
 
+/* An authentic packet from src (to 10.2.0.1, UDP 12345 -> 53) through
+ * SA spi: encrypted by its outbound twin, then decapsulated. */
+static esp_verdict_t decap_from(uint32_t spi, const char *src, esp_result_t *r)
+{
+	uipsec_pkt_t *p = pktbuf_alloc(pool);
+	esp_test_inner(p, false, 80, 0);
+	ip_addr_t a;
+	g_assert_true(ip_addr_parse(src, &a));
+	memcpy(uipsec_pkt_data(p) + 12, a.a, 4);
+	g_assert_cmpint(encap(spi, p, r), ==, ESP_SEND);
+	esp_verdict_t v = decap(p, r);
+	pktbuf_free(pool, p);
+	return v;
+}
+
+static uint64_t sa_policy_dropped(uint32_t spi)
+{
+	db_read_lock();
+	sa_t *sa = sad_lookup_spi(spi, NULL);
+	g_assert_nonnull(sa);
+	uint64_t n = atomic_load(&sa->ctr.policy_dropped);
+	db_read_unlock();
+	return n;
+}
+
+/* Install SA pair spi with reqid and the inbound check mode (selectors
+ * 10.1.0.0/24 -> 10.2.0.0/24 for SA_TS_LIST). */
+static void install_checked(uint32_t spi, uint32_t reqid, sa_ts_mode_t mode)
+{
+	static uint8_t key[20] = { 7, 7, 7 };
+	sa_cfg_t c;
+	esp_test_sa_cfg(&c, SA_DIR_OUT, spi, "aes128gcm16", key, sizeof(key), NULL, 0, false);
+	c.reqid = reqid;
+	g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
+	c.dir = SA_DIR_IN;
+	c.ts_mode = mode;
+	if (mode == SA_TS_LIST) {
+		ts_t l, rm;
+		char *why = NULL;
+		g_assert_true(ts_parse("10.2.0.0/24", &l, &why));
+		g_assert_true(ts_parse("10.1.0.0/24", &rm, &why));
+		c.n_ts = ts_inbound_sels(c.ts, SA_MAX_TS, &rm, 1, &l, 1);
+		g_assert_cmpuint(c.n_ts, ==, 1);
+	}
+	g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
+}
+
+/* Decrypted packets against dir in policies, per inbound check mode;
+ * every drop counted in policy_dropped, globally and on the SA. */
+static void test_inbound_policies(void)
+{
+	g_assert_true(esp_test_load_crypto("crypto-openssl"));
+	install_checked(0x6101, 5, SA_TS_POLICIES);
+	install_checked(0x6102, 6, SA_TS_ANY);
+	install_checked(0x6103, 5, SA_TS_LIST);
+	esp_result_t r;
+	static const struct { uint32_t spi; const char *src; esp_verdict_t v; } none[] = {
+		/* no in-policy: an SA that takes its selectors from the policies accepts nothing */
+		{ 0x6101, "10.1.0.1", ESP_DROP },
+		{ 0x6102, "10.9.0.1", ESP_DELIVER },   /* added with "any" */
+		{ 0x6103, "10.1.0.1", ESP_DELIVER },   /* own selectors */
+		{ 0x6103, "10.1.9.1", ESP_DROP },
+	};
+	uint64_t want = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(none); i++) {
+		g_assert_cmpint(decap_from(none[i].spi, none[i].src, &r), ==, none[i].v);
+		want += none[i].v == ESP_DROP;
+	}
+	g_assert_cmpuint(stat(STAT_POLICY_DROPPED), ==, want);
+	g_assert_cmpuint(sa_policy_dropped(0x6101), ==, 1);
+	g_assert_cmpuint(sa_policy_dropped(0x6103), ==, 1);
+
+	add_policy(SPD_DIR_IN, SPD_PROTECT, "10.1.0.0/16", "10.2.0.0/24", 5);
+	add_policy(SPD_DIR_IN, SPD_TRAP, "10.3.0.0/24", "10.2.0.0/24", 5);
+	add_policy(SPD_DIR_IN, SPD_PROTECT, "10.1.5.0/24", "10.2.0.0/24", 6);
+	add_policy(SPD_DIR_IN, SPD_DROP, "10.1.0.66", "10.2.0.0/24", 0);
+	add_policy(SPD_DIR_IN, SPD_BYPASS, "10.1.0.77", "10.2.0.0/24", 0);
+	static const struct { uint32_t spi; const char *src; esp_verdict_t v; } with[] = {
+		{ 0x6101, "10.1.0.1", ESP_DELIVER },   /* protect, its reqid */
+		{ 0x6101, "10.1.9.1", ESP_DELIVER },
+		{ 0x6101, "10.3.0.1", ESP_DELIVER },   /* trap, its reqid */
+		{ 0x6101, "10.1.5.1", ESP_DROP },      /* protect for reqid 6 */
+		{ 0x6101, "10.1.0.66", ESP_DROP },     /* drop policy */
+		{ 0x6101, "10.1.0.77", ESP_DROP },     /* bypass is not protect */
+		{ 0x6101, "10.4.0.1", ESP_DROP },      /* no policy */
+		{ 0x6102, "10.1.0.1", ESP_DROP },      /* "any", but the policy wants reqid 5 */
+		{ 0x6102, "10.1.5.1", ESP_DELIVER },   /* reqid 6 */
+		{ 0x6102, "10.4.0.1", ESP_DELIVER },   /* no policy: "any" */
+		{ 0x6103, "10.1.0.1", ESP_DELIVER },   /* policy and own selectors agree */
+		{ 0x6103, "10.1.9.1", ESP_DROP },      /* policy says yes, selectors no */
+		{ 0x6103, "10.1.5.1", ESP_DROP },      /* reqid 6, and outside the selectors */
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(with); i++) {
+		uint64_t before = stat(STAT_POLICY_DROPPED), sa_before = sa_policy_dropped(with[i].spi);
+		esp_verdict_t v = decap_from(with[i].spi, with[i].src, &r);
+		if (v != with[i].v)
+			g_error("SA 0x%x from %s: verdict %d, expected %d", with[i].spi, with[i].src, v, with[i].v);
+		uint64_t d = with[i].v == ESP_DROP;
+		g_assert_cmpuint(stat(STAT_POLICY_DROPPED), ==, before + d);
+		g_assert_cmpuint(sa_policy_dropped(with[i].spi), ==, sa_before + d);
+		if (d)
+			g_assert_cmpint(r.reason, ==, STAT_POLICY_DROPPED);
+	}
+	reset_all();
+	esp_test_unload();
+}
+
 /* A new outbound SA takes over the policy; the old inbound SA keeps
  * working until deleted: no packet is lost in the handover. */
 static void test_rekey(void)
@@ -1128,6 +1236,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/esp/malformed", test_malformed);
 	g_test_add_func("/esp/policy-actions", test_policy_actions);
 	g_test_add_func("/esp/inbound-selectors", test_inbound_selectors);
+	g_test_add_func("/esp/inbound-policies", test_inbound_policies);
 	g_test_add_func("/esp/rekey", test_rekey);
 	g_test_add_func("/esp/sad", test_sad_dup_and_lookup);
 	g_test_add_func("/esp/lifetimes", test_lifetimes);

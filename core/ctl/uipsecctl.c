@@ -355,6 +355,30 @@ static JsonArray *result_array(JsonNode *result, const char *member)
 
 /* ------------------------------------------------------------ listings */
 
+/* An inbound SA's check: its selectors "src>dst[proto]", or the mode. */
+static char *fmt_inbound(JsonObject *row, const char *member)
+{
+	const char *mode = json_object_get_string_member_with_default(row, member, "");
+	JsonArray *sels = json_object_has_member(row, "selectors") ? json_object_get_array_member(row, "selectors") : NULL;
+	if (!*mode)
+		return g_strdup("-");
+	if (strcmp(mode, "selectors") != 0 || !sels)
+		return g_strdup(mode);
+	GString *s = g_string_new(NULL);
+	for (guint i = 0; i < json_array_get_length(sels); i++) {
+		JsonObject *o = json_array_get_object_element(sels, i);
+		char *proto = member_text(o, "proto"), *sport = member_text(o, "sport"), *dport = member_text(o, "dport");
+		g_string_append_printf(s, "%s%s>%s", i ? "," : "", json_object_get_string_member_with_default(o, "src", "?"),
+		                       json_object_get_string_member_with_default(o, "dst", "?"));
+		if (strcmp(proto, "any") || strcmp(sport, "any") || strcmp(dport, "any"))
+			g_string_append_printf(s, "[%s/%s/%s]", proto, sport, dport);
+		g_free(proto);
+		g_free(sport);
+		g_free(dport);
+	}
+	return g_string_free(s, FALSE);
+}
+
 static const column_t sa_columns[] = {
 	{ "SPI", "spi", fmt_hex },
 	{ "DIR", "direction", NULL },
@@ -368,6 +392,7 @@ static const column_t sa_columns[] = {
 	{ "LAST USE", "last_use", fmt_ago },
 	{ "LIFE LEFT", "time_left", fmt_left },
 	{ "STATE", "state", NULL },
+	{ "INBOUND CHECK", "inbound_check", fmt_inbound },
 	{ NULL, NULL, NULL },
 };
 
@@ -580,6 +605,7 @@ typedef enum arg_kind {
 	ARG_STR,      /* copied as a string */
 	ARG_NUM,      /* number (decimal or 0x) */
 	ARG_FLAG,     /* no value: sets true */
+	ARG_LIST,     /* comma-separated strings, repeatable: appended to an array */
 	ARG_IGNORE,   /* accepted for ip-xfrm familiarity, value checked against 'only' */
 } arg_kind_t;
 
@@ -606,6 +632,9 @@ static const arg_spec_t sa_args[] = {
 	{ "dport", "dport", ARG_NUM, NULL },
 	{ "tunnel", "tunnel", ARG_STR, NULL },
 	{ "esn", "esn", ARG_FLAG, NULL },
+	{ "local-ts", "local_ts", ARG_LIST, NULL },
+	{ "remote-ts", "remote_ts", ARG_LIST, NULL },
+	{ "any", "any", ARG_FLAG, NULL },
 	/* ip xfrm: limit time-soft N time-hard N byte-soft N ... */
 	{ "time-soft", "soft_time", ARG_NUM, NULL },
 	{ "time-hard", "hard_time", ARG_NUM, NULL },
@@ -839,6 +868,19 @@ static int parse_args(const arg_spec_t *spec, char **argv, int argc, JsonObject 
 			if (!set_number(o, a->member, v))
 				return usage_error("%s: '%s' is not a number", w, v);
 			break;
+		case ARG_LIST: {
+			JsonArray *arr = json_object_has_member(o, a->member) ? json_object_get_array_member(o, a->member)
+			                                                      : NULL;
+			if (!arr) {
+				arr = json_array_new();
+				json_object_set_array_member(o, a->member, arr);
+			}
+			char **parts = g_strsplit(v, ",", -1);
+			for (char **p = parts; *p; p++)
+				json_array_add_string_element(arr, *p);
+			g_strfreev(parts);
+			break;
+		}
 		case ARG_IGNORE:
 			if (a->only && strcmp(v, a->only))
 				return usage_error("%s must be '%s'", w, a->only);
@@ -993,6 +1035,9 @@ static const char usage_text[] =
 	"  esp KEYWORD key HEX [integ-key HEX]    (strongSwan proposal, e.g. aes128gcm16)\n"
 	"   or aead rfc4106(gcm(aes)) HEX 128 | enc cbc(aes) HEX auth-trunc hmac(sha256) HEX 128\n"
 	"  [encap espinudp SPORT DPORT] [replay-window N] [flag esn] [tunnel LABEL]\n"
+	"  [local-ts TS[,TS...] remote-ts TS[,TS...] | any]   inner traffic a dir in SA accepts\n"
+	"   (TS as local_ts in a tunnel, e.g. 10.1.0.0/24[tcp/443]; neither = the dir in policies\n"
+	"   with the SA's reqid)\n"
 	"  [limit time-soft S time-hard S byte-soft N byte-hard N packet-soft N packet-hard N]\n"
 	"\n"
 	"POLICY-ARGS (as ip xfrm policy):\n"

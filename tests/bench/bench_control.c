@@ -129,7 +129,7 @@ static double run_socket(const char *path, bool add)
 			if (add)
 				g_string_append_printf(req, "{\"id\":%u,\"cmd\":\"add-sa\",\"args\":{\"spi\":%u,\"direction\":\"in\","
 				                       "\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"aes128gcm16\","
-				                       "\"key\":\"%s\",\"reqid\":5}}\n", i + j, SPI_BASE + i + j, key_hex);
+				                       "\"key\":\"%s\",\"reqid\":5,\"any\":true}}\n", i + j, SPI_BASE + i + j, key_hex);
 			else
 				g_string_append_printf(req, "{\"id\":%u,\"cmd\":\"del-sa\",\"args\":{\"spi\":%u,\"direction\":\"in\"}}\n",
 				                       i + j, SPI_BASE + i + j);

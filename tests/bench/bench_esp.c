@@ -202,15 +202,21 @@ static void bench_esp(const char *esp, uint32_t len)
 	esp_test_sa_cfg(&c, SA_DIR_OUT, 0x1234, esp, key, kl, key, il, false);
 	c.reqid = 1;
 	sad_add(&c, NULL);
-	c.dir = SA_DIR_IN;
-	sad_add(&c, NULL);
 	spd_policy_cfg_t pc = { 0 };
 	spd_sel_any(&pc.sel, AF_INET);
 	spd_sel_parse_addr(&pc.sel, false, "10.1.0.0/16");
 	spd_sel_parse_addr(&pc.sel, true, "10.2.0.0/16");
-	pc.dir = SPD_DIR_OUT;
+	/* as a tunnel: the inbound SA carries the selector and a dir in
+	 * policy matches, so decap pays for the whole inbound check */
+	c.dir = SA_DIR_IN;
+	c.ts[0] = pc.sel;
+	c.n_ts = 1;
+	sad_add(&c, NULL);
 	pc.action = SPD_PROTECT;
 	pc.reqid = 1;
+	pc.dir = SPD_DIR_IN;
+	spd_add(&pc, NULL, NULL);
+	pc.dir = SPD_DIR_OUT;
 	spd_add(&pc, NULL, NULL);
 
 	static raw_ctx_t raw;

@@ -315,7 +315,9 @@ tunnel_pair() {
 ctl_gateway() {
 	local ns=$2 l=$3 r=$4 ln=$5 rn=$6 si=$7 so=$8 ki=$9 ko=${10}
 	local c=("$UIPSECCTL" --socket "$T_TMP/$1.sock")
-	"${c[@]}" add-sa src "$r" dst "$l" proto esp spi "$si" dir in reqid 1000 esp aes128gcm16 key "$ki" tunnel adhoc &&
+	# as an IKE daemon does: the inbound SA comes before its policies, with its selectors
+	"${c[@]}" add-sa src "$r" dst "$l" proto esp spi "$si" dir in reqid 1000 esp aes128gcm16 key "$ki" tunnel adhoc \
+		local-ts "$ln" remote-ts "$rn" &&
 	"${c[@]}" add-sa src "$l" dst "$r" proto esp spi "$so" dir out reqid 1000 esp aes128gcm16 key "$ko" tunnel adhoc &&
 	"${c[@]}" add-policy src "$ln" dst "$rn" dir out tmpl src "$l" dst "$r" proto esp reqid 1000 mode tunnel &&
 	"${c[@]}" add-policy src "$rn" dst "$ln" dir in tmpl src "$r" dst "$l" proto esp reqid 1000 mode tunnel &&

@@ -77,13 +77,19 @@ stop_daemon a
 stop_daemon b
 
 # --- lifetimes: soft after 1 s (event only), hard after 3 s (SAs removed)
-write_a yes "rekey_time = 1s
+# (start = no, then 'up' once the monitor listens: the soft event comes
+# 1 s after the SAs, which a monitor started after the daemon can miss)
+write_a no "rekey_time = 1s
         life_time = 3s"
 start_daemon a $A "$T_TMP/a.conf" || not_ok "daemon A starts (lifetimes)"
 start_daemon b $B "$T_TMP/b.conf" || not_ok "daemon B starts again"
 "$UIPSECCTL" --socket "$T_TMP/a.sock" --json monitor >"$T_TMP/events.json" 2>&1 &
 mon=$!
 T_PIDS+=("$mon")
+# connected: the status request itself is the other client
+for _ in $(seq 50); do [ "$(ctl a --json status | jq .control_clients)" -ge 2 ] && break; sleep 0.1; done
+sleep 0.2   # its subscribe request, sent right after connecting
+ctl a up b >/dev/null || not_ok "up b (lifetimes)"
 check "ping within the lifetime" nsx $A ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 sleep 4.5
 kill $mon 2>/dev/null
