@@ -2,13 +2,15 @@
  * per-type checks run before a feature is kept. Filled by the plugin loader
  * at start-up, read at run time (possibly from worker threads). */
 #include "config.h"
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <glib.h>
 #include <uipsec/crypto.h>
 #include "feature_registry.h"
 
-static GRWLock lock;
+/* pthread, not GRWLock (a bare futex): ThreadSanitizer sees it */
+static pthread_rwlock_t lock = PTHREAD_RWLOCK_INITIALIZER;
 static GPtrArray *kept;                 /* feature_provider_t*, in keep order */
 static feature_check_fn checks[UIPSEC_FT_CUSTOM + 1];
 
@@ -58,9 +60,9 @@ bool feature_matches(const uipsec_feature_t *p, const uipsec_feature_t *want)
 void features_register_check(uipsec_feature_type_t type, feature_check_fn fn)
 {
 	g_return_if_fail(type_valid(type));
-	g_rw_lock_writer_lock(&lock);
+	pthread_rwlock_wrlock(&lock);
 	checks[type] = fn;
-	g_rw_lock_writer_unlock(&lock);
+	pthread_rwlock_unlock(&lock);
 }
 
 bool features_run_check(const feature_provider_t *p, uipsec_err_t *err)
@@ -69,38 +71,38 @@ bool features_run_check(const feature_provider_t *p, uipsec_err_t *err)
 
 	if (!type_valid(p->feature->type))
 		return true;
-	g_rw_lock_reader_lock(&lock);
+	pthread_rwlock_rdlock(&lock);
 	fn = checks[p->feature->type];
-	g_rw_lock_reader_unlock(&lock);
+	pthread_rwlock_unlock(&lock);
 	/* called unlocked: a check may look up other kept features */
 	return fn ? fn(p, err) : true;
 }
 
 void features_keep(const feature_provider_t *p)
 {
-	g_rw_lock_writer_lock(&lock);
+	pthread_rwlock_wrlock(&lock);
 	if (!kept)
 		kept = g_ptr_array_new_with_free_func(g_free);
 	g_ptr_array_add(kept, g_memdup2(p, sizeof(*p)));
-	g_rw_lock_writer_unlock(&lock);
+	pthread_rwlock_unlock(&lock);
 }
 
 void features_remove_plugin(const char *plugin)
 {
-	g_rw_lock_writer_lock(&lock);
+	pthread_rwlock_wrlock(&lock);
 	for (guint i = kept ? kept->len : 0; i-- > 0;) {
 		const feature_provider_t *p = g_ptr_array_index(kept, i);
 		if (strcmp(p->plugin, plugin) == 0)
 			g_ptr_array_remove_index(kept, i);
 	}
-	g_rw_lock_writer_unlock(&lock);
+	pthread_rwlock_unlock(&lock);
 }
 
 void features_clear(void)
 {
-	g_rw_lock_writer_lock(&lock);
+	pthread_rwlock_wrlock(&lock);
 	g_clear_pointer(&kept, g_ptr_array_unref);
-	g_rw_lock_writer_unlock(&lock);
+	pthread_rwlock_unlock(&lock);
 }
 
 /* best first: higher priority, then earlier in the load list, then table order */
@@ -125,7 +127,7 @@ size_t features_providers(uipsec_feature_type_t type, uint32_t alg, const char *
 	const feature_provider_t **found = stackbuf;
 	size_t n = 0, cap = G_N_ELEMENTS(stackbuf);
 
-	g_rw_lock_reader_lock(&lock);
+	pthread_rwlock_rdlock(&lock);
 	for (guint i = 0; kept && i < kept->len; i++) {
 		const feature_provider_t *p = g_ptr_array_index(kept, i);
 		if (!feature_matches(p->feature, &want))
@@ -138,7 +140,7 @@ size_t features_providers(uipsec_feature_type_t type, uint32_t alg, const char *
 		}
 		found[n++] = p;
 	}
-	g_rw_lock_reader_unlock(&lock);
+	pthread_rwlock_unlock(&lock);
 
 	qsort(found, n, sizeof(*found), provider_cmp);
 	for (size_t i = 0; i < n && i < max; i++)
@@ -150,12 +152,12 @@ size_t features_providers(uipsec_feature_type_t type, uint32_t alg, const char *
 
 void features_foreach(void (*fn)(const feature_provider_t *p, void *user), void *user)
 {
-	g_rw_lock_reader_lock(&lock);
+	pthread_rwlock_rdlock(&lock);
 	guint n = kept ? kept->len : 0;
 	const feature_provider_t **copy = g_new(const feature_provider_t *, n + 1);
 	for (guint i = 0; i < n; i++)
 		copy[i] = g_ptr_array_index(kept, i);
-	g_rw_lock_reader_unlock(&lock);
+	pthread_rwlock_unlock(&lock);
 
 	for (guint i = 0; i < n; i++)
 		fn(copy[i], user);

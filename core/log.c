@@ -18,7 +18,8 @@
 static atomic_int default_level = UIPSEC_LOG_INFO;
 static atomic_int max_level = UIPSEC_LOG_INFO;   /* max over default and per-subsystem */
 static atomic_int n_subsys_levels;
-static GRWLock levels_lock;
+/* pthread, not GRWLock (a bare futex): ThreadSanitizer sees it */
+static pthread_rwlock_t levels_lock = PTHREAD_RWLOCK_INITIALIZER;
 static GHashTable *subsys_levels;                 /* char* -> GINT_TO_POINTER(level + 1) */
 
 /* pthread (not GMutex, a bare futex on Linux) so ThreadSanitizer sees it */
@@ -97,7 +98,7 @@ static void recompute_max_locked(void)
 void log_set_level(const char *subsys, uipsec_log_level_t level)
 {
 	level = clamp_level((int)level);
-	g_rw_lock_writer_lock(&levels_lock);
+	pthread_rwlock_wrlock(&levels_lock);
 	if (!subsys) {
 		atomic_store(&default_level, (int)level);
 	} else {
@@ -106,27 +107,27 @@ void log_set_level(const char *subsys, uipsec_log_level_t level)
 		g_hash_table_insert(subsys_levels, g_strdup(subsys), GINT_TO_POINTER((int)level + 1));
 	}
 	recompute_max_locked();
-	g_rw_lock_writer_unlock(&levels_lock);
+	pthread_rwlock_unlock(&levels_lock);
 }
 
 void log_clear_levels(void)
 {
-	g_rw_lock_writer_lock(&levels_lock);
+	pthread_rwlock_wrlock(&levels_lock);
 	if (subsys_levels)
 		g_hash_table_remove_all(subsys_levels);
 	recompute_max_locked();
-	g_rw_lock_writer_unlock(&levels_lock);
+	pthread_rwlock_unlock(&levels_lock);
 }
 
 uipsec_log_level_t log_get_level(const char *subsys)
 {
 	int level = atomic_load(&default_level);
 	if (subsys && atomic_load_explicit(&n_subsys_levels, memory_order_relaxed)) {
-		g_rw_lock_reader_lock(&levels_lock);
+		pthread_rwlock_rdlock(&levels_lock);
 		gpointer v = subsys_levels ? g_hash_table_lookup(subsys_levels, subsys) : NULL;
 		if (v)
 			level = GPOINTER_TO_INT(v) - 1;
-		g_rw_lock_reader_unlock(&levels_lock);
+		pthread_rwlock_unlock(&levels_lock);
 	}
 	return (uipsec_log_level_t)level;
 }

@@ -2,6 +2,7 @@
  * "file not found" when a dependency of the module is missing, so on
  * failure the real reason is asked from dlopen() itself. */
 #include "config.h"
+#include <pthread.h>
 #include <string.h>
 #include <glib.h>
 #include <ltdl.h>
@@ -14,27 +15,28 @@ struct module {
 	lt_dlhandle handle;
 };
 
-static GMutex init_lock;
+/* pthread, not GMutex (a bare futex): ThreadSanitizer sees it */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned init_count;
 
 static bool ltdl_ref(void)
 {
 	bool ok = true;
-	g_mutex_lock(&init_lock);
+	pthread_mutex_lock(&init_lock);
 	if (init_count == 0)
 		ok = lt_dlinit() == 0;
 	if (ok)
 		init_count++;
-	g_mutex_unlock(&init_lock);
+	pthread_mutex_unlock(&init_lock);
 	return ok;
 }
 
 static void ltdl_unref(void)
 {
-	g_mutex_lock(&init_lock);
+	pthread_mutex_lock(&init_lock);
 	if (init_count && --init_count == 0)
 		lt_dlexit();
-	g_mutex_unlock(&init_lock);
+	pthread_mutex_unlock(&init_lock);
 }
 
 /* The shared object a libtool archive names (dlname='...'), installed

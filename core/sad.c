@@ -60,7 +60,8 @@ enum { SLOT_EMPTY = 0, SLOT_LIVE = 1, SLOT_TOMB = 2 };
 
 /* Writers are serialised by this mutex; readers are kept out by db_lock
  * only while a change is published. */
-static GMutex sad_writer;
+/* pthread, not GMutex (a bare futex): ThreadSanitizer sees it */
+static pthread_mutex_t sad_writer = PTHREAD_MUTEX_INITIALIZER;
 static in_table_t *in_tab;
 static GHashTable *out_by_spi;     /* spi -> sa_t* */
 static GHashTable *out_by_reqid;   /* reqid -> GPtrArray of sa_t*, oldest first */
@@ -141,14 +142,14 @@ static void in_reserve(void)
 
 void sad_init(void)
 {
-	g_mutex_lock(&sad_writer);
+	pthread_mutex_lock(&sad_writer);
 	if (!sad_ready) {
 		out_by_spi = g_hash_table_new(g_direct_hash, g_direct_equal);
 		out_by_reqid = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
 		                                     (GDestroyNotify)g_ptr_array_unref);
 		sad_ready = true;
 	}
-	g_mutex_unlock(&sad_writer);
+	pthread_mutex_unlock(&sad_writer);
 	db_write_lock();
 	spd_init();
 	db_write_unlock();
@@ -161,11 +162,11 @@ int sad_add(const sa_cfg_t *cfg, uipsec_err_t *err)
 	int rc = sa_create(cfg, &sa, err);   /* slow part (crypto contexts) outside every lock */
 	if (rc != UIPSEC_OK)
 		return rc;
-	g_mutex_lock(&sad_writer);
+	pthread_mutex_lock(&sad_writer);
 	bool exists = sa->dir == SA_DIR_IN ? in_find(in_tab, sa->spi, &sa->dst.addr) != NULL
 	                                   : g_hash_table_contains(out_by_spi, GUINT_TO_POINTER(sa->spi));
 	if (exists) {
-		g_mutex_unlock(&sad_writer);
+		pthread_mutex_unlock(&sad_writer);
 		if (err)
 			snprintf(err->msg, sizeof(err->msg), "an %s SA with SPI 0x%08x exists",
 			         sa->dir == SA_DIR_IN ? "inbound" : "outbound", sa->spi);
@@ -191,7 +192,7 @@ int sad_add(const sa_cfg_t *cfg, uipsec_err_t *err)
 		db_write_unlock();
 	}
 	sa_emit(sa, EVENT_SA_ADDED, EVENT_REASON_NONE);
-	g_mutex_unlock(&sad_writer);
+	pthread_mutex_unlock(&sad_writer);
 	return UIPSEC_OK;
 }
 
@@ -199,7 +200,7 @@ int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst)
 {
 	sad_init();
 	sa_t *sa = NULL;
-	g_mutex_lock(&sad_writer);
+	pthread_mutex_lock(&sad_writer);
 	if (dir == SA_DIR_IN) {
 		db_write_lock();
 		in_slot_t *s = in_find(in_tab, spi, dst);
@@ -227,7 +228,7 @@ int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst)
 		}
 		db_write_unlock();
 	}
-	g_mutex_unlock(&sad_writer);
+	pthread_mutex_unlock(&sad_writer);
 	if (!sa)
 		return UIPSEC_ERR_NOTFOUND;
 	sa_emit(sa, EVENT_SA_DELETED, EVENT_REASON_DELETED);
@@ -294,11 +295,11 @@ int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t
 	sa_t *like = NULL, *sa = NULL;
 	int rc;
 	if (flags & SAD_REPLACE_KEEP_KEYS) {
-		g_mutex_lock(&sad_writer);
+		pthread_mutex_lock(&sad_writer);
 		like = find(dir, spi, dst);
 		if (like)
 			sa_ref(like);
-		g_mutex_unlock(&sad_writer);
+		pthread_mutex_unlock(&sad_writer);
 		if (!like)
 			return not_found(dir, spi, err);
 		rc = sa_create_like(cfg, like, &sa, err);
@@ -309,11 +310,11 @@ int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t
 		sa_unref(like);
 		return rc;
 	}
-	g_mutex_lock(&sad_writer);
+	pthread_mutex_lock(&sad_writer);
 	sa_t *old = find(dir, spi, dst);
 	if (!old || (like && old != like)) {
 		/* gone, or replaced by other keys since we copied them */
-		g_mutex_unlock(&sad_writer);
+		pthread_mutex_unlock(&sad_writer);
 		sa_unref(like);
 		sa_unref(sa);
 		return not_found(dir, spi, err);
@@ -322,7 +323,7 @@ int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t
 	if (dir == SA_DIR_IN) {
 		sa_t *other = find(dir, spi, &sa->dst.addr);
 		if (other && other != old) {
-			g_mutex_unlock(&sad_writer);
+			pthread_mutex_unlock(&sad_writer);
 			if (err)
 				snprintf(err->msg, sizeof(err->msg), "an inbound SA with SPI 0x%08x exists", spi);
 			sa_unref(sa);
@@ -337,7 +338,7 @@ int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t
 	swap_in(old, sa);
 	db_write_unlock();
 	sa_emit(sa, EVENT_SA_UPDATED, EVENT_REASON_NONE);
-	g_mutex_unlock(&sad_writer);
+	pthread_mutex_unlock(&sad_writer);
 	sa_unref(old);   /* readers are out: they hold the read lock while using SAs */
 	return UIPSEC_OK;
 }
