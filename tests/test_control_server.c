@@ -580,6 +580,40 @@ static void test_validation(void)
 	server_stop(s);
 }
 
+/* Key lengths are checked after "0x" is stripped, against the 64-byte key
+ * buffer: 130 bare digits (65 bytes) used to pass the string-length check
+ * and write one byte past it. Without a backend, a key that passes
+ * validation answers "unavailable". */
+static void test_key_length(void)
+{
+	static const struct {
+		const char *prefix;
+		size_t digits;
+		const char *code;
+	} cases[] = {
+		{ "", 2 * CONTROL_KEY_MAX, CONTROL_ERR_UNAVAILABLE },
+		{ "0x", 2 * CONTROL_KEY_MAX, CONTROL_ERR_UNAVAILABLE },
+		{ "", 2 * CONTROL_KEY_MAX + 2, CONTROL_ERR_ARGUMENT },
+		{ "0x", 2 * CONTROL_KEY_MAX + 2, CONTROL_ERR_ARGUMENT },
+		{ "", 2 * CONTROL_KEY_MAX + 1, CONTROL_ERR_ARGUMENT },
+		{ "0x", 0, CONTROL_ERR_ARGUMENT },
+	};
+	server_t *s = server_start(NULL);
+	int fd = client_connect(s->cfg.path);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		char *digits = g_strnfill(cases[i].digits, 'a');
+		char *req = g_strdup_printf("{\"cmd\":\"add-sa\",\"args\":{\"spi\":4096,\"direction\":\"in\","
+		                            "\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\",\"esp\":\"aes128gcm16\","
+		                            "\"key\":\"%s%s\",\"integ_key\":\"%s%s\"}}",
+		                            cases[i].prefix, digits, cases[i].prefix, digits);
+		assert_error(fd, req, cases[i].code);
+		g_free(req);
+		g_free(digits);
+	}
+	close(fd);
+	server_stop(s);
+}
+
 /* Keys are never echoed, not even in error messages. */
 static void test_no_key_echo(void)
 {
@@ -623,6 +657,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/control/server/events", test_events);
 	g_test_add_func("/control/server/validation", test_validation);
 	g_test_add_func("/control/server/no-key-echo", test_no_key_echo);
+	g_test_add_func("/control/server/key-length", test_key_length);
 	int rc = g_test_run();
 	char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
 	if (system(cmd) != 0)
