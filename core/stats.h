@@ -26,6 +26,7 @@ typedef enum stats_id {
 	STAT_DUMMY_DROPPED,  /* next header 59 (TFC dummy packets) */
 	STAT_CRYPTO_FAILED,  /* crypto backend error other than auth */
 	STAT_SEQ_RESERVE_WAIT, /* outbound sequence number not yet reserved on disk */
+	STAT_CONTROL_STALLED, /* control clients closed for not reading their replies/events */
 	STAT_COUNT
 } stats_id_t;
 
