@@ -38,6 +38,7 @@ typedef struct client {
 	bool discarding;         /* skipping the rest of an oversized line */
 	GByteArray *out;
 	bool paused;             /* output over OUTPUT_PAUSE: not reading, not answering */
+	bool busy;               /* in client_process_input (events may re-enter client_update) */
 	gint64 last_active;      /* monotonic us */
 	gint64 last_drain;       /* monotonic us: the socket last took output (or out was empty) */
 	bool subscribed;
@@ -209,7 +210,9 @@ static bool client_update(client_t *cl)
 			return false;
 		if (cl->out->len >= OUTPUT_PAUSE)
 			cl->paused = true;
-		if (!cl->paused || cl->out->len >= OUTPUT_RESUME)
+		/* an event queued while one of its requests runs lands here too:
+		 * the loop already running answers the rest */
+		if (!cl->paused || cl->out->len >= OUTPUT_RESUME || cl->busy)
 			break;
 		cl->paused = false;
 		client_process_input(cl);   /* may pause it again */
@@ -256,7 +259,7 @@ static void client_error(client_t *cl, const char *code, const char *msg)
 }
 
 /* Split the input into lines and answer each. */
-static void client_process_input(client_t *cl)
+static void client_process_lines(client_t *cl)
 {
 	size_t max = cl->srv->cfg.max_request;
 	for (;;) {
@@ -296,6 +299,13 @@ static void client_process_input(client_t *cl)
 		if (cl->dead)
 			return;
 	}
+}
+
+static void client_process_input(client_t *cl)
+{
+	cl->busy = true;
+	client_process_lines(cl);
+	cl->busy = false;
 }
 
 static bool client_read(client_t *cl)
