@@ -19,7 +19,7 @@ typedef enum hex_status {
 /* Decode "0x..." / "0X..." or bare hex digits into out (cap bytes). The
  * prefix is stripped first; then the digit count is checked (even, not
  * zero, at most 2 * cap) before a byte is written. On error *len is 0 and
- * out is wiped (it may hold part of a key). */
+ * nothing decoded from the bad string is left in out (it may be a key). */
 UIPSEC_EXPORT hex_status_t hex_decode(const char *s, uint8_t *out, size_t cap, size_t *len);
 
 /* The same into a g_malloc'd buffer of the decoded size; NULL on error
