@@ -16,11 +16,17 @@
 #include <uipsec/log.h>
 #include "control.h"
 #include "settings.h"
+#include "stats.h"
 
 #define LOG_SUBSYS "ctl"
 #define READ_CHUNK 16384
-/* Stop reading a client's requests while this much of its output is unsent. */
+/* Back-pressure: once this much of a client's output (replies and events)
+ * is unsent, no further request of it is answered and nothing more is read
+ * from it, until the output drains below OUTPUT_RESUME. Replies are only
+ * generated below the mark, so a client holds at most OUTPUT_PAUSE plus
+ * one reply (and events up to max_output) however much it pipelines. */
 #define OUTPUT_PAUSE (1u << 20)
+#define OUTPUT_RESUME (256u << 10)
 
 typedef struct client {
 	control_t *srv;
@@ -32,7 +38,10 @@ typedef struct client {
 	GByteArray *in;
 	bool discarding;         /* skipping the rest of an oversized line */
 	GByteArray *out;
+	bool paused;             /* output over OUTPUT_PAUSE: not reading, not answering */
+	bool busy;               /* in client_process_input (events may re-enter client_update) */
 	gint64 last_active;      /* monotonic us */
+	gint64 last_drain;       /* monotonic us: the socket last took output (or out was empty) */
 	bool subscribed;
 	uint32_t event_mask;
 	uint32_t alias_mask;     /* events subscribed to by their old names */
@@ -178,27 +187,42 @@ static bool client_flush(client_t *cl)
 			return false;
 		}
 		g_byte_array_remove_range(cl->out, 0, (guint)n);
+		cl->last_drain = g_get_monotonic_time();
 	}
 	return true;
 }
 
 static void client_queue(client_t *cl, const char *line, size_t len)
 {
+	if (!cl->out->len)
+		cl->last_drain = g_get_monotonic_time();   /* the stall clock starts now */
 	g_byte_array_append(cl->out, (const guint8 *)line, (guint)len);
 	g_byte_array_append(cl->out, (const guint8 *)"\n", 1);
 }
 
-/* Re-arm the watch for what the client needs next. */
+static void client_process_input(client_t *cl);
+
+/* Send what the socket takes, answer the lines held back while paused once
+ * the output has drained, and re-arm the watch for what the client needs
+ * next. */
 static bool client_update(client_t *cl)
 {
-	if (cl->dead)
-		return false;
-	if (cl->out->len && !client_flush(cl))
-		return false;
-	if (cl->closing && !cl->out->len)
+	for (;;) {
+		if (cl->dead || (cl->out->len && !client_flush(cl)))
+			return false;
+		if (cl->out->len >= OUTPUT_PAUSE)
+			cl->paused = true;
+		/* an event queued while one of its requests runs lands here too:
+		 * the loop already running answers the rest */
+		if (!cl->paused || cl->out->len >= OUTPUT_RESUME || cl->busy)
+			break;
+		cl->paused = false;
+		client_process_input(cl);   /* may pause it again */
+	}
+	if (cl->closing && !cl->out->len && !cl->paused)
 		return false;
 	GIOCondition cond = 0;
-	if (!cl->closing && cl->out->len < OUTPUT_PAUSE)
+	if (!cl->closing && !cl->paused)
 		cond |= G_IO_IN;
 	if (cl->out->len)
 		cond |= G_IO_OUT;
@@ -238,10 +262,15 @@ static void client_error(client_t *cl, const char *code, const char *msg)
 }
 
 /* Split the input into lines and answer each. */
-static void client_process_input(client_t *cl)
+static void client_process_lines(client_t *cl)
 {
 	size_t max = cl->srv->cfg.max_request;
 	for (;;) {
+		/* the rest waits in cl->in until the output drains (client_update) */
+		if (cl->out->len >= OUTPUT_PAUSE) {
+			cl->paused = true;
+			return;
+		}
 		guint8 *nl = memchr(cl->in->data, '\n', cl->in->len);
 		if (!nl) {
 			if (cl->in->len > max) {
@@ -273,6 +302,13 @@ static void client_process_input(client_t *cl)
 		if (cl->dead)
 			return;
 	}
+}
+
+static void client_process_input(client_t *cl)
+{
+	cl->busy = true;
+	client_process_lines(cl);
+	cl->busy = false;
 }
 
 static bool client_read(client_t *cl)
@@ -401,7 +437,7 @@ static gboolean listen_io(gint fd, GIOCondition cond, gpointer user)
 		cl->pid = cr.pid;
 		cl->in = g_byte_array_new();
 		cl->out = g_byte_array_new();
-		cl->last_active = g_get_monotonic_time();
+		cl->last_active = cl->last_drain = g_get_monotonic_time();
 		srv->clients = g_list_prepend(srv->clients, cl);
 		srv->n_clients++;
 		udebug(LOG_SUBSYS, "control client connected: uid %u pid %d", (unsigned)cr.uid, (int)cr.pid);
@@ -409,7 +445,17 @@ static gboolean listen_io(gint fd, GIOCondition cond, gpointer user)
 	}
 }
 
-/* Close clients that stayed silent too long (subscribers wait for events). */
+/* A client that does not read what it is sent is closed: its output is
+ * the daemon's memory. Logged and counted (control_stalled). */
+static void client_stalled(client_t *cl, const char *why)
+{
+	uwarn(LOG_SUBSYS, "control client pid %d %s (%u bytes unsent): disconnected", (int)cl->pid, why,
+	      cl->out->len);
+	stats_inc(STAT_CONTROL_STALLED);
+}
+
+/* Close clients that stayed silent too long (subscribers wait for events)
+ * and clients whose socket took none of their output for as long. */
 static gboolean tick(gpointer user)
 {
 	control_t *srv = user;
@@ -417,7 +463,12 @@ static gboolean tick(gpointer user)
 	for (GList *l = srv->clients, *next; l; l = next) {
 		client_t *cl = l->data;
 		next = l->next;
-		if (!cl->subscribed && cl->last_active < limit && !cl->out->len) {
+		if (cl->dead)
+			continue;
+		if (cl->out->len && cl->last_drain < limit) {
+			client_stalled(cl, "does not read its output");
+			client_free(cl);
+		} else if (!cl->subscribed && cl->last_active < limit && !cl->out->len) {
 			udebug(LOG_SUBSYS, "closing idle control client pid %d", (int)cl->pid);
 			client_free(cl);
 		}
@@ -467,8 +518,7 @@ static void deliver_event(control_t *srv, const char *name, JsonNode *data)
 		client_queue(cl, line, len);
 		g_free(line);
 		if (cl->out->len > srv->cfg.max_output) {
-			uwarn(LOG_SUBSYS, "control client pid %d does not read its events: disconnected",
-			      (int)cl->pid);
+			client_stalled(cl, "does not read its events");
 			mark_dead(cl);
 			continue;
 		}

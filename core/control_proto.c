@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <uipsec/log.h>
 #include "control_proto.h"
+#include "hex.h"
 #include "replay.h"
 
 /* json-glib's parser recurses per nesting level: bound it before parsing. */
@@ -450,7 +451,8 @@ static bool get_sa_ts(JsonObject *a, control_sa_t *sa, reply_t *r)
 }
 
 /* A hex key: "0x..." or bare hex digits, even count, at most CONTROL_KEY_MAX
- * bytes. The message never quotes the value. */
+ * bytes (hex_decode checks the length after stripping "0x"). The message
+ * never quotes the value. */
 static bool get_key(JsonObject *args, const char *name, bool required, uint8_t *out,
                     size_t *out_len, reply_t *r)
 {
@@ -460,20 +462,10 @@ static bool get_key(JsonObject *args, const char *name, bool required, uint8_t *
 	*out_len = 0;
 	if (!s)
 		return true;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	size_t n = strlen(s);
-	if (n == 0 || n % 2)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' must be an even number of hex digits", name);
-	for (size_t i = 0; i < n; i += 2) {
-		int hi = g_ascii_xdigit_value(s[i]), lo = g_ascii_xdigit_value(s[i + 1]);
-		if (hi < 0 || lo < 0) {
-			uipsec_memwipe(out, CONTROL_KEY_MAX);
-			return fail(r, CONTROL_ERR_ARGUMENT, "'%s' is not hex", name);
-		}
-		out[i / 2] = (uint8_t)(hi << 4 | lo);
-	}
-	*out_len = n / 2;
+	hex_status_t st = hex_decode(s, out, CONTROL_KEY_MAX, out_len);
+	if (st != HEX_OK)
+		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' %s (at most %d bytes)", name, hex_status_str(st),
+		            CONTROL_KEY_MAX);
 	return true;
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "hex.h"
 #include "settings.h"
 
 #define MAX_INCLUDE_DEPTH 16
@@ -792,25 +793,27 @@ bool settings_parse_bytes(const char *v, uint64_t *out)
 
 uint8_t *settings_parse_hex(const char *v, size_t *len)
 {
-	if (!v)
-		return NULL;
-	if (v[0] == '0' && (v[1] == 'x' || v[1] == 'X'))
-		v += 2;
-	size_t n = strlen(v);
-	if (n == 0 || n % 2)
-		return NULL;
-	uint8_t *buf = g_malloc(n / 2);
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = g_ascii_xdigit_value(v[2 * i]);
-		int lo = g_ascii_xdigit_value(v[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			uipsec_hex_free(buf, n / 2);
-			return NULL;
-		}
-		buf[i] = (uint8_t)(hi << 4 | lo);
+	return hex_decode_alloc(v, len, NULL);
+}
+
+bool settings_check_private(int fd, const char *path, const char *where, const char *what, GError **err)
+{
+	struct stat st;
+	if ((fd >= 0 ? fstat(fd, &st) : stat(path, &st)) < 0) {
+		int e = errno;
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(e), "%s%s%s %s: %s", where ? where : "",
+		            where ? ": " : "", what, path, g_strerror(e));
+		return false;
 	}
-	*len = n / 2;
-	return buf;
+	/* a FIFO or terminal (uipsecctl --key-file - from a pipe) is nobody
+	 * else's to read; only files keep the key for others to find */
+	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
+		            "%s%s%s %s is readable by group or others (mode %04o); refusing it (chmod 600)",
+		            where ? where : "", where ? ": " : "", what, path, (unsigned)(st.st_mode & 07777));
+		return false;
+	}
+	return true;
 }
 
 /* ---------------------------------------------------------------- public getters */

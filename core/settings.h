@@ -45,6 +45,15 @@ UIPSEC_EXPORT uint8_t *settings_parse_hex(const char *v, size_t *len);
 /* NULL-terminated, never NULL; free with g_strfreev() */
 UIPSEC_EXPORT char **settings_split_list(const char *v);
 
+/* Files holding keys (a tunnel's key_file, a config with inline keys,
+ * uipsecctl --key-file) must not be readable by group or others. Checks fd
+ * with fstat when fd >= 0 (path only names it), else path with stat. On
+ * refusal err is "WHERE: WHAT PATH is readable by group or others (mode
+ * 0644); refusing it (chmod 600)" (G_FILE_ERROR_PERM); a file that cannot
+ * be examined is an error too. where may be NULL. */
+UIPSEC_EXPORT bool settings_check_private(int fd, const char *path, const char *where, const char *what,
+                                          GError **err);
+
 /* Option registry. prefix is prepended to every key of opts ("" for the
  * core's own, "uipsecd.plugins.<name>." for a plugin's). Declaring a key
  * again replaces it. "uipsecd.plugins.*.load" is always declared. */

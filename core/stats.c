@@ -25,6 +25,7 @@ static const char *const stat_names[STAT_COUNT] = {
 	[STAT_CRYPTO_FAILED] = "crypto_failed",
 	[STAT_SEQ_RESERVE_WAIT] = "seq_reserve_wait",
 	[STAT_ICMP_SUPPRESSED] = "icmp_suppressed",
+	[STAT_CONTROL_STALLED] = "control_stalled",
 };
 
 __thread stats_block_t *stats_tls;

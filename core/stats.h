@@ -28,6 +28,7 @@ typedef enum stats_id {
 	STAT_CRYPTO_FAILED,  /* crypto backend error other than auth */
 	STAT_SEQ_RESERVE_WAIT, /* outbound sequence number not yet reserved on disk */
 	STAT_ICMP_SUPPRESSED, /* ICMP "too big" replies to the TUN held back by the rate limit */
+	STAT_CONTROL_STALLED, /* control clients closed for not reading their replies/events */
 	STAT_COUNT
 } stats_id_t;
 

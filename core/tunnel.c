@@ -13,6 +13,7 @@
 #include <uipsec/plugin.h>
 
 #include "events.h"
+#include "hex.h"
 #include "mtu.h"
 #include "sad.h"
 #include "seq_store.h"
@@ -111,6 +112,38 @@ static bool get_endpoint(const char *val, uint16_t port, ip_endpoint_t *ep)
 	return val && ip_addr_parse(val, &ep->addr);
 }
 
+/* One hex key setting (a missing key is fine for null encryption; the
+ * proposal check names the expected length otherwise). An inline key in a
+ * config file readable by group or others is refused as such a key_file
+ * is; values that come from no file (command line, strings) are not. */
+static bool get_key(tunnel_t *t, const uipsec_settings_t *src, const char *key, const char *name,
+                    uint8_t **out, size_t *len, const char *where, GError **err)
+{
+	const char *v = uipsec_settings_get_str(src, key, NULL);
+	if (!v || !*v)
+		return true;
+	const char *ko = uipsec_settings_origin(src, key);
+	char *prefix = g_strdup_printf("%s: tunnel %s", ko ? ko : where, t->name);
+	bool ok = true;
+	char *file = ko ? g_strdup(ko) : NULL;
+	char *colon = file ? strrchr(file, ':') : NULL;
+	if (colon) {
+		*colon = '\0';
+		char *what = g_strdup_printf("%s: config file", name);
+		if (g_file_test(file, G_FILE_TEST_IS_REGULAR))
+			ok = settings_check_private(-1, file, prefix, what, err);
+		g_free(what);
+	}
+	hex_status_t st;
+	if (ok && !(*out = hex_decode_alloc(v, len, &st))) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: %s %s", prefix, name, hex_status_str(st));
+		ok = false;
+	}
+	g_free(file);
+	g_free(prefix);
+	return ok;
+}
+
 /* Keys: from the config, or from key_file with the same in/out sections. */
 static bool load_keys(tunnel_t *t, const uipsec_settings_t *s, const char *prefix, GError **err)
 {
@@ -136,19 +169,11 @@ static bool load_keys(tunnel_t *t, const uipsec_settings_t *s, const char *prefi
 		} else {
 			path = g_strdup(key_file);
 		}
-		struct stat st;
-		if (stat(path, &st) < 0) {
-			g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "%s: tunnel %s: key_file %s: %s",
-			            kf_origin ? kf_origin : "config", t->name, path, g_strerror(errno));
+		char *where = g_strdup_printf("%s: tunnel %s", kf_origin ? kf_origin : "config", t->name);
+		bool private = settings_check_private(-1, path, where, "key_file", err);
+		g_free(where);
+		if (!private)
 			goto out;
-		}
-		if (st.st_mode & 077) {
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
-			            "%s: tunnel %s: key_file %s is readable by group or others (mode %04o); "
-			            "refusing it (chmod 600)", kf_origin ? kf_origin : "config", t->name, path,
-			            (unsigned)(st.st_mode & 07777));
-			goto out;
-		}
 		ks = settings_new();
 		if (!settings_load_file(ks, path, err))
 			goto out;
@@ -173,17 +198,11 @@ static bool load_keys(tunnel_t *t, const uipsec_settings_t *s, const char *prefi
 			good = false;
 		} else {
 			sets[i].k->spi = (uint32_t)spi;
-			sets[i].k->key = uipsec_settings_get_hex(src, key_key, &sets[i].k->key_len);
-			sets[i].k->integ_key = uipsec_settings_get_hex(src, ikey_key, &sets[i].k->integ_key_len);
-			/* a missing key is fine for null encryption; the proposal
-			 * check below names the expected length otherwise */
-			const char *kv = uipsec_settings_get_str(src, key_key, NULL);
-			if (kv && *kv && !sets[i].k->key) {
-				const char *ko = uipsec_settings_origin(src, key_key);
-				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: %s.key is not hex (0x...)",
-				            ko ? ko : where, t->name, sets[i].dir);
-				good = false;
-			}
+			char *kn = g_strdup_printf("%s.key", sets[i].dir), *ikn = g_strdup_printf("%s.integ_key", sets[i].dir);
+			good = get_key(t, src, key_key, kn, &sets[i].k->key, &sets[i].k->key_len, where, err) &&
+			       get_key(t, src, ikey_key, ikn, &sets[i].k->integ_key, &sets[i].k->integ_key_len, where, err);
+			g_free(kn);
+			g_free(ikn);
 		}
 		g_free(spi_key);
 		g_free(key_key);

@@ -60,9 +60,12 @@ ip -n $NB addr add 10.2.0.1/32 dev lo
 step "uipsecd in each, with $examples/gw-a.conf and gw-b.conf"
 # started directly (not through a shell function): $! is then the daemon
 # itself (ip netns exec execs it), which cleanup() stops
-ip netns exec $NA "$UIPSECD" --foreground --config "$examples/gw-a.conf" >"$work/a.log" 2>&1 &
+# the examples hold (published) keys inline, and uipsecd refuses a config
+# with keys that group or others may read: run private copies
+install -m 600 "$examples/gw-a.conf" "$examples/gw-b.conf" "$work/"
+ip netns exec $NA "$UIPSECD" --foreground --config "$work/gw-a.conf" >"$work/a.log" 2>&1 &
 pids+=($!)
-ip netns exec $NB "$UIPSECD" --foreground --config "$examples/gw-b.conf" >"$work/b.log" 2>&1 &
+ip netns exec $NB "$UIPSECD" --foreground --config "$work/gw-b.conf" >"$work/b.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do
 	ip -n $NA link show uipsec0 2>/dev/null | grep -q UP && ip -n $NB link show uipsec0 2>/dev/null | grep -q UP && break

@@ -72,6 +72,24 @@ check "list-sas --json: the inbound SA's selectors (remote -> local) and check" 
 check "list-sas (table): INBOUND CHECK column" \
 	bash -c "'$UIPSECCTL' --socket '$SOCK' list-sas | grep -q '10.2.0.0/24>10.5.0.0/24\\[tcp/any/443\\]'"
 check "add-sa: unknown proposal refused (exit 1)" rc_is 1 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3010 dir out esp aes999 key $K20B
+# --- keys from a file or stdin (--key-file), never on the command line
+printf '# keys of SA 0x3100\nkey = %s\n' "$K20B" >"$T_TMP/sa.keys"
+chmod 600 "$T_TMP/sa.keys"
+check "add-sa --key-file FILE (mode 0600) installs the SA" bash -c "'$UIPSECCTL' --socket '$SOCK' add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3100 dir out esp aes128gcm16 --key-file '$T_TMP/sa.keys' && '$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 12544) | .esp == \"aes128gcm16\"'"
+check "add-sa --key-file - reads the keys from stdin (key and integ_key)" bash -c "printf 'key = 0x00112233445566778899aabbccddeeff\nintegKEY\n' | sed 's/integKEY/integ_key = 0x00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff/' | '$UIPSECCTL' --socket '$SOCK' add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3101 dir out esp aes128-sha256 --key-file - && '$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 12545) | .esp == \"aes128-sha256\"'"
+check "update-sa --key-file works too" ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3100 dir out esp aes128gcm16 --key-file "$T_TMP/sa.keys"
+chmod 644 "$T_TMP/sa.keys"
+check "add-sa --key-file readable by others: refused (exit 2), names chmod 600" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3102 dir out esp aes128gcm16 --key-file '$T_TMP/sa.keys' 2>'$T_TMP/kf.err'; [ \$? = 2 ] && grep -q 'readable by group or others.*chmod 600' '$T_TMP/kf.err'"
+check "... and from stdin redirected from such a file, too (exit 2)" \
+	rc_is 2 bash -c "'$UIPSECCTL' --socket '$SOCK' add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3102 dir out esp aes128gcm16 --key-file - <'$T_TMP/sa.keys'"
+chmod 600 "$T_TMP/sa.keys"
+check "add-sa: a key both in argv and in --key-file is a usage error (exit 2)" rc_is 2 ctl add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3102 dir out esp aes128gcm16 key $K20B --key-file "$T_TMP/sa.keys"
+printf 'key = 0x0011223\n' >"$T_TMP/odd.keys"; chmod 600 "$T_TMP/odd.keys"
+check "add-sa --key-file with a bad key: file:line and reason (exit 2)" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3102 dir out esp aes128gcm16 --key-file '$T_TMP/odd.keys' 2>'$T_TMP/kf.err'; [ \$? = 2 ] && grep -q 'odd.keys:1: key has an odd number of hex digits' '$T_TMP/kf.err'"
+check "SAs 0x3100/0x3101 removed again" bash -c "'$UIPSECCTL' --socket '$SOCK' del-sa spi 0x3100 dir out && '$UIPSECCTL' --socket '$SOCK' del-sa spi 0x3101 dir out"
+
 check "update-sa: replaces the outbound SA" ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3000 dir out reqid 1000 esp aes128gcm16 key $K20
 check "update-sa: unknown SPI (exit 1)" rc_is 1 ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3999 dir out esp aes128gcm16 key $K20
 check "add-policy with tmpl (ip xfrm policy syntax)" ctl add-policy src 10.1.0.0/24 dst 10.3.0.0/24 dir out \

@@ -35,7 +35,7 @@ plugdir="$top_builddir/tests/plugins/.libs"
 IFS=: read -r -a dirs <<< "$UIPSEC_PLUGIN_PATH"
 searched=$(printf '%s, ' "${dirs[@]}")
 
-echo 1..14
+echo 1..16
 
 conf 'uipsecd.load = test-net test-pktio no-such'
 run --check-config; rc=$?
@@ -75,6 +75,33 @@ conf 'uipsecd { load = test-net
 }'
 run --check-config; rc=$?
 if [ $rc -ne 0 ] && has err "$tmp/uipsec.conf:2"; then ok "--check-config: syntax error names file:line"; else not_ok "--check-config: syntax error (rc $rc)"; fi
+
+# inline keys: the config file is key material, refused like a key_file
+# when group or others may read it (file:line of the key)
+key_conf() {
+	conf "uipsecd.load = test-net test-pktio crypto-openssl
+tunnels.t {
+  local = 192.0.2.1
+  remote = 192.0.2.2
+  local_ts = 10.1.0.0/24
+  remote_ts = 10.2.0.0/24
+  esp = aes128gcm16
+  in { spi = 0x1000
+       key = 0x00112233445566778899aabbccddeeff00112233 }
+  out { spi = 0x2000
+        key = 0x00112233445566778899aabbccddeeff00112233 }
+}"
+	chmod "$1" "$tmp/uipsec.conf"
+}
+key_conf 0644
+run --check-config; rc=$?
+if [ $rc -ne 0 ] && has err "$tmp/uipsec.conf:9: tunnel t: in.key: config file $tmp/uipsec.conf is readable by group or others (mode 0644); refusing it (chmod 600)"; then
+	ok "--check-config: inline keys in a 0644 config refused with file:line"; else not_ok "--check-config: inline keys in a 0644 config (rc $rc)"; fi
+key_conf 0600
+run --check-config; rc=$?
+if [ $rc -eq 0 ] && has out "configuration OK"; then
+	ok "--check-config: inline keys in a 0600 config accepted"; else not_ok "--check-config: inline keys in a 0600 config (rc $rc)"; fi
+rm -f "$tmp/uipsec.conf"
 
 conf 'uipsecd.load = prio-low prio-high test-pktio'
 run --list-plugins; rc=$?

@@ -1,5 +1,7 @@
 /* Settings parser, typed getters and the option registry. */
 #include "config.h"
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <stdio.h>
@@ -894,6 +896,48 @@ static void test_data_full(void)
 	options_reset();
 }
 
+/* Files holding keys: refused when group or others may read them, by path
+ * or by an open descriptor, with the "WHERE: WHAT PATH ... (chmod 600)" text. */
+static void test_check_private(void)
+{
+	char *dir = g_dir_make_tmp("uipsec-priv-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "k.conf", NULL);
+	g_assert_true(g_file_set_contents(path, "key = 0x00\n", -1, NULL));
+	GError *err = NULL;
+	g_assert_cmpint(chmod(path, 0644), ==, 0);
+	g_assert_false(settings_check_private(-1, path, "a.conf:3: tunnel t", "key_file", &err));
+	g_assert_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM);
+	char *want = g_strdup_printf("a.conf:3: tunnel t: key_file %s is readable by group or others (mode 0644); "
+	                             "refusing it (chmod 600)", path);
+	g_assert_cmpstr(err->message, ==, want);
+	g_free(want);
+	g_clear_error(&err);
+	g_assert_cmpint(chmod(path, 0640), ==, 0);
+	int fd = open(path, O_RDONLY);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_false(settings_check_private(fd, "(stdin)", NULL, "--key-file", &err));
+	g_assert_true(g_str_has_prefix(err->message, "--key-file (stdin) is readable by group or others (mode 0640)"));
+	g_clear_error(&err);
+	g_assert_cmpint(chmod(path, 0600), ==, 0);
+	g_assert_true(settings_check_private(fd, "(stdin)", NULL, "--key-file", &err));
+	g_assert_true(settings_check_private(-1, path, "x", "key_file", &err));
+	g_assert_no_error(err);
+	close(fd);
+	/* a pipe holds nothing for others to find */
+	int p[2];
+	g_assert_cmpint(pipe(p), ==, 0);
+	g_assert_true(settings_check_private(p[0], "(stdin)", NULL, "--key-file", &err));
+	close(p[0]);
+	close(p[1]);
+	g_assert_cmpint(unlink(path), ==, 0);
+	g_assert_false(settings_check_private(-1, path, "x", "key_file", &err));
+	g_assert_error(err, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+	g_clear_error(&err);
+	g_rmdir(dir);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -927,5 +971,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/settings/options/help", test_options_help);
 	g_test_add_func("/settings/options/example-config", test_example_config);
 	g_test_add_func("/settings/data/full", test_data_full);
+	g_test_add_func("/settings/check-private", test_check_private);
 	return g_test_run();
 }

@@ -2,6 +2,7 @@
  * (docs/control-protocol.md, uipsecctl(8)). */
 #include "config.h"
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 #include "control_proto.h"
+#include "hex.h"
+#include "settings.h"
 
 #define DEFAULT_SOCKET "/run/uipsec/uipsecd.sock"
 
@@ -751,11 +754,17 @@ static const xfrm_alg_t xfrm_algs[] = {
 	{ "hmac(sha512)", "auth", 0, "sha512" },
 };
 
-static size_t hex_bytes(const char *key)
+/* Decoded length of a key argument; 0 (and a usage message) when it is
+ * not a key the daemon would take. */
+static size_t key_bytes(const char *kind, const char *key)
 {
-	if (key[0] == '0' && (key[1] == 'x' || key[1] == 'X'))
-		key += 2;
-	return strlen(key) / 2;
+	uint8_t buf[CONTROL_KEY_MAX];
+	size_t n;
+	hex_status_t st = hex_decode(key, buf, sizeof(buf), &n);
+	uipsec_memwipe(buf, sizeof(buf));
+	if (st != HEX_OK)
+		usage_error("%s key %s (at most %d bytes)", kind, hex_status_str(st), CONTROL_KEY_MAX);
+	return n;
 }
 
 typedef struct xfrm_state {
@@ -780,20 +789,26 @@ static int parse_xfrm_alg(JsonObject *o, xfrm_state_t *xs, const char *kind, cha
 		if (strcmp(k, "aead") == 0) {
 			if (x->bits != bits)
 				continue;
+			size_t kb = key_bytes(kind, key), salt = strstr(name, "ccm") ? 3 : 4;
+			if (kb <= salt)
+				return kb ? usage_error("aead key too short for '%s'", name) : EXIT_USAGE;
 			if (strstr(name, "chacha"))
 				g_strlcpy(xs->enc, x->keyword, sizeof(xs->enc));
 			else  /* AES key bits: key minus salt (4 bytes GCM/GMAC, 3 CCM) */
-				snprintf(xs->enc, sizeof(xs->enc), "aes%zu%s",
-				         (hex_bytes(key) - (strstr(name, "ccm") ? 3 : 4)) * 8, x->keyword);
+				snprintf(xs->enc, sizeof(xs->enc), "aes%zu%s", (kb - salt) * 8, x->keyword);
 			json_object_set_string_member(o, "key", key);
 		} else if (strcmp(k, "enc") == 0) {
-			size_t kb = hex_bytes(key) - (strstr(name, "ctr") ? 4 : 0);
+			size_t kb = 0, nonce = strstr(name, "ctr") ? 4 : 0;
 			if (strcmp(x->keyword, "null") == 0)
 				g_strlcpy(xs->enc, "null", sizeof(xs->enc));
+			else if ((kb = key_bytes(kind, key)) <= nonce)
+				return kb ? usage_error("enc key too short for '%s'", name) : EXIT_USAGE;
 			else
-				snprintf(xs->enc, sizeof(xs->enc), "aes%zu%s", kb * 8, x->keyword);
+				snprintf(xs->enc, sizeof(xs->enc), "aes%zu%s", (kb - nonce) * 8, x->keyword);
 			json_object_set_string_member(o, "key", key);
 		} else {
+			if (!key_bytes(kind, key))
+				return EXIT_USAGE;
 			g_strlcpy(xs->auth, x->keyword, sizeof(xs->auth));
 			json_object_set_string_member(o, "integ_key", key);
 		}
@@ -897,10 +912,118 @@ static int parse_args(const arg_spec_t *spec, char **argv, int argc, JsonObject 
 	return EXIT_OK;
 }
 
+/* Bytes read from a key file, more than any key file needs. */
+#define KEY_FILE_MAX 4096
+
+static int key_file_error(const char *path, const char *what)
+{
+	fprintf(stderr, "uipsecctl: --key-file %s: %s\n", path, what);
+	return EXIT_USAGE;
+}
+
+/* --key-file FILE or - (stdin): "key = 0x.." and optionally
+ * "integ_key = 0x.." lines, the syntax of a tunnel's key_file, so keys
+ * stay out of argv (and /proc/PID/cmdline). Like a key_file, a file
+ * readable by group or others is refused. */
+static int load_key_file(const char *path, JsonObject *o)
+{
+	bool is_stdin = strcmp(path, "-") == 0;
+	const char *name = is_stdin ? "(stdin)" : path;
+	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return key_file_error(path, g_strerror(errno));
+	GError *err = NULL;
+	int rc = EXIT_OK;
+	char buf[KEY_FILE_MAX + 1];
+	size_t len = 0;
+	if (!settings_check_private(fd, name, NULL, "--key-file", &err)) {
+		fprintf(stderr, "uipsecctl: %s\n", err->message);
+		g_clear_error(&err);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	for (ssize_t n; len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0;) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = key_file_error(name, g_strerror(errno));
+			goto out;
+		}
+		len += (size_t)n;
+	}
+	if (len > KEY_FILE_MAX) {
+		rc = key_file_error(name, "longer than " G_STRINGIFY(KEY_FILE_MAX) " bytes");
+		goto out;
+	}
+	buf[len] = '\0';
+	uipsec_settings_t *ks = settings_new();
+	if (!settings_load_string(ks, buf, name, &err)) {
+		fprintf(stderr, "uipsecctl: --key-file %s\n", err->message);
+		g_clear_error(&err);
+		rc = EXIT_USAGE;
+	}
+	/* the setting names are the request members */
+	static const char *const members[] = { "key", "integ_key" };
+	char **keys = uipsec_settings_keys(ks, NULL), **sections = uipsec_settings_sections(ks, NULL);
+	for (char **k = keys; !rc && *k; k++)
+		if (!g_strv_contains(members, *k))
+			rc = key_file_error(name, "only 'key' and 'integ_key' may be set");
+	if (!rc && sections[0])
+		rc = key_file_error(name, "only 'key' and 'integ_key' may be set");
+	if (!rc && !uipsec_settings_get_str(ks, "key", NULL))
+		rc = key_file_error(name, "no 'key ='");
+	for (size_t i = 0; !rc && i < G_N_ELEMENTS(members); i++) {
+		const char *v = uipsec_settings_get_str(ks, members[i], NULL);
+		if (!v)
+			continue;
+		if (json_object_has_member(o, members[i])) {
+			rc = usage_error("%s is given both on the command line and in --key-file", members[i]);
+			break;
+		}
+		uint8_t key[CONTROL_KEY_MAX];
+		size_t n;
+		hex_status_t st = hex_decode(v, key, sizeof(key), &n);
+		uipsec_memwipe(key, sizeof(key));
+		if (st != HEX_OK) {
+			fprintf(stderr, "uipsecctl: --key-file %s: %s %s (at most %d bytes)\n",
+			        uipsec_settings_origin(ks, members[i]), members[i], hex_status_str(st), CONTROL_KEY_MAX);
+			rc = EXIT_USAGE;
+			break;
+		}
+		json_object_set_string_member(o, members[i], v);
+	}
+	g_strfreev(keys);
+	g_strfreev(sections);
+	settings_free(ks);
+out:
+	uipsec_memwipe(buf, sizeof(buf));
+	if (!is_stdin)
+		close(fd);
+	return rc;
+}
+
 static int cmd_with_args(const char *cmd, const arg_spec_t *spec, bool xfrm, char **argv, int argc)
 {
+	/* "--key-file F" may stand anywhere among the SA arguments */
+	const char *key_file = NULL;
+	char **args = g_new0(char *, (size_t)argc + 1);
+	int nargs = 0;
+	for (int i = 0; i < argc; i++) {
+		if (spec == sa_args && strcmp(argv[i], "--key-file") == 0) {
+			if (i + 1 >= argc || key_file) {
+				g_free(args);
+				return usage_error("--key-file needs one FILE (or - for stdin)");
+			}
+			key_file = argv[++i];
+		} else {
+			args[nargs++] = argv[i];
+		}
+	}
 	JsonObject *o = json_object_new();
-	int rc = parse_args(spec, argv, argc, o, xfrm);
+	int rc = parse_args(spec, args, nargs, o, xfrm);
+	g_free(args);
+	if (!rc && key_file)
+		rc = load_key_file(key_file, o);
 	if (rc) {
 		json_object_unref(o);
 		return rc;
@@ -1033,6 +1156,7 @@ static const char usage_text[] =
 	"SA-ARGS (as ip xfrm state):\n"
 	"  src ADDR dst ADDR [proto esp] spi SPI dir in|out [mode tunnel] [reqid N]\n"
 	"  esp KEYWORD key HEX [integ-key HEX]    (strongSwan proposal, e.g. aes128gcm16)\n"
+	"   or esp KEYWORD --key-file FILE|-      (key = 0x.. / integ_key = 0x.. lines, mode 0600)\n"
 	"   or aead rfc4106(gcm(aes)) HEX 128 | enc cbc(aes) HEX auth-trunc hmac(sha256) HEX 128\n"
 	"  [encap espinudp SPORT DPORT] [replay-window N] [flag esn] [tunnel LABEL]\n"
 	"  [local-ts TS[,TS...] remote-ts TS[,TS...] | any]   inner traffic a dir in SA accepts\n"

@@ -47,6 +47,14 @@ static bool datapath_start_step(daemon_t *d, GError **err)
 	return tunnel_service_start(d->settings, err) != NULL;
 }
 static void datapath_stop_step(daemon_t *d) { tunnel_service_stop(tunnel_service_current()); }
+/* --check-config: the tunnels parse (keys, their files' modes, proposals) */
+static bool datapath_check_step(daemon_t *d, GError **err)
+{
+	tunnels_t *t = tunnels_new(d->settings, err);
+	bool ok = t != NULL;
+	tunnels_free(t);
+	return ok;
+}
 /* datapath end */
 
 /* control: the control socket; its reload request runs daemon_reload() */
@@ -62,7 +70,7 @@ static void control_stop_step(daemon_t *d) { control_service_stop(); }
  * control socket) add their entries after "plugins". */
 static const daemon_step_t daemon_steps[] = {
 	{ "plugins", plugins_start, plugins_stop },
-	{ "data path", datapath_start_step, datapath_stop_step },   /* datapath */
+	{ "data path", datapath_start_step, datapath_stop_step, .check = datapath_check_step },   /* datapath */
 	{ "control socket", control_start_step, control_stop_step }, /* control */
 };
 

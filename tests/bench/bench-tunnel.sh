@@ -70,6 +70,7 @@ uipsec_row() {
 	add_inner "$NS_B" 10.2.0.1/32
 	uipsec_conf a "$IP_A" "$IP_B" 10.1.0.0/24 10.2.0.0/24 0x1000 0x2000 "$esp" "$k1" "$k2" "$i1" "$i2" "$crypto" "$threads" >"$OUT_DIR/$label-a.conf"
 	uipsec_conf b "$IP_B" "$IP_A" 10.2.0.0/24 10.1.0.0/24 0x2000 0x1000 "$esp" "$k2" "$k1" "$i2" "$i1" "$crypto" "$threads" >"$OUT_DIR/$label-b.conf"
+	chmod 600 "$OUT_DIR/$label-a.conf" "$OUT_DIR/$label-b.conf"   # inline keys
 	ip netns exec "$NS_A" "$UIPSECD" --foreground --config "$OUT_DIR/$label-a.conf" >"$OUT_DIR/$label-a.log" 2>&1 &
 	pa=$!; PIDS+=("$pa")
 	ip netns exec "$NS_B" "$UIPSECD" --foreground --config "$OUT_DIR/$label-b.conf" >"$OUT_DIR/$label-b.log" 2>&1 &

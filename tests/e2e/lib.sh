@@ -150,6 +150,9 @@ uipsecd {
     $extra
 }
 CONF
+	# tunnels appended to it carry inline keys: uipsecd refuses such a
+	# file when group or others may read it
+	chmod 600 "$file"
 }
 
 # stat_of NAME COUNTER: a counter from uipsecctl stats --json (empty if unavailable)
