@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Regenerate the build system (needs autoconf, automake, libtool, pkg-config).
 set -e
 cd "$(dirname "$0")"

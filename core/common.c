@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Status strings and key wiping, used by every part of the core. */
 #include "config.h"
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Control socket server: accept, check credentials, frame JSON lines,
  * enforce limits, stream events to subscribers. */
 #include "config.h"

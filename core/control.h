@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Control socket server: a UNIX stream socket speaking JSON lines
  * (control_proto.h, docs/control-protocol.md), served from a GLib main
  * context, never from data-path threads. Only root, or members of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Control protocol: request parsing, validation and dispatch. */
 #include "config.h"
 #include <arpa/inet.h>

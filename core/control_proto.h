@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Control protocol: one JSON request object per line in, one reply object
  * per line out (docs/control-protocol.md). This module parses and validates
  * requests, dispatches them through a table (command name -> handler) and

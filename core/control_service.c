@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control service: what each control request does to the daemon. */
 #include "config.h"
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The daemon's control service: the control socket (control.h) wired to
  * the SAD, SPD, counters, events, tunnels, plugins and log levels, plus
  * the tunnel part of a configuration reload. Main-loop thread only. */

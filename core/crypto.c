@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Crypto core: the algorithm table every provider agrees on, strongSwan's
  * ESP proposal keywords, provider choice and the AEAD-shaped ESP transform
  * (uipsec_xform_t) that composes cipher + integrity when the proposal is

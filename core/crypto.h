@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Crypto core (internal API): the algorithm and proposal-keyword tables,
  * provider choice, and the known-answer self-tests run when a crypto
  * feature is registered. The public side is <uipsec/crypto.h>. */

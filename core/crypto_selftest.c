@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Known-answer self-tests run on every crypto provider when its feature is
  * registered (the feature check of the plugin loader): a provider whose
  * output differs from the published vectors is dropped and never chosen,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP inbound: RFC 3948 UDP payload -> verified, decrypted inner packet.
  * Every drop is counted under its own global counter (and the SA's). */
 #include "config.h"

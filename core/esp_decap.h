@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP engine, inbound side (internal API). See esp_encap.h for the worker
  * context and the batch conventions.
  *

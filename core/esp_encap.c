@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP outbound: policy lookup, then RFC 4303 tunnel mode in RFC 3948 UDP,
  * built in place in the packet's head- and tailroom. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP engine, outbound side, and the per-worker context shared with the
  * inbound side (internal API).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Events: a bounded queue filled from any thread, drained in the main
  * context, so no subscriber ever runs on the data path. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SA/policy events (internal API).
  *
  * Any thread (the data path included) raises an event with events_emit():

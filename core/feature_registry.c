@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Feature registry: the kept (resolved) features of loaded plugins and the
  * per-type checks run before a feature is kept. Filled by the plugin loader
  * at start-up, read at run time (possibly from worker threads). */

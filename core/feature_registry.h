@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Feature registry: which kept (resolved) feature is provided by whom
  * (internal API, implemented with the plugin loader). */
 #ifndef UIPSEC_CORE_FEATURE_REGISTRY_H

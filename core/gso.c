@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Software TCP segmentation and checksum completion for TUN offloads. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Software segmentation of TUN offload super-packets (internal API).
  *
  * With TSO enabled on the TUN device (io-tun with the virtio-net header),

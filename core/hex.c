@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Hex decoding of key material (see hex.h). */
 #include "config.h"
 #include <string.h>

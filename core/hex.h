@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one hex decoder for key material: tunnel keys in the config, keys in
  * control requests, and uipsecctl's key arguments and key files all go
  * through it, so they accept exactly the same spellings. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* IPv4/IPv6 helpers for the ESP engine: addresses, checksums, headers,
  * inner packet validation. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* IPv4/IPv6 addresses, header helpers and checksums for the ESP engine
  * (internal API). */
 #ifndef UIPSEC_CORE_IP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging: a level per subsystem with a default, written to stderr (one
  * line per message) or syslog, or handed to a sink in tests.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging: levels per subsystem, stderr or syslog, a capture hook for tests
  * (internal API; plugins see only <uipsec/log.h>).
  * Exported from libuipsec for uipsecd and the tests, but not installed. */

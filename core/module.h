@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Module seam: the one place that opens shared objects. Two
  * implementations, chosen at configure time (--with-module-loader):
  * module_ltdl.c (libltdl) and module_gmodule.c (GModule). The plugin loader

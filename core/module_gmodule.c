@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Module seam implemented with GModule (its error message already is the
  * platform loader's own, e.g. dlerror()). */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Module seam implemented with libltdl. lt_dlerror() often says only
  * "file not found" when a dependency of the module is missing, so on
  * failure the real reason is asked from dlopen() itself. */

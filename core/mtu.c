@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ICMP "too big" replies and IPv4 fragmentation before encryption. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* MTU handling on the cleartext side of the tunnel (internal API).
  *
  * An inner packet must fit into the outer path MTU after ESP-in-UDP

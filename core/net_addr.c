@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Address, prefix and fwmark helpers of <uipsec/net.h>: plain C so every
  * backend and the route manager agree on what a prefix and a mark mean. */
 #include "config.h"

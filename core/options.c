@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Option registry: what the core and the plugins declare (type, default,
  * one-line help). Used to warn about unknown keys with the closest declared
  * key, to check values with file:line, and for uipsecd --help-options. */

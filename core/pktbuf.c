@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Packet buffer pool: fixed-size buffers from one slab, a locked free
  * stack, and per-worker caches that move packets to and from the pool a
  * batch at a time. */

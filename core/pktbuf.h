@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Packet buffer pool and batches (internal API).
  *
  * Buffers are carved from large slabs, each packet's data placed after

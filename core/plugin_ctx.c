@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The context a plugin's init() gets: its name and the configuration, with
  * option getters relative to "uipsecd.plugins.<name>.". */
 #include "config.h"

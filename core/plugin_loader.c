@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Plugin loader. Two phases, as in strongSwan:
  *  1. open every plugin of the load list, check its descriptor (ABI, size,
  *     name), declare its options and run init();

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Plugin loader: opens the plugins of the load list through the module
  * seam (libltdl or GModule), checks descriptors, runs init, resolves
  * features, unloads plugins left without features (internal API). */

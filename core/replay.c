@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Anti-replay window (RFC 4303 3.4.3, Appendix A) kept as a bitmap ring
  * (RFC 6479): bit (seq mod ring size) records seq; moving the window
  * forward clears whole words instead of shifting the map. The ring holds

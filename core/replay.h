@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Anti-replay window with extended sequence numbers (RFC 4303 3.4.3 and
  * Appendix A), as a bitmap ring (RFC 6479): no shifting, O(1) per packet.
  * Not thread safe; the SA serialises access (sa.h). */

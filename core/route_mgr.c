@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Route manager: what to install for a tunnel and when to take it away.
  * The backend only executes; every decision (reference counts, exception
  * routes, allow_peer_ts, preferred source) is made here so that Linux and

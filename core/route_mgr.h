@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Route manager: the core's routing decisions for tunnels (internal API).
  *
  * Given a tunnel (outer addresses, selectors, virtual IPs, TUN device) it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SA objects: transform per worker, lifetimes, counters. */
 #include "config.h"
 #include <stdio.h>

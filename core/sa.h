@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Security Association object (internal API): keys turned into a crypto
  * transform (one clone per worker), sequence numbers, replay window,
  * lifetimes and per-SA counters. SAs live in the SAD (sad.h). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Security Association Database: an open-addressing table of inbound SAs
  * keyed by SPI, outbound SAs by SPI and by reqid, and the reader/writer
  * lock that guards SAD and SPD. See sad.h for the locking rules. */

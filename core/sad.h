@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Security Association Database (internal API).
  *
  * Inbound SAs are found by SPI (and outer destination address) in an

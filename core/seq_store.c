@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Outbound sequence-number reservations on disk (see seq_store.h). */
 #include "config.h"
 

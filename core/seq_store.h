@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Persistent outbound sequence-number reservations of manually keyed SAs
  * (internal API).
  *

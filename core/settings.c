@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Settings: a hand parser for the strongswan.conf syntax and the typed
  * getters of <uipsec/settings.h>.
  *

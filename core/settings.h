@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Settings: the strongswan.conf-syntax parser and the registry of declared
  * options (internal API; plugins see only <uipsec/settings.h>).
  * Exported from libuipsec for uipsecd and the tests, but not installed. */

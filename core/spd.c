@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Security Policy Database: policies indexed by destination prefix
  * (tuple-space search over the distinct prefix lengths in use), with
  * per-worker exact-match flow caches in front. See spd.h. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Security Policy Database (internal API).
  *
  * A policy selects cleartext packets by address ranges (a prefix is a

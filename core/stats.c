@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Global counters: one block per thread, summed on demand. */
 #include "config.h"
 #include <pthread.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Global data-path counters (internal API).
  *
  * Each thread counts into its own cache-line aligned block (no atomics, no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Traffic selector parser shared by tunnels and the control protocol. */
 #include "config.h"
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Traffic selectors as written in tunnel sections and in add-sa requests
  * (one parser for both):
  *

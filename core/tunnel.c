@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Manually keyed tunnels: SAs, policies, routes, keepalives, NAT rebinding. */
 #include "config.h"
 #include <glib-unix.h>

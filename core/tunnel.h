@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Manually keyed tunnels from the `tunnels` section (internal API).
  *
  * A tunnel is a pair of SAs (in: peer -> us, out: us -> peer), protect

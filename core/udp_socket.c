@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP-in-UDP sockets: SO_REUSEPORT per worker, recvmmsg/sendmmsg batches. */
 #include "config.h"
 

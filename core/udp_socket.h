@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP-in-UDP sockets (RFC 3948): one set per worker thread, all bound to
  * socket.port with SO_REUSEPORT so the kernel spreads peers over workers.
  * Batched with recvmmsg/sendmmsg. What a datagram carries (ESP, IKE

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Coalesced datagrams (UDP_GRO) to one view per datagram, in bounded chunks. */
 #include "config.h"
 

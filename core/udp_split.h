@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Splitting coalesced ESP-in-UDP datagrams (UDP_GRO) into one view per
  * datagram (internal API).
  *

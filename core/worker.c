@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Data-path workers: epoll loop per thread, batches through the ESP engine. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Data-path workers (internal API).
  *
  * `threads` workers (uipsecd.threads, 0 = one per online CPU), each a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Configure and build uipsec in a build directory (default: _build).
 #   scripts/build.sh [BUILDDIR] [configure args...]
 set -euo pipefail

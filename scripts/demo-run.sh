@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The demo body: two network namespaces joined by a veth pair, one uipsecd
 # in each with the shipped example configs (conf/examples/gw-a.conf and
 # gw-b.conf: AES-128-GCM, 10.1.0.0/24 <-> 10.2.0.0/24 over 192.0.2.1 <->

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The main job on a fresh Debian 12 machine, as root: install dependencies,
 # build, install into a local prefix (./_inst), then run the demo: two
 # network namespaces, one uipsecd in each with the shipped example configs,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Install everything uipsec needs to build and test on Debian 12 (run as root).
 # Idempotent: apt-get skips what is already there.
 set -euo pipefail

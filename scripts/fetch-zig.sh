@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # fetch-zig.sh: obtain the Zig 0.16.0 toolchain used by 'make check-portability'
 # (zig cc carries FreeBSD's and Apple's libc headers, so BSD/macOS code can be
 # compiled here). The official release tarball is taken from the npm package

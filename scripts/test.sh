@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The whole test suite on a fresh Debian 12 machine, as root:
 # install dependencies, build, run `make check` (unit, loader, crypto
 # vector, ESP, netlink and end-to-end namespace tests).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the crypto tests: load crypto plugins through the real
  * plugin loader with a config text, and capture the log. */
 #ifndef UIPSEC_TESTS_CRYPTO_TEST_H

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Decrypt the engine's ESP-in-UDP packets (tests/esp-vectors output on
 stdin) with scapy's independent ESP implementation; prints TAP."""
 import hashlib

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the ESP tests, the decap fuzz target and the ESP
  * benchmark: crypto back-end loading, SA pairs, inner packets. */
 #ifndef UIPSEC_TESTS_ESP_TEST_UTIL_H

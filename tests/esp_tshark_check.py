@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Write the engine's ESP-in-UDP packets (tests/esp-vectors output on stdin)
 to a pcap, have Wireshark's ESP dissector (tshark) decrypt and verify
 them, and compare with the inner packets; prints TAP. Usage:

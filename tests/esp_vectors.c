@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Prints ESP-in-UDP packets built by the engine, one per line, for
  * cross-checking with independent decoders (tests/test_esp_scapy.sh):
  *   keyword spi key integ_key esn seq_hi outer_packet inner_packet

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* net-tool: drives the core's route manager with the real net-netlink
  * plugin, loaded by the plugin loader from UIPSEC_PLUGIN_PATH and
  * configured like uipsecd (uipsecd.*, uipsecd.plugins.net-netlink.*), for

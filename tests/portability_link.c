@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Linked (never run) by 'make check-portability' for FreeBSD and macOS with
  * the OS-facing BSD code: zig links against stubs made from each system's
  * real libc symbol lists, so a libc function that one of the systems lacks

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Test launcher for automake's TAP driver: GTest programs are asked for TAP,
 # shell tests print TAP themselves. Every test runs under a time limit so a
 # hang fails the test instead of the whole CI run.

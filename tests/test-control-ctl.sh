@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # uipsecctl against a real uipsecd (one namespace, io-tun + net-netlink):
 # every command, --json shapes, --prometheus, exit codes (0/1/2/3), an
 # unprivileged user refused, monitor events, reload (added / changed /

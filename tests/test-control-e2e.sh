@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # End to end through the control socket, in namespaces (hosts ha, hb behind
 # gateways ga, gb): SAs and policies added with uipsecctl only (no tunnels
 # in the config) carry traffic; list-sas --json counters match what was

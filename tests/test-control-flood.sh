@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Control socket back-pressure against a real uipsecd: 10 000 SAs installed
 # over the socket, then a client pipelines 1000 list-sas and never reads.
 # The daemon's RSS must stay bounded (replies are generated only while the

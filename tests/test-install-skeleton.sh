@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Third-party plugins: install uipsec into a temporary prefix, build
 # examples/plugin-skeleton against it with pkg-config only, and have the
 # INSTALLED uipsecd load it from a plugin_dir and list its feature.

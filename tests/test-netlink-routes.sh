@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Route decisions + net-netlink against the real kernel, in a network
 # namespace this test creates (and removes on exit): tunnel routes and the
 # rule, VIPs, exception routes iff the peer is inside a remote selector,

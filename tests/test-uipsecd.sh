@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # uipsecd: --check-config with a missing plugin, a bad-ABI plugin, no
 # network backend / packet I/O (non-zero exit and the exact messages), a
 # good configuration, --list-plugins, --version (test plugins of

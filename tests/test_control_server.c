@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Control socket server over a real UNIX socket: framing, limits, errors,
  * credentials, events. The server runs in its own thread and main context,
  * as in uipsecd; the test is an ordinary blocking client. Commands that need

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The control service over a real socket with the real SAD, SPD, counters,
  * events and crypto (crypto-openssl or crypto-gcrypt loaded through the
  * plugin loader): every request's success path and the daemon-side errors.

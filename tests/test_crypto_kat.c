@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Known-answer vectors (the tests/vectors/ files) against every provider that
  * claims the algorithm -- a generic test over the feature registry, so a
  * third-party provider loaded here is tested the same way -- and the

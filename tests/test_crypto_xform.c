@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The ESP transform API: keywords, key checks, cross-backend round trips
  * with tampering, provider choice by load order, priority and override,
  * cloning for worker threads, the RNG. Everything runs through the real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP engine: known answers (RFC 7634 A, RFC 3602 4 cases 7/8), round
  * trips through both crypto back-ends for every proposal and IPv4/IPv6
  * inner x outer, replay and ESN through the data path, malformed input

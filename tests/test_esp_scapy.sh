@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Cross-check: packets built by the ESP engine decrypt with scapy's own
 # ESP implementation (AES-GCM, ChaCha20-Poly1305, AES-CCM, AES-CBC/CTR +
 # HMAC, NULL; IPv4/IPv6 inner x outer; ESN). Skips when scapy is absent.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Cross-check: Wireshark's ESP dissector (tshark) decrypts and verifies
 # the packets built by the ESP engine (AES-GCM, AES-CBC/CTR + HMAC, NULL;
 # IPv4/IPv6 inner x outer). Skips when tshark or python3 is absent.

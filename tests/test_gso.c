@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* TCP segmentation of TUN super-packets and checksum completion, checked
  * against a plain RFC 1071 checksum written independently here. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The one hex decoder for keys (core/hex.c): prefix stripped before the
  * length is checked, the length checked against the output capacity, bad
  * input refused with its reason and nothing left in the output. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Plugin loader and feature resolution, with the deliberately broken test
  * plugins of tests/plugins (found through UIPSEC_PLUGIN_PATH). Every
  * failure message is asserted word for word. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging: levels, per-subsystem filtering, configuration, output format. */
 #include "config.h"
 #include <glib.h>

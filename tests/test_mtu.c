@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* MTU handling: room after ESP overhead, ICMP too-big replies, IPv4
  * fragmentation before encryption. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* net_pfroute.c -- the net-pfroute plugin's glue between the core's network
  * backend interface and pfroute_os -- built on Linux against a recording
  * stand-in for pfroute_os (the real one needs a PF_ROUTE kernel and is

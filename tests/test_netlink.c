@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* net-netlink backend against the real kernel. The test moves itself into
  * a fresh network namespace (unshare(CLONE_NEWNET), gone when the process
  * exits) with a TUN device uipt0 and a veth pair uipt-v0/uipt-v1, drives

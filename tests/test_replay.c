@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Anti-replay window: duplicates, window edges, huge jumps, ESN inference
  * across 2^32 both ways, sequence number 0. */
 #include "config.h"

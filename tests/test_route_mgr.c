@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Route decisions of route_mgr, checked against a recording backend: a
  * test double is right here because these tests check what the core asks
  * for (which routes, in which order, how often), not what the kernel does;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The core's route decisions (core/route_mgr.c) for a PF_ROUTE-style
  * backend: no policy routing (rule_add/rule_del NULL, get_routing table 0),
  * one TUN device per virtual IP. The backend here records what it is asked

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SAD replace (update-sa, and migrate): the same keys continue the
  * outbound sequence numbers and the replay window, new keys start afresh,
  * a failed replace leaves the old SA working, readers never miss the SA

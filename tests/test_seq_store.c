@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Persistent outbound sequence-number reservations (core/seq_store.c) and
  * their use by the data path (esp_encap) and manually keyed tunnels. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Settings parser, typed getters and the option registry. */
 #include "config.h"
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* SPD: table-driven matching (specific vs. general, ports, protocols,
  * ICMP, priorities, bypass/drop/trap), ranges, flow cache invalidation,
  * 10 000 policies against a linear reference. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The 4-byte address-family header of FreeBSD tun (TUNSIFHEAD) and macOS
  * utun: built from the IP version nibble for IPv4 and IPv6 alike, checked
  * and stripped on read. The device code itself needs a BSD kernel; these

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP-in-UDP sockets on loopback: configuration, SO_REUSEPORT groups,
  * recvmmsg/sendmmsg batches, keepalives. */
 #include "config.h"

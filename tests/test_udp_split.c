@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Splitting coalesced datagrams (UDP_GRO) into views: whatever the
  * segment sizes and counts, the views tile the receive buffers exactly,
  * in order, and no call writes more than its max views. */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # uipsecd under valgrind (run by "make check-valgrind", which sets VALGRIND
 # to the valgrind command line with its options): --check-config on a good
 # and a bad file, --list-plugins, then two gateways in network namespaces of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* uipsecctl: drive and observe a running uipsecd over its control socket
  * (docs/control-protocol.md, uipsecctl(8)). */
 #include "config.h"

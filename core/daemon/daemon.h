@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* uipsecd: the daemon's state and its start-up steps (internal).
  *
  * main() runs: command line -> config -> logging -> [check/list modes] ->

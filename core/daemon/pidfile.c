@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* uipsecd's PID file, locked with flock() for as long as the daemon runs:
  * a second instance finds it locked and refuses to start, while a file
  * left behind by a crashed instance is simply taken over. */

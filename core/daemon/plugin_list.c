@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* --list-plugins and the --check-config summary: every plugin of the load
  * list with its fate, then every feature with the provider that serves it
  * (the winner) and the others that could. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* uipsecd: the userland IPsec daemon.
  *
  * Steps: command line -> config -> logging -> (--check-config,

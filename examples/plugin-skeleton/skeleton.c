@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* uipsec plugin skeleton: the smallest complete third-party plugin.
  *
  * It provides one CUSTOM feature, "skeleton-hello", whose operations table

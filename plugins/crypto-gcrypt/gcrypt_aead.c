@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-gcrypt: AEADs (AES-GCM, AES-CCM, AES-GMAC, ChaCha20-Poly1305).
  * One gcry_cipher_hd_t keyed at create; a packet only sets the nonce
  * (salt || iv), which also resets the mode's state. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-gcrypt: unauthenticated ciphers for cipher + integrity proposals
  * (AES-CBC, AES-CTR per RFC 3686, ENCR_NULL). One handle per context holds
  * both key schedules; a packet only sets the IV or counter block. */

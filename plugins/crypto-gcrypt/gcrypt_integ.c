@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-gcrypt: integrity (HMAC-SHA1/SHA2 truncated per RFC 2404/4868,
  * AES-CMAC-96 per RFC 4494) with gcry_mac. The key is set once at create;
  * gcry_mac_reset() restarts from the keyed state. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-gcrypt: libgcrypt (>= 1.8) as an ESP crypto provider. */
 #include "config.h"
 #include <dlfcn.h>

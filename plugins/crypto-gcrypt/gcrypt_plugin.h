@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-gcrypt: shared definitions of the plugin's modules. */
 #ifndef UIPSEC_GCRYPT_PLUGIN_H
 #define UIPSEC_GCRYPT_PLUGIN_H

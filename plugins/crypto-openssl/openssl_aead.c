@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-openssl: AEADs (AES-GCM, AES-CCM, AES-GMAC, ChaCha20-Poly1305).
  * One EVP_CIPHER_CTX per direction is keyed once at create; a packet only
  * sets the nonce (salt || iv), so nothing is allocated per packet. */

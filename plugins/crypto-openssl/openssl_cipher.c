@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-openssl: unauthenticated ciphers for cipher + integrity proposals
  * (AES-CBC, AES-CTR per RFC 3686, ENCR_NULL). Keyed once per direction at
  * create (CBC decryption needs its own key schedule). */

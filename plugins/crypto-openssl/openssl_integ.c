@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-openssl: integrity (HMAC-SHA1/SHA2 truncated per RFC 2404/4868,
  * AES-CMAC-96 per RFC 4494) with EVP_MAC. The key is set once at create;
  * EVP_MAC_init() without a key restarts from the keyed state. */

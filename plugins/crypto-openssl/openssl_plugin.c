@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-openssl: OpenSSL (libcrypto >= 1.1.1; 3.x uses fetched
  * algorithms) as an ESP crypto provider. */
 #include "config.h"

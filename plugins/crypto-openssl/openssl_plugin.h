@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* crypto-openssl: shared definitions of the plugin's modules. */
 #ifndef UIPSEC_OPENSSL_PLUGIN_H
 #define UIPSEC_OPENSSL_PLUGIN_H

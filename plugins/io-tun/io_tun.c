@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* io-tun: packet I/O through the kernel's TUN device.
  *
  * Linux: /dev/net/tun with IFF_TUN|IFF_NO_PI|IFF_MULTI_QUEUE, one file

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tun_bsd: FreeBSD tun / macOS utun devices and their address-family
  * framing. System headers only; see tun_bsd.h. */
 #include "tun_bsd.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* tun_bsd: TUN devices of FreeBSD (/dev/tun) and macOS (utun), and the
  * 4-byte address-family header both put in front of every packet.
  *

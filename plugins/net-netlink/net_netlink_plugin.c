@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* net-netlink plugin: descriptor, options and the "network backend" feature. */
 #include "config.h"
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* net-netlink backend: routes, rules, addresses and links over rtnetlink
  * with libnl-route-3 objects. Every request waits for the kernel's ACK so
  * errors come back with the operation and the kernel's own message. */

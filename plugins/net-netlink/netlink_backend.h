@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* net-netlink: the network backend over rtnetlink, built on libnl-route-3. */
 #ifndef UIPSEC_NETLINK_BACKEND_H
 #define UIPSEC_NETLINK_BACKEND_H

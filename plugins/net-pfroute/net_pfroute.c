@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* net-pfroute: the network backend (uipsec_net_ops_t) for FreeBSD and macOS,
  * on top of pfroute_os (PF_ROUTE routing socket and interface ioctls).
  *

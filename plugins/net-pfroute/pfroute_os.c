@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pfroute_os: PF_ROUTE routing socket and interface ioctls (FreeBSD, macOS).
  * System headers only; see pfroute_os.h. */
 #include "pfroute_os.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pfroute_os: the OS-facing half of net-pfroute, for FreeBSD and macOS.
  *
  * Routes through a PF_ROUTE routing socket (RTM_ADD / RTM_DELETE / RTM_GET,

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make bench: the tunnel benchmark. Same topology and measurement as the
 # anchors in ../shared/anchors/perf (two namespaces, veth, iperf3 client in
 # A, server in B, everything on the same CPUs), same run:

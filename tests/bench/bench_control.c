@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Benchmark: install and remove 100 000 SAs through the control socket
  * (JSON lines over the UNIX socket, requests pipelined in windows of 64)
  * and the same through direct in-process calls of the control service.

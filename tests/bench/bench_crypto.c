@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* make bench: ESP encryption through our xform API (loaded plugins, the
  * real provider choice) against a direct loop on the same library, in the
  * same run, per algorithm, backend and packet size. The direct loop does

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* ESP engine benchmark (one core): encap/decap packets/s and Gbit/s for
  * 64- and 1400-byte inner packets with AES-128-GCM and ChaCha20-Poly1305,
  * beside the raw AEAD throughput measured in the same run; outbound policy

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Benchmarks: the cost of a filtered log call on the hot path
  * (uipsec_log_enabled) and of parsing a large configuration. */
 #include "config.h"

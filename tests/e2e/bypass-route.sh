@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Bypass means bypass: a tunnel protects 10.2.0.0/24; `uipsecctl
 # add-policy ... action bypass` for one /32 inside it installs a throw
 # route in table 220, so a ping to that /32 leaves in clear through the

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Second opinion on our ESP: scapy (code we did not write) decrypts the
 captured ESP-in-UDP of both directions, then encrypts an ICMP echo request
 as B would and sends it to A, and waits for A's reply through the tunnel.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Robustness: while a TCP transfer runs through the tunnel, a flood of
 # garbage and wrong-SPI datagrams hits the receiver's port 4500. The
 # transfer completes, the counters show the drops, and the daemon's memory

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The receive split of coalesced datagrams (UDP_GRO): any local process
 # can send UDP_SEGMENT datagrams of up to 128 segments to port 4500. While
 # a ping runs through the tunnel, 16 such datagrams of 128 segments each

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Host-to-host with fwmark (the seed scenario): the remote selector is the
 # peer itself (allow_peer_ts = yes). Routes to the peer point into the TUN
 # device from table 220, selected by a rule for packets NOT marked 0x42

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # ICMP "too big" replies into the TUN device are rate-limited per worker
 # (1000/s, burst 50: core/mtu.h). A flood of oversized DF packets through
 # a TUN whose MTU (1500) exceeds what fits after ESP (1438) gets a capped

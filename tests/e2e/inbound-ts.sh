@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Inbound checks for every SA: authenticated ESP packets (encrypted by
 # scapy with the SA's keys, sent from the peer's address and port 4500)
 # whose inner source lies inside the SA's selectors reach the TUN device;

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # IPv6 outer and inner addresses, and MTU handling: with a TUN MTU larger
 # than the path leaves after ESP overhead, a too-big IPv4 packet with DF
 # gets ICMP "fragmentation needed" with the right MTU, IPv6 gets ICMPv6

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Shared helpers of the data-path end-to-end tests (sourced, bash).
 #
 # Each test builds its own network namespaces (names uipt-dp-<test>-*),

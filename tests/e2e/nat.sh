@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # NAT traversal: gateway A sits behind a namespace doing source NAT
 # (nftables masquerade, UDP ports rewritten); B knows only the NAT's public
 # address. A's packets reach B from a translated port; once one of them

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Net-to-net: two gateways running uipsecd, a host behind each; ping and
 # TCP both ways through a manually keyed tunnel, for every ESP proposal
 # keyword, with crypto-openssl on one gateway and crypto-gcrypt on the

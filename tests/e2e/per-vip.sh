@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Per-VIP device mode (plugins.io-tun.per_vip_device = yes), the mode the
 # PF_ROUTE systems (FreeBSD, macOS) need, run end to end on Linux:
 #   gateway A has two virtual IPs, 10.9.1.1 (tunnel to 10.2.0.0/24) and

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Packet generators of the data-path e2e tests (Python 3 stdlib only).
 
   pktgen.py gro-probe ADDR

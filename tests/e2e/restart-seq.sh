@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Sequence numbers survive a crash: gateway A (manual keys, aes128gcm16) is
 # killed with SIGKILL and started again with the same keys. Its outbound
 # SA must not start at 1 again (that would repeat GCM nonces, and B would

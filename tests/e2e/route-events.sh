@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Network events reach the route manager: gateway A has two paths to the
 # peer B (eth0: 198.51.100.0/24, eth1: 192.0.2.0/24); the peer's outer
 # address 203.0.113.2 lies inside A's remote selector, so A holds an

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Manually keyed tunnels, the configuration side: keys from a key_file
 # (refused when group/world readable), errors with file:line (key length,
 # reserved SPI), start = no with 'uipsecctl up/down', and lifetimes that

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # update-sa under traffic (issue 11 item 2): SAs added with uipsecctl carry
 # pings every 20 ms; A's outbound SA is updated with the same keys and a
 # new peer port (B redirects that port to 4500 with nftables). On the wire

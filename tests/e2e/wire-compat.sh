@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Wire compatibility with code we did not write: ESP-in-UDP captured on the
 # wire is decrypted by tshark's ESP dissector (esp_sa table) and by scapy;
 # a packet encrypted by scapy is accepted by uipsecd. Tampered, replayed,

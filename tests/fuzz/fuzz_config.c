@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: the config parser, the typed getters and the option
  * checks must turn any input into settings or a "file:line: problem" error,
  * never a crash, hang or leak. The target runs in an empty directory and

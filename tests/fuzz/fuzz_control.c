@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target for the control protocol's request parser: any bytes
  * as one request line must give one well-formed reply object (never a
  * crash, never a key echoed). No daemon behind it: requests that pass

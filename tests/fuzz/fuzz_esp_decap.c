@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: ESP decapsulation against a fixed SA set.
  *
  * Input byte 0 picks the mode:

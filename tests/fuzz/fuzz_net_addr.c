@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: the address, prefix and fwmark parsers of <uipsec/net.h>
  * (they read local_ts/remote_ts/vip and the fwmark options from the config).
  * Whatever parses must print and re-parse to the same value. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* libFuzzer target: the receive path of a worker without its socket.
  *
  * The input describes what one recvmmsg() with UDP_GRO returned: up to

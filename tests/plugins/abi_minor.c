@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: built for a newer ABI minor than the core (must be refused). */
 #include <uipsec/plugin.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: descriptor size differs from the core's (must be refused). */
 #include <uipsec/plugin.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin "crypto-broken": an AES-GCM that computes a wrong ICV and an
  * RNG that repeats itself. The core's self-tests must drop both. */
 #include "config.h"

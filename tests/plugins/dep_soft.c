@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: an unmet soft dependency (fine) and a met hard one
  * (provided by the plugin itself, after the feature that needs it). */
 #include <uipsec/plugin.h>

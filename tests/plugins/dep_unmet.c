@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: its only feature needs one nobody provides. */
 #include <uipsec/plugin.h>
 

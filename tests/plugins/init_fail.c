@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: init() fails with a message. */
 #include <stdio.h>
 #include <uipsec/plugin.h>

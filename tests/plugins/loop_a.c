@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: loop-a needs loop-b, which needs loop-a. */
 #include <uipsec/plugin.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: loop-b needs loop-a, which needs loop-b. */
 #include <uipsec/plugin.h>
 

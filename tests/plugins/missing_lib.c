@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: links a shared library that is not installed anywhere the
  * dynamic loader looks, so opening it fails with the loader's message. */
 #include <uipsec/plugin.h>

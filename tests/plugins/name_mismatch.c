@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: the descriptor names another plugin than the file. */
 #include <uipsec/plugin.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugin: exports a descriptor under the wrong symbol name. */
 #include <uipsec/plugin.h>
 

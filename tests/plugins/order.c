@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugins order-user and order-base (one source): order-user needs
  * order-base's feature, so order-base is activated first and unloaded
  * last whatever the load list says. init/fini log to show the order. */

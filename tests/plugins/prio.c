@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugins prio-low and prio-high (one source, PRIO_NAME/PRIO_IDENT/
  * PRIO_VALUE set by the build): both provide the network backend role and
  * CUSTOM:prio with different priorities. Their ops are their name, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Test plugins test-net and test-pktio (one source, ROLE_* set by the
  * build): declare the network backend / packet I/O role so that the loader
  * and uipsecd --check-config can be tested without a kernel. For loader
