@@ -299,6 +299,48 @@ static void test_cross_backend(void)
 	}
 }
 
+/* The engine makes and takes the UDP payload: encap's output starts at
+ * the SPI (no outer headers, which the kernel writes), decap takes it as
+ * is, and the result names the SA's reqid (NAT rebinding looks no SPI up
+ * again). */
+static void test_payload_only(void)
+{
+	g_assert_true(esp_test_load_crypto("crypto-openssl"));
+	uint8_t key[20] = { 1, 2, 3 };
+	for (int v6 = 0; v6 < 2; v6++) {
+		sa_cfg_t c;
+		esp_test_sa_cfg(&c, SA_DIR_OUT, 0x2100, "aes128gcm16", key, sizeof(key), NULL, 0, v6);
+		c.reqid = 7;
+		g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
+		c.dir = SA_DIR_IN;
+		g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
+		uipsec_pkt_t *p = pktbuf_alloc(pool);
+		esp_test_inner(p, false, 100, 0x21);
+		esp_result_t r;
+		db_read_lock();
+		g_assert_cmpint(esp_encap_sa(worker, sad_lookup_out(0x2100), p, &r), ==, ESP_SEND);
+		db_read_unlock();
+		const uint8_t *d = uipsec_pkt_data(p);
+		/* SPI, sequence number 1, IV 8, 100 + pad 2 + trailer 2, ICV 16 */
+		g_assert_cmphex(d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3], ==, 0x2100);
+		g_assert_cmphex(d[4] << 24 | d[5] << 16 | d[6] << 8 | d[7], ==, 1);
+		g_assert_cmpuint(p->len, ==, ESP_HDR_LEN + 8 + 104 + 16);
+		g_assert_cmpuint(r.peer.addr.family, ==, v6 ? AF_INET6 : AF_INET);
+		g_assert_cmpuint(r.peer.port, ==, ESP_UDP_PORT);
+		esp_in_meta_t meta = { .src = r.local, .dst = r.peer };
+		db_read_lock();
+		esp_decap_batch(worker, &p, 1, &meta, &r);
+		db_read_unlock();
+		g_assert_cmpint(r.verdict, ==, ESP_DELIVER);
+		g_assert_cmpuint(r.spi, ==, 0x2100);
+		g_assert_cmpuint(r.reqid, ==, 7);
+		g_assert_cmpuint(p->len, ==, 100);
+		pktbuf_free(pool, p);
+		reset_all();
+	}
+	esp_test_unload();
+}
+
 /* ------------------------------------------------------------ replay / ESN */
 
 static uipsec_pkt_t *make_esp(uint32_t spi, bool v6_in, uint32_t len)
@@ -1238,6 +1280,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/esp/kat/rfc3602", test_kat_rfc3602);
 	g_test_add_func("/esp/roundtrip", test_roundtrip);
 	g_test_add_func("/esp/cross-backend", test_cross_backend);
+	g_test_add_func("/esp/payload-only", test_payload_only);
 	g_test_add_func("/esp/replay", test_replay_path);
 	g_test_add_func("/esp/seq-zero", test_seq_zero);
 	g_test_add_func("/esp/esn-wrap", test_esn_wrap);
