@@ -237,6 +237,7 @@ static esp_verdict_t decap_one(esp_worker_t *w, spi_memo_t *memo, tally_t *tally
 	tally->packets++;
 	tally->bytes += tot;
 	res->verdict = ESP_DELIVER;
+	res->reqid = sa->reqid;
 	res->local = sa->dst;
 	res->peer = sa->src;
 	return ESP_DELIVER;

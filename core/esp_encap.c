@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ESP outbound: policy lookup, then RFC 4303 tunnel mode in RFC 3948 UDP,
- * built in place in the packet's head- and tailroom. */
+/* ESP outbound: policy lookup, then RFC 4303 tunnel mode, built in place
+ * in the packet's head- and tailroom. The result is the RFC 3948 UDP
+ * payload; the socket adds the outer headers. */
 #include "config.h"
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,6 @@ esp_worker_t *esp_worker_new(uint32_t id)
 	w->cache = spd_cache_new(SPD_CACHE_LOG2);
 	w->in_cache = spd_cache_new(SPD_CACHE_LOG2);
 	w->rnd_pos = sizeof(w->rnd);
-	w->ip_id = (uint16_t)g_random_int();
 	return w;
 }
 
@@ -66,18 +66,15 @@ static int random_iv(esp_worker_t *w, uint8_t *iv, size_t len)
 
 /* Big-endian stores: one bswap + mov each instead of a store per byte. */
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define BE16(v) __builtin_bswap16(v)
 #define BE32(v) __builtin_bswap32(v)
 #define BE64(v) __builtin_bswap64(v)
 #else
-#define BE16(v) (v)
 #define BE32(v) (v)
 #define BE64(v) (v)
 #endif
 
 static inline void put64(uint8_t *p, uint64_t v) { v = BE64(v); memcpy(p, &v, 8); }
 static inline void put32(uint8_t *p, uint32_t v) { v = BE32(v); memcpy(p, &v, 4); }
-static inline void put16(uint8_t *p, uint16_t v) { v = BE16(v); memcpy(p, &v, 2); }
 
 static inline uint32_t pad_len(const sa_t *sa, uint32_t len)
 {
@@ -162,13 +159,13 @@ static esp_verdict_t encap_one(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_r
 		return drop(res, STAT_MALFORMED);
 	uint8_t next_header = inner[0] >> 4 == 4 ? IP_PROTO_IPIP : IP_PROTO_IPV6;
 	bool v6 = sa->dst.addr.family == AF_INET6;
-	uint32_t ip_len = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	uint32_t ip_len = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;   /* the kernel's, counted in the limit */
 	uint32_t pad = pad_len(sa, len);
 	uint32_t payload = len + pad + ESP_TRAILER_LEN;           /* encrypted part */
 	uint32_t esp_len = ESP_HDR_LEN + sa->iv_size + payload + sa->icv_size;
 	if (UDP_HDR_LEN + esp_len + (v6 ? 0 : ip_len) > 65535 ||
 	    uipsec_pkt_tailroom(p) < pad + ESP_TRAILER_LEN + sa->icv_size ||
-	    uipsec_pkt_headroom(p) < ip_len + UDP_HDR_LEN + ESP_HDR_LEN + sa->iv_size)
+	    uipsec_pkt_headroom(p) < ESP_HDR_LEN + (uint32_t)sa->iv_size)
 		return drop(res, STAT_MALFORMED);
 	if (!sa_usable(sa))
 		return drop(res, STAT_NO_SA);
@@ -242,24 +239,9 @@ static esp_verdict_t encap_one(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_r
 		goto crypto_failed;
 	}
 
-	uint8_t *udp = uipsec_pkt_push(p, UDP_HDR_LEN);
-	uint16_t udp_len = (uint16_t)(UDP_HDR_LEN + esp_len);
-	put16(udp, sa->src.port);
-	put16(udp + 2, sa->dst.port);
-	put16(udp + 4, udp_len);
-	put16(udp + 6, 0);   /* RFC 3948 2.1: IPv4 UDP checksum zero */
-	uint8_t *ip = uipsec_pkt_push(p, ip_len);
-	if (v6) {
-		put16(udp + 6, ip_udp6_csum(sa->src.addr.a, sa->dst.addr.a, udp, udp_len));
-		ip6_write_hdr(ip, &sa->src.addr, &sa->dst.addr, IP_PROTO_UDP, udp_len, 64);
-	} else {
-		ip4_write_hdr(ip, &sa->src.addr, &sa->dst.addr, IP_PROTO_UDP,
-		              (uint16_t)(ip_len + udp_len), w->ip_id++, 64);
-	}
 	tally->packets++;
 	tally->bytes += len;
 	res->verdict = ESP_SEND;
-	res->esp_off = ip_len + UDP_HDR_LEN;
 	res->local = sa->src;
 	res->peer = sa->dst;
 	return ESP_SEND;

@@ -6,13 +6,16 @@
  * esp_worker_t and hands it batches of packets:
  *
  *   db_read_lock();                      // sad.h: SAs/policies stable
- *   esp_encap_batch(w, pkts, n, res);    // cleartext -> ESP-in-UDP
+ *   esp_encap_batch(w, pkts, n, res);    // cleartext -> ESP (the UDP payload)
  *   esp_decap_batch(w, pkts, n, meta, res);  // ESP -> cleartext (esp_decap.h)
  *   db_read_unlock();
  *
  * Packets are transformed in place (headers pushed into the headroom,
- * trailer put into the tailroom). res[i].verdict says what to do with
- * pkts[i]; dropped packets stay owned by the caller, counted already. */
+ * trailer put into the tailroom). Both directions work on the UDP payload
+ * (SPI .. ICV): the outer IP + UDP headers are the socket's, so the kernel
+ * fills them in (and the IPv6 UDP checksum) on sendmmsg. res[i].verdict
+ * says what to do with pkts[i]; dropped packets stay owned by the caller,
+ * counted already. */
 #ifndef UIPSEC_CORE_ESP_ENCAP_H
 #define UIPSEC_CORE_ESP_ENCAP_H
 
@@ -28,7 +31,7 @@
 
 typedef enum esp_verdict {
 	ESP_DROP = 0,        /* counted under res.reason; caller frees the packet */
-	ESP_SEND,            /* outbound: ESP-in-UDP ready for the peer (pkt starts at outer IP) */
+	ESP_SEND,            /* outbound: UDP payload for the peer (pkt starts at the ESP header) */
 	ESP_BYPASS,          /* outbound: bypass policy; counted `bypass`, and the caller
 	                      * drops it (such traffic leaves through the normal
 	                      * stack, kept off the TUN by a throw route) */
@@ -41,9 +44,11 @@ typedef struct esp_result {
 	esp_verdict_t verdict;
 	stats_id_t reason;       /* ESP_DROP: the counter that counted it */
 	uint32_t spi;            /* SA used (0 = none) */
-	uint32_t esp_off;        /* ESP_SEND: bytes of outer IP + UDP header in front of ESP */
-	ip_endpoint_t local;     /* ESP_SEND: our outer address/port (source) */
-	ip_endpoint_t peer;      /* ESP_SEND: where to send */
+	uint32_t reqid;          /* ESP_DELIVER: the inbound SA's reqid (NAT rebinding needs
+	                          * no second SPI lookup) */
+	ip_endpoint_t local;     /* ESP_SEND: our outer address/port (source);
+	                          * ESP_DELIVER: the SA's destination (ours) */
+	ip_endpoint_t peer;      /* ESP_SEND: where to send; ESP_DELIVER: the SA's source */
 } esp_result_t;
 
 typedef struct esp_worker esp_worker_t;
@@ -52,7 +57,6 @@ typedef int (*esp_iv_fn)(void *user, uint8_t *iv, size_t len);
 /* Per-worker state; fields are private to esp_encap.c / esp_decap.c. */
 struct esp_worker {
 	uint32_t id;
-	uint16_t ip_id;              /* outer IPv4 identification */
 	int64_t now_real;            /* g_get_real_time() once per batch */
 	spd_cache_t *cache;          /* outbound flow cache */
 	spd_cache_t *in_cache;       /* dir in policies of decrypted packets */

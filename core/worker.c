@@ -137,17 +137,16 @@ static gboolean rebind_deliver(gpointer data)
 }
 
 /* Inside the read lock, after decapsulation: does the authenticated
- * packet come from where our outbound SA sends? */
-static void check_rebinding(worker_t *w, uint32_t spi, const ip_endpoint_t *from)
+ * packet come from where our outbound SA sends? r is the decap result
+ * (its reqid names the pair: no second SPI lookup). */
+static void check_rebinding(worker_t *w, const esp_result_t *r, const ip_endpoint_t *from)
 {
+	uint32_t spi = r->spi;
 	uint32_t gen = atomic_load_explicit(&w->dp->rebind_gen, memory_order_relaxed);
 	if (!w->dp->rebind_cb ||
 	    (w->rebind_spi == spi && w->rebind_gen == gen && udp_endpoint_equal(&w->rebind_from, from)))
 		return;
-	sa_t *in = sad_lookup_spi(spi, NULL);
-	if (!in)
-		return;
-	sa_t *out = sad_out_by_reqid(in->reqid);
+	sa_t *out = sad_out_by_reqid(r->reqid);
 	if (!out)
 		return;
 	/* remember the pair checked last: the next packets of the same peer
@@ -159,7 +158,7 @@ static void check_rebinding(worker_t *w, uint32_t spi, const ip_endpoint_t *from
 		return;
 	rebind_note_t *n = g_new0(rebind_note_t, 1);
 	n->dp = w->dp;
-	n->reqid = in->reqid;
+	n->reqid = r->reqid;
 	n->spi = spi;
 	n->from = *from;
 	g_idle_add_full(G_PRIORITY_DEFAULT, rebind_deliver, n, g_free);
@@ -167,7 +166,8 @@ static void check_rebinding(worker_t *w, uint32_t spi, const ip_endpoint_t *from
 
 /* ------------------------------------------------------------ outbound */
 
-/* Encapsulate pkts and send what the engine made into ESP. */
+/* Encapsulate pkts and send what the engine made into ESP (the UDP
+ * payload: the kernel adds the outer headers). */
 static void encap_and_send(worker_t *w, uipsec_pkt_t **pkts, uint32_t n)
 {
 	db_read_lock();
@@ -177,8 +177,6 @@ static void encap_and_send(worker_t *w, uipsec_pkt_t **pkts, uint32_t n)
 	for (uint32_t i = 0; i < n; i++) {
 		if (w->res[i].verdict != ESP_SEND)
 			continue;   /* dropped, or bypass (counted `bypass`): its throw route should have kept it off the TUN */
-		if (!uipsec_pkt_pull(pkts[i], w->res[i].esp_off))
-			continue;
 		w->out[k] = pkts[i];
 		w->to[k] = w->res[i].peer;
 		k++;
@@ -321,7 +319,7 @@ static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoin
 	for (uint32_t i = 0; i < n; i++) {
 		if (w->res[i].verdict != ESP_DELIVER)
 			continue;
-		check_rebinding(w, w->res[i].spi, &from[i]);
+		check_rebinding(w, &w->res[i], &from[i]);
 		w->out[k++] = pkts[i];
 	}
 	db_read_unlock();

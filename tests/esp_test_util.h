@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Helpers shared by the ESP tests, the decap fuzz target and the ESP
- * benchmark: crypto back-end loading, SA pairs, inner packets. */
+ * benchmark: crypto back-end loading, SA pairs, inner packets, outer
+ * headers. */
 #ifndef UIPSEC_TESTS_ESP_TEST_UTIL_H
 #define UIPSEC_TESTS_ESP_TEST_UTIL_H
 
@@ -177,6 +178,37 @@ static inline void esp_test_fuzz_sa_pair(uint32_t spi, const char *esp, const ui
 			abort();
 		}
 	}
+}
+
+/* Push the outer IPv4/IPv6 + UDP headers the kernel's socket would add
+ * in front of an ESP_SEND result (r->local -> r->peer), so that tests, the
+ * fuzz targets and the scapy / tshark comparisons see whole datagrams
+ * (esp_strip_outer() undoes it). IPv6 gets its UDP checksum, IPv4 a zero
+ * one (RFC 3948 2.1). Returns the bytes pushed, 0 without headroom. */
+static inline uint32_t esp_test_outer_push(uipsec_pkt_t *p, const esp_result_t *r)
+{
+	bool v6 = r->peer.addr.family == AF_INET6;
+	uint32_t ip_len = v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
+	uint32_t udp_len = UDP_HDR_LEN + p->len;
+	if (uipsec_pkt_headroom(p) < ip_len + UDP_HDR_LEN || udp_len + (v6 ? 0 : ip_len) > 65535)
+		return 0;
+	uint8_t *udp = uipsec_pkt_push(p, UDP_HDR_LEN);
+	const uint16_t f[4] = { r->local.port, r->peer.port, (uint16_t)udp_len, 0 };
+	for (int i = 0; i < 4; i++) {
+		udp[2 * i] = (uint8_t)(f[i] >> 8);
+		udp[2 * i + 1] = (uint8_t)f[i];
+	}
+	uint8_t *ip = uipsec_pkt_push(p, ip_len);
+	if (v6) {
+		uint16_t c = ip_udp6_csum(r->local.addr.a, r->peer.addr.a, udp, udp_len);
+		udp[6] = (uint8_t)(c >> 8);
+		udp[7] = (uint8_t)c;
+		ip6_write_hdr(ip, &r->local.addr, &r->peer.addr, IP_PROTO_UDP, (uint16_t)udp_len, 64);
+	} else {
+		ip4_write_hdr(ip, &r->local.addr, &r->peer.addr, IP_PROTO_UDP,
+		              (uint16_t)(ip_len + udp_len), 0, 64);   /* DF: ID unused (RFC 6864) */
+	}
+	return ip_len + UDP_HDR_LEN;
 }
 
 /* A copy of p (tests send the same packet again). */

@@ -64,7 +64,8 @@ int main(int argc, char **argv)
 				esp_encap_sa(w, sa, p, &r);
 				uint64_t seq = atomic_load(&sa->seq_out);
 				db_read_unlock();
-				if (r.verdict != ESP_SEND)
+				/* the checkers want the whole datagram, as on the wire */
+				if (r.verdict != ESP_SEND || !esp_test_outer_push(p, &r))
 					return 1;
 				printf("%s %u ", proposals[a], spi);
 				hex(key, kl);

@@ -77,7 +77,11 @@ static bool install_pair(pair_t *pr, const char *esp, uint32_t spi, bool v6_oute
 	return true;
 }
 
-/* Encapsulate p with the outbound SA spi; returns the verdict. */
+/* Bytes of outer IP + UDP header the last encap() put in front of ESP. */
+static uint32_t esp_off;
+
+/* Encapsulate p with the outbound SA spi and add the outer headers the
+ * socket would (esp_off); returns the verdict. */
 static esp_verdict_t encap(uint32_t spi, uipsec_pkt_t *p, esp_result_t *r)
 {
 	db_read_lock();
@@ -85,6 +89,7 @@ static esp_verdict_t encap(uint32_t spi, uipsec_pkt_t *p, esp_result_t *r)
 	g_assert_nonnull(sa);
 	esp_verdict_t v = esp_encap_sa(worker, sa, p, r);
 	db_read_unlock();
+	esp_off = v == ESP_SEND ? esp_test_outer_push(p, r) : 0;
 	return v;
 }
 
@@ -139,8 +144,8 @@ static void kat(const char *esp, const char *key_hex, const char *ikey_hex, uint
 	esp_result_t r;
 	g_assert_cmpint(encap(spi, p, &r), ==, ESP_SEND);
 	esp_worker_set_iv_source(worker, NULL, NULL);
-	const uint8_t *e = uipsec_pkt_data(p) + r.esp_off;
-	size_t esp_len = p->len - r.esp_off;
+	const uint8_t *e = uipsec_pkt_data(p) + esp_off;
+	size_t esp_len = p->len - esp_off;
 	size_t icv = compare_icv ? 0 : esp_len - want_len;
 	g_assert_cmpuint(esp_len - icv, ==, want_len);
 	g_assert_cmpmem(e, want_len, want, want_len);
@@ -203,11 +208,11 @@ static void test_kat_rfc3602(void)
 static void check_outer(const uipsec_pkt_t *p, const esp_result_t *r, bool v6)
 {
 	const uint8_t *d = uipsec_pkt_data(p);
-	g_assert_cmpuint(r->esp_off, ==, (v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + UDP_HDR_LEN);
-	const uint8_t *udp = d + r->esp_off - UDP_HDR_LEN;
+	g_assert_cmpuint(esp_off, ==, (v6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + UDP_HDR_LEN);
+	const uint8_t *udp = d + esp_off - UDP_HDR_LEN;
 	g_assert_cmpuint((udp[0] << 8 | udp[1]), ==, 4500);
 	g_assert_cmpuint((udp[2] << 8 | udp[3]), ==, 4500);
-	g_assert_cmpuint((udp[4] << 8 | udp[5]), ==, p->len - r->esp_off + UDP_HDR_LEN);
+	g_assert_cmpuint((udp[4] << 8 | udp[5]), ==, p->len - esp_off + UDP_HDR_LEN);
 	if (v6) {
 		g_assert_cmpuint(d[0] >> 4, ==, 6);
 		g_assert_cmpuint(d[6], ==, IP_PROTO_UDP);
@@ -292,6 +297,48 @@ static void test_cross_backend(void)
 			esp_test_unload();
 		}
 	}
+}
+
+/* The engine makes and takes the UDP payload: encap's output starts at
+ * the SPI (no outer headers, which the kernel writes), decap takes it as
+ * is, and the result names the SA's reqid (NAT rebinding looks no SPI up
+ * again). */
+static void test_payload_only(void)
+{
+	g_assert_true(esp_test_load_crypto("crypto-openssl"));
+	uint8_t key[20] = { 1, 2, 3 };
+	for (int v6 = 0; v6 < 2; v6++) {
+		sa_cfg_t c;
+		esp_test_sa_cfg(&c, SA_DIR_OUT, 0x2100, "aes128gcm16", key, sizeof(key), NULL, 0, v6);
+		c.reqid = 7;
+		g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
+		c.dir = SA_DIR_IN;
+		g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
+		uipsec_pkt_t *p = pktbuf_alloc(pool);
+		esp_test_inner(p, false, 100, 0x21);
+		esp_result_t r;
+		db_read_lock();
+		g_assert_cmpint(esp_encap_sa(worker, sad_lookup_out(0x2100), p, &r), ==, ESP_SEND);
+		db_read_unlock();
+		const uint8_t *d = uipsec_pkt_data(p);
+		/* SPI, sequence number 1, IV 8, 100 + pad 2 + trailer 2, ICV 16 */
+		g_assert_cmphex(d[0] << 24 | d[1] << 16 | d[2] << 8 | d[3], ==, 0x2100);
+		g_assert_cmphex(d[4] << 24 | d[5] << 16 | d[6] << 8 | d[7], ==, 1);
+		g_assert_cmpuint(p->len, ==, ESP_HDR_LEN + 8 + 104 + 16);
+		g_assert_cmpuint(r.peer.addr.family, ==, v6 ? AF_INET6 : AF_INET);
+		g_assert_cmpuint(r.peer.port, ==, ESP_UDP_PORT);
+		esp_in_meta_t meta = { .src = r.local, .dst = r.peer };
+		db_read_lock();
+		esp_decap_batch(worker, &p, 1, &meta, &r);
+		db_read_unlock();
+		g_assert_cmpint(r.verdict, ==, ESP_DELIVER);
+		g_assert_cmpuint(r.spi, ==, 0x2100);
+		g_assert_cmpuint(r.reqid, ==, 7);
+		g_assert_cmpuint(p->len, ==, 100);
+		pktbuf_free(pool, p);
+		reset_all();
+	}
+	esp_test_unload();
 }
 
 /* ------------------------------------------------------------ replay / ESN */
@@ -610,6 +657,7 @@ static esp_verdict_t encap_batch1(uipsec_pkt_t *p, esp_result_t *r)
 	db_read_lock();
 	esp_encap_batch(worker, &p, 1, r);
 	db_read_unlock();
+	esp_off = r->verdict == ESP_SEND ? esp_test_outer_push(p, r) : 0;
 	return r->verdict;
 }
 
@@ -1020,7 +1068,9 @@ static gpointer conc_worker(gpointer data)
 		uint32_t n = 0;
 		for (int i = 0; i < 16; i++) {
 			if (res[i].verdict == ESP_SEND) {
-				esp_strip_outer(pk[i], &meta[n]);
+				/* the UDP payload, as a socket delivers it */
+				meta[n].src = res[i].local;
+				meta[n].dst = res[i].peer;
 				sent[n++] = pk[i];
 			} else if (res[i].reason == STAT_NO_SA) {
 				c->no_sa++;
@@ -1230,6 +1280,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/esp/kat/rfc3602", test_kat_rfc3602);
 	g_test_add_func("/esp/roundtrip", test_roundtrip);
 	g_test_add_func("/esp/cross-backend", test_cross_backend);
+	g_test_add_func("/esp/payload-only", test_payload_only);
 	g_test_add_func("/esp/replay", test_replay_path);
 	g_test_add_func("/esp/seq-zero", test_seq_zero);
 	g_test_add_func("/esp/esn-wrap", test_esn_wrap);

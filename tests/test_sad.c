@@ -33,9 +33,10 @@ static void install(uint32_t spi, const uint8_t *key)
 	g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
 }
 
-static uint32_t wire_seq(const uipsec_pkt_t *p, const esp_result_t *r)
+/* The sequence number of an encapsulated packet (p starts at ESP). */
+static uint32_t wire_seq(const uipsec_pkt_t *p)
 {
-	const uint8_t *e = uipsec_pkt_data((uipsec_pkt_t *)p) + r->esp_off;
+	const uint8_t *e = uipsec_pkt_data((uipsec_pkt_t *)p);
 	return (uint32_t)e[4] << 24 | (uint32_t)e[5] << 16 | (uint32_t)e[6] << 8 | e[7];
 }
 
@@ -49,7 +50,8 @@ static uipsec_pkt_t *send_one(uint32_t spi, uint32_t *seq, esp_result_t *r)
 	g_assert_nonnull(sa);
 	g_assert_cmpint(esp_encap_sa(worker, sa, p, r), ==, ESP_SEND);
 	db_read_unlock();
-	*seq = wire_seq(p, r);
+	*seq = wire_seq(p);
+	g_assert_cmpuint(esp_test_outer_push(p, r), >, 0);   /* as on the wire: receive() strips it */
 	return p;
 }
 
@@ -341,13 +343,13 @@ static gpointer traffic_thread(gpointer data)
 		esp_encap_batch(w, &p, 1, &r);
 		db_read_unlock();
 		if (r.verdict == ESP_SEND) {
-			uint32_t seq = wire_seq(p, &r);
+			uint32_t seq = wire_seq(p);
 			c->backwards += seq <= last;
 			last = seq;
 			g_array_append_val(c->seqs, seq);
 			c->sent++;
-			esp_in_meta_t meta;
-			esp_strip_outer(p, &meta);
+			/* the UDP payload, as a socket delivers it */
+			esp_in_meta_t meta = { .src = r.local, .dst = r.peer };
 			db_read_lock();
 			esp_decap_batch(w, &p, 1, &meta, &r);
 			db_read_unlock();

@@ -82,8 +82,8 @@ static void write_corpus(const char *dir)
 			db_read_lock();
 			esp_encap_sa(fz_worker, sad_lookup_out(fuzz_sas[i].spi), p, &r);
 			db_read_unlock();
-			if (!outer)
-				uipsec_pkt_pull(p, r.esp_off);
+			if (outer && !esp_test_outer_push(p, &r))   /* the engine emits the UDP payload */
+				abort();
 			uint8_t *d = uipsec_pkt_push(p, 2);
 			d[0] = 0;
 			d[1] = (uint8_t)outer;

@@ -97,8 +97,7 @@ static void write_corpus(const char *dir)
 		esp_result_t r;
 		db_read_lock();
 		esp_encap_sa(fz_worker, sad_lookup_out(fz_sas[i].spi), p, &r);
-		db_read_unlock();
-		uipsec_pkt_pull(p, r.esp_off);
+		db_read_unlock();   /* p: the UDP payload, as a socket delivers it */
 		if (p->len > 255)
 			abort();
 		a = g_byte_array_new();
