@@ -769,8 +769,7 @@ bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload,
                            GError **err)
 {
 	control_declare_options();
-	const char *path = uipsec_settings_get_str(s, "uipsecd.control.socket", NULL);
-	if (path && strcmp(path, CONTROL_SOCKET_NONE) == 0) {
+	if (g_strcmp0(uipsec_settings_get_str(s, "uipsecd.control.socket", NULL), CONTROL_SOCKET_NONE) == 0) {
 		uinfo(LOG_SUBSYS, "no control socket (uipsecd.control.socket = none)");
 		return true;
 	}
@@ -784,16 +783,12 @@ bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload,
 	svc.reload_user = reload_user;
 	svc.started = g_get_real_time();
 	svc.started_mono = g_get_monotonic_time();
-	/* events raised anywhere reach subscribers through the main loop
-	 * (attached by the daemon's "events" step, control socket or not) */
+	/* delivered from the main loop (dataplane_events_attach, socket or not) */
 	svc.event_sub = events_subscribe(0, on_event, NULL);
 	return true;
 }
 
-void control_service_declare_options(void)
-{
-	control_declare_options();
-}
+void control_service_declare_options(void) { control_declare_options(); }
 
 void control_service_stop(void)
 {

@@ -8,6 +8,7 @@
 #include <uipsec/plugin.h>
 
 #include "dataplane.h"
+#include "events.h"
 #include "mtu.h"
 #include "sad.h"
 #include "spd.h"
@@ -132,4 +133,18 @@ void dataplane_stop(dataplane_t *svc)
 	if (svc->net)
 		svc->net_ops->destroy(svc->net);
 	g_free(svc);
+}
+
+void dataplane_events_attach(void)
+{
+	sad_init();
+	spd_init();
+	events_attach(NULL);
+	sad_attach(NULL);
+}
+
+void dataplane_events_detach(void)
+{
+	sad_detach();
+	events_detach();
 }

@@ -28,4 +28,10 @@ datapath_t *dataplane_datapath(dataplane_t *dp);
 /* NULL without a network backend. */
 route_mgr_t *dataplane_route_mgr(dataplane_t *dp);
 
+/* Events raised anywhere are delivered from the main loop from now on,
+ * and the SAD checks SA lifetimes there (once a second; hard-expired SAs
+ * are removed). Independent of the control socket, which only subscribes. */
+void dataplane_events_attach(void);
+void dataplane_events_detach(void);
+
 #endif

@@ -83,6 +83,15 @@ static tunnel_t *find_tunnel(tunnels_t *ts, const char *name)
 	return NULL;
 }
 
+/* A control request's tunnel, or NULL with "no tunnel named ..." */
+static tunnel_t *find_named(tunnels_t *ts, const char *name, uipsec_err_t *err)
+{
+	tunnel_t *t = find_tunnel(ts, name);
+	if (!t)
+		snprintf(err->msg, sizeof(err->msg), "no tunnel named '%s'", name);
+	return t;
+}
+
 static uint32_t tunnel_room(const tunnel_t *t, uint32_t path_mtu)
 {
 	uipsec_xform_t *x = NULL;
@@ -463,11 +472,9 @@ static int install_routes(tunnels_t *ts, tunnel_t *t, uipsec_err_t *err)
 
 int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 {
-	tunnel_t *t = find_tunnel(ts, name);
-	if (!t) {
-		snprintf(err->msg, sizeof(err->msg), "no tunnel named '%s'", name);
+	tunnel_t *t = find_named(ts, name, err);
+	if (!t)
 		return UIPSEC_ERR_NOTFOUND;
-	}
 	if (t->up)
 		return UIPSEC_OK;
 	if (t->expired) {
@@ -496,11 +503,9 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 
 int tunnel_down(tunnels_t *ts, const char *name, uipsec_err_t *err)
 {
-	tunnel_t *t = find_tunnel(ts, name);
-	if (!t) {
-		snprintf(err->msg, sizeof(err->msg), "no tunnel named '%s'", name);
+	tunnel_t *t = find_named(ts, name, err);
+	if (!t)
 		return UIPSEC_ERR_NOTFOUND;
-	}
 	if (!t->up)
 		return UIPSEC_OK;
 	tunnel_uninstall(ts, t);

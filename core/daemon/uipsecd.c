@@ -23,9 +23,6 @@
 #include "module.h"
 #include "plugin_loader.h"
 #include "settings.h"
-#include "events.h"
-#include "sad.h"
-#include "spd.h"
 #include "dataplane.h"   /* datapath */
 #include "tunnel.h"   /* datapath */
 #include "control_service.h"   /* control */
@@ -71,17 +68,10 @@ static bool datapath_check_step(daemon_t *d, GError **err)
  * handler removes it; nothing is dispatched before the main loop runs. */
 static bool events_start_step(daemon_t *d, GError **err)
 {
-	sad_init();
-	spd_init();
-	events_attach(NULL);
-	sad_attach(NULL);
+	dataplane_events_attach();
 	return true;
 }
-static void events_stop_step(daemon_t *d)
-{
-	sad_detach();
-	events_detach();
-}
+static void events_stop_step(daemon_t *d) { dataplane_events_detach(); }
 
 /* control: the control socket; its reload request runs daemon_reload() */
 static JsonNode *control_reload(void *user, GError **err) { return daemon_reload(user, err); }
