@@ -25,7 +25,6 @@
 #define DEFAULT_TUN_MTU 1400
 #define SEQ_STATE_DIR_DEFAULT "/var/lib/uipsec"
 
-
 struct tunnels {
 	GPtrArray *list;        /* tunnel_t */
 	uint16_t port;
