@@ -11,6 +11,8 @@
 #include "control_proto.h"
 
 #define CONTROL_DEFAULT_SOCKET "/run/uipsec/uipsecd.sock"
+/* uipsecd.control.socket value for "no control socket" */
+#define CONTROL_SOCKET_NONE "none"
 
 typedef struct control_config {
 	char *path;               /* socket path */

@@ -17,6 +17,7 @@
 #include "settings.h"
 #include "spd.h"
 #include "stats.h"
+#include "dataplane.h"
 #include "tunnel.h"
 #include "worker.h"
 
@@ -97,8 +98,8 @@ static void to_ip_addr(const uipsec_addr_t *in, ip_addr_t *out)
 
 static tunnels_t *current_tunnels(void)
 {
-	tunnel_service_t *ts = tunnel_service_current();
-	return ts ? tunnel_service_tunnels(ts) : NULL;
+	dataplane_t *ts = dataplane_current();
+	return ts ? dataplane_tunnels(ts) : NULL;
 }
 
 /* ------------------------------------------------------------ listings */
@@ -129,8 +130,8 @@ static JsonNode *be_status(void *user)
 		json_array_add_string_element(plugins, *n);
 	g_strfreev(names);
 	json_object_set_array_member(o, "plugins", plugins);
-	tunnel_service_t *ts = tunnel_service_current();
-	datapath_t *dp = ts ? tunnel_service_datapath(ts) : NULL;
+	dataplane_t *ts = dataplane_current();
+	datapath_t *dp = ts ? dataplane_datapath(ts) : NULL;
 	json_object_set_string_member(o, "tun", dp ? datapath_ifname(dp) : "");
 	json_object_set_int_member(o, "mtu", dp ? datapath_mtu(dp) : 0);
 	json_object_set_int_member(o, "threads", dp ? datapath_threads(dp) : 0);
@@ -392,8 +393,8 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	(void)user;
 	sa_cfg_t c;
 	sa_cfg_init(&c);
-	tunnel_service_t *ts = tunnel_service_current();
-	datapath_t *dp = ts ? tunnel_service_datapath(ts) : NULL;
+	dataplane_t *ts = dataplane_current();
+	datapath_t *dp = ts ? dataplane_datapath(ts) : NULL;
 	uint16_t port = dp ? datapath_port(dp) : 4500;
 	c.spi = r->spi;
 	c.dir = r->dir == CONTROL_DIR_IN ? SA_DIR_IN : SA_DIR_OUT;
@@ -473,8 +474,8 @@ static int policy_sel(const control_policy_t *p, spd_sel_t *sel, spd_dir_t *dir,
 
 static route_mgr_t *current_route_mgr(void)
 {
-	tunnel_service_t *ts = tunnel_service_current();
-	return ts ? tunnel_service_route_mgr(ts) : NULL;
+	dataplane_t *ts = dataplane_current();
+	return ts ? dataplane_route_mgr(ts) : NULL;
 }
 
 static bool ts_all_ports(const control_ts_t *t)
@@ -767,8 +768,12 @@ static void on_event(const event_t *ev, void *user)
 bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload, void *reload_user,
                            GError **err)
 {
-	control_config_t cfg;
 	control_declare_options();
+	if (g_strcmp0(uipsec_settings_get_str(s, "uipsecd.control.socket", NULL), CONTROL_SOCKET_NONE) == 0) {
+		uinfo(LOG_SUBSYS, "no control socket (uipsecd.control.socket = none)");
+		return true;
+	}
+	control_config_t cfg;
 	control_config_init(&cfg, s);
 	svc.ctl = control_start(&cfg, &backend, NULL, err);
 	control_config_clear(&cfg);
@@ -778,26 +783,18 @@ bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload,
 	svc.reload_user = reload_user;
 	svc.started = g_get_real_time();
 	svc.started_mono = g_get_monotonic_time();
-	/* events raised anywhere reach subscribers through the main loop;
-	 * SA lifetimes are checked there too */
-	sad_init();
-	spd_init();
-	events_attach(NULL);
-	sad_attach(NULL);
+	/* delivered from the main loop (dataplane_events_attach, socket or not) */
 	svc.event_sub = events_subscribe(0, on_event, NULL);
 	return true;
 }
 
-void control_service_declare_options(void)
-{
-	control_declare_options();
-}
+void control_service_declare_options(void) { control_declare_options(); }
 
 void control_service_stop(void)
 {
 	if (svc.event_sub)
 		events_unsubscribe(svc.event_sub);
-	sad_detach();
-	control_stop(svc.ctl);
+	if (svc.ctl)
+		control_stop(svc.ctl);
 	memset(&svc, 0, sizeof(svc));
 }

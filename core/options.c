@@ -37,7 +37,7 @@ static const uipsec_option_t core_options[] = {
 	{ "uipsecd.log.target", UIPSEC_OPT_STRING, "stderr", "where log messages go: stderr or syslog" },
 	{ "uipsecd.log.*", UIPSEC_OPT_STRING, NULL,
 	  "log level of one subsystem (loader, crypto, esp, net, tun, ctl, cfg or a plugin's name)" },
-	{ "uipsecd.control.socket", UIPSEC_OPT_STRING, RUN_DIR "/uipsec/uipsecd.sock", "control socket path" },
+	{ "uipsecd.control.socket", UIPSEC_OPT_STRING, RUN_DIR "/uipsec/uipsecd.sock", "control socket path, or none for no control socket" },
 	{ "uipsecd.control.mode", UIPSEC_OPT_STRING, "0600", "control socket file mode (octal)" },
 	{ "uipsecd.control.group", UIPSEC_OPT_STRING, NULL, "group allowed to use the control socket" },
 	{ "uipsecd.socket.port", UIPSEC_OPT_INT, "4500", "UDP port for ESP-in-UDP (RFC 3948)" },

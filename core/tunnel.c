@@ -1,75 +1,29 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Manually keyed tunnels: SAs, policies, routes, keepalives, NAT rebinding. */
+/* Manually keyed tunnels at run time: up/down, reload, hard expiry, NAT
+ * rebinding, keepalives, sequence number reservations. Parsing and keys:
+ * tunnel_config.c; the data plane around them: dataplane.c. */
 #include "config.h"
-#include <glib-unix.h>
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <uipsec/crypto.h>
 #include <uipsec/log.h>
-#include <uipsec/plugin.h>
 
 #include "events.h"
-#include "hex.h"
 #include "mtu.h"
 #include "sad.h"
 #include "seq_store.h"
-#include "settings.h"
 #include "spd.h"
 #include "ts.h"
 #include "tunnel.h"
+#include "tunnel_config.h"
 #include "udp_socket.h"
-#include "replay.h"
 
 #define SUBSYS "tunnel"
-#define MAX_TS 8
-#define MAX_POLICIES (2 * MAX_TS * MAX_TS)
 #define DEFAULT_TUN_MTU 1400
 #define SEQ_STATE_DIR_DEFAULT "/var/lib/uipsec"
-
-
-typedef struct keyset {
-	uint32_t spi;
-	uint8_t *key, *integ_key;
-	size_t key_len, integ_key_len;
-} keyset_t;
-
-typedef struct tunnel {
-	char *name;
-	char *origin;           /* file:line of the tunnel's definition */
-	ip_endpoint_t local, peer, configured_peer;
-	ts_t local_ts[MAX_TS], remote_ts[MAX_TS];
-	unsigned n_local_ts, n_remote_ts;
-	uipsec_prefix_t vips[MAX_TS];
-	unsigned n_vips;
-	char *esp;
-	bool esn, start;
-	uint32_t replay_window;
-	uint64_t keepalive, rekey_time, life_time, life_bytes, life_packets;
-	keyset_t in, out;
-	uint32_t reqid;
-
-	bool up;
-	uint32_t policies[MAX_POLICIES];
-	unsigned n_policies;
-	guint keepalive_src;
-	uint32_t inner_room;    /* outer path MTU minus overhead, 0 unknown */
-	/* last outbound sequence number of an earlier install: a tunnel taken
-	 * down and up again continues there (the peer's replay window has
-	 * seen the old numbers, and the same key with the same sequence
-	 * number would repeat an AEAD nonce) */
-	uint64_t out_seq;
-	/* an SA reached its hard lifetime: these keys are used up */
-	bool expired;
-	/* outbound sequence numbers reserved on disk (NULL: not opened yet or
-	 * uipsecd.state_dir = none); kept across down/up */
-	seq_resv_t *resv;
-	bool resv_failed;       /* extending it failed (logged once) */
-} tunnel_t;
 
 struct tunnels {
 	GPtrArray *list;        /* tunnel_t */
@@ -84,280 +38,16 @@ struct tunnels {
 	guint reserve_watch, reserve_tick;
 };
 
-/* ------------------------------------------------------------ parsing */
-
-static void keyset_clear(keyset_t *k)
-{
-	if (k->key)
-		uipsec_hex_free(k->key, k->key_len);
-	if (k->integ_key)
-		uipsec_hex_free(k->integ_key, k->integ_key_len);
-	memset(k, 0, sizeof(*k));
-}
-
-static void tunnel_free(tunnel_t *t)
-{
-	keyset_clear(&t->in);
-	keyset_clear(&t->out);
-	seq_resv_free(t->resv);
-	g_free(t->name);
-	g_free(t->origin);
-	g_free(t->esp);
-	g_free(t);
-}
-
-static bool get_endpoint(const char *val, uint16_t port, ip_endpoint_t *ep)
-{
-	memset(ep, 0, sizeof(*ep));
-	ep->port = port;
-	return val && ip_addr_parse(val, &ep->addr);
-}
-
-/* One hex key setting (a missing key is fine for null encryption; the
- * proposal check names the expected length otherwise). An inline key in a
- * config file readable by group or others is refused as such a key_file
- * is; values that come from no file (command line, strings) are not. */
-static bool get_key(tunnel_t *t, const uipsec_settings_t *src, const char *key, const char *name,
-                    uint8_t **out, size_t *len, const char *where, GError **err)
-{
-	const char *v = uipsec_settings_get_str(src, key, NULL);
-	if (!v || !*v)
-		return true;
-	const char *ko = uipsec_settings_origin(src, key);
-	char *prefix = g_strdup_printf("%s: tunnel %s", ko ? ko : where, t->name);
-	bool ok = true;
-	char *file = ko ? g_strdup(ko) : NULL;
-	char *colon = file ? strrchr(file, ':') : NULL;
-	if (colon) {
-		*colon = '\0';
-		char *what = g_strdup_printf("%s: config file", name);
-		if (g_file_test(file, G_FILE_TEST_IS_REGULAR))
-			ok = settings_check_private(-1, file, prefix, what, err);
-		g_free(what);
-	}
-	hex_status_t st;
-	if (ok && !(*out = hex_decode_alloc(v, len, &st))) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: %s %s", prefix, name, hex_status_str(st));
-		ok = false;
-	}
-	g_free(file);
-	g_free(prefix);
-	return ok;
-}
-
-/* Keys: from the config, or from key_file with the same in/out sections. */
-static bool load_keys(tunnel_t *t, const uipsec_settings_t *s, const char *prefix, GError **err)
-{
-	const uipsec_settings_t *src = s;
-	uipsec_settings_t *ks = NULL;
-	char *kp = g_strdup(prefix);
-	char *key_file_key = g_strconcat(prefix, "key_file", NULL);
-	const char *key_file = uipsec_settings_get_str(s, key_file_key, NULL);
-	const char *kf_origin = uipsec_settings_origin(s, key_file_key);
-	char *path = NULL;
-	bool ok = false;
-	if (key_file) {
-		/* relative to the file that names it */
-		if (!g_path_is_absolute(key_file) && kf_origin) {
-			char *file = g_strdup(kf_origin);
-			char *colon = strrchr(file, ':');
-			if (colon)
-				*colon = '\0';
-			char *dir = g_path_get_dirname(file);
-			path = g_build_filename(dir, key_file, NULL);
-			g_free(dir);
-			g_free(file);
-		} else {
-			path = g_strdup(key_file);
-		}
-		char *where = g_strdup_printf("%s: tunnel %s", kf_origin ? kf_origin : "config", t->name);
-		bool private = settings_check_private(-1, path, where, "key_file", err);
-		g_free(where);
-		if (!private)
-			goto out;
-		ks = settings_new();
-		if (!settings_load_file(ks, path, err))
-			goto out;
-		src = ks;
-		g_free(kp);
-		kp = g_strdup("");
-	}
-	struct { keyset_t *k; const char *dir; } sets[] = { { &t->in, "in" }, { &t->out, "out" } };
-	for (size_t i = 0; i < G_N_ELEMENTS(sets); i++) {
-		char *spi_key = g_strdup_printf("%s%s.spi", kp, sets[i].dir);
-		char *key_key = g_strdup_printf("%s%s.key", kp, sets[i].dir);
-		char *ikey_key = g_strdup_printf("%s%s.integ_key", kp, sets[i].dir);
-		int64_t spi = uipsec_settings_get_int(src, spi_key, 0);
-		const char *where = uipsec_settings_origin(src, spi_key);
-		if (!where)
-			where = path ? path : t->origin;
-		bool good = true;
-		if (spi < 256 || spi > 0xffffffffLL) {
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-			            "%s: tunnel %s: %s.spi missing or invalid (256..0xffffffff; 1-255 are reserved)", where,
-			            t->name, sets[i].dir);
-			good = false;
-		} else {
-			sets[i].k->spi = (uint32_t)spi;
-			char *kn = g_strdup_printf("%s.key", sets[i].dir), *ikn = g_strdup_printf("%s.integ_key", sets[i].dir);
-			good = get_key(t, src, key_key, kn, &sets[i].k->key, &sets[i].k->key_len, where, err) &&
-			       get_key(t, src, ikey_key, ikn, &sets[i].k->integ_key, &sets[i].k->integ_key_len, where, err);
-			g_free(kn);
-			g_free(ikn);
-		}
-		g_free(spi_key);
-		g_free(key_key);
-		g_free(ikey_key);
-		if (!good)
-			goto out;
-	}
-	ok = true;
-out:
-	if (ks)
-		settings_free(ks);
-	g_free(path);
-	g_free(kp);
-	g_free(key_file_key);
-	return ok;
-}
-
-/* Check the proposal and key lengths now, so a bad tunnel fails at start-up
- * with file:line rather than when it is brought up. */
-static bool check_xform(tunnel_t *t, const keyset_t *k, const char *where, GError **err)
-{
-	uipsec_xform_t *x = NULL;
-	uipsec_err_t e = { "" };
-	int rc = uipsec_xform_create(t->esp, k->key, k->key_len, k->integ_key, k->integ_key_len, &x, &e);
-	if (rc != UIPSEC_OK) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: esp = %s: %s", where, t->name, t->esp,
-		            e.msg[0] ? e.msg : uipsec_status_str(rc));
-		return false;
-	}
-	uipsec_xform_destroy(x);
-	return true;
-}
-
-static tunnel_t *tunnel_parse(const uipsec_settings_t *s, const char *name, uint16_t port, GError **err)
-{
-	tunnel_t *t = g_new0(tunnel_t, 1);
-	t->name = g_strdup(name);
-	char *p = g_strdup_printf("tunnels.%s.", name);
-#define K(k) (g_snprintf(key, sizeof(key), "%s%s", p, (k)), key)
-	char key[512];
-	const char *o;
-	t->origin = g_strdup((o = uipsec_settings_origin(s, K("esp"))) ? o :
-	                     (o = uipsec_settings_origin(s, K("remote"))) ? o : "config");
-	int64_t rport = uipsec_settings_get_int(s, K("remote_port"), port);
-	if (rport < 1 || rport > 65535) {
-		o = uipsec_settings_origin(s, K("remote_port"));
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: remote_port %lld is not a UDP port",
-		            o ? o : t->origin, name, (long long)rport);
-		goto fail;
-	}
-	const char *addr_keys[] = { "local", "remote" };
-	ip_endpoint_t *eps[] = { &t->local, &t->peer };
-	uint16_t ports[] = { port, (uint16_t)rport };
-	for (int i = 0; i < 2; i++) {
-		const char *v = uipsec_settings_get_str(s, K(addr_keys[i]), NULL);
-		if (!get_endpoint(v, ports[i], eps[i])) {
-			o = uipsec_settings_origin(s, key);
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: %s %s", o ? o : t->origin, name,
-			            addr_keys[i], v ? "is not an IPv4/IPv6 address" : "is missing");
-			goto fail;
-		}
-	}
-	if (t->local.addr.family != t->peer.addr.family) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: local and remote are of different families",
-		            t->origin, name);
-		goto fail;
-	}
-	t->configured_peer = t->peer;
-	struct { const char *k; ts_t *arr; unsigned *n; } tss[] = {
-		{ "local_ts", t->local_ts, &t->n_local_ts }, { "remote_ts", t->remote_ts, &t->n_remote_ts },
-	};
-	for (int i = 0; i < 2; i++) {
-		char **list = uipsec_settings_get_list(s, K(tss[i].k));
-		o = uipsec_settings_origin(s, key);
-		bool good = list && list[0];
-		char *why = NULL;
-		if (!good)
-			why = g_strdup("missing");
-		for (char **l = list; good && *l; l++) {
-			if (*tss[i].n == MAX_TS) {
-				why = g_strdup_printf("more than %d selectors", MAX_TS);
-				good = false;
-				break;
-			}
-			good = ts_parse(*l, &tss[i].arr[*tss[i].n], &why);
-			(*tss[i].n)++;
-		}
-		uipsec_strv_free(list);
-		if (!good) {
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: %s %s", o ? o : t->origin, name,
-			            tss[i].k, why);
-			g_free(why);
-			goto fail;
-		}
-	}
-	char **vips = uipsec_settings_get_list(s, K("vip"));
-	for (char **v = vips; v && *v; v++) {
-		if (t->n_vips == MAX_TS || !uipsec_prefix_parse(*v, &t->vips[t->n_vips])) {
-			o = uipsec_settings_origin(s, key);
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: vip '%s' is not an address",
-			            o ? o : t->origin, name, *v);
-			uipsec_strv_free(vips);
-			goto fail;
-		}
-		t->n_vips++;
-	}
-	uipsec_strv_free(vips);
-	const char *esp = uipsec_settings_get_str(s, K("esp"), NULL);
-	if (!esp) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: esp (the proposal, e.g. aes128gcm16) is missing",
-		            t->origin, name);
-		goto fail;
-	}
-	t->esp = g_strdup(esp);
-	t->esn = uipsec_settings_get_bool(s, K("esn"), false);
-	t->start = uipsec_settings_get_bool(s, K("start"), true);
-	int64_t rw = uipsec_settings_get_int(s, K("replay_window"), REPLAY_WINDOW_DEFAULT);
-	if (rw < 0 || rw > REPLAY_WINDOW_MAX) {
-		o = uipsec_settings_origin(s, key);
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: tunnel %s: replay_window %lld out of range (0..%d)",
-		            o ? o : t->origin, name, (long long)rw, REPLAY_WINDOW_MAX);
-		goto fail;
-	}
-	t->replay_window = (uint32_t)rw;
-	t->keepalive = uipsec_settings_get_duration(s, K("keepalive"), TUNNEL_KEEPALIVE_DEFAULT);
-	t->rekey_time = uipsec_settings_get_duration(s, K("rekey_time"), 0);
-	t->life_time = uipsec_settings_get_duration(s, K("life_time"), 0);
-	t->life_bytes = uipsec_settings_get_bytes(s, K("life_bytes"), 0);
-	int64_t lp = uipsec_settings_get_int(s, K("life_packets"), 0);
-	t->life_packets = lp > 0 ? (uint64_t)lp : 0;
-	if (!load_keys(t, s, p, err))
-		goto fail;
-	o = uipsec_settings_origin(s, K("esp"));
-	if (!check_xform(t, &t->out, o ? o : t->origin, err) || !check_xform(t, &t->in, o ? o : t->origin, err))
-		goto fail;
-#undef K
-	g_free(p);
-	return t;
-fail:
-	g_free(p);
-	tunnel_free(t);
-	return NULL;
-}
-
 tunnels_t *tunnels_new(const uipsec_settings_t *s, GError **err)
 {
 	tunnels_t *ts = g_new0(tunnels_t, 1);
-	ts->list = g_ptr_array_new_with_free_func((GDestroyNotify)tunnel_free);
+	ts->list = g_ptr_array_new_with_free_func((GDestroyNotify)tunnel_config_free);
 	ts->port = (uint16_t)uipsec_settings_get_int(s, "uipsecd.socket.port", 4500);
 	ts->socket_fwmark = (uint32_t)uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0);
 	ts->store = seq_store_new(uipsec_settings_get_str(s, "uipsecd.state_dir", SEQ_STATE_DIR_DEFAULT));
 	char **names = uipsec_settings_sections(s, "tunnels");
 	for (char **n = names; n && *n; n++) {
-		tunnel_t *t = tunnel_parse(s, *n, ts->port, err);
+		tunnel_t *t = tunnel_config_parse(s, *n, ts->port, err);
 		if (!t) {
 			uipsec_strv_free(names);
 			tunnels_free(ts);
@@ -392,6 +82,15 @@ static tunnel_t *find_tunnel(tunnels_t *ts, const char *name)
 	return NULL;
 }
 
+/* A control request's tunnel, or NULL with "no tunnel named ..." */
+static tunnel_t *find_named(tunnels_t *ts, const char *name, uipsec_err_t *err)
+{
+	tunnel_t *t = find_tunnel(ts, name);
+	if (!t)
+		snprintf(err->msg, sizeof(err->msg), "no tunnel named '%s'", name);
+	return t;
+}
+
 static uint32_t tunnel_room(const tunnel_t *t, uint32_t path_mtu)
 {
 	uipsec_xform_t *x = NULL;
@@ -418,6 +117,7 @@ static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t);
 static void update_inner_room(tunnels_t *ts);
 static gboolean tunnels_reserve(gpointer user);
 static tunnel_t *find_by_reqid(tunnels_t *ts, uint32_t reqid);
+static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user);
 
 /* An SA of a tunnel reached its hard lifetime (the SAD removes it): the
  * whole tunnel goes down, and its keys are not used again. */
@@ -448,6 +148,8 @@ void tunnels_attach(tunnels_t *ts, datapath_t *dp, route_mgr_t *rm, const uipsec
 	ts->rm = rm;
 	ts->net_ops = net_ops;
 	ts->net = net;
+	if (dp)
+		datapath_set_rebind_cb(dp, on_rebind, ts);
 }
 
 /* ------------------------------------------------------------ install */
@@ -502,6 +204,17 @@ static gboolean keepalive_send(gpointer data)
 	if (!datapath_send_keepalive(c->ts->dp, &c->t->peer))
 		udebug(SUBSYS, "tunnel %s: NAT keepalive not sent", c->t->name);
 	return G_SOURCE_CONTINUE;
+}
+
+static void keepalive_start(tunnels_t *ts, tunnel_t *t)
+{
+	if (t->keepalive && ts->dp) {
+		ka_ctx_t *kc = g_new0(ka_ctx_t, 1);
+		kc->ts = ts;
+		kc->t = t;
+		t->keepalive_src = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, (guint)t->keepalive, keepalive_send,
+		                                             kc, g_free);
+	}
 }
 
 /* Smallest room over every tunnel that is up, published to the workers. */
@@ -651,34 +364,29 @@ static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t)
 	t->peer = t->configured_peer;
 }
 
-int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
+/* Inbound SA, then outbound SA (continuing out_seq). */
+static int install_sas(tunnels_t *ts, tunnel_t *t, uipsec_err_t *err)
 {
-	tunnel_t *t = find_tunnel(ts, name);
-	if (!t) {
-		snprintf(err->msg, sizeof(err->msg), "no tunnel named '%s'", name);
-		return UIPSEC_ERR_NOTFOUND;
-	}
-	if (t->up)
-		return UIPSEC_OK;
-	if (t->expired) {
-		snprintf(err->msg, sizeof(err->msg),
-		         "tunnel %s: its keys reached their hard lifetime; configure new keys and reload", name);
-		return UIPSEC_ERR_PERM;
-	}
 	int rc;
 	uipsec_err_t e = { "" };
 	sa_cfg_t c;
 	sa_cfg_fill(ts, t, SA_DIR_IN, &c);
 	if ((rc = sad_add(&c, &e)) != UIPSEC_OK) {
-		snprintf(err->msg, sizeof(err->msg), "tunnel %s: inbound SA 0x%08x: %s", name, t->in.spi, e.msg);
+		snprintf(err->msg, sizeof(err->msg), "tunnel %s: inbound SA 0x%08x: %s", t->name, t->in.spi, e.msg);
 		return rc;
 	}
 	if ((rc = add_out_sa(ts, t, t->out_seq, &e)) != UIPSEC_OK) {
-		snprintf(err->msg, sizeof(err->msg), "tunnel %s: outbound SA 0x%08x: %s", name, t->out.spi, e.msg);
+		snprintf(err->msg, sizeof(err->msg), "tunnel %s: outbound SA 0x%08x: %s", t->name, t->out.spi, e.msg);
 		sad_del(SA_DIR_IN, t->in.spi, &t->local.addr);
 		return rc;
 	}
-	t->up = true;   /* from here on tunnel_uninstall() undoes what exists */
+	return UIPSEC_OK;
+}
+
+/* A protect policy pair (out and in) for every selector pair that fits. */
+static int install_policies(tunnel_t *t, uipsec_err_t *err)
+{
+	uipsec_err_t e = { "" };
 	for (unsigned l = 0; l < t->n_local_ts; l++)
 		for (unsigned r = 0; r < t->n_remote_ts; r++) {
 			if (!ts_pair_ok(&t->local_ts[l], &t->remote_ts[r]))
@@ -695,71 +403,94 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 				else
 					ts_sel(&pc.sel, &t->local_ts[l], &t->remote_ts[r]);
 				uint32_t id = 0;
-				if ((rc = spd_add(&pc, &id, &e)) != UIPSEC_OK) {
-					snprintf(err->msg, sizeof(err->msg), "tunnel %s: policy %s === %s %s: %s", name,
+				int rc = spd_add(&pc, &id, &e);
+				if (rc != UIPSEC_OK) {
+					snprintf(err->msg, sizeof(err->msg), "tunnel %s: policy %s === %s %s: %s", t->name,
 					         t->local_ts[l].text, t->remote_ts[r].text, d ? "in" : "out", e.msg);
-					tunnel_uninstall(ts, t);
 					return rc;
 				}
 				t->policies[t->n_policies++] = id;
 			}
 		}
-	if (ts->rm && ts->dp) {
-		uipsec_prefix_t lp[MAX_TS], rp[MAX_TS];
-		size_t nl = 0, nr = 0;
-		for (unsigned i = 0; i < t->n_local_ts; i++)
-			if (t->local_ts[i].is_prefix)
-				lp[nl++] = t->local_ts[i].prefix;
-		for (unsigned i = 0; i < t->n_remote_ts; i++)
-			if (t->remote_ts[i].is_prefix)
-				rp[nr++] = t->remote_ts[i].prefix;
-			else
-				uwarn(SUBSYS, "tunnel %s: remote_ts %s is not a prefix: no route installed for it", name,
-				      t->remote_ts[i].text);
-		const char *ifname = datapath_ifname(ts->dp);
-		if (t->n_vips && datapath_per_vip(ts->dp)) {
-			/* this tunnel's virtual IPs get a device of their own */
-			ip_addr_t va[MAX_TS];
-			for (unsigned i = 0; i < t->n_vips; i++) {
-				memset(&va[i], 0, sizeof(va[i]));
-				va[i].family = t->vips[i].addr.family;
-				memcpy(va[i].a, t->vips[i].addr.bytes, sizeof(va[i].a));
-			}
-			GError *verr = NULL;
-			ifname = datapath_vip_device(ts->dp, va, t->n_vips, &verr);
-			if (ifname && ts->net_ops && ts->net &&
-			    ts->net_ops->link_set(ts->net, ifname, true, 0, &e) != UIPSEC_OK) {
-				snprintf(err->msg, sizeof(err->msg), "tunnel %s: bringing %s up: %s", name, ifname, e.msg);
-				tunnel_uninstall(ts, t);
-				return UIPSEC_ERR_IO;
-			}
-			if (!ifname) {
-				snprintf(err->msg, sizeof(err->msg), "tunnel %s: %s", name, verr->message);
-				g_error_free(verr);
-				tunnel_uninstall(ts, t);
-				return UIPSEC_ERR_IO;
-			}
-		}
-		route_mgr_tunnel_t rt = {
-			.name = t->name, .ifname = ifname,
-			.local_ts = lp, .local_ts_count = nl, .remote_ts = rp, .remote_ts_count = nr,
-			.vips = t->n_vips ? t->vips : NULL, .vip_count = t->n_vips,
-		};
-		to_uipsec_addr(&t->local.addr, &rt.local);
-		to_uipsec_addr(&t->peer.addr, &rt.remote);
-		if ((rc = route_mgr_tunnel_add(ts->rm, &rt, &e)) != UIPSEC_OK) {
-			snprintf(err->msg, sizeof(err->msg), "%s", e.msg);
-			tunnel_uninstall(ts, t);
-			return rc;
-		}
+	return UIPSEC_OK;
+}
+
+/* The device of this tunnel's virtual IPs (per_vip), up; NULL with err. */
+static const char *vip_device(tunnels_t *ts, tunnel_t *t, uipsec_err_t *err)
+{
+	ip_addr_t va[TUNNEL_MAX_TS];
+	for (unsigned i = 0; i < t->n_vips; i++) {
+		memset(&va[i], 0, sizeof(va[i]));
+		va[i].family = t->vips[i].addr.family;
+		memcpy(va[i].a, t->vips[i].addr.bytes, sizeof(va[i].a));
 	}
-	if (t->keepalive && ts->dp) {
-		ka_ctx_t *kc = g_new0(ka_ctx_t, 1);
-		kc->ts = ts;
-		kc->t = t;
-		t->keepalive_src = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, (guint)t->keepalive, keepalive_send,
-		                                             kc, g_free);
+	GError *verr = NULL;
+	uipsec_err_t e = { "" };
+	const char *ifname = datapath_vip_device(ts->dp, va, t->n_vips, &verr);
+	if (ifname && ts->net_ops && ts->net && ts->net_ops->link_set(ts->net, ifname, true, 0, &e) != UIPSEC_OK) {
+		snprintf(err->msg, sizeof(err->msg), "tunnel %s: bringing %s up: %s", t->name, ifname, e.msg);
+		return NULL;
 	}
+	if (!ifname) {
+		snprintf(err->msg, sizeof(err->msg), "tunnel %s: %s", t->name, verr->message);
+		g_error_free(verr);
+	}
+	return ifname;
+}
+
+/* Routes into the TUN device (or the tunnel's own per_vip device). */
+static int install_routes(tunnels_t *ts, tunnel_t *t, uipsec_err_t *err)
+{
+	uipsec_prefix_t lp[TUNNEL_MAX_TS], rp[TUNNEL_MAX_TS];
+	size_t nl = 0, nr = 0;
+	for (unsigned i = 0; i < t->n_local_ts; i++)
+		if (t->local_ts[i].is_prefix)
+			lp[nl++] = t->local_ts[i].prefix;
+	for (unsigned i = 0; i < t->n_remote_ts; i++)
+		if (t->remote_ts[i].is_prefix)
+			rp[nr++] = t->remote_ts[i].prefix;
+		else
+			uwarn(SUBSYS, "tunnel %s: remote_ts %s is not a prefix: no route installed for it", t->name,
+			      t->remote_ts[i].text);
+	const char *ifname = datapath_ifname(ts->dp);
+	if (t->n_vips && datapath_per_vip(ts->dp) && !(ifname = vip_device(ts, t, err)))
+		return UIPSEC_ERR_IO;
+	route_mgr_tunnel_t rt = {
+		.name = t->name, .ifname = ifname,
+		.local_ts = lp, .local_ts_count = nl, .remote_ts = rp, .remote_ts_count = nr,
+		.vips = t->n_vips ? t->vips : NULL, .vip_count = t->n_vips,
+	};
+	to_uipsec_addr(&t->local.addr, &rt.local);
+	to_uipsec_addr(&t->peer.addr, &rt.remote);
+	uipsec_err_t e = { "" };
+	int rc = route_mgr_tunnel_add(ts->rm, &rt, &e);
+	if (rc != UIPSEC_OK)
+		snprintf(err->msg, sizeof(err->msg), "%s", e.msg);
+	return rc;
+}
+
+int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
+{
+	tunnel_t *t = find_named(ts, name, err);
+	if (!t)
+		return UIPSEC_ERR_NOTFOUND;
+	if (t->up)
+		return UIPSEC_OK;
+	if (t->expired) {
+		snprintf(err->msg, sizeof(err->msg),
+		         "tunnel %s: its keys reached their hard lifetime; configure new keys and reload", name);
+		return UIPSEC_ERR_PERM;
+	}
+	int rc = install_sas(ts, t, err);
+	if (rc != UIPSEC_OK)
+		return rc;
+	t->up = true;   /* from here on tunnel_uninstall() undoes what exists */
+	if ((rc = install_policies(t, err)) != UIPSEC_OK ||
+	    (ts->rm && ts->dp && (rc = install_routes(ts, t, err)) != UIPSEC_OK)) {
+		tunnel_uninstall(ts, t);
+		return rc;
+	}
+	keepalive_start(ts, t);
 	path_mtu_probe(ts, t);
 	update_inner_room(ts);
 	char a[64], b[64];
@@ -771,11 +502,9 @@ int tunnel_up(tunnels_t *ts, const char *name, uipsec_err_t *err)
 
 int tunnel_down(tunnels_t *ts, const char *name, uipsec_err_t *err)
 {
-	tunnel_t *t = find_tunnel(ts, name);
-	if (!t) {
-		snprintf(err->msg, sizeof(err->msg), "no tunnel named '%s'", name);
+	tunnel_t *t = find_named(ts, name, err);
+	if (!t)
 		return UIPSEC_ERR_NOTFOUND;
-	}
 	if (!t->up)
 		return UIPSEC_OK;
 	tunnel_uninstall(ts, t);
@@ -846,63 +575,13 @@ static tunnel_t *find_by_reqid(tunnels_t *ts, uint32_t reqid)
 	return NULL;
 }
 
-static bool bytes_equal(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
-{
-	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
-}
-
-static bool keyset_equal(const keyset_t *a, const keyset_t *b)
-{
-	return a->spi == b->spi && bytes_equal(a->key, a->key_len, b->key, b->key_len) &&
-	       bytes_equal(a->integ_key, a->integ_key_len, b->integ_key, b->integ_key_len);
-}
-
-static bool ts_list_equal(const ts_t *a, unsigned na, const ts_t *b, unsigned nb)
-{
-	if (na != nb)
-		return false;
-	for (unsigned i = 0; i < na; i++)
-		if (strcmp(a[i].text, b[i].text) != 0)
-			return false;
-	return true;
-}
-
-/* Same addresses, selectors and virtual IPs: policies and routes can stay. */
-static bool tunnel_same_plumbing(const tunnel_t *a, const tunnel_t *b)
-{
-	return udp_endpoint_equal(&a->local, &b->local) && udp_endpoint_equal(&a->configured_peer, &b->configured_peer) &&
-	       ts_list_equal(a->local_ts, a->n_local_ts, b->local_ts, b->n_local_ts) &&
-	       ts_list_equal(a->remote_ts, a->n_remote_ts, b->remote_ts, b->n_remote_ts) &&
-	       a->n_vips == b->n_vips && memcmp(a->vips, b->vips, a->n_vips * sizeof(a->vips[0])) == 0;
-}
-
-/* Everything that shapes the installed tunnel ('start' only matters at start). */
-static bool tunnel_same(const tunnel_t *a, const tunnel_t *b)
-{
-	return tunnel_same_plumbing(a, b) && strcmp(a->esp, b->esp) == 0 && a->esn == b->esn &&
-	       a->replay_window == b->replay_window && a->keepalive == b->keepalive &&
-	       a->rekey_time == b->rekey_time && a->life_time == b->life_time && a->life_bytes == b->life_bytes &&
-	       a->life_packets == b->life_packets && keyset_equal(&a->in, &b->in) && keyset_equal(&a->out, &b->out);
-}
-
-static void keepalive_start(tunnels_t *ts, tunnel_t *t)
-{
-	if (t->keepalive && ts->dp) {
-		ka_ctx_t *kc = g_new0(ka_ctx_t, 1);
-		kc->ts = ts;
-		kc->t = t;
-		t->keepalive_src = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, (guint)t->keepalive, keepalive_send,
-		                                             kc, g_free);
-	}
-}
-
 /* Replace an installed tunnel by its new configuration without a gap:
  * the new SAs go in first (the newest outbound SA of a reqid takes over at
  * once), the old ones are removed after; policies and routes stay. Only
  * possible when both SPIs changed and the plumbing did not. */
 static bool tunnel_swap_sas(tunnels_t *ts, tunnel_t *old, tunnel_t *nt, uipsec_err_t *err)
 {
-	if (!tunnel_same_plumbing(old, nt) || old->in.spi == nt->in.spi || old->out.spi == nt->out.spi)
+	if (!tunnel_config_same_plumbing(old, nt) || old->in.spi == nt->in.spi || old->out.spi == nt->out.spi)
 		return false;
 	sa_cfg_t c;
 	uipsec_err_t e = { "" };
@@ -958,11 +637,11 @@ bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb 
 			cb(nt->name, TUNNEL_RELOAD_ADDED, ok ? NULL : e.msg, user);
 			continue;
 		}
-		if (tunnel_same(old, nt)) {
+		if (tunnel_config_same(old, nt)) {
 			/* untouched: its SAs keep their counters and sequence numbers */
 			bool ok = old->up || !nt->start || tunnel_up(ts, old->name, &e) == UIPSEC_OK;
 			cb(old->name, TUNNEL_RELOAD_UNCHANGED, ok ? NULL : e.msg, user);
-			tunnel_free(nt);
+			tunnel_config_free(nt);
 			continue;
 		}
 		nt->reqid = old->reqid;
@@ -983,13 +662,13 @@ bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb 
 		if (!nt->up && old->out.spi == nt->out.spi)
 			nt->out_seq = old->out_seq;
 		/* the same outbound keys keep their reservation (and its floor) */
-		if (!nt->resv && keyset_equal(&old->out, &nt->out)) {
+		if (!nt->resv && tunnel_keyset_equal(&old->out, &nt->out)) {
 			nt->resv = old->resv;
 			old->resv = NULL;
 		}
-		nt->expired = old->expired && keyset_equal(&old->out, &nt->out) && keyset_equal(&old->in, &nt->in);
+		nt->expired = old->expired && tunnel_keyset_equal(&old->out, &nt->out) && tunnel_keyset_equal(&old->in, &nt->in);
 		ts->list->pdata[idx] = nt;
-		tunnel_free(old);
+		tunnel_config_free(old);
 		if (!nt->up && (was_up || nt->start))
 			ok = tunnel_up(ts, nt->name, &e) == UIPSEC_OK;
 		cb(nt->name, TUNNEL_RELOAD_CHANGED, ok ? how : e.msg, user);
@@ -1019,127 +698,4 @@ static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, v
 	uipsec_err_t e = { "" };
 	if (add_out_sa(ts, t, seq, &e) != UIPSEC_OK)
 		uerror(SUBSYS, "tunnel %s: re-adding the outbound SA after NAT rebinding: %s", t->name, e.msg);
-}
-
-/* ------------------------------------------------------------ service */
-
-struct tunnel_service {
-	tunnels_t *tunnels;
-	datapath_t *dp;
-	const uipsec_net_ops_t *net_ops;
-	uipsec_net_t *net;
-	route_mgr_t *rm;
-	guint net_watch;        /* the backend's link/address/route events */
-};
-
-/* A burst of network events (one `ip route replace` is several messages)
- * is acted on once, this long after its first message. */
-#define NET_EVENT_DELAY_MS 100
-
-static void on_net_event(const uipsec_net_event_t *ev, void *user)
-{
-	route_mgr_handle_event(user, ev);
-}
-
-static gboolean on_net_readable(gint fd, GIOCondition cond, gpointer user)
-{
-	tunnel_service_t *svc = user;
-	(void)fd;
-	(void)cond;
-	svc->net_ops->event_dispatch(svc->net);
-	return G_SOURCE_CONTINUE;
-}
-
-/* Exception routes and preferred sources follow the host's network. */
-static void net_events_watch(tunnel_service_t *svc)
-{
-	const uipsec_net_ops_t *ops = svc->net_ops;
-	int fd = ops->event_fd && ops->event_dispatch && ops->set_event_cb ? ops->event_fd(svc->net) : -1;
-	if (fd < 0) {
-		uwarn(SUBSYS, "the network backend reports no changes: exception routes keep the next hop they "
-		      "were installed with");
-		return;
-	}
-	ops->set_event_cb(svc->net, on_net_event, svc->rm);
-	svc->net_watch = g_unix_fd_add(fd, G_IO_IN, on_net_readable, svc);
-}
-
-route_mgr_t *tunnel_service_route_mgr(tunnel_service_t *svc) { return svc->rm; }
-
-static tunnel_service_t *current_service;
-
-tunnel_service_t *tunnel_service_current(void) { return current_service; }
-tunnels_t *tunnel_service_tunnels(tunnel_service_t *svc) { return svc->tunnels; }
-datapath_t *tunnel_service_datapath(tunnel_service_t *svc) { return svc->dp; }
-
-tunnel_service_t *tunnel_service_start(const uipsec_settings_t *s, GError **err)
-{
-	tunnel_service_t *svc = g_new0(tunnel_service_t, 1);
-	spd_init();
-	sad_init();
-	svc->tunnels = tunnels_new(s, err);
-	if (!svc->tunnels)
-		goto fail;
-	uint32_t mtu = tunnels_default_mtu(svc->tunnels, MTU_DEFAULT_LINK);
-	svc->dp = datapath_start(s, mtu, err);
-	if (!svc->dp)
-		goto fail;
-	void *nstate = NULL;
-	svc->net_ops = uipsec_feature_get(UIPSEC_FT_NET, 0, NULL, &nstate);
-	uipsec_err_t e = { "" };
-	if (!svc->net_ops) {
-		uwarn(SUBSYS, "no network backend loaded: %s stays down, no routes are installed",
-		      datapath_ifname(svc->dp));
-	} else if (svc->net_ops->create(nstate, &svc->net, &e) != UIPSEC_OK) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "network backend: %s", e.msg);
-		goto fail;
-	} else if (svc->net_ops->link_set(svc->net, datapath_ifname(svc->dp), true, 0, &e) != UIPSEC_OK) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "bringing %s up: %s", datapath_ifname(svc->dp), e.msg);
-		goto fail;
-	}
-	if (svc->net) {
-		route_mgr_cfg_t rc = {
-			.install_routes = uipsec_settings_get_bool(s, "uipsecd.install_routes", true),
-			.allow_peer_ts = uipsec_settings_get_bool(s, "uipsecd.allow_peer_ts", false),
-			.socket_fwmark = (uint32_t)uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0),
-			.event_delay_ms = NET_EVENT_DELAY_MS,
-		};
-		svc->rm = route_mgr_new(svc->net_ops, svc->net, &rc);
-		if (route_mgr_start(svc->rm, &e) != UIPSEC_OK) {
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "routing: %s", e.msg);
-			goto fail;
-		}
-		net_events_watch(svc);
-	}
-	tunnels_attach(svc->tunnels, svc->dp, svc->rm, svc->net_ops, svc->net);
-	datapath_set_rebind_cb(svc->dp, on_rebind, svc->tunnels);
-	GError *terr = NULL;
-	if (!tunnels_start(svc->tunnels, &terr)) {
-		/* a tunnel that cannot come up does not stop the others */
-		g_error_free(terr);
-	}
-	current_service = svc;
-	return svc;
-fail:
-	tunnel_service_stop(svc);
-	return NULL;
-}
-
-void tunnel_service_stop(tunnel_service_t *svc)
-{
-	if (!svc)
-		return;
-	if (current_service == svc)
-		current_service = NULL;
-	tunnels_free(svc->tunnels);
-	if (svc->net_watch) {
-		g_source_remove(svc->net_watch);
-		svc->net_ops->set_event_cb(svc->net, NULL, NULL);
-	}
-	if (svc->rm)
-		route_mgr_free(svc->rm);
-	datapath_stop(svc->dp);
-	if (svc->net)
-		svc->net_ops->destroy(svc->net);
-	g_free(svc);
 }

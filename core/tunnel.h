@@ -10,13 +10,10 @@
  * whose address/port changed (NAT rebinding) is adopted once one of its
  * packets authenticated. Runs in the main loop.
  *
- * tunnel_service_start() is the daemon's whole data-plane start-up:
- * network backend, route manager, TUN device and workers, tunnels. */
+ * Parsing and keys live in tunnel_config.h; the daemon's data plane that
+ * these tunnels are installed into is assembled in dataplane.h. */
 #ifndef UIPSEC_CORE_TUNNEL_H
 #define UIPSEC_CORE_TUNNEL_H
-
-/* NAT keepalive interval when a tunnel sets none (strongSwan's default). */
-#define TUNNEL_KEEPALIVE_DEFAULT 20
 
 #include <glib.h>
 #include <uipsec/net.h>
@@ -33,7 +30,8 @@ void tunnels_free(tunnels_t *t);
 /* TUN MTU that leaves room for the ESP overhead of every configured
  * tunnel's proposal over an outer path of link_mtu (1400 without tunnels). */
 uint32_t tunnels_default_mtu(const tunnels_t *t, uint32_t link_mtu);
-/* Where tunnels are installed. rm may be NULL (install_routes = no). */
+/* Where tunnels are installed; also subscribes to hard expiries and takes
+ * dp's NAT rebinding reports. rm may be NULL (install_routes = no). */
 void tunnels_attach(tunnels_t *t, datapath_t *dp, route_mgr_t *rm,
                     const uipsec_net_ops_t *net_ops, uipsec_net_t *net);
 /* Install every tunnel with start = yes. A tunnel that fails is logged and
@@ -69,18 +67,5 @@ typedef enum tunnel_reload_what {
 } tunnel_reload_what_t;
 typedef void (*tunnel_reload_cb)(const char *name, tunnel_reload_what_t what, const char *note, void *user);
 bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb cb, void *user, GError **err);
-
-/* ------------------------------------------------ the daemon's data plane */
-typedef struct tunnel_service tunnel_service_t;
-/* Creates the network backend object and route manager, the data path
- * (TUN device up, workers) and installs start = yes tunnels. */
-tunnel_service_t *tunnel_service_start(const uipsec_settings_t *s, GError **err);
-void tunnel_service_stop(tunnel_service_t *svc);
-/* The running service (for the control socket), NULL when stopped. */
-tunnel_service_t *tunnel_service_current(void);
-tunnels_t *tunnel_service_tunnels(tunnel_service_t *svc);
-datapath_t *tunnel_service_datapath(tunnel_service_t *svc);
-/* NULL without a network backend. */
-route_mgr_t *tunnel_service_route_mgr(tunnel_service_t *svc);
 
 #endif

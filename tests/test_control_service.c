@@ -16,6 +16,7 @@
 #include "control.h"
 #include "control_service.h"
 #include "crypto.h"
+#include "dataplane.h"
 #include "log.h"
 #include "plugin_loader.h"
 #include "settings.h"
@@ -372,6 +373,7 @@ static void test_service(void)
 		settings_free(s);
 		return;
 	}
+	dataplane_events_attach();   /* the daemon's "events and SA lifetimes" step */
 	g_assert_true(control_service_start(s, NULL, NULL, &err));
 	g_assert_no_error(err);
 	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
@@ -380,6 +382,7 @@ static void test_service(void)
 	g_thread_join(th);
 	g_main_loop_unref(loop);
 	control_service_stop();
+	dataplane_events_detach();
 	g_assert_false(g_file_test(sock_path, G_FILE_TEST_EXISTS));
 	plugin_loader_unload();
 	settings_free(s);

@@ -3,7 +3,8 @@
  *
  * Steps: command line -> config -> logging -> (--check-config,
  * --list-plugins, --help-options stop here) -> daemonize -> pidfile ->
- * daemon_steps[] (plugins; data path and control socket are added there)
+ * daemon_steps[] (plugins, data path, events and SA lifetimes, control
+ * socket)
  * -> main loop (SIGTERM/SIGINT stop, SIGHUP reloads) -> steps stopped in
  * reverse -> pidfile removed. */
 #include "config.h"
@@ -22,6 +23,7 @@
 #include "module.h"
 #include "plugin_loader.h"
 #include "settings.h"
+#include "dataplane.h"   /* datapath */
 #include "tunnel.h"   /* datapath */
 #include "control_service.h"   /* control */
 
@@ -42,12 +44,12 @@ static void plugins_stop(daemon_t *d)
 	plugin_loader_unload();
 }
 
-/* datapath: TUN device, workers, ESP-in-UDP sockets, tunnels */
+/* datapath: TUN device, workers, ESP-in-UDP sockets, tunnels (dataplane.c) */
 static bool datapath_start_step(daemon_t *d, GError **err)
 {
-	return tunnel_service_start(d->settings, err) != NULL;
+	return dataplane_start(d->settings, err) != NULL;
 }
-static void datapath_stop_step(daemon_t *d) { tunnel_service_stop(tunnel_service_current()); }
+static void datapath_stop_step(daemon_t *d) { dataplane_stop(dataplane_current()); }
 /* --check-config: the tunnels parse (keys, their files' modes, proposals) */
 static bool datapath_check_step(daemon_t *d, GError **err)
 {
@@ -58,6 +60,19 @@ static bool datapath_check_step(daemon_t *d, GError **err)
 }
 /* datapath end */
 
+/* events and SA lifetimes: events raised anywhere are delivered from the
+ * main loop, and the SAD checks lifetimes there once a second and removes
+ * SAs at their hard lifetime -- with or without a control socket. It runs
+ * after the data path so that the tunnels' hard-expiry handler (subscribed
+ * there) still sees the SA's last sequence number before the SAD's own
+ * handler removes it; nothing is dispatched before the main loop runs. */
+static bool events_start_step(daemon_t *d, GError **err)
+{
+	dataplane_events_attach();
+	return true;
+}
+static void events_stop_step(daemon_t *d) { dataplane_events_detach(); }
+
 /* control: the control socket; its reload request runs daemon_reload() */
 static JsonNode *control_reload(void *user, GError **err) { return daemon_reload(user, err); }
 static bool control_start_step(daemon_t *d, GError **err)
@@ -67,11 +82,11 @@ static bool control_start_step(daemon_t *d, GError **err)
 static void control_stop_step(daemon_t *d) { control_service_stop(); }
 /* control end */
 
-/* Started in this order, stopped in reverse. Later parts (data path,
- * control socket) add their entries after "plugins". */
+/* Started in this order, stopped in reverse. */
 static const daemon_step_t daemon_steps[] = {
 	{ "plugins", plugins_start, plugins_stop },
 	{ "data path", datapath_start_step, datapath_stop_step, .check = datapath_check_step },   /* datapath */
+	{ "events and SA lifetimes", events_start_step, events_stop_step },
 	{ "control socket", control_start_step, control_stop_step }, /* control */
 };
 
