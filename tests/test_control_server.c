@@ -649,7 +649,10 @@ static JsonNode *big_list(void *user)
 	JsonObject *o = json_object_new();
 	json_object_set_string_member(o, "pad", pad);
 	g_free(pad);
-	return json_node_init_object(json_node_alloc(), o);
+	/* the node takes its own reference */
+	JsonNode *n = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return n;
 }
 
 static const control_backend_t big_backend = { .list_sas = big_list };
