@@ -6,10 +6,10 @@
 
 #include <string.h>
 #include <glib.h>
-#include "crypto.h"
-#include "log.h"
-#include "plugin_loader.h"
-#include "settings.h"
+#include "crypto/crypto_core.h"
+#include "config/logging.h"
+#include "plugin/plugin_loader.h"
+#include "config/settings_parser.h"
 
 static GPtrArray *crypto_test_log;   /* char*: "subsys: message" */
 static GMutex crypto_test_log_lock;

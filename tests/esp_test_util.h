@@ -9,16 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "crypto.h"
-#include "esp_decap.h"
-#include "esp_encap.h"
-#include "events.h"
-#include "pktbuf.h"
-#include "plugin_loader.h"
-#include "sad.h"
-#include "settings.h"
-#include "spd.h"
-#include "stats.h"
+#include "crypto/crypto_core.h"
+#include "esp/esp_decap.h"
+#include "esp/esp_encap.h"
+#include "esp/events.h"
+#include "esp/pktbuf.h"
+#include "plugin/plugin_loader.h"
+#include "esp/sad.h"
+#include "config/settings_parser.h"
+#include "esp/spd.h"
+#include "esp/stats.h"
 
 static uipsec_settings_t *esp_test_settings;
 

@@ -26,10 +26,10 @@
 #include <unistd.h>
 #include <glib.h>
 #include <uipsec/net.h>
-#include "log.h"
-#include "plugin_loader.h"
-#include "route_mgr.h"
-#include "settings.h"
+#include "config/logging.h"
+#include "plugin/plugin_loader.h"
+#include "net/route_mgr.h"
+#include "config/settings_parser.h"
 
 static const uipsec_net_ops_t *ops;
 static uipsec_net_t *net;

@@ -17,8 +17,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-#include "control.h"
-#include "stats.h"
+#include "control/control_server.h"
+#include "esp/stats.h"
 
 typedef struct server {
 	GThread *thread;

@@ -13,13 +13,13 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
-#include "control.h"
-#include "control_service.h"
-#include "crypto.h"
-#include "dataplane.h"
-#include "log.h"
-#include "plugin_loader.h"
-#include "settings.h"
+#include "control/control_server.h"
+#include "control/control_service.h"
+#include "crypto/crypto_core.h"
+#include "datapath/dataplane.h"
+#include "config/logging.h"
+#include "plugin/plugin_loader.h"
+#include "config/settings_parser.h"
 
 static char *tmpdir, *sock_path;
 static const char *crypto_plugin;

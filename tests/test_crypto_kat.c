@@ -13,7 +13,7 @@ static const char *const built[] = { "crypto-openssl", "crypto-gcrypt" };
 static const uipsec_alg_info_t *alg_by_name(const char *name)
 {
 	size_t n;
-	const uipsec_alg_info_t *t = crypto_alg_table(&n);
+	const uipsec_alg_info_t *t = alg_table_all(&n);
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(t[i].name, name) == 0)
 			return &t[i];
@@ -52,7 +52,7 @@ static void test_vectors(void)
 	GDir *d = g_dir_open(dir, 0, NULL);
 	g_assert_nonnull(d);
 	size_t nalg;
-	const uipsec_alg_info_t *table = crypto_alg_table(&nalg);
+	const uipsec_alg_info_t *table = alg_table_all(&nalg);
 	g_autofree unsigned *vectors_of = g_new0(unsigned, nalg);
 	unsigned runs = 0, files = 0;
 	const char *name;
@@ -128,7 +128,7 @@ static void test_selftest_all_kept(void)
 {
 	uipsec_settings_t *s = crypto_test_load(BOTH);
 	size_t nalg;
-	const uipsec_alg_info_t *table = crypto_alg_table(&nalg);
+	const uipsec_alg_info_t *table = alg_table_all(&nalg);
 	for (size_t i = 0; i < nalg; i++) {
 		const feature_provider_t *prov[4];
 		size_t n = features_providers(crypto_test_type(&table[i]), table[i].alg, NULL, prov, 4);

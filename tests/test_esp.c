@@ -6,7 +6,7 @@
  * SPI), dummy packets, inbound selectors, lifetimes, rekey, trap/acquire. */
 #include "config.h"
 #include "esp_test_util.h"
-#include "ts.h"
+#include "esp/ts.h"
 
 static const char *const backends[] = { "crypto-openssl", "crypto-gcrypt" };
 static const char *const proposals[] = {

@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <uipsec/pktio.h>
 
-#include "gso.h"
+#include "datapath/gso.h"
 
 static uint16_t ref_csum(const uint8_t *d, size_t len, uint32_t sum)
 {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The one hex decoder for keys (core/hex.c): prefix stripped before the
+/* The one hex decoder for keys (core/util/hex.c): prefix stripped before the
  * length is checked, the length checked against the output capacity, bad
  * input refused with its reason and nothing left in the output. */
 #include "config.h"
@@ -7,8 +7,8 @@
 #include <string.h>
 #include <glib.h>
 #include <uipsec/settings.h>
-#include "control_proto.h"
-#include "hex.h"
+#include "control/control_proto.h"
+#include "util/hex.h"
 
 /* Output buffer with a guard region after cap bytes: a decoder writing one
  * byte too far changes the guard. */

@@ -7,11 +7,11 @@
 #include <glib.h>
 #include <uipsec/crypto.h>
 #include <uipsec/plugin.h>
-#include "feature_registry.h"
-#include "log.h"
-#include "module.h"
-#include "plugin_loader.h"
-#include "settings.h"
+#include "plugin/feature_registry.h"
+#include "config/logging.h"
+#include "plugin/module.h"
+#include "plugin/plugin_loader.h"
+#include "config/settings_parser.h"
 
 /* ---------------------------------------------------------------- fixture */
 

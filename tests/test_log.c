@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include "log.h"
-#include "settings.h"
+#include "config/logging.h"
+#include "config/settings_parser.h"
 
 typedef struct entry {
 	char *subsys;

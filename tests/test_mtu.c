@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <glib.h>
 
-#include "mtu.h"
+#include "datapath/mtu.h"
 
 static uint32_t csum(const uint8_t *d, size_t len, uint32_t sum)
 {

@@ -3,7 +3,7 @@
  * across 2^32 both ways, sequence number 0. */
 #include "config.h"
 #include <glib.h>
-#include "replay.h"
+#include "esp/replay.h"
 
 /* Check and, when fresh, record (what the decap path does around the ICV). */
 static replay_verdict_t rx(replay_t *r, uint64_t seq)

@@ -10,7 +10,7 @@
 #include <sys/socket.h>
 #include <glib.h>
 #include <uipsec/net.h>
-#include "route_mgr.h"
+#include "net/route_mgr.h"
 
 /* ---------------------------------------------------------------- recording backend */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The core's route decisions (core/route_mgr.c) for a PF_ROUTE-style
+/* The core's route decisions (core/net/route_mgr.c) for a PF_ROUTE-style
  * backend: no policy routing (rule_add/rule_del NULL, get_routing table 0),
  * one TUN device per virtual IP. The backend here records what it is asked
  * to do -- a test double is right for this: it checks decisions, not a
@@ -13,7 +13,7 @@
 #include <glib.h>
 
 #include <uipsec/net.h>
-#include "route_mgr.h"
+#include "net/route_mgr.h"
 
 /* ---------------------------------------------------------------- recording backend */
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Persistent outbound sequence-number reservations (core/seq_store.c) and
+/* Persistent outbound sequence-number reservations (core/esp/seq_store.c) and
  * their use by the data path (esp_encap) and manually keyed tunnels. */
 #include "config.h"
 #include <errno.h>
@@ -11,8 +11,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include "esp_test_util.h"
-#include "seq_store.h"
-#include "tunnel.h"
+#include "esp/seq_store.h"
+#include "datapath/tunnel.h"
 
 static const uint8_t key_a[20] = { 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa,
                                    0xab, 0xac, 0xad, 0xae, 0xaf, 0xb0, 0xb1, 0xb2, 0xb3, 0xb4 };

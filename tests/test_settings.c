@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "log.h"
-#include "settings.h"
+#include "config/logging.h"
+#include "config/settings_parser.h"
 
 /* ---------------------------------------------------------------- helpers */
 

@@ -4,8 +4,8 @@
  * 10 000 policies against a linear reference. */
 #include "config.h"
 #include <glib.h>
-#include "sad.h"
-#include "spd.h"
+#include "esp/sad.h"
+#include "esp/spd.h"
 
 typedef struct pol_def {
 	const char *name;

@@ -11,8 +11,8 @@
 #include <unistd.h>
 #include <glib.h>
 
-#include "settings.h"
-#include "udp_socket.h"
+#include "config/settings_parser.h"
+#include "datapath/udp_socket.h"
 
 static uint16_t free_port(void)
 {

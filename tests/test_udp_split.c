@@ -7,7 +7,7 @@
 #include <string.h>
 #include <glib.h>
 
-#include "udp_split.h"
+#include "datapath/udp_split.h"
 
 #define NBUF 16
 #define MAXV 64

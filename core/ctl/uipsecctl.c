@@ -14,9 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <json-glib/json-glib.h>
-#include "control_proto.h"
-#include "hex.h"
-#include "settings.h"
+#include "control/control_proto.h"
+#include "util/hex.h"
+#include "config/settings_parser.h"
 
 #define DEFAULT_SOCKET "/run/uipsec/uipsecd.sock"
 

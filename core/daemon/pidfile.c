@@ -11,7 +11,7 @@
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include "daemon.h"
+#include "daemon/daemon.h"
 
 bool daemon_pidfile_acquire(daemon_t *d, GError **err)
 {

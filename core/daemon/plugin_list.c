@@ -5,9 +5,9 @@
 #include "config.h"
 #include <string.h>
 #include <glib.h>
-#include "feature_registry.h"
-#include "daemon.h"
-#include "plugin_loader.h"
+#include "plugin/feature_registry.h"
+#include "daemon/daemon.h"
+#include "plugin/plugin_loader.h"
 
 typedef struct listing {
 	FILE *out;

@@ -17,15 +17,15 @@
 #include <glib.h>
 #include <glib-unix.h>
 #include <uipsec/log.h>
-#include "crypto.h"
-#include "daemon.h"
-#include "log.h"
-#include "module.h"
-#include "plugin_loader.h"
-#include "settings.h"
-#include "dataplane.h"   /* datapath */
-#include "tunnel.h"   /* datapath */
-#include "control_service.h"   /* control */
+#include "crypto/crypto_core.h"
+#include "daemon/daemon.h"
+#include "config/logging.h"
+#include "plugin/module.h"
+#include "plugin/plugin_loader.h"
+#include "config/settings_parser.h"
+#include "datapath/dataplane.h"   /* datapath */
+#include "datapath/tunnel.h"   /* datapath */
+#include "control/control_service.h"   /* control */
 
 #define LOG_SUBSYS "daemon"
 #define DEFAULT_CONFIG UIPSEC_SYSCONFDIR "/uipsec.conf"

@@ -13,15 +13,15 @@
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
-#include "control.h"
-#include "control_service.h"
-#include "crypto.h"
-#include "events.h"
-#include "log.h"
-#include "plugin_loader.h"
-#include "sad.h"
-#include "settings.h"
-#include "spd.h"
+#include "control/control_server.h"
+#include "control/control_service.h"
+#include "crypto/crypto_core.h"
+#include "esp/events.h"
+#include "config/logging.h"
+#include "plugin/plugin_loader.h"
+#include "esp/sad.h"
+#include "config/settings_parser.h"
+#include "esp/spd.h"
 
 #define N_SA 100000
 #define WINDOW 64

@@ -15,10 +15,10 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include "../../core/crypto.h"
-#include "log.h"
-#include "plugin_loader.h"
-#include "settings.h"
+#include "../../core/crypto/crypto_core.h"
+#include "config/logging.h"
+#include "plugin/plugin_loader.h"
+#include "config/settings_parser.h"
 
 static const char *const default_keywords[] = {
 	"aes128gcm16", "aes256gcm16", "aes128gcm8", "chacha20poly1305", "aes128ccm16",

@@ -4,8 +4,8 @@
 #include "config.h"
 #include <glib.h>
 #include <stdio.h>
-#include "log.h"
-#include "settings.h"
+#include "config/logging.h"
+#include "config/settings_parser.h"
 
 static double now(void)
 {

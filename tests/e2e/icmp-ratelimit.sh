@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # ICMP "too big" replies into the TUN device are rate-limited per worker
-# (1000/s, burst 50: core/mtu.h). A flood of oversized DF packets through
+# (1000/s, burst 50: core/datapath/mtu.h). A flood of oversized DF packets through
 # a TUN whose MTU (1500) exceeds what fits after ESP (1438) gets a capped
 # number of replies; the rest is counted in icmp_suppressed. After a
 # pause the limit lets replies through again.

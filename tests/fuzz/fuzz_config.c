@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "log.h"
-#include "settings.h"
+#include "config/logging.h"
+#include "config/settings_parser.h"
 
 static void quiet_sink(const char *subsys, uipsec_log_level_t level, const char *msg, void *user)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <json-glib/json-glib.h>
-#include "control_proto.h"
+#include "control/control_proto.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
  * UDP_RX coalesced buffers, each with its own segment size. udp_split()
  * cuts them into views, at most `max` per call (from the input), and every
  * chunk goes through esp_decap_batch() with real SAs installed, as
- * udp_rx() in core/worker.c does. Checked: no chunk exceeds max, the
+ * udp_rx() in core/datapath/datapath.c does. Checked: no chunk exceeds max, the
  * views tile each buffer exactly, and a delivered packet lies inside its
  * view and is a whole IP packet.
  *
@@ -18,13 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "../esp_test_util.h"
-#include "udp_split.h"
+#include "datapath/udp_split.h"
 
 #ifndef FUZZ_PLUGIN_PATH
 #define FUZZ_PLUGIN_PATH ""
 #endif
 
-#define UDP_RX 16   /* as core/worker.c */
+#define UDP_RX 16   /* as core/datapath/datapath.c */
 #define GRO_MAX 65535u
 
 /* SPIs installed: an AEAD one and an integrity-only one, both without a

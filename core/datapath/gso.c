@@ -1,0 +1,293 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Software TCP segmentation and checksum completion for TUN offloads. */
+#include "config.h"
+
+#include <string.h>
+
+#include <uipsec/pktio.h>
+#include "datapath/gso.h"
+
+#define IP4_HDR 20
+#define IP6_HDR 40
+#define PROTO_TCP 6
+#define PROTO_UDP 17
+
+uint64_t gso_csum_add(uint64_t sum, const uint8_t *d, size_t len)
+{
+	/* 32-bit words into a 64-bit accumulator: no carry handling per word */
+	while (len >= 4) {
+		uint32_t w;
+		memcpy(&w, d, 4);
+		sum += w;
+		d += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t h;
+		memcpy(&h, d, 2);
+		sum += h;
+		d += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t h = 0;
+		memcpy(&h, d, 1);   /* the odd byte is the high-order byte in network order */
+		sum += h;
+	}
+	return sum;
+}
+
+uint16_t gso_csum_fold(uint64_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Sums are kept in memory byte order (as read with memcpy); the folded
+ * result is stored the same way, which makes it correct on any endianness. */
+static uint64_t pseudo_sum(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l4len)
+{
+	uint64_t sum = v6 ? gso_csum_add(0, ip + 8, 32) : gso_csum_add(0, ip + 12, 8);
+	uint8_t tail[4] = { 0, proto, (uint8_t)(l4len >> 8), (uint8_t)l4len };
+	uint8_t len_hi[4] = { (uint8_t)(l4len >> 24), (uint8_t)(l4len >> 16), 0, 0 };
+	sum = gso_csum_add(sum, tail, 4);
+	if (l4len >> 16)
+		sum = gso_csum_add(sum, len_hi, 4);
+	return sum;
+}
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+
+static void ip4_csum(uint8_t *ip, uint32_t ihl)
+{
+	ip[10] = ip[11] = 0;
+	uint16_t c = gso_csum_fold(gso_csum_add(0, ip, ihl));
+	memcpy(ip + 10, &c, 2);
+}
+
+/* Where the transport header starts and which protocol it is; 0 if unknown. */
+static uint32_t l4_offset(const uint8_t *d, uint32_t len, bool *v6, uint8_t *proto)
+{
+	if (len < IP4_HDR)
+		return 0;
+	if ((d[0] >> 4) == 4) {
+		uint32_t ihl = (d[0] & 15) * 4u;
+		if (ihl < IP4_HDR || ihl > len)
+			return 0;
+		*v6 = false;
+		*proto = d[9];
+		return ihl;
+	}
+	if ((d[0] >> 4) == 6 && len >= IP6_HDR) {
+		*v6 = true;
+		*proto = d[6];   /* the kernel's TCP/UDP offload packets carry no extension headers */
+		return IP6_HDR;
+	}
+	return 0;
+}
+
+bool gso_csum_complete(uipsec_pkt_t *p)
+{
+	uint8_t *d = uipsec_pkt_data(p);
+	bool v6;
+	uint8_t proto;
+	uint32_t l4 = l4_offset(d, p->len, &v6, &proto);
+	if (!l4 || (proto != PROTO_TCP && proto != PROTO_UDP))
+		return false;
+	uint32_t csum_off = proto == PROTO_TCP ? 16 : 6;
+	if (l4 + csum_off + 2 > p->len)
+		return false;
+	uint32_t l4len = p->len - l4;
+	d[l4 + csum_off] = d[l4 + csum_off + 1] = 0;
+	uint64_t sum = pseudo_sum(d, v6, proto, l4len);
+	sum = gso_csum_add(sum, d + l4, l4len);
+	uint16_t c = gso_csum_fold(sum);
+	if (proto == PROTO_UDP && c == 0)
+		c = 0xffff;
+	memcpy(d + l4 + csum_off, &c, 2);
+	p->flags &= ~UIPSEC_PKT_F_CSUM_PARTIAL;
+	return true;
+}
+
+int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max)
+{
+	const uint8_t *d = uipsec_pkt_data(p);
+	bool v6;
+	uint8_t proto;
+	uint32_t l4 = l4_offset(d, p->len, &v6, &proto);
+	if (!l4 || proto != PROTO_TCP || l4 + 20 > p->len || !p->gso_size)
+		return 0;
+	uint32_t thl = (d[l4 + 12] >> 4) * 4u;
+	uint32_t hdr = l4 + thl;
+	if (thl < 20 || hdr > p->len)
+		return 0;
+	uint32_t payload = p->len - hdr, mss = p->gso_size;
+	int n = (int)((payload + mss - 1) / mss);
+	if (n < 1 || n > max)
+		return 0;
+	uint32_t seq0 = (uint32_t)d[l4 + 4] << 24 | (uint32_t)d[l4 + 5] << 16 | (uint32_t)d[l4 + 6] << 8 | d[l4 + 7];
+	uint16_t id0 = v6 ? 0 : get16(d + 4);
+	uint8_t flags = d[l4 + 13];
+	for (int i = 0; i < n; i++) {
+		uipsec_pkt_t *s = out[i];
+		uint32_t off = (uint32_t)i * mss;
+		uint32_t chunk = payload - off < mss ? payload - off : mss;
+		s->off = UIPSEC_PKT_HEADROOM;
+		s->flags = 0;
+		s->gso_size = 0;
+		s->gso_type = UIPSEC_GSO_NONE;
+		if (s->cap < s->off + hdr + chunk + UIPSEC_PKT_TAILROOM)
+			return 0;
+		uint8_t *o = s->buf + s->off;
+		memcpy(o, d, hdr);
+		memcpy(o + hdr, d + hdr + off, chunk);
+		s->len = hdr + chunk;
+		if (v6) {
+			put16(o + 4, (uint16_t)(thl + chunk));
+		} else {
+			put16(o + 2, (uint16_t)(hdr + chunk));
+			put16(o + 4, (uint16_t)(id0 + i));
+			ip4_csum(o, l4);
+		}
+		uint8_t *t = o + l4;
+		uint32_t seq = seq0 + off;
+		t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+		uint8_t f = flags;
+		if (i > 0)
+			f &= (uint8_t)~0x80;            /* CWR only on the first segment */
+		if (i < n - 1)
+			f &= (uint8_t)~(0x01 | 0x08);   /* FIN and PSH only on the last */
+		t[13] = f;
+		t[16] = t[17] = 0;
+		uint64_t sum = pseudo_sum(o, v6, PROTO_TCP, thl + chunk);
+		sum = gso_csum_add(sum, t, thl + chunk);
+		uint16_t c = gso_csum_fold(sum);
+		memcpy(t + 16, &c, 2);
+	}
+	return n;
+}
+
+/* What identifies a TCP segment for merging. */
+typedef struct tcp_seg {
+	bool ok, v6;
+	uint32_t l4, thl, hdr, payload;
+	uint32_t seq;
+	uint8_t flags;
+} tcp_seg_t;
+
+static void tcp_seg_parse(const uipsec_pkt_t *p, tcp_seg_t *s)
+{
+	const uint8_t *d = uipsec_pkt_data(p);
+	uint8_t proto;
+	memset(s, 0, sizeof(*s));
+	s->l4 = l4_offset(d, p->len, &s->v6, &proto);
+	if (!s->l4 || proto != PROTO_TCP || s->l4 + 20 > p->len)
+		return;
+	if (!s->v6) {
+		/* no options, no fragments, length field matching */
+		if (s->l4 != IP4_HDR || (get16(d + 6) & 0x3fff) || get16(d + 2) != p->len)
+			return;
+	} else if ((uint32_t)IP6_HDR + get16(d + 4) != p->len) {
+		return;
+	}
+	s->thl = (d[s->l4 + 12] >> 4) * 4u;
+	s->hdr = s->l4 + s->thl;
+	if (s->thl < 20 || s->hdr > p->len)
+		return;
+	s->payload = p->len - s->hdr;
+	s->flags = d[s->l4 + 13];
+	/* plain data segments only: ACK, optionally PSH */
+	if ((s->flags & ~0x08) != 0x10 || !s->payload)
+		return;
+	s->seq = (uint32_t)d[s->l4 + 4] << 24 | (uint32_t)d[s->l4 + 5] << 16 | (uint32_t)d[s->l4 + 6] << 8 | d[s->l4 + 7];
+	s->ok = true;
+}
+
+/* Same flow and same headers (addresses, ports, ack, window, options; IP
+ * TOS/TTL/DF or IPv6 class/flow/hop limit), not looking at lengths,
+ * checksums, IP id, sequence numbers and PSH. */
+static bool tcp_same(const uint8_t *a, const uint8_t *b, const tcp_seg_t *sa, const tcp_seg_t *sb)
+{
+	if (sa->v6 != sb->v6 || sa->thl != sb->thl)
+		return false;
+	if (sa->v6) {
+		if (memcmp(a, b, 4) || memcmp(a + 6, b + 6, 34))
+			return false;
+	} else {
+		if (a[1] != b[1] || a[6] != b[6] || a[8] != b[8] || memcmp(a + 12, b + 12, 8))
+			return false;
+	}
+	const uint8_t *ta = a + sa->l4, *tb = b + sb->l4;
+	return memcmp(ta, tb, 4) == 0 &&              /* ports */
+	       memcmp(ta + 8, tb + 8, 4) == 0 &&      /* ack */
+	       memcmp(ta + 14, tb + 14, 2) == 0 &&    /* window */
+	       memcmp(ta + 20, tb + 20, sa->thl - 20) == 0;   /* options (timestamps) */
+}
+
+int gso_coalesce_tcp(uipsec_pkt_t **pkts, int n, uipsec_pkt_t **out, uipsec_pkt_t **spare, int nspare)
+{
+	int no = 0, used = 0;
+	for (int i = 0; i < n;) {
+		tcp_seg_t first;
+		tcp_seg_parse(pkts[i], &first);
+		int j = i + 1;
+		if (first.ok && !(first.flags & 0x08)) {
+			uint32_t total = pkts[i]->len, next_seq = first.seq + first.payload;
+			const uint8_t *fd = uipsec_pkt_data(pkts[i]);
+			while (j < n) {
+				tcp_seg_t s;
+				tcp_seg_parse(pkts[j], &s);
+				if (!s.ok || s.seq != next_seq || s.payload > first.payload ||
+				    total + s.payload > 65535 - 64 || !tcp_same(fd, uipsec_pkt_data(pkts[j]), &first, &s))
+					break;
+				total += s.payload;
+				next_seq += s.payload;
+				j++;
+				/* a shorter segment or PSH ends the super-packet */
+				if (s.payload < first.payload || (s.flags & 0x08))
+					break;
+			}
+		}
+		if (j - i < 2 || used == nspare ||
+		    spare[used]->cap < UIPSEC_PKT_HEADROOM + 65535 + UIPSEC_PKT_TAILROOM) {
+			for (int k = i; k < j; k++)
+				out[no++] = pkts[k];
+			i = j;
+			continue;
+		}
+		uipsec_pkt_t *m = spare[used++];
+		m->off = UIPSEC_PKT_HEADROOM;
+		m->flags = 0;
+		uint8_t *o = m->buf + m->off;
+		memcpy(o, uipsec_pkt_data(pkts[i]), pkts[i]->len);
+		uint32_t len = pkts[i]->len;
+		uint8_t last_flags = first.flags;
+		for (int k = i + 1; k < j; k++) {
+			tcp_seg_t s;
+			tcp_seg_parse(pkts[k], &s);
+			memcpy(o + len, uipsec_pkt_data(pkts[k]) + s.hdr, s.payload);
+			len += s.payload;
+			last_flags = s.flags;
+		}
+		m->len = len;
+		m->gso_size = (uint16_t)first.payload;
+		m->gso_type = first.v6 ? UIPSEC_GSO_TCPV6 : UIPSEC_GSO_TCPV4;
+		uint8_t *t = o + first.l4;
+		t[13] = last_flags;   /* PSH of the last segment */
+		if (first.v6) {
+			put16(o + 4, (uint16_t)(len - IP6_HDR));
+		} else {
+			put16(o + 2, (uint16_t)len);
+			ip4_csum(o, first.l4);
+		}
+		/* partial checksum: the folded pseudo-header sum, not complemented */
+		t[16] = t[17] = 0;
+		uint16_t c = (uint16_t)~gso_csum_fold(pseudo_sum(o, first.v6, PROTO_TCP, len - first.l4));
+		memcpy(t + 16, &c, 2);
+		out[no++] = m;
+		i = j;
+	}
+	return no;
+}

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ESP-in-UDP sockets: SO_REUSEPORT per worker, recvmmsg/sendmmsg batches. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/udp.h>
+#include <sys/socket.h>
+
+#include <uipsec/log.h>
+#include "datapath/udp_socket.h"
+
+#define SUBSYS "net"
+#define BATCH_MAX 64
+
+struct udp_socket {
+	unsigned nfds;
+	int fds[UDP_SOCKET_MAX_FDS];
+	uint8_t family[UDP_SOCKET_MAX_FDS];
+	uint32_t last_ovfl[UDP_SOCKET_MAX_FDS];   /* SO_RXQ_OVFL counter seen last */
+	uint32_t fwmark;
+	bool has_fwmark;
+	bool gso;               /* UDP_SEGMENT works: runs of equal datagrams go as one */
+};
+
+/* UDP GSO limits: segments per send (kernel UDP_MAX_SEGMENTS) and bytes
+ * (one IP packet) */
+#define GSO_MAX_SEGS 64
+#define GSO_MAX_BYTES 65000u
+
+bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GError **err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	int64_t port = uipsec_settings_get_int(s, "uipsecd.socket.port", 4500);
+	if (port < 1 || port > 65535) {
+		const char *o = uipsec_settings_origin(s, "uipsecd.socket.port");
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: uipsecd.socket.port: %lld is not a UDP port",
+		            o ? o : "config", (long long)port);
+		return false;
+	}
+	cfg->port = (uint16_t)port;
+	cfg->addresses = uipsec_settings_get_list(s, "uipsecd.socket.address");
+	for (char **a = cfg->addresses; a && *a; a++) {
+		ip_addr_t tmp;
+		if (!ip_addr_parse(*a, &tmp)) {
+			const char *o = uipsec_settings_origin(s, "uipsecd.socket.address");
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+			            "%s: uipsecd.socket.address: '%s' is not an IPv4 or IPv6 address", o ? o : "config", *a);
+			udp_socket_cfg_clear(cfg);
+			return false;
+		}
+	}
+	if (uipsec_settings_get_str(s, "uipsecd.socket.fwmark", NULL)) {
+		int64_t mark = uipsec_settings_get_int(s, "uipsecd.socket.fwmark", -1);
+		if (mark < 0 || mark > 0xffffffffLL) {
+			const char *o = uipsec_settings_origin(s, "uipsecd.socket.fwmark");
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+			            "%s: uipsecd.socket.fwmark: not a 32-bit mark", o ? o : "config");
+			udp_socket_cfg_clear(cfg);
+			return false;
+		}
+		cfg->has_fwmark = true;
+		cfg->fwmark = (uint32_t)mark;
+	}
+	cfg->rcvbuf = 4u << 20;
+	cfg->sndbuf = 4u << 20;
+	return true;
+}
+
+void udp_socket_cfg_clear(udp_socket_cfg_t *cfg)
+{
+	if (cfg->addresses)
+		uipsec_strv_free(cfg->addresses);
+	cfg->addresses = NULL;
+}
+
+static int open_one(const udp_socket_cfg_t *cfg, const ip_addr_t *addr, GError **err)
+{
+	int fam = addr->family;
+	int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (fd < 0) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "UDP socket: %s", g_strerror(errno));
+		return -1;
+	}
+	int one = 1;
+	const char *what = NULL;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
+		what = "SO_REUSEPORT";
+	else if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
+		what = "SO_RXQ_OVFL";
+	else if (cfg->gro && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+		what = "UDP_GRO";
+	else if (fam == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
+		what = "IPV6_V6ONLY";
+	else if (cfg->has_fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &cfg->fwmark, sizeof(cfg->fwmark)) < 0)
+		what = "SO_MARK";
+	if (what) {
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "UDP socket: %s: %s", what,
+		            g_strerror(errno));
+		close(fd);
+		return -1;
+	}
+	/* Let the kernel fragment an outer packet rather than refuse it: the
+	 * TUN MTU normally keeps ESP packets below the path MTU. */
+	int pmtu = fam == AF_INET ? IP_PMTUDISC_DONT : IPV6_PMTUDISC_DONT;
+	(void)setsockopt(fd, fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	                 fam == AF_INET ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	/* Bigger buffers absorb bursts; still bounded (excess is dropped and
+	 * counted through SO_RXQ_OVFL). Failure is harmless. */
+	if (cfg->rcvbuf)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf, sizeof(cfg->rcvbuf));
+	if (cfg->sndbuf)
+		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg->sndbuf, sizeof(cfg->sndbuf));
+
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof(ss));
+	if (fam == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(cfg->port);
+		memcpy(&sin->sin_addr, addr->a, 4);
+		sl = sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(cfg->port);
+		memcpy(&sin6->sin6_addr, addr->a, 16);
+		sl = sizeof(*sin6);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		char buf[INET6_ADDRSTRLEN];
+		inet_ntop(fam, addr->a, buf, sizeof(buf));
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "binding UDP %s port %u: %s", buf,
+		            cfg->port, g_strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
+{
+	udp_socket_t *us = g_new0(udp_socket_t, 1);
+	us->gso = true;
+	us->has_fwmark = cfg->has_fwmark;
+	us->fwmark = cfg->fwmark;
+	ip_addr_t addrs[UDP_SOCKET_MAX_FDS];
+	unsigned n = 0;
+	if (cfg->addresses && cfg->addresses[0]) {
+		for (char **a = cfg->addresses; *a && n < UDP_SOCKET_MAX_FDS; a++)
+			if (ip_addr_parse(*a, &addrs[n]))
+				n++;
+	} else {
+		memset(addrs, 0, sizeof(addrs));
+		addrs[0].family = AF_INET;
+		addrs[1].family = AF_INET6;
+		n = 2;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		GError *e = NULL;
+		int fd = open_one(cfg, &addrs[i], &e);
+		if (fd < 0) {
+			/* any-address IPv6 may be unavailable (disabled IPv6): IPv4 alone is fine */
+			if (!(cfg->addresses && cfg->addresses[0]) && addrs[i].family == AF_INET6 && us->nfds) {
+				uwarn(SUBSYS, "no IPv6 ESP-in-UDP socket: %s", e->message);
+				g_error_free(e);
+				continue;
+			}
+			g_propagate_error(err, e);
+			udp_socket_close(us);
+			return NULL;
+		}
+		us->family[us->nfds] = addrs[i].family;
+		us->fds[us->nfds++] = fd;
+	}
+	return us;
+}
+
+void udp_socket_close(udp_socket_t *us)
+{
+	if (!us)
+		return;
+	for (unsigned i = 0; i < us->nfds; i++)
+		close(us->fds[i]);
+	g_free(us);
+}
+
+unsigned udp_socket_fds(const udp_socket_t *us, int *fds, unsigned max)
+{
+	unsigned n = us->nfds < max ? us->nfds : max;
+	memcpy(fds, us->fds, n * sizeof(int));
+	return n;
+}
+
+static void sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_t *e)
+{
+	memset(e, 0, sizeof(*e));
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+		e->addr.family = AF_INET;
+		memcpy(e->addr.a, &sin->sin_addr, 4);
+		e->port = ntohs(sin->sin_port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+		e->addr.family = AF_INET6;
+		memcpy(e->addr.a, &sin6->sin6_addr, 16);
+		e->port = ntohs(sin6->sin6_port);
+	}
+}
+
+static socklen_t endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (e->addr.family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, e->addr.a, 4);
+		sin->sin_port = htons(e->port);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	sin6->sin6_family = AF_INET6;
+	memcpy(&sin6->sin6_addr, e->addr.a, 16);
+	sin6->sin6_port = htons(e->port);
+	return sizeof(*sin6);
+}
+
+int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from,
+                    uint16_t *gso_size, int n, uint32_t *kernel_drops)
+{
+	struct mmsghdr msgs[BATCH_MAX];
+	struct iovec iov[BATCH_MAX];
+	struct sockaddr_storage src[BATCH_MAX];
+	union {
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl[BATCH_MAX];
+	unsigned idx = 0;
+	while (idx < us->nfds && us->fds[idx] != fd)
+		idx++;
+	if (idx == us->nfds)
+		return UIPSEC_ERR_INVAL;
+	if (n > BATCH_MAX)
+		n = BATCH_MAX;
+	*kernel_drops = 0;
+	for (int i = 0; i < n; i++) {
+		uipsec_pkt_t *p = pkts[i];
+		p->off = UIPSEC_PKT_HEADROOM;
+		p->len = 0;
+		iov[i].iov_base = p->buf + p->off;
+		iov[i].iov_len = p->cap - p->off;
+		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &src[i];
+		msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
+		msgs[i].msg_hdr.msg_control = ctl[i].buf;
+		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+	}
+	int r;
+	do
+		r = recvmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : UIPSEC_ERR_IO;
+	for (int i = 0; i < r; i++) {
+		pkts[i]->len = msgs[i].msg_len;
+		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+			pkts[i]->len = 0;   /* larger than any ESP packet we accept: malformed */
+		if (gso_size)
+			gso_size[i] = 0;
+		sockaddr_to_endpoint(&src[i], &from[i]);
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
+			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+				uint32_t ovfl;
+				memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
+				*kernel_drops += ovfl - us->last_ovfl[idx];
+				us->last_ovfl[idx] = ovfl;
+			} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && gso_size) {
+				int gs;
+				memcpy(&gs, CMSG_DATA(c), sizeof(gs));
+				gso_size[i] = gs > 0 && gs < 65536 ? (uint16_t)gs : 0;
+			}
+		}
+	}
+	return r;
+}
+
+static int fd_for_family(const udp_socket_t *us, int fam)
+{
+	for (unsigned i = 0; i < us->nfds; i++)
+		if (us->family[i] == fam)
+			return us->fds[i];
+	return -1;
+}
+
+static bool same_endpoint(const ip_endpoint_t *a, const ip_endpoint_t *b)
+{
+	return a->port == b->port && a->addr.family == b->addr.family &&
+	       memcmp(a->addr.a, b->addr.a, a->addr.family == AF_INET ? 4 : 16) == 0;
+}
+
+/* sendmmsg one run of packets to the same socket. Consecutive datagrams to
+ * one peer of one size (the last may be shorter) -- the segments of a TCP
+ * super-packet -- leave as one UDP GSO send: one trip through the stack
+ * instead of one per datagram. */
+static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
+{
+	struct mmsghdr msgs[BATCH_MAX];
+	struct iovec iov[BATCH_MAX];
+	struct sockaddr_storage dst[BATCH_MAX];
+	union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl[BATCH_MAX];
+	int count[BATCH_MAX];
+	int nm = 0;
+	for (int i = 0; i < n;) {
+		int start = i;
+		uint32_t seg = pkts[i]->len, bytes = seg;
+		iov[i].iov_base = uipsec_pkt_data(pkts[i]);
+		iov[i].iov_len = pkts[i]->len;
+		i++;
+		while (us->gso && i < n && i - start < GSO_MAX_SEGS && pkts[i - 1]->len == seg &&
+		       pkts[i]->len <= seg && bytes + pkts[i]->len <= GSO_MAX_BYTES && same_endpoint(&to[i], &to[start])) {
+			iov[i].iov_base = uipsec_pkt_data(pkts[i]);
+			iov[i].iov_len = pkts[i]->len;
+			bytes += pkts[i]->len;
+			i++;
+		}
+		struct msghdr *m = &msgs[nm].msg_hdr;
+		memset(m, 0, sizeof(*m));
+		m->msg_iov = &iov[start];
+		m->msg_iovlen = (size_t)(i - start);
+		m->msg_name = &dst[nm];
+		m->msg_namelen = endpoint_to_sockaddr(&to[start], &dst[nm]);
+		if (i - start > 1) {
+			/* zeroed: the kernel copies the alignment padding after the
+			 * 2-byte segment size too (valgrind: uninitialised bytes) */
+			memset(&ctl[nm], 0, sizeof(ctl[nm]));
+			m->msg_control = ctl[nm].buf;
+			m->msg_controllen = sizeof(ctl[nm].buf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(m);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+			uint16_t gs = (uint16_t)seg;
+			memcpy(CMSG_DATA(c), &gs, sizeof(gs));
+		}
+		count[nm++] = i - start;
+	}
+	int pos = 0, delivered = 0;
+	while (pos < nm) {
+		int r = sendmmsg(fd, msgs + pos, (unsigned)(nm - pos), MSG_DONTWAIT);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (count[pos] > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+				/* no UDP GSO here (old kernel, device without it):
+				 * single datagrams from now on */
+				uwarn(SUBSYS, "UDP segmentation offload unavailable (%s): sending datagrams one by one",
+				      g_strerror(errno));
+				us->gso = false;
+			}
+			/* full send queue or an unreachable peer: skip that
+			 * message (the caller counts the shortfall) */
+			pos++;
+			continue;
+		}
+		for (int j = 0; j < r; j++)
+			delivered += count[pos + j];
+		pos += r;
+	}
+	return delivered;
+}
+
+int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
+{
+	int total = 0;
+	int start = 0;
+	while (start < n) {
+		if (n - start > BATCH_MAX) {
+			total += udp_socket_send(us, pkts + start, to + start, BATCH_MAX);
+			start += BATCH_MAX;
+			continue;
+		}
+		int fam = to[start].addr.family;
+		int end = start + 1;
+		while (end < n && to[end].addr.family == fam)
+			end++;
+		int fd = fd_for_family(us, fam);
+		if (fd >= 0)
+			total += send_run(us, fd, pkts + start, to + start, end - start);
+		start = end;
+	}
+	return total;
+}
+
+bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst)
+{
+	int fd = fd_for_family(us, dst->addr.family);
+	if (fd < 0)
+		return false;
+	struct sockaddr_storage ss;
+	socklen_t sl = endpoint_to_sockaddr(dst, &ss);
+	static const uint8_t ka = 0xff;
+	return sendto(fd, &ka, 1, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) == 1;
+}
+
+bool udp_endpoint_equal(const ip_endpoint_t *a, const ip_endpoint_t *b)
+{
+	if (a->addr.family != b->addr.family || a->port != b->port)
+		return false;
+	return memcmp(a->addr.a, b->addr.a, a->addr.family == AF_INET ? 4 : 16) == 0;
+}
+
+const char *udp_endpoint_str(const ip_endpoint_t *e, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+	inet_ntop(e->addr.family == AF_INET6 ? AF_INET6 : AF_INET, e->addr.a, a, sizeof(a));
+	if (e->addr.family == AF_INET6)
+		g_snprintf(buf, len, "[%s]:%u", a, e->port);
+	else
+		g_snprintf(buf, len, "%s:%u", a, e->port);
+	return buf;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* ESP-in-UDP sockets (RFC 3948): one set per worker thread, all bound to
+ * socket.port with SO_REUSEPORT so the kernel spreads peers over workers.
+ * Batched with recvmmsg/sendmmsg. What a datagram carries (ESP, IKE
+ * behind the non-ESP marker, NAT keepalive) is decided by the ESP engine
+ * (esp_decap.h) (internal API). */
+#ifndef UIPSEC_CORE_UDP_SOCKET_H
+#define UIPSEC_CORE_UDP_SOCKET_H
+
+#include <glib.h>
+#include <uipsec/packet.h>
+#include <uipsec/settings.h>
+#include "util/ip.h"
+
+#define UDP_SOCKET_MAX_FDS 8
+
+typedef struct udp_socket_cfg {
+	uint16_t port;
+	char **addresses;        /* NULL/empty: any IPv4 + any IPv6 */
+	bool has_fwmark;
+	uint32_t fwmark;
+	uint32_t rcvbuf, sndbuf; /* bytes, 0 = kernel default */
+	bool gro;                /* accept coalesced datagrams (UDP_GRO): receive buffers of 64 KiB */
+} udp_socket_cfg_t;
+
+typedef struct udp_socket udp_socket_t;
+
+/* Reads socket.port, socket.address and socket.fwmark from uipsecd.*;
+ * false with err naming the key (file:line) when a value is invalid. */
+bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GError **err);
+void udp_socket_cfg_clear(udp_socket_cfg_t *cfg);
+
+/* Opens one socket per address family (or per configured address). */
+udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err);
+void udp_socket_close(udp_socket_t *us);
+/* fds to poll; returns how many */
+unsigned udp_socket_fds(const udp_socket_t *us, int *fds, unsigned max);
+
+/* Receive up to n datagrams from fd into pkts (payload at
+ * UIPSEC_PKT_HEADROOM) and their sources. With cfg.gro a "datagram" may be
+ * several coalesced ones of gso_size[i] bytes each (the last may be
+ * shorter; 0 = a single datagram); gso_size may be NULL without gro.
+ * Returns the count (0 when none waits). *kernel_drops gets how many
+ * datagrams the kernel dropped on this socket since the last call (full
+ * receive queue). */
+int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from,
+                    uint16_t *gso_size, int n, uint32_t *kernel_drops);
+/* Send n datagrams to their destinations; returns how many left. Runs of
+ * equal-sized datagrams to one peer go as one UDP GSO send (UDP_SEGMENT). */
+int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n);
+/* One NAT keepalive (0xFF) to dst. */
+bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst);
+
+bool udp_endpoint_equal(const ip_endpoint_t *a, const ip_endpoint_t *b);
+/* "192.0.2.1:4500", "[2001:db8::1]:4500" */
+const char *udp_endpoint_str(const ip_endpoint_t *e, char *buf, size_t len);
+
+#endif
