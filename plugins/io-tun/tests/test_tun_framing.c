@@ -8,7 +8,7 @@
 
 #include <glib.h>
 
-#include "../plugins/io-tun/tun_bsd.h"
+#include "../tun_bsd.h"
 
 /* The values the two systems put in the header (their AF_INET/AF_INET6). */
 static const tun_af_values_t macos_af = { 2, 30 };
