@@ -132,6 +132,10 @@ typedef struct tally {
 	check_memo_t check;
 } tally_t;
 
+/* One packet, the checks in the order esp_decap.h lists. Over 80 lines on
+ * purpose: the per-packet hot path; every early return is a counted drop
+ * and the checks share the parsed header state, so one straight function
+ * keeps the order visible and the state in registers. */
 static esp_verdict_t decap_one(esp_worker_t *w, spi_memo_t *memo, tally_t *tally, uipsec_pkt_t *p,
                                const esp_in_meta_t *meta, esp_result_t *res)
 {
