@@ -50,6 +50,8 @@ check "monitor: expire-soft and expire-hard (packets) for SPI 0x2001" \
 check "monitor: acquire for the trapped packet (10.1.0.2 -> 10.9.0.7, icmp)" \
 	jq -s -e 'any(.[]; .event == "acquire" and .data.src == "10.1.0.2" and .data.dst == "10.9.0.7" and .data.proto == 1)' "$T_TMP/monitor"
 stop_daemon a; stop_daemon b
+check "at stop, B removes the SAs added over the socket before its plugins go (keys wiped)" \
+	grep -Eq 'stop: removed [1-9][0-9]* SAs left in the SAD' "$T_TMP/b.log"
 
 # ---- reload under traffic: tunnels t1 (10.1/10.2) and t2 (10.11/10.12)
 ip -n "$NS_HA" addr add 10.11.0.2/24 dev eth0

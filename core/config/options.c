@@ -19,7 +19,7 @@ static GPtrArray *registry;   /* declared_t*, in declaration order */
 
 #define RUN_DIR UIPSEC_RUNSTATEDIR
 
-/* The core's own options: SPEC.md "Daemon options" and "Manually keyed tunnels". */
+/* The core's own options: docs/contract.md "Daemon options" and "Manually keyed tunnels". */
 static const uipsec_option_t core_options[] = {
 	{ "uipsecd", UIPSEC_OPT_SECTION, NULL, "daemon options" },
 	{ "uipsecd.load", UIPSEC_OPT_LIST, UIPSEC_BUILT_PLUGINS,

@@ -336,7 +336,7 @@ static JsonNode *be_list_tunnels(void *user)
 	return obj_node(o);
 }
 
-/* SPEC.md's counters, in its order, then the engine's extra ones. */
+/* The contract's counters (docs/contract.md), in its order, then the engine's extra ones. */
 static JsonNode *be_stats(void *user)
 {
 	(void)user;

@@ -17,8 +17,9 @@ struct control_backend;
  * state is kept). */
 typedef JsonNode *(*control_reload_fn)(void *user, GError **err);
 
-/* Start serving uipsecd.control.socket; reload may be NULL. Also attaches
- * event dispatch and SA lifetime checks to the default main context. */
+/* Start serving uipsecd.control.socket; reload may be NULL. Events reach
+ * the socket's subscribers once this runs; event dispatch and SA lifetime
+ * checks themselves run without it (dataplane_events_attach()). */
 UIPSEC_EXPORT bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload,
                                          void *reload_user, GError **err);
 UIPSEC_EXPORT void control_service_stop(void);

@@ -23,6 +23,8 @@
 #include "plugin/module.h"
 #include "plugin/plugin_loader.h"
 #include "config/settings_parser.h"
+#include "esp/sad.h"
+#include "esp/spd.h"
 #include "datapath/dataplane.h"   /* datapath */
 #include "datapath/tunnel.h"   /* datapath */
 #include "control/control_service.h"   /* control */
@@ -42,6 +44,24 @@ static bool plugins_start(daemon_t *d, GError **err)
 static void plugins_stop(daemon_t *d)
 {
 	plugin_loader_unload();
+}
+
+/* SAD and SPD: emptied at stop, after the data path and before the plugins
+ * are unloaded, so that every SA left (added over the control socket) is
+ * destroyed with its keys wiped by the plugins that made its transforms.
+ * The sa-down events this raises are not delivered (events stopped first). */
+static bool databases_start_step(daemon_t *d, GError **err)
+{
+	sad_init();
+	return true;
+}
+static void databases_stop_step(daemon_t *d)
+{
+	uint32_t left = sad_count();
+	sad_flush();
+	spd_flush();
+	if (left)
+		uinfo(LOG_SUBSYS, "stop: removed %u SAs left in the SAD (keys wiped)", left);
 }
 
 /* datapath: TUN device, workers, ESP-in-UDP sockets, tunnels (dataplane.c) */
@@ -85,6 +105,7 @@ static void control_stop_step(daemon_t *d) { control_service_stop(); }
 /* Started in this order, stopped in reverse. */
 static const daemon_step_t daemon_steps[] = {
 	{ "plugins", plugins_start, plugins_stop },
+	{ "security databases", databases_start_step, databases_stop_step },
 	{ "data path", datapath_start_step, datapath_stop_step, .check = datapath_check_step },   /* datapath */
 	{ "events and SA lifetimes", events_start_step, events_stop_step },
 	{ "control socket", control_start_step, control_stop_step }, /* control */

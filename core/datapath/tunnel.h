@@ -31,7 +31,8 @@ void tunnels_free(tunnels_t *t);
  * tunnel's proposal over an outer path of link_mtu (1400 without tunnels). */
 uint32_t tunnels_default_mtu(const tunnels_t *t, uint32_t link_mtu);
 /* Where tunnels are installed; also subscribes to hard expiries and takes
- * dp's NAT rebinding reports. rm may be NULL (install_routes = no). */
+ * dp's NAT rebinding reports. rm is NULL only without a network backend (with install_routes = no it
+ * still installs virtual IPs). */
 void tunnels_attach(tunnels_t *t, datapath_t *dp, route_mgr_t *rm,
                     const uipsec_net_ops_t *net_ops, uipsec_net_t *net);
 /* Install every tunnel with start = yes. A tunnel that fails is logged and

@@ -3,7 +3,7 @@
  *
  * Each thread counts into its own cache-line aligned block (no atomics, no
  * sharing on the hot path); a snapshot sums every live block plus what
- * threads that exited left behind. Names are those of SPEC.md `stats`. */
+ * threads that exited left behind. Names are those of `stats` in docs/contract.md. */
 #ifndef UIPSEC_CORE_STATS_H
 #define UIPSEC_CORE_STATS_H
 

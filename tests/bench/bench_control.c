@@ -3,7 +3,8 @@
  * (JSON lines over the UNIX socket, requests pipelined in windows of 64)
  * and the same through direct in-process calls of the control service.
  * Prints SAs/s and the process RSS growth per installed SA. The server
- * runs in its own thread and main context, as in uipsecd. */
+ * runs in a thread and main context of its own so that the benchmark's
+ * client can block (uipsecd serves it from its main loop). */
 #include "config.h"
 #include <stdio.h>
 #include <stdlib.h>
