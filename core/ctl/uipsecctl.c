@@ -49,66 +49,118 @@ static const char usage_text[] =
 	"socket: --socket, else $UIPSEC_SOCKET, else " DEFAULT_SOCKET "\n"
 	"exit status: 0 ok, 1 refused by uipsecd, 2 usage error, 3 uipsecd not reachable\n";
 
+/* What a global option handler returns to let main() go on; anything else
+ * is the exit status. */
+enum { GO_ON = -1 };
+
+static int opt_json(const char *value)
+{
+	(void)value;
+	ctl_opt.json = true;
+	return GO_ON;
+}
+
+static int opt_prometheus(const char *value)
+{
+	(void)value;
+	ctl_opt.prometheus = true;
+	return GO_ON;
+}
+
+static int opt_socket(const char *value)
+{
+	ctl_opt.socket = value;
+	return GO_ON;
+}
+
+static int opt_timeout(const char *value)
+{
+	char *end;
+	double t = g_ascii_strtod(value, &end);
+	if (*end || t <= 0 || t > 86400)
+		return usage_error("--timeout takes seconds");
+	ctl_opt.timeout_ms = (int)(t * 1000);
+	return GO_ON;
+}
+
+static int opt_help(const char *value)
+{
+	(void)value;
+	fputs(usage_text, stdout);
+	return EXIT_OK;
+}
+
+static int opt_version(const char *value)
+{
+	(void)value;
+	printf("uipsecctl %s (control protocol %d)\n", PACKAGE_VERSION, CONTROL_PROTO_VERSION);
+	return EXIT_OK;
+}
+
+typedef enum { OPT_FLAG, OPT_VALUE, OPT_INLINE } opt_kind_t;
+
+static const struct global_option {
+	const char *name;
+	const char *short_name;
+	opt_kind_t kind;    /* OPT_VALUE: the next argument; OPT_INLINE: name is a prefix */
+	int (*apply)(const char *value);
+} global_options[] = {
+	{ "--json", "-j", OPT_FLAG, opt_json },
+	{ "--prometheus", NULL, OPT_FLAG, opt_prometheus },
+	{ "--socket", "-s", OPT_VALUE, opt_socket },
+	{ "--timeout", NULL, OPT_VALUE, opt_timeout },
+	{ "--socket=", NULL, OPT_INLINE, opt_socket },
+	{ "--help", "-h", OPT_FLAG, opt_help },
+	{ "--version", NULL, OPT_FLAG, opt_version },
+};
+
+/* argv[*i] when it is a global option: applied (its value consumed). */
+static bool global_option(char **argv, int argc, int *i, int *rc)
+{
+	const char *a = argv[*i];
+	for (size_t k = 0; k < G_N_ELEMENTS(global_options); k++) {
+		const struct global_option *o = &global_options[k];
+		if (o->kind == OPT_INLINE ? strncmp(a, o->name, strlen(o->name)) != 0
+		                          : strcmp(a, o->name) != 0 && (!o->short_name || strcmp(a, o->short_name) != 0))
+			continue;
+		const char *value = o->kind == OPT_INLINE ? a + strlen(o->name) : NULL;
+		if (o->kind == OPT_VALUE && *i + 1 >= argc)
+			*rc = usage_error("%s needs a value", a);
+		else
+			*rc = o->apply(o->kind == OPT_VALUE ? argv[++*i] : value);
+		return true;
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	char **rest = g_new0(char *, argc + 1);
-	int nrest = 0;
+	int nrest = 0, rc = GO_ON;
 	const char *cmd = NULL;
 
 	ctl_opt.socket = g_getenv("UIPSEC_SOCKET");
 	ctl_opt.timeout_ms = 30000;
 	/* global options may appear anywhere, so "uipsecctl list-sas --json" works */
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc && rc == GO_ON; i++) {
 		const char *a = argv[i];
-		if (strcmp(a, "--json") == 0 || strcmp(a, "-j") == 0) {
-			ctl_opt.json = true;
-		} else if (strcmp(a, "--prometheus") == 0) {
-			ctl_opt.prometheus = true;
-		} else if (strcmp(a, "--socket") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "--timeout") == 0) {
-			if (i + 1 >= argc) {
-				g_free(rest);
-				return usage_error("%s needs a value", a);
-			}
-			if (a[2] == 't') {
-				char *end;
-				double t = g_ascii_strtod(argv[++i], &end);
-				if (*end || t <= 0 || t > 86400) {
-					g_free(rest);
-					return usage_error("--timeout takes seconds");
-				}
-				ctl_opt.timeout_ms = (int)(t * 1000);
-			} else {
-				ctl_opt.socket = argv[++i];
-			}
-		} else if (strncmp(a, "--socket=", 9) == 0) {
-			ctl_opt.socket = a + 9;
-		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			fputs(usage_text, stdout);
-			g_free(rest);
-			return EXIT_OK;
-		} else if (strcmp(a, "--version") == 0) {
-			printf("uipsecctl %s (control protocol %d)\n", PACKAGE_VERSION, CONTROL_PROTO_VERSION);
-			g_free(rest);
-			return EXIT_OK;
-		} else if (a[0] == '-' && a[1] == '-' && !cmd) {
-			g_free(rest);
-			return usage_error("unknown option '%s'", a);
-		} else if (!cmd) {
+		if (global_option(argv, argc, &i, &rc))
+			continue;
+		if (a[0] == '-' && a[1] == '-' && !cmd)
+			rc = usage_error("unknown option '%s'", a);
+		else if (!cmd)
 			cmd = a;
-		} else {
+		else
 			rest[nrest++] = argv[i];
-		}
 	}
 	if (!ctl_opt.socket || !*ctl_opt.socket)
 		ctl_opt.socket = DEFAULT_SOCKET;
-	int rc;
-	if (!cmd) {
+	if (rc == GO_ON && !cmd) {
 		fputs(usage_text, stderr);
 		rc = EXIT_USAGE;
-	} else {
+	} else if (rc == GO_ON) {
 		rc = run_command(cmd, rest, nrest);
 	}
 	g_free(rest);
 	return rc;
 }
-
