@@ -463,6 +463,71 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	return true;
 }
 
+/* uipsecd.threads: how many workers to ask the device for (0 = one per CPU). */
+static bool wanted_workers(const uipsec_settings_t *s, uint32_t *want, GError **err)
+{
+	int64_t threads = uipsec_settings_get_int(s, "uipsecd.threads", 0);
+	if (threads < 0 || threads > MAX_THREADS) {
+		const char *o = uipsec_settings_origin(s, "uipsecd.threads");
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: uipsecd.threads: %lld is out of range (0..%d)",
+		            o ? o : "config", (long long)threads, MAX_THREADS);
+		return false;
+	}
+	*want = threads ? (uint32_t)threads : datapath_default_threads();
+	return true;
+}
+
+/* Opens the first packet I/O device with up to want queues; there are as
+ * many workers as it has queues. */
+static bool open_first_device(datapath_t *dp, uint32_t default_mtu, uint32_t want, GError **err)
+{
+	const uipsec_pktio_ops_t *ops = dp->ops;
+	/* the workers segment super-packets and complete checksums themselves */
+	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want,
+	                            .offloads = UIPSEC_PKTIO_OFF_GSO | UIPSEC_PKTIO_OFF_CSUM };
+	uipsec_err_t perr = { "" };
+	int rc = ops->open(dp->pktio_state, &pcfg, &dp->devs[0], &perr);
+	if (rc != UIPSEC_OK) {
+		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "packet I/O device: %s",
+		            perr.msg[0] ? perr.msg : uipsec_status_str(rc));
+		return false;
+	}
+	atomic_store(&dp->ndevs, 1);
+	g_strlcpy(dp->ifname, ops->name(dp->devs[0]), sizeof(dp->ifname));
+	dp->mtu = ops->mtu ? ops->mtu(dp->devs[0]) : default_mtu;
+	dp->nworkers = ops->queues ? ops->queues(dp->devs[0]) : 1;
+	if (dp->nworkers > want)
+		dp->nworkers = want;
+	return true;
+}
+
+static bool init_workers(datapath_t *dp, const udp_socket_cfg_t *scfg, GError **err)
+{
+	/* room for the largest datagram a peer with a bigger MTU may send */
+	uint32_t payload = dp->mtu + 256 > 9216 ? dp->mtu + 256 : 9216;
+	uint32_t buf_size = (UIPSEC_PKT_HEADROOM + payload + UIPSEC_PKT_TAILROOM + 63) & ~63u;
+	bool ok = true;
+	for (uint32_t i = 0; ok && i < dp->nworkers; i++)
+		ok = worker_init(dp, &dp->workers[i], i, scfg, buf_size, err);
+	return ok;
+}
+
+static bool start_worker_threads(datapath_t *dp, GError **err)
+{
+	for (uint32_t i = 0; i < dp->nworkers; i++) {
+		int e = pthread_create(&dp->workers[i].thread, NULL, worker_main, &dp->workers[i]);
+		if (e) {
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "worker thread: %s", g_strerror(e));
+			return false;
+		}
+		dp->workers[i].started = true;
+		char tname[16];
+		g_snprintf(tname, sizeof(tname), "uipsec-w%u", i);
+		pthread_setname_np(dp->workers[i].thread, tname);
+	}
+	return true;
+}
+
 datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GError **err)
 {
 	void *pstate = NULL;
@@ -472,13 +537,9 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 		            "no packet I/O plugin loaded (add io-tun to uipsecd.load)");
 		return NULL;
 	}
-	int64_t threads = uipsec_settings_get_int(s, "uipsecd.threads", 0);
-	if (threads < 0 || threads > MAX_THREADS) {
-		const char *o = uipsec_settings_origin(s, "uipsecd.threads");
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: uipsecd.threads: %lld is out of range (0..%d)",
-		            o ? o : "config", (long long)threads, MAX_THREADS);
+	uint32_t want;
+	if (!wanted_workers(s, &want, err))
 		return NULL;
-	}
 	udp_socket_cfg_t scfg;
 	if (!udp_socket_cfg_load(&scfg, s, err))
 		return NULL;
@@ -488,11 +549,6 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 	dp->ops = ops;
 	dp->stop_fd = -1;
 	dp->port = scfg.port;
-	uint32_t want = threads ? (uint32_t)threads : datapath_default_threads();
-	/* the workers segment super-packets and complete checksums themselves */
-	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want,
-	                            .offloads = UIPSEC_PKTIO_OFF_GSO | UIPSEC_PKTIO_OFF_CSUM };
-	uipsec_err_t perr = { "" };
 	dp->pktio_state = pstate;
 	/* BSD/macOS need one device per virtual IP (routes there name a
 	 * device, and an address picks the device its replies come from) */
@@ -502,44 +558,17 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 	dp->per_vip = uipsec_settings_get_bool(s, "uipsecd.plugins.io-tun.per_vip_device", true);
 #endif
 	dp->old_vips = g_ptr_array_new_with_free_func(g_free);
-	int rc = ops->open(pstate, &pcfg, &dp->devs[0], &perr);
-	if (rc != UIPSEC_OK) {
-		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "packet I/O device: %s",
-		            perr.msg[0] ? perr.msg : uipsec_status_str(rc));
+	if (!open_first_device(dp, default_mtu, want, err)) {
 		udp_socket_cfg_clear(&scfg);
 		g_free(dp);
 		return NULL;
 	}
-	atomic_store(&dp->ndevs, 1);
-	g_strlcpy(dp->ifname, ops->name(dp->devs[0]), sizeof(dp->ifname));
-	dp->mtu = ops->mtu ? ops->mtu(dp->devs[0]) : default_mtu;
-	dp->nworkers = ops->queues ? ops->queues(dp->devs[0]) : 1;
-	if (dp->nworkers > want)
-		dp->nworkers = want;
 	sa_set_workers(dp->nworkers);
 	dp->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->workers = g_new0(worker_t, dp->nworkers);
-
-	/* room for the largest datagram a peer with a bigger MTU may send */
-	uint32_t payload = dp->mtu + 256 > 9216 ? dp->mtu + 256 : 9216;
-	uint32_t buf_size = (UIPSEC_PKT_HEADROOM + payload + UIPSEC_PKT_TAILROOM + 63) & ~63u;
-	bool ok = dp->stop_fd >= 0;
-	for (uint32_t i = 0; ok && i < dp->nworkers; i++)
-		ok = worker_init(dp, &dp->workers[i], i, &scfg, buf_size, err);
+	bool ok = dp->stop_fd >= 0 && init_workers(dp, &scfg, err);
 	udp_socket_cfg_clear(&scfg);
-	for (uint32_t i = 0; ok && i < dp->nworkers; i++) {
-		int e = pthread_create(&dp->workers[i].thread, NULL, worker_main, &dp->workers[i]);
-		if (e) {
-			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_FAILED, "worker thread: %s", g_strerror(e));
-			ok = false;
-			break;
-		}
-		dp->workers[i].started = true;
-		char tname[16];
-		g_snprintf(tname, sizeof(tname), "uipsec-w%u", i);
-		pthread_setname_np(dp->workers[i].thread, tname);
-	}
-	if (!ok) {
+	if (!ok || !start_worker_threads(dp, err)) {
 		datapath_stop(dp);
 		return NULL;
 	}

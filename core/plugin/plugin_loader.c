@@ -606,62 +606,70 @@ static bool already_listed(const char *name)
 	return false;
 }
 
-bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
+/* A plugin_t for one item of the load list ("name" or "name!" for a
+ * critical one); NULL for an empty item or a name listed before. */
+static plugin_t *list_item_plugin(const char *item, unsigned *index)
 {
-	if (plugins && plugins->len) {
-		/* features would be resolved twice */
-		g_set_error(err, UIPSEC_LOADER_ERROR, 0, "plugins are already loaded (unload them first)");
-		return false;
+	char *name = g_strstrip(g_strdup(item));
+	bool critical = g_str_has_suffix(name, "!");
+	if (critical)
+		name[strlen(name) - 1] = '\0';
+	if (!*name) {
+		g_free(name);
+		return NULL;
 	}
-	if (!plugins)
-		plugins = g_ptr_array_new_with_free_func((GDestroyNotify)plugin_free);
-	if (!active)
-		active = g_ptr_array_new();
+	if (already_listed(name)) {
+		uwarn(LOG_SUBSYS, "plugin '%s' is listed twice in uipsecd.load, loading it once", name);
+		g_free(name);
+		return NULL;
+	}
+	plugin_t *p = g_new0(plugin_t, 1);
+	p->name = name;
+	p->info.critical = critical;
+	p->info.load_index = (*index)++;
+	g_ptr_array_add(plugins, p);
+	return p;
+}
 
+/* Phase 1 for one listed plugin: skipped, failed or opened and initialised. */
+static void load_listed_plugin(plugin_t *p, char **dirs, const uipsec_settings_t *s)
+{
+	if (!name_valid(p->name)) {
+		p->path = g_strdup("-");
+		plugin_fail(p, "invalid plugin name (letters, digits, '-' and '_' only)");
+		return;
+	}
+	if (!plugin_read_load_option(p, s)) {
+		p->path = g_strdup("-");
+		p->info.status = PLUGIN_SKIPPED;
+		plugin_sync_info(p);
+		uinfo(LOG_SUBSYS, "plugin '%s' skipped: uipsecd.plugins.%s.load = no", p->name, p->name);
+		return;
+	}
+	if (plugin_open(p, dirs, s))
+		udebug(LOG_SUBSYS, "plugin '%s' (%s) opened, version %s", p->name, p->path,
+		       p->version ? p->version : "?");
+	else
+		plugin_close(p);
+}
+
+static void open_plugins(const uipsec_settings_t *s)
+{
 	char **dirs = search_dirs(s);
 	char **list = load_list(s);
 	unsigned index = 0;
 
 	for (char **item = list; *item; item++) {
-		char *name = g_strstrip(g_strdup(*item));
-		bool critical = g_str_has_suffix(name, "!");
-		if (critical)
-			name[strlen(name) - 1] = '\0';
-		if (!*name) {
-			g_free(name);
-			continue;
-		}
-		if (already_listed(name)) {
-			uwarn(LOG_SUBSYS, "plugin '%s' is listed twice in uipsecd.load, loading it once", name);
-			g_free(name);
-			continue;
-		}
-		plugin_t *p = g_new0(plugin_t, 1);
-		p->name = name;
-		p->info.critical = critical;
-		p->info.load_index = index++;
-		g_ptr_array_add(plugins, p);
-		if (!name_valid(name)) {
-			p->path = g_strdup("-");
-			plugin_fail(p, "invalid plugin name (letters, digits, '-' and '_' only)");
-			continue;
-		}
-		if (!plugin_read_load_option(p, s)) {
-			p->path = g_strdup("-");
-			p->info.status = PLUGIN_SKIPPED;
-			plugin_sync_info(p);
-			uinfo(LOG_SUBSYS, "plugin '%s' skipped: uipsecd.plugins.%s.load = no", name, name);
-			continue;
-		}
-		if (plugin_open(p, dirs, s))
-			udebug(LOG_SUBSYS, "plugin '%s' (%s) opened, version %s", p->name, p->path,
-			       p->version ? p->version : "?");
-		else
-			plugin_close(p);
+		plugin_t *p = list_item_plugin(*item, &index);
+		if (p)
+			load_listed_plugin(p, dirs, s);
 	}
 	g_strfreev(dirs);
 	uipsec_strv_free(list);
+}
 
+static void resolve_features(void)
+{
 	resolver_t r = { g_ptr_array_new_with_free_func((GDestroyNotify)entry_free), g_ptr_array_new() };
 	collect_entries(&r);
 	for (guint i = 0; i < r.entries->len; i++)
@@ -669,12 +677,11 @@ bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
 	settle_plugins(&r);
 	g_ptr_array_unref(r.entries);
 	g_ptr_array_unref(r.stack);
+}
 
-	log_role_winners();
-	char *summary = plugin_loader_summary();
-	uinfo(LOG_SUBSYS, "%s", summary);
-	g_free(summary);
-
+/* False (and err) when a critical plugin ("name!" in the list) failed. */
+static bool critical_plugins_loaded(GError **err)
+{
 	GString *failed = g_string_new(NULL);
 	for (guint i = 0; i < plugins->len; i++) {
 		plugin_t *p = g_ptr_array_index(plugins, i);
@@ -689,6 +696,28 @@ bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
 	}
 	g_string_free(failed, TRUE);
 	return ok;
+}
+
+bool plugin_loader_load(const uipsec_settings_t *s, GError **err)
+{
+	if (plugins && plugins->len) {
+		/* features would be resolved twice */
+		g_set_error(err, UIPSEC_LOADER_ERROR, 0, "plugins are already loaded (unload them first)");
+		return false;
+	}
+	if (!plugins)
+		plugins = g_ptr_array_new_with_free_func((GDestroyNotify)plugin_free);
+	if (!active)
+		active = g_ptr_array_new();
+
+	open_plugins(s);
+	resolve_features();
+
+	log_role_winners();
+	char *summary = plugin_loader_summary();
+	uinfo(LOG_SUBSYS, "%s", summary);
+	g_free(summary);
+	return critical_plugins_loaded(err);
 }
 
 void plugin_loader_set_settings(const uipsec_settings_t *s)

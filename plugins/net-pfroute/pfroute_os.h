@@ -7,8 +7,9 @@
  * SIOCSIFFLAGS / SIOCSIFMTU, interfaces from getifaddrs(), and change events
  * (RTM_NEWADDR / RTM_DELADDR / RTM_IFINFO) from a second routing socket.
  *
- * This header and pfroute_os.c use only system headers -- no GLib, no
- * project headers -- so that 'make check-portability' can compile them
+ * This header and its implementation (pfroute_os.c with pfroute_route.c,
+ * pfroute_iface.c, pfroute_msg.c and pfroute_internal.h) use only system
+ * headers -- no GLib, no project headers -- so that 'make check-portability' can compile them
  * against FreeBSD's and Apple's own headers with zig cc.
  *
  * Every function returns 0 or a negative errno value and then fills err
