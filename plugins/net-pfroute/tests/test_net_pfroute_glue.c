@@ -17,7 +17,7 @@
 #include <uipsec/net.h>
 #include <uipsec/plugin.h>
 
-#include "../plugins/net-pfroute/pfroute_os.h"
+#include "../pfroute_os.h"
 
 extern const uipsec_plugin_desc_t uipsec_plugin_net_pfroute;
 
