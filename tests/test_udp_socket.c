@@ -115,7 +115,7 @@ static void test_batches(void)
 			unsigned nfd = udp_socket_fds(sets[s], fds, UDP_SOCKET_MAX_FDS);
 			g_assert_cmpuint(nfd, ==, 1);
 			uint32_t drops = 99;
-			int n = udp_socket_recv(sets[s], fds[0], pk, from, NULL, 64, &drops);
+			int n = udp_socket_recv(sets[s], fds[0], pk, from, NULL, NULL, 64, &drops);
 			g_assert_cmpint(n, >=, 0);
 			g_assert_cmpuint(drops, ==, 0);
 			for (int i = 0; i < n; i++) {

@@ -4,7 +4,6 @@
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include "control/control_server.h"
 #include "config/settings_parser.h"
 #include "esp/stats.h"
+#include "util/unix_listen.h"
 
 #define LOG_SUBSYS "ctl"
 #define READ_CHUNK 16384
@@ -61,7 +61,7 @@ struct control {
 	control_backend_t be;
 	GMainContext *ctx;
 	GThread *owner;          /* the thread serving ctx (events from others are queued) */
-	int listen_fd;
+	unix_listen_t listen;
 	GSource *listen_src;
 	GSource *tick_src;
 	GSource *reap_src;       /* pending reap() of dead clients (not owned) */
@@ -71,11 +71,6 @@ struct control {
 	GQueue queue;
 	GList *clients;
 	unsigned n_clients;
-	gid_t group_gid;
-	bool has_group;
-	bool dev_ino_valid;
-	dev_t dev;
-	ino_t ino;
 };
 
 /* ------------------------------------------------------------ config */
@@ -110,12 +105,7 @@ void control_config_init(control_config_t *cfg, const uipsec_settings_t *s)
 	}
 	v = uipsec_settings_get_str(s, "uipsecd.control.mode", NULL);
 	if (v && *v) {
-		/* file modes are octal even without a leading 0 */
-		char *end;
-		unsigned long m = strtoul(v, &end, 8);
-		if (!*end && m <= 0777)
-			cfg->mode = (unsigned)m;
-		else
+		if (!unix_mode_parse(v, &cfg->mode))
 			uwarn(LOG_SUBSYS, "%s: uipsecd.control.mode '%s' is not an octal file mode, using 0600",
 			      uipsec_settings_origin(s, "uipsecd.control.mode"), v);
 	}
@@ -350,42 +340,6 @@ static gboolean client_io(gint fd, GIOCondition cond, gpointer user)
 
 /* ------------------------------------------------------------ credentials */
 
-/* Supplementary groups of the peer process, from /proc (SO_PEERCRED only
- * carries the primary group). */
-static bool pid_in_group(pid_t pid, gid_t gid)
-{
-	char path[64], *text = NULL;
-	bool found = false;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return false;
-	char *line = strstr(text, "\nGroups:");
-	if (line) {
-		char *p = line + 8, *end;
-		while (*p && *p != '\n') {
-			unsigned long g = strtoul(p, &end, 10);
-			if (end == p)
-				break;
-			if ((gid_t)g == gid)
-				found = true;
-			p = end;
-			while (*p == ' ' || *p == '\t')
-				p++;
-		}
-	}
-	g_free(text);
-	return found;
-}
-
-static bool peer_allowed(control_t *srv, const struct ucred *cr)
-{
-	if (cr->uid == 0)
-		return true;
-	if (!srv->has_group)
-		return false;
-	return cr->gid == srv->group_gid || pid_in_group(cr->pid, srv->group_gid);
-}
-
 static void refuse(int fd, const char *code, const char *msg)
 {
 	size_t len;
@@ -401,27 +355,20 @@ static gboolean listen_io(gint fd, GIOCondition cond, gpointer user)
 {
 	control_t *srv = user;
 	(void)cond;
+	(void)fd;
 	for (;;) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int e, cfd = unix_listen_accept(&srv->listen, &e);
 		if (cfd < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				uwarn(LOG_SUBSYS, "accept on %s: %s", srv->cfg.path, g_strerror(errno));
+			if (e)
+				uwarn(LOG_SUBSYS, "accept on %s: %s", srv->cfg.path, g_strerror(e));
 			return G_SOURCE_CONTINUE;
 		}
 		struct ucred cr;
-		socklen_t crlen = sizeof(cr);
-		if (getsockopt(cfd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0) {
-			uwarn(LOG_SUBSYS, "SO_PEERCRED: %s", g_strerror(errno));
-			close(cfd);
-			continue;
-		}
-		if (!peer_allowed(srv, &cr)) {
-			uwarn(LOG_SUBSYS, "refused control connection from uid %u gid %u pid %d",
-			      (unsigned)cr.uid, (unsigned)cr.gid, (int)cr.pid);
+		if (!unix_listen_peer_allowed(&srv->listen, cfd, &cr.uid, &cr.gid, &cr.pid)) {
+			uwarn(LOG_SUBSYS, "refused control connection from uid %d gid %d pid %d",
+			      (int)cr.uid, (int)cr.gid, (int)cr.pid);
 			refuse(cfd, CONTROL_ERR_PERMISSION,
-			       srv->has_group ? "only root or members of the control group may control uipsecd"
+			       srv->listen.has_group ? "only root or members of the control group may control uipsecd"
 			                      : "only root may control uipsecd");
 			continue;
 		}
@@ -584,105 +531,6 @@ static GSource *add_fd_source(control_t *srv, int fd, GUnixFDSourceFunc fn)
 	return src;
 }
 
-/* A socket file left by a daemon that died is removed; one that still
- * answers belongs to a running daemon. */
-static bool clear_stale(const char *path, GError **err)
-{
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return true;
-	if (!S_ISSOCK(st.st_mode)) {
-		g_set_error(err, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s exists and is not a socket", path);
-		return false;
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	g_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
-	bool alive = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
-	if (fd >= 0)
-		close(fd);
-	if (alive) {
-		g_set_error(err, G_IO_ERROR, G_IO_ERROR_ADDRESS_IN_USE,
-		            "%s: another uipsecd is serving this control socket", path);
-		return false;
-	}
-	unlink(path);
-	return true;
-}
-
-static bool resolve_group(control_t *srv, GError **err)
-{
-	if (!srv->cfg.group)
-		return true;
-	char *end;
-	unsigned long gid = strtoul(srv->cfg.group, &end, 10);
-	if (*srv->cfg.group && !*end) {
-		srv->group_gid = (gid_t)gid;
-	} else {
-		struct group *gr = getgrnam(srv->cfg.group);
-		if (!gr) {
-			g_set_error(err, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-			            "uipsecd.control.group: no group '%s'", srv->cfg.group);
-			return false;
-		}
-		srv->group_gid = gr->gr_gid;
-	}
-	srv->has_group = true;
-	return true;
-}
-
-static int make_socket(control_t *srv, GError **err)
-{
-	const char *path = srv->cfg.path;
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	if (!path || !*path || strlen(path) >= sizeof(sun.sun_path)) {
-		g_set_error(err, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-		            "control socket path '%s' is empty or longer than %zu bytes",
-		            path ? path : "", sizeof(sun.sun_path) - 1);
-		return -1;
-	}
-	strcpy(sun.sun_path, path);
-	char *dir = g_path_get_dirname(path);
-	/* the socket's own mode and SO_PEERCRED do the access control; the
-	 * directory only has to let root and control.group members through */
-	if (g_mkdir_with_parents(dir, 0755) < 0) {
-		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno), "cannot create %s: %s",
-		            dir, g_strerror(errno));
-		g_free(dir);
-		return -1;
-	}
-	g_free(dir);
-	if (!clear_stale(path, err))
-		return -1;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno), "socket: %s", g_strerror(errno));
-		return -1;
-	}
-	/* bind under a strict umask so the file never exists with wider rights */
-	mode_t old = umask(0177);
-	int rc = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
-	int bind_errno = errno;
-	umask(old);
-	if (rc < 0 || chmod(path, srv->cfg.mode) < 0 ||
-	    (srv->has_group && chown(path, (uid_t)-1, srv->group_gid) < 0) ||
-	    listen(fd, 128) < 0) {
-		int e = rc < 0 ? bind_errno : errno;
-		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(e), "control socket %s: %s", path, g_strerror(e));
-		close(fd);
-		if (rc == 0)
-			unlink(path);
-		return -1;
-	}
-	struct stat st;
-	if (stat(path, &st) == 0) {
-		srv->dev = st.st_dev;
-		srv->ino = st.st_ino;
-		srv->dev_ino_valid = true;
-	}
-	return fd;
-}
-
 control_t *control_start(const control_config_t *cfg, const control_backend_t *be,
                          GMainContext *ctx, GError **err)
 {
@@ -702,10 +550,11 @@ control_t *control_start(const control_config_t *cfg, const control_backend_t *b
 	if (!ctx)
 		g_main_context_unref(srv->ctx);
 	srv->owner = g_thread_self();
-	srv->listen_fd = srv->wake_fd = -1;
+	srv->listen.fd = srv->wake_fd = -1;
 	pthread_mutex_init(&srv->lock, NULL);
 	g_queue_init(&srv->queue);
-	if (!resolve_group(srv, err) || (srv->listen_fd = make_socket(srv, err)) < 0) {
+	if (!unix_listen_open(&srv->listen, srv->cfg.path, SOCK_STREAM, srv->cfg.mode, srv->cfg.group,
+	                      "control socket", err)) {
 		control_stop(srv);
 		return NULL;
 	}
@@ -715,7 +564,7 @@ control_t *control_start(const control_config_t *cfg, const control_backend_t *b
 		control_stop(srv);
 		return NULL;
 	}
-	srv->listen_src = add_fd_source(srv, srv->listen_fd, listen_io);
+	srv->listen_src = add_fd_source(srv, srv->listen.fd, listen_io);
 	srv->wake_src = add_fd_source(srv, srv->wake_fd, wake_io);
 	if (srv->cfg.idle_timeout) {
 		srv->tick_src = g_timeout_source_new_seconds(1);
@@ -723,7 +572,7 @@ control_t *control_start(const control_config_t *cfg, const control_backend_t *b
 		g_source_attach(srv->tick_src, srv->ctx);
 	}
 	uinfo(LOG_SUBSYS, "control socket %s (mode %04o%s%s)", srv->cfg.path, srv->cfg.mode,
-	      srv->has_group ? ", group " : "", srv->has_group ? srv->cfg.group : "");
+	      srv->listen.has_group ? ", group " : "", srv->listen.has_group ? srv->cfg.group : "");
 	return srv;
 }
 
@@ -747,14 +596,7 @@ void control_stop(control_t *srv)
 	drop_source(&srv->tick_src);
 	if (srv->reap_src)
 		g_source_destroy(srv->reap_src);
-	if (srv->listen_fd >= 0) {
-		close(srv->listen_fd);
-		/* remove the file only if it is still ours (a new daemon may have replaced it) */
-		struct stat st;
-		if (srv->dev_ino_valid && stat(srv->cfg.path, &st) == 0 &&
-		    st.st_dev == srv->dev && st.st_ino == srv->ino)
-			unlink(srv->cfg.path);
-	}
+	unix_listen_close(&srv->listen);
 	if (srv->wake_fd >= 0)
 		close(srv->wake_fd);
 	pending_event_t *ev;

@@ -192,6 +192,8 @@ static const struct {
 	{ "ike_rx", "Non-ESP (IKE) packets received on the ESP-in-UDP port" },
 	{ "queue_dropped", "Packets dropped because a data-path queue was full" },
 	{ "icmp_suppressed", "ICMP too-big replies not sent because of the rate limit" },
+	{ "ike_relay_dropped", "IKE datagrams the relay could not pass on (IKE daemon not keeping up)" },
+	{ "ike_relay_malformed", "Frames from the IKE daemon rejected by the relay" },
 };
 
 static const char *help_of(const char *name)

@@ -61,6 +61,7 @@ typedef struct worker {
 	uipsec_pkt_t *tun_rx[BATCH];
 	uipsec_pkt_t *udp_rx[UDP_RX];   /* 64 KiB each: coalesced datagrams */
 	uint16_t udp_gso[UDP_RX];
+	udp_local_t udp_local[UDP_RX];  /* where each read arrived (the IKE relay needs it) */
 	uipsec_pkt_t views[BATCH];      /* one per datagram, pointing into udp_rx buffers */
 	uipsec_pkt_t *vptr[BATCH];
 	ip_endpoint_t vfrom[BATCH];
@@ -110,6 +111,7 @@ struct datapath {
 	datapath_rebind_cb rebind_cb;
 	void *rebind_user;
 	_Atomic uint32_t rebind_gen;          /* bumped when a peer address was adopted */
+	_Atomic(ike_relay_t *) ike_relay;     /* set once after start, cleared before stop */
 };
 
 uint32_t datapath_default_threads(void)
@@ -305,6 +307,23 @@ static uint32_t vip_device(const vip_map_t *map, const uint8_t *ip, uint32_t len
 	return 0;
 }
 
+/* IKE datagrams and NAT keepalives of the batch to the IKE daemon. A
+ * view points into one of this read's buffers: that one says where it
+ * arrived. Rare (IKE rates), so a search is fine. */
+static void relay_ike(worker_t *w, ike_relay_t *relay, uipsec_pkt_t **pkts, const ip_endpoint_t *from, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (w->res[i].verdict != ESP_IKE && w->res[i].verdict != ESP_KEEPALIVE)
+			continue;
+		static const udp_local_t unknown;
+		const udp_local_t *local = &unknown;
+		for (uint32_t j = 0; j < UDP_RX; j++)
+			if (w->udp_rx[j] && w->udp_rx[j]->buf == pkts[i]->buf)
+				local = &w->udp_local[j];
+		ike_relay_forward(relay, uipsec_pkt_data(pkts[i]), pkts[i]->len, &from[i], local, w->dp->port);
+	}
+}
+
 /* Decapsulate n datagrams and write what they carry into the TUN queue. */
 static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoint_t *from, uint32_t n)
 {
@@ -323,6 +342,9 @@ static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoin
 		w->out[k++] = pkts[i];
 	}
 	db_read_unlock();
+	ike_relay_t *relay = atomic_load_explicit(&dp->ike_relay, memory_order_acquire);
+	if (relay)
+		relay_ike(w, relay, pkts, from, n);
 	uint32_t ndevs = atomic_load_explicit(&dp->ndevs, memory_order_acquire);
 	if (ndevs == 1) {
 		write_to_device(w, 0, w->out, k);
@@ -347,7 +369,7 @@ static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoin
 static bool udp_rx(worker_t *w, int fd)
 {
 	uint32_t kdrops = 0;
-	int n = udp_socket_recv(w->us, fd, w->udp_rx, w->from, w->udp_gso, UDP_RX, &kdrops);
+	int n = udp_socket_recv(w->us, fd, w->udp_rx, w->from, w->udp_local, w->udp_gso, UDP_RX, &kdrops);
 	if (kdrops)
 		stats_add(STAT_QUEUE_DROPPED, kdrops);
 	if (n <= 0)
@@ -690,6 +712,20 @@ void datapath_set_rebind_cb(datapath_t *dp, datapath_rebind_cb cb, void *user)
 {
 	dp->rebind_user = user;
 	dp->rebind_cb = cb;
+}
+
+void datapath_set_ike_relay(datapath_t *dp, ike_relay_t *relay)
+{
+	atomic_store_explicit(&dp->ike_relay, relay, memory_order_release);
+}
+
+bool datapath_send_from(datapath_t *dp, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+                        const ip_endpoint_t *peer)
+{
+	/* worker 0's socket, as keepalives: a socket of the reuseport group
+	 * (from the ESP port), and no extra member that would take a share
+	 * of the incoming ESP */
+	return dp->nworkers && udp_socket_send_from(dp->workers[0].us, data, len, src, ifindex, peer);
 }
 
 bool datapath_send_keepalive(datapath_t *dp, const ip_endpoint_t *peer)

@@ -18,6 +18,7 @@
 #include <glib.h>
 #include <uipsec/settings.h>
 #include "util/ip.h"
+#include "datapath/ike_relay.h"
 
 typedef struct datapath datapath_t;
 
@@ -51,6 +52,15 @@ uint16_t datapath_port(const datapath_t *dp);
 void datapath_set_inner_room(datapath_t *dp, uint32_t room);
 
 void datapath_set_rebind_cb(datapath_t *dp, datapath_rebind_cb cb, void *user);
+
+/* From now on IKE datagrams and NAT keepalives arriving on the ESP port
+ * go to relay (NULL: counted and dropped). relay must outlive the
+ * workers: stop the data path before the relay. */
+void datapath_set_ike_relay(datapath_t *dp, ike_relay_t *relay);
+/* Send one datagram (an IKE message from the relay) from the ESP-in-UDP
+ * port and our address src (any: the kernel picks) to peer. Main thread. */
+bool datapath_send_from(datapath_t *dp, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+                        const ip_endpoint_t *peer);
 
 /* Send a NAT keepalive (0xFF) to peer from the ESP-in-UDP port. */
 bool datapath_send_keepalive(datapath_t *dp, const ip_endpoint_t *peer);

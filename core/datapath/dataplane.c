@@ -22,6 +22,7 @@ struct dataplane {
 	uipsec_net_t *net;
 	route_mgr_t *rm;
 	guint net_watch;        /* the backend's link/address/route events */
+	ike_relay_t *relay;     /* NULL: uipsecd.ike.socket = none, or it could not be made */
 };
 
 /* A burst of network events (one `ip route replace` is several messages)
@@ -58,6 +59,36 @@ static void net_events_watch(dataplane_t *svc)
 
 route_mgr_t *dataplane_route_mgr(dataplane_t *svc) { return svc->rm; }
 
+static bool send_from_esp_port(void *dp, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+                               const ip_endpoint_t *peer)
+{
+	return datapath_send_from(dp, data, len, src, ifindex, peer);
+}
+
+/* The IKE relay on the ESP port. A socket named in the configuration must
+ * be made; the default one is best effort (a second daemon on the host, a
+ * test without /run): without it IKE on the port is counted and dropped
+ * as before. */
+static bool relay_start(dataplane_t *svc, const uipsec_settings_t *s, GError **err)
+{
+	GError *e = NULL;
+	svc->relay = ike_relay_start(s, send_from_esp_port, svc->dp, &e);
+	if (svc->relay) {
+		datapath_set_ike_relay(svc->dp, svc->relay);
+		return true;
+	}
+	if (!e)
+		return true;   /* socket = none */
+	if (uipsec_settings_get_str(s, "uipsecd.ike.socket", NULL)) {
+		g_propagate_error(err, e);
+		return false;
+	}
+	uwarn(SUBSYS, "%s: no IKE relay, IKE datagrams on port %u are counted and dropped", e->message,
+	      datapath_port(svc->dp));
+	g_error_free(e);
+	return true;
+}
+
 static dataplane_t *current_service;
 
 dataplane_t *dataplane_current(void) { return current_service; }
@@ -75,6 +106,8 @@ dataplane_t *dataplane_start(const uipsec_settings_t *s, GError **err)
 	uint32_t mtu = tunnels_default_mtu(svc->tunnels, MTU_DEFAULT_LINK);
 	svc->dp = datapath_start(s, mtu, err);
 	if (!svc->dp)
+		goto fail;
+	if (!relay_start(svc, s, err))
 		goto fail;
 	void *nstate = NULL;
 	svc->net_ops = uipsec_feature_get(UIPSEC_FT_NET, 0, NULL, &nstate);
@@ -130,6 +163,7 @@ void dataplane_stop(dataplane_t *svc)
 	if (svc->rm)
 		route_mgr_free(svc->rm);
 	datapath_stop(svc->dp);
+	ike_relay_stop(svc->relay);   /* after the workers: they may be sending to it */
 	if (svc->net)
 		svc->net_ops->destroy(svc->net);
 	g_free(svc);

@@ -97,6 +97,12 @@ static int open_one(const udp_socket_cfg_t *cfg, const ip_addr_t *addr, GError *
 		what = "IPV6_V6ONLY";
 	else if (cfg->has_fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &cfg->fwmark, sizeof(cfg->fwmark)) < 0)
 		what = "SO_MARK";
+	/* our address each datagram was sent to: the IKE daemon answers from
+	 * it (the relay); one more control message per datagram for ESP */
+	else if (fam == AF_INET && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
+		what = "IP_PKTINFO";
+	else if (fam == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
+		what = "IPV6_RECVPKTINFO";
 	if (what) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "UDP socket: %s: %s", what,
 		            g_strerror(errno));
@@ -229,14 +235,42 @@ static socklen_t endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_st
 	return sizeof(*sin6);
 }
 
-int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from,
+/* Our address and the interface from an IP_PKTINFO / IPV6_PKTINFO
+ * message; false for any other. The kernel writes it, but its length is
+ * checked all the same. */
+static bool parse_pktinfo(const struct cmsghdr *c, udp_local_t *l)
+{
+	if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+	    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+		struct in_pktinfo pi;
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		memset(l, 0, sizeof(*l));
+		l->addr.family = AF_INET;
+		memcpy(l->addr.a, &pi.ipi_addr, 4);
+		l->ifindex = (uint32_t)pi.ipi_ifindex;
+		return true;
+	}
+	if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+	    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
+		struct in6_pktinfo pi;
+		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+		memset(l, 0, sizeof(*l));
+		l->addr.family = AF_INET6;
+		memcpy(l->addr.a, &pi.ipi6_addr, 16);
+		l->ifindex = pi.ipi6_ifindex;
+		return true;
+	}
+	return false;
+}
+
+int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from, udp_local_t *local,
                     uint16_t *gso_size, int n, uint32_t *kernel_drops)
 {
 	struct mmsghdr msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_storage src[BATCH_MAX];
 	union {
-		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int))];
+		char buf[CMSG_SPACE(sizeof(uint32_t)) + CMSG_SPACE(sizeof(int)) + CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
 	} ctl[BATCH_MAX];
 	unsigned idx = 0;
@@ -273,6 +307,8 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 			pkts[i]->len = 0;   /* larger than any ESP packet we accept: malformed */
 		if (gso_size)
 			gso_size[i] = 0;
+		if (local)
+			memset(&local[i], 0, sizeof(local[i]));
 		sockaddr_to_endpoint(&src[i], &from[i]);
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
@@ -284,6 +320,8 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 				int gs;
 				memcpy(&gs, CMSG_DATA(c), sizeof(gs));
 				gso_size[i] = gs > 0 && gs < 65536 ? (uint16_t)gs : 0;
+			} else if (local) {
+				parse_pktinfo(c, &local[i]);
 			}
 		}
 	}
@@ -397,15 +435,61 @@ int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *
 	return total;
 }
 
-bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst)
+static bool addr_is_any(const ip_addr_t *a)
+{
+	static const uint8_t zero[16];
+	return a->family == 0 || memcmp(a->a, zero, ip_addr_len(a->family)) == 0;
+}
+
+bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+                          const ip_endpoint_t *dst)
 {
 	int fd = fd_for_family(us, dst->addr.family);
-	if (fd < 0)
+	if (fd < 0 || (src->family && src->family != dst->addr.family))
 		return false;
 	struct sockaddr_storage ss;
-	socklen_t sl = endpoint_to_sockaddr(dst, &ss);
+	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr m = { .msg_name = &ss, .msg_namelen = endpoint_to_sockaddr(dst, &ss), .msg_iov = &iov,
+	                    .msg_iovlen = 1 };
+	union { char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))]; struct cmsghdr align; } ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	if (!addr_is_any(src) || ifindex) {
+		m.msg_control = ctl.buf;
+		struct cmsghdr *c = (struct cmsghdr *)ctl.buf;
+		if (dst->addr.family == AF_INET) {
+			struct in_pktinfo pi;
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi_ifindex = (int)ifindex;
+			memcpy(&pi.ipi_spec_dst, src->a, 4);   /* zero when src is unset */
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			m.msg_controllen = CMSG_SPACE(sizeof(pi));
+		} else {
+			struct in6_pktinfo pi;
+			memset(&pi, 0, sizeof(pi));
+			pi.ipi6_ifindex = ifindex;
+			memcpy(&pi.ipi6_addr, src->a, 16);
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+			m.msg_controllen = CMSG_SPACE(sizeof(pi));
+		}
+	}
+	ssize_t r;
+	do
+		r = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)len;
+}
+
+bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst)
+{
 	static const uint8_t ka = 0xff;
-	return sendto(fd, &ka, 1, MSG_DONTWAIT, (struct sockaddr *)&ss, sl) == 1;
+	static const ip_addr_t any;   /* the kernel picks the source */
+	return udp_socket_send_from(us, &ka, 1, &any, 0, dst);
 }
 
 bool udp_endpoint_equal(const ip_endpoint_t *a, const ip_endpoint_t *b)

@@ -25,6 +25,13 @@ typedef struct udp_socket_cfg {
 
 typedef struct udp_socket udp_socket_t;
 
+/* Where a datagram arrived (IP_PKTINFO / IPV6_PKTINFO): our address it
+ * was sent to, and the interface. family 0 when the kernel did not say. */
+typedef struct udp_local {
+	ip_addr_t addr;
+	uint32_t ifindex;
+} udp_local_t;
+
 /* Reads socket.port, socket.address and socket.fwmark from uipsecd.*;
  * false with err naming the key (file:line) when a value is invalid. */
 bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GError **err);
@@ -37,17 +44,24 @@ void udp_socket_close(udp_socket_t *us);
 unsigned udp_socket_fds(const udp_socket_t *us, int *fds, unsigned max);
 
 /* Receive up to n datagrams from fd into pkts (payload at
- * UIPSEC_PKT_HEADROOM) and their sources. With cfg.gro a "datagram" may be
+ * UIPSEC_PKT_HEADROOM), their sources and (local may be NULL) where they
+ * arrived. With cfg.gro a "datagram" may be
  * several coalesced ones of gso_size[i] bytes each (the last may be
  * shorter; 0 = a single datagram); gso_size may be NULL without gro.
  * Returns the count (0 when none waits). *kernel_drops gets how many
  * datagrams the kernel dropped on this socket since the last call (full
  * receive queue). */
-int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from,
+int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from, udp_local_t *local,
                     uint16_t *gso_size, int n, uint32_t *kernel_drops);
 /* Send n datagrams to their destinations; returns how many left. Runs of
  * equal-sized datagrams to one peer go as one UDP GSO send (UDP_SEGMENT). */
 int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n);
+/* One datagram of len bytes to dst from the ESP port, from our address
+ * src (IP_PKTINFO / IPV6_PKTINFO; family 0 or the any address: the
+ * kernel picks) through interface ifindex (0 = the route's). Never blocks:
+ * false when the socket's buffer is full or the kernel refuses. */
+bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+                          const ip_endpoint_t *dst);
 /* One NAT keepalive (0xFF) to dst. */
 bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst);
 

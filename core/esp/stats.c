@@ -27,6 +27,8 @@ static const char *const stat_names[STAT_COUNT] = {
 	[STAT_SEQ_RESERVE_WAIT] = "seq_reserve_wait",
 	[STAT_ICMP_SUPPRESSED] = "icmp_suppressed",
 	[STAT_CONTROL_STALLED] = "control_stalled",
+	[STAT_IKE_RELAY_DROPPED] = "ike_relay_dropped",
+	[STAT_IKE_RELAY_MALFORMED] = "ike_relay_malformed",
 };
 
 __thread stats_block_t *stats_tls;

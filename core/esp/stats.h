@@ -30,6 +30,9 @@ typedef enum stats_id {
 	STAT_SEQ_RESERVE_WAIT, /* outbound sequence number not yet reserved on disk */
 	STAT_ICMP_SUPPRESSED, /* ICMP "too big" replies to the TUN held back by the rate limit */
 	STAT_CONTROL_STALLED, /* control clients closed for not reading their replies/events */
+	STAT_IKE_RELAY_DROPPED, /* IKE datagrams the relay could not pass on (client socket full,
+	                         * or a reply the kernel would not send) */
+	STAT_IKE_RELAY_MALFORMED, /* frames from the IKE daemon rejected (length, version, family, flags) */
 	STAT_COUNT
 } stats_id_t;
 
