@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -115,6 +116,13 @@ static void send_frame(ike_relay_t *r, size_t len)
 		stats_inc(STAT_IKE_RELAY_DROPPED);
 }
 
+/* After a 0-byte read: end of file, or an empty message? */
+static bool peer_gone(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	return poll(&p, 1, 0) != 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 static gboolean client_io(gint fd, GIOCondition cond, gpointer user)
 {
 	ike_relay_t *r = user;
@@ -126,6 +134,11 @@ static gboolean client_io(gint fd, GIOCondition cond, gpointer user)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return G_SOURCE_CONTINUE;
+		if (n == 0 && !peer_gone(fd)) {
+			/* an empty SEQPACKET message reads as 0 bytes too */
+			stats_inc(STAT_IKE_RELAY_MALFORMED);
+			continue;
+		}
 		if (n <= 0) {
 			/* end of file, or an error: the IKE daemon is gone */
 			uinfo(SUBSYS, "IKE daemon (pid %d) disconnected from %s", (int)r->client_pid, r->listen.path);

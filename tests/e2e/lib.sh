@@ -146,6 +146,7 @@ uipsecd {
     pidfile = $T_TMP/$name.pid
     threads = ${UIPT_THREADS:-2}
     control { socket = $T_TMP/$name.sock }
+    ike { socket = $T_TMP/$name-ike.sock }
     state_dir = $T_TMP/$name-state
     log { default = info }
     $extra
