@@ -19,8 +19,6 @@ check "tunnel works" nsx $A ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 check "the kernel hands UDP_SEGMENT datagrams to a UDP_GRO socket coalesced" \
 	nsx $B "$PY" "$PKTGEN" gro-probe 192.0.2.2
 
-stats_b() { "$UIPSECCTL" --socket "$T_TMP/b.sock" --json stats; }
-delta() { echo $(( $(jq -r ".$3 // .stats.$3" <<<"$2") - $(jq -r ".$3 // .stats.$3" <<<"$1") )); }
 
 # traffic through the tunnel all along (6 s: longer than what follows)
 nsx $A ping -c 120 -i 0.05 -W 2 -I 10.1.0.1 10.2.0.1 >"$T_TMP/ping.out" 2>&1 &
@@ -29,14 +27,14 @@ sleep 0.5
 
 # all 16 wait in the socket of one worker (one source port): its next
 # read returns them together, 2048 segments
-before=$(stats_b)
+before=$(stats_json b)
 kill -STOP "$PID_b"
 nsx $B "$PY" "$PKTGEN" gso-send 192.0.2.2 4500 16 128
 kill -CONT "$PID_b"
 sleep 1
 check "daemon survives 16 x 128 segments in one read" kill -0 "$PID_b"
-after=$(stats_b)
-bs=$(delta "$before" "$after" bad_spi) mf=$(delta "$before" "$after" malformed)
+after=$(stats_json b)
+bs=$(stat_delta "$before" "$after" bad_spi) mf=$(stat_delta "$before" "$after" malformed)
 diag "one read: bad_spi +$bs, malformed +$mf"
 check "every segment counted (bad_spi + malformed >= 2048)" test $((bs + mf)) -ge 2048
 check "8-byte wrong-SPI segments counted as bad_spi (>= 1024)" test "$bs" -ge 1024
@@ -47,9 +45,9 @@ before=$after
 nsx $B "$PY" "$PKTGEN" gso-send 192.0.2.2 4500 16 128
 sleep 1
 check "daemon survives 16 x 128 segments as they come" kill -0 "$PID_b"
-after=$(stats_b)
-bs=$(delta "$before" "$after" bad_spi) mf=$(delta "$before" "$after" malformed)
-qd=$(delta "$before" "$after" queue_dropped)
+after=$(stats_json b)
+bs=$(stat_delta "$before" "$after" bad_spi) mf=$(stat_delta "$before" "$after" malformed)
+qd=$(stat_delta "$before" "$after" queue_dropped)
 diag "as they come: bad_spi +$bs, malformed +$mf, queue_dropped +$qd"
 check "every segment counted again (>= 2048)" test $((bs + mf)) -ge 2048
 

@@ -28,22 +28,20 @@ ifb=$(nsx $B cat /sys/class/net/eth0/ifindex)
 check "tunnel works" nsx $A ping -c 2 -i 0.2 -W 2 -I 10.1.0.1 10.2.0.1
 check "the relay socket exists, mode 0600" bash -c "test -S '$SOCK' && test \"\$(stat -c %a '$SOCK')\" = 600"
 
-stats_b() { "$UIPSECCTL" --socket "$T_TMP/b.sock" --json stats; }
-delta() { echo $(( $(jq -r ".$3 // 0" <<<"$2") - $(jq -r ".$3 // 0" <<<"$1") )); }
 
 # --- no client: counted and dropped, as without a relay
-before=$(stats_b)
+before=$(stats_json b)
 nsx $A "$PY" "$REL" peer 192.0.2.1 192.0.2.2 4500 one two three >"$T_TMP/peer0.out"
-after=$(stats_b)
-check "no client: 3 IKE datagrams counted (ike_rx +3)" test "$(delta "$before" "$after" ike_rx)" = 3
+after=$(stats_json b)
+check "no client: 3 IKE datagrams counted (ike_rx +3)" test "$(stat_delta "$before" "$after" ike_rx)" = 3
 check "no client: nothing relayed, nothing answered" test ! -s "$T_TMP/peer0.out"
-check "no client: not counted as relay drops" test "$(delta "$before" "$after" ike_relay_dropped)" = 0
+check "no client: not counted as relay drops" test "$(stat_delta "$before" "$after" ike_relay_dropped)" = 0
 
 # --- a client: both directions, IPv4 (two local addresses), IPv6, keepalive
 "$PY" "$REL" client "$SOCK" 4 >"$T_TMP/client.out" 2>&1 &
 client_pid=$!
 sleep 0.5
-before=$(stats_b)
+before=$(stats_json b)
 nsx $A "$PY" "$REL" peer 192.0.2.1 192.0.2.2 4500 hello-v4 >"$T_TMP/peer1.out"
 nsx $A "$PY" "$REL" peer 192.0.2.1 192.0.2.12 4500 second-address keepalive >"$T_TMP/peer2.out"
 nsx $A "$PY" "$REL" peer 2001:db8::1 2001:db8::2 4500 hello-v6 >"$T_TMP/peer3.out"
@@ -63,19 +61,19 @@ check "reply comes from the address the client named (192.0.2.12:4500)" \
 	grep -qx "from 192.0.2.12 4500 00000000$(hex re:second-address)" "$T_TMP/peer2.out"
 check "IPv6 reply from [2001:db8::2]:4500" \
 	grep -qx "from 2001:db8::2 4500 00000000$(hex re:hello-v6)" "$T_TMP/peer3.out"
-after=$(stats_b)
+after=$(stats_json b)
 check "ike_rx counted the 3 IKE datagrams, keepalive_rx the keepalive" \
-	test "$(delta "$before" "$after" ike_rx)" = 3 -a "$(delta "$before" "$after" keepalive_rx)" = 1
-check "nothing dropped by the relay" test "$(delta "$before" "$after" ike_relay_dropped)" = 0
+	test "$(stat_delta "$before" "$after" ike_rx)" = 3 -a "$(stat_delta "$before" "$after" keepalive_rx)" = 1
+check "nothing dropped by the relay" test "$(stat_delta "$before" "$after" ike_relay_dropped)" = 0
 
 # --- frames the relay must reject
-before=$(stats_b)
+before=$(stats_json b)
 nbad=$("$PY" "$REL" bad "$SOCK" 2>"$T_TMP/bad.err")
 sleep 0.3
-after=$(stats_b)
+after=$(stats_json b)
 diag "bad frames written: $nbad"
 check "every bad frame counted (ike_relay_malformed +$nbad)" \
-	test -n "$nbad" -a "$(delta "$before" "$after" ike_relay_malformed)" = "$nbad"
+	test -n "$nbad" -a "$(stat_delta "$before" "$after" ike_relay_malformed)" = "$nbad"
 check "daemon survives bad frames" kill -0 "$PID_b"
 
 # --- a client that does not read: the workers drop, never wait
@@ -84,13 +82,13 @@ hold_pid=$!
 sleep 0.5
 nsx $A ping -c 60 -i 0.05 -W 2 -I 10.1.0.1 10.2.0.1 >"$T_TMP/ping.out" 2>&1 &
 ping_pid=$!
-before=$(stats_b)
+before=$(stats_json b)
 nsx $A "$PY" "$REL" flood 192.0.2.2 4500 20000
 sleep 0.5
-after=$(stats_b)
+after=$(stats_json b)
 wait $ping_pid
 rx=$(sed -n 's/^\([0-9]*\) packets transmitted, \([0-9]*\) received.*/\2/p' "$T_TMP/ping.out")
-dr=$(delta "$before" "$after" ike_relay_dropped) ik=$(delta "$before" "$after" ike_rx)
+dr=$(stat_delta "$before" "$after" ike_relay_dropped) ik=$(stat_delta "$before" "$after" ike_rx)
 diag "flood: ike_rx +$ik, ike_relay_dropped +$dr, pings answered ${rx:-?} of 60"
 check "a client that does not keep up: drops counted (ike_relay_dropped > 0)" test "$dr" -gt 0
 check "the tunnel carried traffic meanwhile (>= 54 of 60 pings)" test "${rx:-0}" -ge 54

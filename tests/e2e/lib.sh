@@ -163,6 +163,11 @@ stat_of() {
 	"$UIPSECCTL" --socket "$T_TMP/$1.sock" --json stats 2>/dev/null | jq -r ".$2 // .stats.$2 // empty"
 }
 
+# stats_json NAME: all counters of daemon NAME (uipsecctl stats --json)
+stats_json() { "$UIPSECCTL" --socket "$T_TMP/$1.sock" --json stats; }
+# stat_delta BEFORE AFTER COUNTER: how much COUNTER grew between two stats_json
+stat_delta() { echo $(( $(jq -r ".$3 // .stats.$3 // 0" <<<"$2") - $(jq -r ".$3 // .stats.$3 // 0" <<<"$1") )); }
+
 # rss_kib PID
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 
