@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <uipsec/pktio.h>
+#include "util/byteorder.h"
 #include "datapath/gso.h"
 
 #define IP4_HDR 20
@@ -56,9 +57,6 @@ static uint64_t pseudo_sum(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l
 		sum = gso_csum_add(sum, len_hi, 4);
 	return sum;
 }
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
 static void ip4_csum(uint8_t *ip, uint32_t ihl)
 {
@@ -127,8 +125,8 @@ int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max)
 	int n = (int)((payload + mss - 1) / mss);
 	if (n < 1 || n > max)
 		return 0;
-	uint32_t seq0 = (uint32_t)d[l4 + 4] << 24 | (uint32_t)d[l4 + 5] << 16 | (uint32_t)d[l4 + 6] << 8 | d[l4 + 7];
-	uint16_t id0 = v6 ? 0 : get16(d + 4);
+	uint32_t seq0 = get_be32(d + l4 + 4);
+	uint16_t id0 = v6 ? 0 : get_be16(d + 4);
 	uint8_t flags = d[l4 + 13];
 	for (int i = 0; i < n; i++) {
 		uipsec_pkt_t *s = out[i];
@@ -145,15 +143,15 @@ int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max)
 		memcpy(o + hdr, d + hdr + off, chunk);
 		s->len = hdr + chunk;
 		if (v6) {
-			put16(o + 4, (uint16_t)(thl + chunk));
+			put_be16(o + 4, (uint16_t)(thl + chunk));
 		} else {
-			put16(o + 2, (uint16_t)(hdr + chunk));
-			put16(o + 4, (uint16_t)(id0 + i));
+			put_be16(o + 2, (uint16_t)(hdr + chunk));
+			put_be16(o + 4, (uint16_t)(id0 + i));
 			ip4_csum(o, l4);
 		}
 		uint8_t *t = o + l4;
 		uint32_t seq = seq0 + off;
-		t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+		put_be32(t + 4, seq);
 		uint8_t f = flags;
 		if (i > 0)
 			f &= (uint8_t)~0x80;            /* CWR only on the first segment */
@@ -187,9 +185,9 @@ static void tcp_seg_parse(const uipsec_pkt_t *p, tcp_seg_t *s)
 		return;
 	if (!s->v6) {
 		/* no options, no fragments, length field matching */
-		if (s->l4 != IP4_HDR || (get16(d + 6) & 0x3fff) || get16(d + 2) != p->len)
+		if (s->l4 != IP4_HDR || (get_be16(d + 6) & 0x3fff) || get_be16(d + 2) != p->len)
 			return;
-	} else if ((uint32_t)IP6_HDR + get16(d + 4) != p->len) {
+	} else if ((uint32_t)IP6_HDR + get_be16(d + 4) != p->len) {
 		return;
 	}
 	s->thl = (d[s->l4 + 12] >> 4) * 4u;
@@ -201,7 +199,7 @@ static void tcp_seg_parse(const uipsec_pkt_t *p, tcp_seg_t *s)
 	/* plain data segments only: ACK, optionally PSH */
 	if ((s->flags & ~0x08) != 0x10 || !s->payload)
 		return;
-	s->seq = (uint32_t)d[s->l4 + 4] << 24 | (uint32_t)d[s->l4 + 5] << 16 | (uint32_t)d[s->l4 + 6] << 8 | d[s->l4 + 7];
+	s->seq = get_be32(d + s->l4 + 4);
 	s->ok = true;
 }
 
@@ -277,9 +275,9 @@ int gso_coalesce_tcp(uipsec_pkt_t **pkts, int n, uipsec_pkt_t **out, uipsec_pkt_
 		uint8_t *t = o + first.l4;
 		t[13] = last_flags;   /* PSH of the last segment */
 		if (first.v6) {
-			put16(o + 4, (uint16_t)(len - IP6_HDR));
+			put_be16(o + 4, (uint16_t)(len - IP6_HDR));
 		} else {
-			put16(o + 2, (uint16_t)len);
+			put_be16(o + 2, (uint16_t)len);
 			ip4_csum(o, first.l4);
 		}
 		/* partial checksum: the folded pseudo-header sum, not complemented */

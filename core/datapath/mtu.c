@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include "util/byteorder.h"
 #include "datapath/mtu.h"
 
 #define IP4_HDR 20
@@ -76,19 +77,17 @@ static uint16_t csum_fold(uint32_t sum)
 	return (uint16_t)~sum;
 }
 
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-
 static void ip4_hdr(uint8_t *h, const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint16_t total)
 {
 	memset(h, 0, IP4_HDR);
 	h[0] = 0x45;
-	put16(h + 2, total);
+	put_be16(h + 2, total);
 	h[6] = 0x40;            /* DF */
 	h[8] = 64;
 	h[9] = proto;
 	memcpy(h + 12, src, 4);
 	memcpy(h + 16, dst, 4);
-	put16(h + 10, csum_fold(csum_add(0, h, IP4_HDR)));
+	put_be16(h + 10, csum_fold(csum_add(0, h, IP4_HDR)));
 }
 
 static bool ip4_src_ok(const uint8_t *a)
@@ -113,7 +112,7 @@ bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_p
 		if (orig[9] == 1 && len >= ihl + 1 && orig[ihl] != 8 && orig[ihl] != 0 && orig[ihl] != 13 &&
 		    orig[ihl] != 14)
 			return false;
-		if ((((uint32_t)orig[6] << 8 | orig[7]) & 0x1fff) != 0)
+		if ((get_be16(orig + 6) & 0x1fff) != 0)
 			return false;   /* only for the first fragment */
 		/* quote the header and 8 bytes; include more as RFC 1812 allows */
 		uint32_t quote = len < ihl + 8 ? len : ihl + 8;
@@ -129,9 +128,9 @@ bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_p
 		memset(icmp, 0, ICMP_HDR);
 		icmp[0] = 3;    /* destination unreachable */
 		icmp[1] = 4;    /* fragmentation needed and DF set */
-		put16(icmp + 6, (uint16_t)mtu);
+		put_be16(icmp + 6, (uint16_t)mtu);
 		memcpy(icmp + ICMP_HDR, orig, quote);
-		put16(icmp + 2, csum_fold(csum_add(0, icmp, ICMP_HDR + quote)));
+		put_be16(icmp + 2, csum_fold(csum_add(0, icmp, ICMP_HDR + quote)));
 		reply->len = total;
 		return true;
 	}
@@ -155,7 +154,7 @@ bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_p
 		uint8_t *h = reply->buf + reply->off;
 		memset(h, 0, IP6_HDR);
 		h[0] = 0x60;
-		put16(h + 4, (uint16_t)plen);
+		put_be16(h + 4, (uint16_t)plen);
 		h[6] = 58;
 		h[7] = 64;
 		memcpy(h + 8, orig + 24, 16);   /* from the original destination */
@@ -163,17 +162,14 @@ bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_p
 		uint8_t *icmp = h + IP6_HDR;
 		memset(icmp, 0, ICMP_HDR);
 		icmp[0] = 2;    /* packet too big */
-		icmp[4] = (uint8_t)(mtu >> 24);
-		icmp[5] = (uint8_t)(mtu >> 16);
-		icmp[6] = (uint8_t)(mtu >> 8);
-		icmp[7] = (uint8_t)mtu;
+		put_be32(icmp + 4, mtu);
 		memcpy(icmp + ICMP_HDR, orig, quote);
 		/* pseudo header: src, dst, length, next header */
 		uint32_t sum = csum_add(0, h + 8, 32);
 		sum += plen;
 		sum += 58;
 		sum = csum_add(sum, icmp, plen);
-		put16(icmp + 2, csum_fold(sum));
+		put_be16(icmp + 2, csum_fold(sum));
 		reply->len = IP6_HDR + plen;
 		return true;
 	}
@@ -206,10 +202,10 @@ int mtu_ip4_fragment(const uint8_t *pkt, uint32_t len, uint32_t room, uipsec_pkt
 	if (len < IP4_HDR || (pkt[0] >> 4) != 4)
 		return 0;
 	uint32_t ihl = (pkt[0] & 0x0f) * 4u;
-	uint32_t total = (uint32_t)pkt[2] << 8 | pkt[3];
+	uint32_t total = get_be16(pkt + 2);
 	if (ihl < IP4_HDR || total < ihl || total > len || (pkt[6] & 0x40))
 		return 0;
-	uint32_t frag_field = (uint32_t)pkt[6] << 8 | pkt[7];
+	uint32_t frag_field = get_be16(pkt + 6);
 	uint32_t base_off = (frag_field & 0x1fff) * 8u;  /* re-fragmenting a fragment keeps its offset */
 	bool last_mf = (frag_field & 0x2000) != 0;
 	/* a fragment reaching past 65 535 bytes (header included) belongs to
@@ -239,10 +235,10 @@ int mtu_ip4_fragment(const uint8_t *pkt, uint32_t len, uint32_t room, uipsec_pkt
 		memcpy(h + ihl, pkt + ihl + off, n);
 		bool mf = (i < need - 1) || last_mf;
 		uint32_t fo = (base_off + off) / 8u;
-		put16(h + 2, (uint16_t)(ihl + n));
-		put16(h + 6, (uint16_t)((mf ? 0x2000 : 0) | (fo & 0x1fff)));
+		put_be16(h + 2, (uint16_t)(ihl + n));
+		put_be16(h + 6, (uint16_t)((mf ? 0x2000 : 0) | (fo & 0x1fff)));
 		h[10] = h[11] = 0;
-		put16(h + 10, csum_fold(csum_add(0, h, ihl)));
+		put_be16(h + 10, csum_fold(csum_add(0, h, ihl)));
 		f->len = ihl + n;
 	}
 	return need;

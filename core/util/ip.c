@@ -4,6 +4,7 @@
 #include "config.h"
 #include <arpa/inet.h>
 #include <stdio.h>
+#include "util/byteorder.h"
 #include "util/ip.h"
 
 bool ip_addr_parse(const char *s, ip_addr_t *out)
@@ -99,8 +100,9 @@ uint16_t ip_csum_fold(uint32_t sum)
 
 uint16_t ip_udp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *udp, size_t len)
 {
-	uint8_t pseudo[8] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-	                      (uint8_t)len, 0, 0, 0, IP_PROTO_UDP };
+	uint8_t pseudo[8];
+	put_be32(pseudo, (uint32_t)len);
+	put_be32(pseudo + 4, IP_PROTO_UDP);
 	uint32_t s = ip_csum_add(0, src, 16);
 	s = ip_csum_add(s, dst, 16);
 	s = ip_csum_add(s, pseudo, sizeof(pseudo));
@@ -109,11 +111,9 @@ uint16_t ip_udp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_
 	return c ? c : 0xffff;   /* RFC 8200 8.1: zero is transmitted as all ones */
 }
 
-static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-
 static inline uint32_t addr4_sum(const ip_addr_t *a)
 {
-	return (uint32_t)(a->a[0] << 8 | a->a[1]) + (uint32_t)(a->a[2] << 8 | a->a[3]);
+	return (uint32_t)get_be16(a->a) + get_be16(a->a + 2);
 }
 
 void ip4_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
@@ -125,12 +125,12 @@ void ip4_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8
 	               addr4_sum(src) + addr4_sum(dst);
 	h[0] = 0x45;
 	h[1] = 0;
-	put16(h + 2, total_len);
-	put16(h + 4, id);
-	put16(h + 6, 0x4000);   /* DF: the peer's path MTU is handled by the inner MTU */
+	put_be16(h + 2, total_len);
+	put_be16(h + 4, id);
+	put_be16(h + 6, 0x4000);   /* DF: the peer's path MTU is handled by the inner MTU */
 	h[8] = ttl;
 	h[9] = proto;
-	put16(h + 10, ip_csum_fold(sum));
+	put_be16(h + 10, ip_csum_fold(sum));
 	memcpy(h + 12, src->a, 4);
 	memcpy(h + 16, dst->a, 4);
 }
@@ -140,7 +140,7 @@ void ip6_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8
 {
 	h[0] = 0x60;
 	h[1] = h[2] = h[3] = 0;
-	put16(h + 4, payload_len);
+	put_be16(h + 4, payload_len);
 	h[6] = proto;
 	h[7] = hop_limit;
 	memcpy(h + 8, src->a, 16);
@@ -155,8 +155,8 @@ static void flow_ports(const uint8_t *l4, size_t avail, ip_flow_t *f)
 	case 132: /* SCTP */
 	case 136: /* UDP-Lite */
 		if (avail >= 4) {
-			f->sport = (uint16_t)(l4[0] << 8 | l4[1]);
-			f->dport = (uint16_t)(l4[2] << 8 | l4[3]);
+			f->sport = get_be16(l4);
+			f->dport = get_be16(l4 + 2);
 		}
 		break;
 	case IP_PROTO_ICMP:
@@ -176,7 +176,7 @@ static size_t parse_v4(const uint8_t *p, size_t len, ip_flow_t *f)
 	if (len < IPV4_HDR_LEN)
 		return 0;
 	size_t ihl = (size_t)(p[0] & 0x0f) * 4;
-	size_t tot = (size_t)(p[2] << 8 | p[3]);
+	size_t tot = get_be16(p + 2);
 	if (ihl < IPV4_HDR_LEN || tot < ihl || tot > len)
 		return 0;
 	f->src.family = f->dst.family = AF_INET;
@@ -184,7 +184,7 @@ static size_t parse_v4(const uint8_t *p, size_t len, ip_flow_t *f)
 	memcpy(f->dst.a, p + 16, 4);
 	f->proto = p[9];
 	/* Only the first fragment carries the transport header. */
-	if ((((p[6] << 8) | p[7]) & 0x1fff) == 0)
+	if ((get_be16(p + 6) & 0x1fff) == 0)
 		flow_ports(p + ihl, tot - ihl, f);
 	return tot;
 }
@@ -193,7 +193,7 @@ static size_t parse_v6(const uint8_t *p, size_t len, ip_flow_t *f)
 {
 	if (len < IPV6_HDR_LEN)
 		return 0;
-	size_t tot = IPV6_HDR_LEN + (size_t)(p[4] << 8 | p[5]);
+	size_t tot = IPV6_HDR_LEN + (size_t)get_be16(p + 4);
 	if (tot > len)
 		return 0;   /* jumbograms (payload length 0 + option) do not fit a TUN MTU */
 	f->src.family = f->dst.family = AF_INET6;
@@ -213,7 +213,7 @@ static size_t parse_v6(const uint8_t *p, size_t len, ip_flow_t *f)
 		} else if (nh == 44) {                            /* fragment */
 			if (off + 8 > tot)
 				break;
-			first_frag = (((p[off + 2] << 8) | p[off + 3]) & 0xfff8) == 0;
+			first_frag = (get_be16(p + off + 2) & 0xfff8) == 0;
 			nh = p[off];
 			off += 8;
 		} else {
