@@ -4,7 +4,6 @@
 #include "config.h"
 #include <arpa/inet.h>
 #include <stdio.h>
-#include "util/byteorder.h"
 #include "util/ip.h"
 
 bool ip_addr_parse(const char *s, ip_addr_t *out)
@@ -46,66 +45,10 @@ int ip_addr_cmp(const ip_addr_t *x, const ip_addr_t *y)
 	return (c > 0) - (c < 0);
 }
 
-/* RFC 1071 2(B): the one's complement sum does not depend on byte order,
- * so add native 32-bit words (8 bytes a step), fold to 16 bits and swap
- * once. sum carries a big-endian partial sum from an earlier call. */
-uint32_t ip_csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint64_t s = 0;
-	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		s += (w & 0xffffffffu) + (w >> 32);
-		p += 8;
-		len -= 8;
-	}
-	if (len >= 4) {
-		uint32_t w;
-		memcpy(&w, p, 4);
-		s += w;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		s += w;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {   /* odd tail: the byte is the high half of a zero-padded word */
-		uint8_t last[2] = { p[0], 0 };
-		uint16_t w;
-		memcpy(&w, last, 2);
-		s += w;
-	}
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	s = __builtin_bswap16((uint16_t)s);
-#endif
-	s += sum;
-	while (s >> 32)
-		s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)s;
-}
-
-uint16_t ip_csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
 uint16_t ip_udp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *udp, size_t len)
 {
-	uint8_t pseudo[8];
-	put_be32(pseudo, (uint32_t)len);
-	put_be32(pseudo + 4, IP_PROTO_UDP);
-	uint32_t s = ip_csum_add(0, src, 16);
-	s = ip_csum_add(s, dst, 16);
-	s = ip_csum_add(s, pseudo, sizeof(pseudo));
+	uint32_t s = ip_csum_add(ip_csum_add(0, src, 16), dst, 16) + IP_PROTO_UDP +
+	             (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff);
 	s = ip_csum_add(s, udp, len);
 	uint16_t c = ip_csum_fold(s);
 	return c ? c : 0xffff;   /* RFC 8200 8.1: zero is transmitted as all ones */

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "util/byteorder.h"
 
 #define IP_PROTO_ICMP 1
 #define IP_PROTO_IPIP 4      /* ESP next header: IPv4 inner packet */
@@ -65,9 +66,79 @@ void ip_addr_prefix_end(ip_addr_t *a, unsigned plen, bool last);
 /* -1, 0, 1 comparing as unsigned big-endian numbers (same family). */
 int ip_addr_cmp(const ip_addr_t *x, const ip_addr_t *y);
 
-/* Internet checksum (RFC 1071) of data, starting from a partial sum. */
-uint32_t ip_csum_add(uint32_t sum, const void *data, size_t len);
-uint16_t ip_csum_fold(uint32_t sum);
+/* The one Internet checksum (RFC 1071) of the core, as Linux's
+ * csum_partial + csum_fold: ip_csum_add() accumulates len bytes onto a
+ * partial sum (a number, as if the data were read as big-endian 16-bit
+ * words; not folded), ip_csum_fold() folds and complements it into the
+ * value to store with put_be16(). Only the last piece of a sum may have
+ * an odd length. Inline: GSO runs it over every segment.
+ *
+ * RFC 1071 2(B): the one's complement sum does not depend on byte order,
+ * so add native 32-bit words (8 bytes a step) into 64 bits, fold to 16
+ * bits and swap once. */
+static inline uint32_t ip_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t s = 0;
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		s += (w & 0xffffffffu) + (w >> 32);
+		p += 8;
+		len -= 8;
+	}
+	if (len >= 4) {
+		uint32_t w;
+		memcpy(&w, p, 4);
+		s += w;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t w;
+		memcpy(&w, p, 2);
+		s += w;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {   /* odd tail: the byte is the high half of a zero-padded word */
+		uint8_t last[2] = { p[0], 0 };
+		uint16_t w;
+		memcpy(&w, last, 2);
+		s += w;
+	}
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	s = UIPSEC_BE16((uint16_t)s);
+	s += sum;
+	while (s >> 32)
+		s = (s & 0xffffffffu) + (s >> 32);
+	return (uint32_t)s;
+}
+
+static inline uint16_t ip_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* Partial sum of the pseudo header TCP, UDP and ICMPv6 checksums cover
+ * (RFC 768, RFC 8200 8.1): source and destination of the IPv4 or IPv6
+ * header at ip, protocol and transport length. */
+static inline uint32_t ip_pseudo_sum(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l4len)
+{
+	uint32_t s = v6 ? ip_csum_add(0, ip + 8, 32) : ip_csum_add(0, ip + 12, 8);
+	return s + proto + (l4len >> 16) + (l4len & 0xffff);
+}
+
+/* (Re)compute the header checksum of the IPv4 header at h (ihl bytes). */
+static inline void ip4_fill_csum(uint8_t *h, size_t ihl)
+{
+	h[10] = h[11] = 0;
+	put_be16(h + 10, ip_csum_fold(ip_csum_add(0, h, ihl)));
+}
+
 /* IPv6 UDP checksum over pseudo header + udp (header with checksum field zero + payload). */
 uint16_t ip_udp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *udp, size_t len);
 
