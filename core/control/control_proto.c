@@ -10,6 +10,7 @@
 #include <uipsec/log.h>
 #include "control/control_proto.h"
 #include "util/hex.h"
+#include "util/ip.h"
 #include "esp/replay.h"
 
 /* json-glib's parser recurses per nesting level: bound it before parsing. */
@@ -275,10 +276,6 @@ static const name_value_t action_names[] = {
 	{ "protect", CONTROL_ACTION_PROTECT }, { "bypass", CONTROL_ACTION_BYPASS },
 	{ "drop", CONTROL_ACTION_DROP }, { "trap", CONTROL_ACTION_TRAP }, { NULL, 0 },
 };
-static const name_value_t proto_names[] = {
-	{ "any", 0 }, { "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "ipv6-icmp", 58 },
-	{ "icmpv6", 58 }, { "sctp", 132 }, { NULL, 0 },
-};
 
 static const char *nv_name(const name_value_t *t, int v)
 {
@@ -310,6 +307,26 @@ static bool get_enum(JsonObject *args, const char *name, const name_value_t *t, 
 	fail(r, CONTROL_ERR_ARGUMENT, "'%s' must be one of: %s", name, opts->str);
 	g_string_free(opts, TRUE);
 	return false;
+}
+
+/* "proto": a name of util/ip.h's table or a number up to 255. */
+static bool get_proto(JsonObject *args, uint8_t *out, reply_t *r)
+{
+	JsonNode *n = json_object_get_member(args, "proto");
+	if (!n || json_node_get_value_type(n) != G_TYPE_STRING) {
+		uint64_t v = *out;
+		if (!get_uint(args, "proto", 255, false, &v, r))
+			return false;
+		*out = (uint8_t)v;
+		return true;
+	}
+	const char *s;
+	if (!get_str(args, "proto", 32, false, &s, r))
+		return false;
+	if (ip_proto_parse(s, out))
+		return true;
+	char names[128];
+	return fail(r, CONTROL_ERR_ARGUMENT, "'proto' must be one of: %s", ip_proto_list(names, sizeof(names)));
 }
 
 bool control_parse_addr(const char *s, uipsec_addr_t *out)
@@ -604,7 +621,8 @@ static bool parse_policy(call_t *c, control_policy_t *p, bool full)
 {
 	JsonObject *a = c->args;
 	reply_t *r = c->r;
-	int dir = CONTROL_DIR_OUT, action = CONTROL_ACTION_PROTECT, proto = 0;
+	int dir = CONTROL_DIR_OUT, action = CONTROL_ACTION_PROTECT;
+	uint8_t proto = 0;
 	uint64_t spi = 0;
 
 	if (!get_ts(a, "src", "sport", &p->src, r) || !get_ts(a, "dst", "dport", &p->dst, r))
@@ -614,22 +632,12 @@ static bool parse_policy(call_t *c, control_policy_t *p, bool full)
 	if (!get_enum(a, "dir", dir_names, true, &dir, r))
 		return false;
 	p->dir = dir;
-	if (json_object_has_member(a, "proto")) {
-		JsonNode *n = json_object_get_member(a, "proto");
-		if (json_node_get_value_type(n) == G_TYPE_STRING) {
-			if (!get_enum(a, "proto", proto_names, false, &proto, r))
-				return false;
-		} else {
-			uint64_t v = 0;
-			if (!get_uint(a, "proto", 255, false, &v, r))
-				return false;
-			proto = (int)v;
-		}
-	}
-	p->src.proto = p->dst.proto = (uint8_t)proto;
+	if (!get_proto(a, &proto, r))
+		return false;
+	p->src.proto = p->dst.proto = proto;
 	if ((p->src.port_from || p->src.port_to != UINT16_MAX ||
 	     p->dst.port_from || p->dst.port_to != UINT16_MAX) &&
-	    proto != 6 && proto != 17 && proto != 132)
+	    proto != IP_PROTO_TCP && proto != IP_PROTO_UDP && proto != IP_PROTO_SCTP)
 		return fail(r, CONTROL_ERR_ARGUMENT, "ports need 'proto' tcp, udp or sctp");
 	if (!full)
 		return true;

@@ -10,6 +10,7 @@
 #include "control/control_server.h"
 #include "control/control_service.h"
 #include "esp/events.h"
+#include "util/ip.h"
 #include "plugin/feature_registry.h"
 #include "config/logging.h"
 #include "plugin/plugin_loader.h"
@@ -260,22 +261,12 @@ static JsonNode *be_list_sas(void *user)
 	return obj_node(o);
 }
 
-static const struct {
-	uint8_t proto;
-	const char *name;
-} proto_names[] = {
-	{ 0, "any" }, { 1, "icmp" }, { 6, "tcp" }, { 17, "udp" }, { 58, "ipv6-icmp" }, { 132, "sctp" },
-};
-
 /* src, dst, proto, sport, dport of a selector */
 static void set_sel(JsonObject *o, const spd_sel_t *sel)
 {
 	set_range(o, "src", &sel->src_from, &sel->src_to);
 	set_range(o, "dst", &sel->dst_from, &sel->dst_to);
-	const char *proto = NULL;
-	for (size_t i = 0; i < G_N_ELEMENTS(proto_names); i++)
-		if (proto_names[i].proto == sel->proto)
-			proto = proto_names[i].name;
+	const char *proto = ip_proto_name(sel->proto);
 	if (proto)
 		json_object_set_string_member(o, "proto", proto);
 	else

@@ -4,7 +4,46 @@
 #include "config.h"
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <strings.h>
 #include "util/ip.h"
+
+static const struct {
+	const char *name;
+	uint8_t proto;
+} proto_names[] = {
+	{ "any", 0 }, { "icmp", IP_PROTO_ICMP }, { "tcp", IP_PROTO_TCP }, { "udp", IP_PROTO_UDP },
+	{ "ipv6-icmp", IP_PROTO_ICMPV6 }, { "icmpv6", IP_PROTO_ICMPV6 }, { "sctp", IP_PROTO_SCTP },
+};
+#define N_PROTO_NAMES (sizeof(proto_names) / sizeof(proto_names[0]))
+
+bool ip_proto_parse(const char *name, uint8_t *out)
+{
+	for (size_t i = 0; i < N_PROTO_NAMES; i++)
+		if (strcasecmp(name, proto_names[i].name) == 0) {
+			*out = proto_names[i].proto;
+			return true;
+		}
+	return false;
+}
+
+const char *ip_proto_name(uint8_t proto)
+{
+	for (size_t i = 0; i < N_PROTO_NAMES; i++)
+		if (proto_names[i].proto == proto)
+			return proto_names[i].name;
+	return NULL;
+}
+
+const char *ip_proto_list(char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_PROTO_NAMES && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", proto_names[i].name);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	return buf;
+}
 
 bool ip_addr_parse(const char *s, ip_addr_t *out)
 {
@@ -95,8 +134,8 @@ static void flow_ports(const uint8_t *l4, size_t avail, ip_flow_t *f)
 	switch (f->proto) {
 	case IP_PROTO_TCP:
 	case IP_PROTO_UDP:
-	case 132: /* SCTP */
-	case 136: /* UDP-Lite */
+	case IP_PROTO_SCTP:
+	case IP_PROTO_UDPLITE:
 		if (avail >= 4) {
 			f->sport = get_be16(l4);
 			f->dport = get_be16(l4 + 2);

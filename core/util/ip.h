@@ -19,6 +19,8 @@
 #define IP_PROTO_ESP 50
 #define IP_PROTO_ICMPV6 58
 #define IP_PROTO_NONE 59     /* dummy packet (TFC), dropped silently */
+#define IP_PROTO_SCTP 132
+#define IP_PROTO_UDPLITE 136
 
 #define IPV4_HDR_LEN 20
 #define IPV6_HDR_LEN 40
@@ -56,6 +58,15 @@ static inline bool ip_flow_eq(const ip_flow_t *a, const ip_flow_t *b)
 	return a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
 	       ip_addr_eq(&a->dst, &b->dst) && ip_addr_eq(&a->src, &b->src);
 }
+
+/* Protocol names, as iproute2 spells them ("any" is 0): the one table
+ * behind tunnel selectors, control requests and control listings.
+ * ip_proto_parse() takes a name in any case (numbers are the caller's);
+ * ip_proto_name() gives a number's first name, NULL if it has none;
+ * ip_proto_list() writes all names, ", "-separated, for error messages. */
+bool ip_proto_parse(const char *name, uint8_t *out);
+const char *ip_proto_name(uint8_t proto);
+const char *ip_proto_list(char *buf, size_t len);
 
 /* Parse "192.0.2.1" or "2001:db8::1". */
 bool ip_addr_parse(const char *s, ip_addr_t *out);
