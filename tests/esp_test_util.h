@@ -97,7 +97,7 @@ static inline void esp_test_inner(uipsec_pkt_t *p, bool v6, uint32_t len, uint8_
 	uint8_t *d = uipsec_pkt_put(p, len);
 	g_assert_nonnull(d);
 	memset(d, fill, len);
-	ip_addr_t s, t;
+	uipsec_addr_t s, t;
 	g_assert_true(ip_addr_parse(v6 ? "fd00:1::1" : "10.1.0.1", &s));
 	g_assert_true(ip_addr_parse(v6 ? "fd00:2::1" : "10.2.0.1", &t));
 	uint32_t hl;
@@ -200,7 +200,7 @@ static inline uint32_t esp_test_outer_push(uipsec_pkt_t *p, const esp_result_t *
 	}
 	uint8_t *ip = uipsec_pkt_push(p, ip_len);
 	if (v6) {
-		uint16_t c = ip_udp6_csum(r->local.addr.a, r->peer.addr.a, udp, udp_len);
+		uint16_t c = ip_udp6_csum(r->local.addr.bytes, r->peer.addr.bytes, udp, udp_len);
 		udp[6] = (uint8_t)(c >> 8);
 		udp[7] = (uint8_t)c;
 		ip6_write_hdr(ip, &r->local.addr, &r->peer.addr, IP_PROTO_UDP, (uint16_t)udp_len, 64);

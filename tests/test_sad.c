@@ -228,7 +228,7 @@ static void test_failed_replace(void)
 	cfg(&c, SA_DIR_IN, 0x5200, key_a);
 	g_assert_true(ip_addr_parse("192.0.2.9", &c.dst.addr));
 	g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
-	ip_addr_t d2;
+	uipsec_addr_t d2;
 	g_assert_true(ip_addr_parse("192.0.2.2", &d2));
 	g_assert_cmpint(sad_replace(SA_DIR_IN, 0x5200, &d2, &c, 0, &err), ==, UIPSEC_ERR_EXISTS);
 	g_assert_cmpint(sad_del(SA_DIR_IN, 0x5200, &c.dst.addr), ==, UIPSEC_OK);
@@ -314,7 +314,7 @@ typedef struct conc {
 static gpointer lookup_thread(gpointer data)
 {
 	conc_t *c = data;
-	ip_addr_t d2;
+	uipsec_addr_t d2;
 	ip_addr_parse("192.0.2.2", &d2);
 	while (!g_atomic_int_get(c->stop)) {
 		db_read_lock();
@@ -378,7 +378,7 @@ static void test_concurrent(void)
 {
 	g_assert_true(esp_test_load_crypto("crypto-openssl"));
 	spd_policy_cfg_t pol = { 0 };
-	ip_addr_t any;
+	uipsec_addr_t any;
 	g_assert_true(ip_addr_parse("0.0.0.0", &any));
 	spd_sel_any(&pol.sel, any.family);
 	g_assert_true(spd_sel_parse_addr(&pol.sel, false, "10.1.0.0/16"));

@@ -45,42 +45,42 @@ const char *ip_proto_list(char *buf, size_t len)
 	return buf;
 }
 
-bool ip_addr_parse(const char *s, ip_addr_t *out)
+bool ip_addr_parse(const char *s, uipsec_addr_t *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, out->a) == 1) {
+	if (inet_pton(AF_INET, s, out->bytes) == 1) {
 		out->family = AF_INET;
 		return true;
 	}
-	if (inet_pton(AF_INET6, s, out->a) == 1) {
+	if (inet_pton(AF_INET6, s, out->bytes) == 1) {
 		out->family = AF_INET6;
 		return true;
 	}
 	return false;
 }
 
-const char *ip_addr_str(const ip_addr_t *a, char *buf, size_t len)
+const char *ip_addr_str(const uipsec_addr_t *a, char *buf, size_t len)
 {
-	if (!a->family || !inet_ntop(a->family, a->a, buf, (socklen_t)len))
+	if (!a->family || !inet_ntop(a->family, a->bytes, buf, (socklen_t)len))
 		snprintf(buf, len, "%s", "(none)");
 	return buf;
 }
 
-void ip_addr_prefix_end(ip_addr_t *a, unsigned plen, bool last)
+void ip_addr_prefix_end(uipsec_addr_t *a, unsigned plen, bool last)
 {
 	unsigned bits = (unsigned)ip_addr_len(a->family) * 8;
 	for (unsigned i = plen; i < bits; i++) {
 		uint8_t m = (uint8_t)(0x80u >> (i % 8));
 		if (last)
-			a->a[i / 8] |= m;
+			a->bytes[i / 8] |= m;
 		else
-			a->a[i / 8] &= (uint8_t)~m;
+			a->bytes[i / 8] &= (uint8_t)~m;
 	}
 }
 
-int ip_addr_cmp(const ip_addr_t *x, const ip_addr_t *y)
+int ip_addr_cmp(const uipsec_addr_t *x, const uipsec_addr_t *y)
 {
-	int c = memcmp(x->a, y->a, ip_addr_len(x->family));
+	int c = memcmp(x->bytes, y->bytes, ip_addr_len(x->family));
 	return (c > 0) - (c < 0);
 }
 
@@ -93,12 +93,12 @@ uint16_t ip_udp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_
 	return c ? c : 0xffff;   /* RFC 8200 8.1: zero is transmitted as all ones */
 }
 
-static inline uint32_t addr4_sum(const ip_addr_t *a)
+static inline uint32_t addr4_sum(const uipsec_addr_t *a)
 {
-	return (uint32_t)get_be16(a->a) + get_be16(a->a + 2);
+	return (uint32_t)get_be16(a->bytes) + get_be16(a->bytes + 2);
 }
 
-void ip4_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
+void ip4_write_hdr(uint8_t *h, const uipsec_addr_t *src, const uipsec_addr_t *dst, uint8_t proto,
                    uint16_t total_len, uint16_t id, uint8_t ttl)
 {
 	/* The checksum from the field values: reading the header back right
@@ -113,11 +113,11 @@ void ip4_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8
 	h[8] = ttl;
 	h[9] = proto;
 	put_be16(h + 10, ip_csum_fold(sum));
-	memcpy(h + 12, src->a, 4);
-	memcpy(h + 16, dst->a, 4);
+	memcpy(h + 12, src->bytes, 4);
+	memcpy(h + 16, dst->bytes, 4);
 }
 
-void ip6_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
+void ip6_write_hdr(uint8_t *h, const uipsec_addr_t *src, const uipsec_addr_t *dst, uint8_t proto,
                    uint16_t payload_len, uint8_t hop_limit)
 {
 	h[0] = 0x60;
@@ -125,8 +125,8 @@ void ip6_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8
 	put_be16(h + 4, payload_len);
 	h[6] = proto;
 	h[7] = hop_limit;
-	memcpy(h + 8, src->a, 16);
-	memcpy(h + 24, dst->a, 16);
+	memcpy(h + 8, src->bytes, 16);
+	memcpy(h + 24, dst->bytes, 16);
 }
 
 static void flow_ports(const uint8_t *l4, size_t avail, ip_flow_t *f)
@@ -162,8 +162,8 @@ static size_t parse_v4(const uint8_t *p, size_t len, ip_flow_t *f)
 	if (ihl < IPV4_HDR_LEN || tot < ihl || tot > len)
 		return 0;
 	f->src.family = f->dst.family = AF_INET;
-	memcpy(f->src.a, p + 12, 4);
-	memcpy(f->dst.a, p + 16, 4);
+	memcpy(f->src.bytes, p + 12, 4);
+	memcpy(f->dst.bytes, p + 16, 4);
 	f->proto = p[9];
 	/* Only the first fragment carries the transport header. */
 	if ((get_be16(p + 6) & 0x1fff) == 0)
@@ -179,8 +179,8 @@ static size_t parse_v6(const uint8_t *p, size_t len, ip_flow_t *f)
 	if (tot > len)
 		return 0;   /* jumbograms (payload length 0 + option) do not fit a TUN MTU */
 	f->src.family = f->dst.family = AF_INET6;
-	memcpy(f->src.a, p + 8, 16);
-	memcpy(f->dst.a, p + 24, 16);
+	memcpy(f->src.bytes, p + 8, 16);
+	memcpy(f->dst.bytes, p + 24, 16);
 	uint8_t nh = p[6];
 	size_t off = IPV6_HDR_LEN;
 	bool first_frag = true;

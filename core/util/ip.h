@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <uipsec/net.h>
 #include "util/byteorder.h"
 
 #define IP_PROTO_ICMP 1
@@ -26,30 +27,27 @@
 #define IPV6_HDR_LEN 40
 #define UDP_HDR_LEN 8
 
-/* An IPv4 or IPv6 address; IPv4 lives in the first 4 bytes of a, the rest zero. */
-typedef struct ip_addr {
-	uint8_t family;      /* AF_INET or AF_INET6 (0 = unset) */
-	uint8_t a[16];
-} ip_addr_t;
+/* Addresses are the SDK's uipsec_addr_t (<uipsec/net.h>): IPv4 lives in
+ * the first 4 bytes, the rest zero; family 0 = unset. */
 
 /* An address and UDP port (outer endpoints). */
 typedef struct ip_endpoint {
-	ip_addr_t addr;
+	uipsec_addr_t addr;
 	uint16_t port;       /* host byte order */
 } ip_endpoint_t;
 
 /* The fields policies select on, taken from an inner (cleartext) packet.
  * For ICMP/ICMPv6 sport holds the type and dport the code (as Linux xfrm). */
 typedef struct ip_flow {
-	ip_addr_t src, dst;
+	uipsec_addr_t src, dst;
 	uint8_t proto;
 	uint16_t sport, dport;
 } ip_flow_t;
 
 static inline size_t ip_addr_len(uint8_t family) { return family == AF_INET6 ? 16 : 4; }
-static inline bool ip_addr_eq(const ip_addr_t *x, const ip_addr_t *y)
+static inline bool ip_addr_eq(const uipsec_addr_t *x, const uipsec_addr_t *y)
 {
-	return x->family == y->family && memcmp(x->a, y->a, ip_addr_len(x->family)) == 0;
+	return x->family == y->family && memcmp(x->bytes, y->bytes, ip_addr_len(x->family)) == 0;
 }
 /* Field by field, in the sizes ip_parse_flow() just stored them: wider
  * loads of the fresh struct (memcmp) stall on store-to-load forwarding. */
@@ -69,13 +67,13 @@ const char *ip_proto_name(uint8_t proto);
 const char *ip_proto_list(char *buf, size_t len);
 
 /* Parse "192.0.2.1" or "2001:db8::1". */
-bool ip_addr_parse(const char *s, ip_addr_t *out);
+bool ip_addr_parse(const char *s, uipsec_addr_t *out);
 /* Format into buf (at least 46 bytes); returns buf. */
-const char *ip_addr_str(const ip_addr_t *a, char *buf, size_t len);
+const char *ip_addr_str(const uipsec_addr_t *a, char *buf, size_t len);
 /* Set a to the host (bits set) or network (bits clear) end of prefix/plen. */
-void ip_addr_prefix_end(ip_addr_t *a, unsigned plen, bool last);
+void ip_addr_prefix_end(uipsec_addr_t *a, unsigned plen, bool last);
 /* -1, 0, 1 comparing as unsigned big-endian numbers (same family). */
-int ip_addr_cmp(const ip_addr_t *x, const ip_addr_t *y);
+int ip_addr_cmp(const uipsec_addr_t *x, const uipsec_addr_t *y);
 
 /* The one Internet checksum (RFC 1071) of the core, as Linux's
  * csum_partial + csum_fold: ip_csum_add() accumulates len bytes onto a
@@ -154,9 +152,9 @@ static inline void ip4_fill_csum(uint8_t *h, size_t ihl)
 uint16_t ip_udp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *udp, size_t len);
 
 /* Write an IPv4 header (checksum filled in) / IPv6 header at h. */
-void ip4_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
+void ip4_write_hdr(uint8_t *h, const uipsec_addr_t *src, const uipsec_addr_t *dst, uint8_t proto,
                    uint16_t total_len, uint16_t id, uint8_t ttl);
-void ip6_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
+void ip6_write_hdr(uint8_t *h, const uipsec_addr_t *src, const uipsec_addr_t *dst, uint8_t proto,
                    uint16_t payload_len, uint8_t hop_limit);
 
 /* Validate an inner IP packet of len bytes (version, header length, total
