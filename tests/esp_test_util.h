@@ -85,8 +85,8 @@ static inline void esp_test_sa_cfg(sa_cfg_t *c, sa_dir_t dir, uint32_t spi, cons
 	c->key_len = key_len;
 	c->integ_key = ikey;
 	c->integ_key_len = ikey_len;
-	g_assert_true(ip_addr_parse(v6_outer ? "2001:db8::1" : "192.0.2.1", &c->src.addr));
-	g_assert_true(ip_addr_parse(v6_outer ? "2001:db8::2" : "192.0.2.2", &c->dst.addr));
+	g_assert_true(uipsec_addr_parse(v6_outer ? "2001:db8::1" : "192.0.2.1", &c->src.addr));
+	g_assert_true(uipsec_addr_parse(v6_outer ? "2001:db8::2" : "192.0.2.2", &c->dst.addr));
 	c->reqid = 1;
 }
 
@@ -98,8 +98,8 @@ static inline void esp_test_inner(uipsec_pkt_t *p, bool v6, uint32_t len, uint8_
 	g_assert_nonnull(d);
 	memset(d, fill, len);
 	uipsec_addr_t s, t;
-	g_assert_true(ip_addr_parse(v6 ? "fd00:1::1" : "10.1.0.1", &s));
-	g_assert_true(ip_addr_parse(v6 ? "fd00:2::1" : "10.2.0.1", &t));
+	g_assert_true(uipsec_addr_parse(v6 ? "fd00:1::1" : "10.1.0.1", &s));
+	g_assert_true(uipsec_addr_parse(v6 ? "fd00:2::1" : "10.2.0.1", &t));
 	uint32_t hl;
 	if (v6) {
 		ip6_write_hdr(d, &s, &t, IP_PROTO_UDP, (uint16_t)(len - IPV6_HDR_LEN), 64);

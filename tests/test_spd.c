@@ -72,8 +72,8 @@ static void make_flow(ip_flow_t *f, const char *src, const char *dst, uint8_t pr
                       uint16_t sport, uint16_t dport)
 {
 	memset(f, 0, sizeof(*f));
-	g_assert_true(ip_addr_parse(src, &f->src));
-	g_assert_true(ip_addr_parse(dst, &f->dst));
+	g_assert_true(uipsec_addr_parse(src, &f->src));
+	g_assert_true(uipsec_addr_parse(dst, &f->dst));
 	f->proto = proto;
 	f->sport = sport;
 	f->dport = dport;
@@ -83,7 +83,7 @@ static uint32_t install(const pol_def_t *d)
 {
 	spd_policy_cfg_t cfg = { 0 };
 	uipsec_addr_t a;
-	g_assert_true(ip_addr_parse(strchr(d->src, ':') ? "::" : "0.0.0.0", &a));
+	g_assert_true(uipsec_addr_parse(strchr(d->src, ':') ? "::" : "0.0.0.0", &a));
 	spd_sel_any(&cfg.sel, a.family);
 	g_assert_true(spd_sel_parse_addr(&cfg.sel, false, d->src));
 	g_assert_true(spd_sel_parse_addr(&cfg.sel, true, d->dst));

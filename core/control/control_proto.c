@@ -329,66 +329,10 @@ static bool get_proto(JsonObject *args, uint8_t *out, reply_t *r)
 	return fail(r, CONTROL_ERR_ARGUMENT, "'proto' must be one of: %s", ip_proto_list(names, sizeof(names)));
 }
 
+/* uipsecctl's name for uipsec_addr_parse(). */
 bool control_parse_addr(const char *s, uipsec_addr_t *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, out->bytes) == 1) {
-		out->family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, out->bytes) == 1) {
-		out->family = AF_INET6;
-		return true;
-	}
-	return false;
-}
-
-bool control_parse_prefix(const char *s, uipsec_prefix_t *out)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	if (strlen(s) >= sizeof(buf))
-		return false;
-	strcpy(buf, s);
-	char *slash = strchr(buf, '/');
-	long len = -1;
-	if (slash) {
-		char *end;
-		*slash = '\0';
-		if (!g_ascii_isdigit(slash[1]))
-			return false;
-		errno = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (errno || *end)
-			return false;
-	}
-	if (!control_parse_addr(buf, &out->addr))
-		return false;
-	long max = out->addr.family == AF_INET ? 32 : 128;
-	if (len < 0)
-		len = max;
-	if (len > max)
-		return false;
-	out->len = (uint8_t)len;
-	/* host bits must be zero, as ip-xfrm and route tables expect */
-	for (long bit = len; bit < max; bit++)
-		if (out->addr.bytes[bit / 8] & (0x80 >> (bit % 8)))
-			return false;
-	return true;
-}
-
-const char *control_addr_str(const uipsec_addr_t *a, char *buf, size_t len)
-{
-	if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->bytes, buf, (socklen_t)len))
-		g_strlcpy(buf, "?", len);
-	return buf;
-}
-
-const char *control_prefix_str(const uipsec_prefix_t *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-	control_addr_str(&p->addr, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, p->len);
-	return buf;
+	return uipsec_addr_parse(s, out);
 }
 
 static bool get_addr(JsonObject *args, const char *name, bool required, bool *has,
@@ -399,7 +343,7 @@ static bool get_addr(JsonObject *args, const char *name, bool required, bool *ha
 		return false;
 	if (!s)
 		return true;
-	if (!control_parse_addr(s, out))
+	if (!uipsec_addr_parse(s, out))
 		return fail(r, CONTROL_ERR_ARGUMENT, "'%s': '%s' is not an IPv4 or IPv6 address", name, s);
 	if (has)
 		*has = true;
@@ -412,7 +356,7 @@ static bool get_ts(JsonObject *args, const char *name, const char *port_name,
 	const char *s;
 	if (!get_str(args, name, INET6_ADDRSTRLEN + 4, true, &s, r))
 		return false;
-	if (!control_parse_prefix(s, &ts->prefix))
+	if (!ip_prefix_parse(s, &ts->prefix, true))
 		return fail(r, CONTROL_ERR_ARGUMENT,
 		            "'%s': '%s' is not a prefix (address/length, host bits zero)", name, s);
 	ts->port_from = 0;

@@ -150,12 +150,8 @@ UIPSEC_EXPORT char *control_proto_event_line(JsonNode *sub_id, const char *event
 /* Helpers for backends and uipsecctl: the names of the enums, and parsers. */
 UIPSEC_EXPORT const char *control_dir_name(control_dir_t d);
 UIPSEC_EXPORT const char *control_action_name(control_action_t a);
+/* = uipsec_addr_parse() (<uipsec/net.h>), the one address parser */
 UIPSEC_EXPORT bool control_parse_addr(const char *s, uipsec_addr_t *out);
-/* "10.1.0.0/24", "10.1.0.1" (host prefix), "::/0", "any" (family from the other side) */
-UIPSEC_EXPORT bool control_parse_prefix(const char *s, uipsec_prefix_t *out);
-/* inet_ntop of an address / "addr/len" of a prefix into buf (>= 64 bytes) */
-UIPSEC_EXPORT const char *control_addr_str(const uipsec_addr_t *a, char *buf, size_t len);
-UIPSEC_EXPORT const char *control_prefix_str(const uipsec_prefix_t *p, char *buf, size_t len);
 
 /* Wipe the key material of a parsed SA. */
 UIPSEC_EXPORT void control_sa_wipe(control_sa_t *sa);

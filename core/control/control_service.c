@@ -509,7 +509,7 @@ static int be_policy_add(void *user, const control_policy_t *p, uipsec_err_t *er
 	if (rc == UIPSEC_OK) {
 		char s[64], d[64];
 		uinfo(LOG_SUBSYS, "added policy %u: %s === %s %s %s reqid %u", id,
-		      control_prefix_str(&p->src.prefix, s, sizeof(s)), control_prefix_str(&p->dst.prefix, d, sizeof(d)),
+		      uipsec_prefix_str(&p->src.prefix, s, sizeof(s)), uipsec_prefix_str(&p->dst.prefix, d, sizeof(d)),
 		      spd_dir_name(c.dir), spd_action_name(c.action), c.reqid);
 	}
 	return rc;

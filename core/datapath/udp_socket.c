@@ -45,7 +45,7 @@ bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GErr
 	cfg->addresses = uipsec_settings_get_list(s, "uipsecd.socket.address");
 	for (char **a = cfg->addresses; a && *a; a++) {
 		uipsec_addr_t tmp;
-		if (!ip_addr_parse(*a, &tmp)) {
+		if (!uipsec_addr_parse(*a, &tmp)) {
 			const char *o = uipsec_settings_origin(s, "uipsecd.socket.address");
 			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
 			            "%s: uipsecd.socket.address: '%s' is not an IPv4 or IPv6 address", o ? o : "config", *a);
@@ -152,7 +152,7 @@ udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
 	unsigned n = 0;
 	if (cfg->addresses && cfg->addresses[0]) {
 		for (char **a = cfg->addresses; *a && n < UDP_SOCKET_MAX_FDS; a++)
-			if (ip_addr_parse(*a, &addrs[n]))
+			if (uipsec_addr_parse(*a, &addrs[n]))
 				n++;
 	} else {
 		memset(addrs, 0, sizeof(addrs));

@@ -126,31 +126,19 @@ bool spd_sel_parse_addr(spd_sel_t *s, bool dst, const char *text)
 	if (strlen(text) >= sizeof(buf))
 		return false;
 	strcpy(buf, text);
-	char *slash = strchr(buf, '/'), *dash = strchr(buf, '-');
-	uipsec_addr_t a, b;
+	char *dash = strchr(buf, '-');
 	if (dash) {
+		uipsec_addr_t a, b;
 		*dash = '\0';
-		if (!ip_addr_parse(buf, &a) || !ip_addr_parse(dash + 1, &b) || a.family != b.family ||
+		if (!uipsec_addr_parse(buf, &a) || !uipsec_addr_parse(dash + 1, &b) || a.family != b.family ||
 		    a.family != s->family || ip_addr_cmp(&a, &b) > 0)
 			return false;
 		*(dst ? &s->dst_from : &s->src_from) = a;
 		*(dst ? &s->dst_to : &s->src_to) = b;
 		return true;
 	}
-	unsigned plen;
-	if (slash) {
-		*slash = '\0';
-		char *end;
-		unsigned long v = strtoul(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || v > 128)
-			return false;
-		plen = (unsigned)v;
-	}
-	if (!ip_addr_parse(buf, &a))
-		return false;
-	if (!slash)
-		plen = fam_bits(a.family);
-	return spd_sel_set_prefix(s, dst, &a, plen);
+	uipsec_prefix_t p;
+	return uipsec_prefix_parse(buf, &p) && spd_sel_set_prefix(s, dst, &p.addr, p.len);
 }
 
 static inline bool in_range(const uipsec_addr_t *x, const uipsec_addr_t *from, const uipsec_addr_t *to, size_t len)

@@ -45,20 +45,6 @@ const char *ip_proto_list(char *buf, size_t len)
 	return buf;
 }
 
-bool ip_addr_parse(const char *s, uipsec_addr_t *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, out->bytes) == 1) {
-		out->family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, out->bytes) == 1) {
-		out->family = AF_INET6;
-		return true;
-	}
-	return false;
-}
-
 const char *ip_addr_str(const uipsec_addr_t *a, char *buf, size_t len)
 {
 	if (!a->family || !inet_ntop(a->family, a->bytes, buf, (socklen_t)len))

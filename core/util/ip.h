@@ -66,8 +66,10 @@ bool ip_proto_parse(const char *name, uint8_t *out);
 const char *ip_proto_name(uint8_t proto);
 const char *ip_proto_list(char *buf, size_t len);
 
-/* Parse "192.0.2.1" or "2001:db8::1". */
-bool ip_addr_parse(const char *s, uipsec_addr_t *out);
+/* uipsec_prefix_parse(), which clears host bits beyond the length, or
+ * with host_bits_zero refuses them (the control protocol: a selector
+ * "10.1.0.1/24" is more likely a typo than a network). */
+bool ip_prefix_parse(const char *s, uipsec_prefix_t *out, bool host_bits_zero);
 /* Format into buf (at least 46 bytes); returns buf. */
 const char *ip_addr_str(const uipsec_addr_t *a, char *buf, size_t len);
 /* Set a to the host (bits set) or network (bits clear) end of prefix/plen. */
