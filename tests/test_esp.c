@@ -680,7 +680,7 @@ static void test_policy_actions(void)
 	g_assert_cmpint(encap_batch1(p, &r), ==, ESP_SEND);
 	g_assert_cmphex(r.spi, ==, 0x5000);
 	char buf[64];
-	g_assert_cmpstr(ip_addr_str(&r.peer.addr, buf, sizeof(buf)), ==, "192.0.2.2");
+	g_assert_cmpstr(uipsec_addr_str(&r.peer.addr, buf, sizeof(buf)), ==, "192.0.2.2");
 	g_assert_cmpuint(r.peer.port, ==, 4500);
 	/* bypass, drop, trap (acquire rate limited), no policy */
 	uint8_t *d;

@@ -112,6 +112,17 @@ bool control_arg_bool(JsonObject *args, const char *name, bool *out, control_rep
 	return true;
 }
 
+bool control_arg_spi(JsonObject *args, uint32_t *out, control_reply_t *r)
+{
+	uint64_t spi = 0;
+	if (!control_arg_uint(args, "spi", UINT32_MAX, true, &spi, r))
+		return false;
+	if (spi < 256)
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "'spi' 0-255 are reserved (RFC 4303)");
+	*out = (uint32_t)spi;
+	return true;
+}
+
 /* Name tables for enums on the wire. */
 typedef struct name_value {
 	const char *name;

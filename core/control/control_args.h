@@ -126,6 +126,8 @@ bool control_arg_u64(JsonObject *args, const char *name, uint64_t *out, control_
 bool control_arg_str(JsonObject *args, const char *name, size_t max, bool required,
                      const char **out, control_reply_t *r);
 bool control_arg_bool(JsonObject *args, const char *name, bool *out, control_reply_t *r);
+/* "spi" (required): 256 and above, RFC 4303 reserves 0-255. */
+bool control_arg_spi(JsonObject *args, uint32_t *out, control_reply_t *r);
 /* "in", "out", "fwd" (required) / "protect", "bypass", "drop", "trap". */
 bool control_arg_dir(JsonObject *args, const char *name, int *out, control_reply_t *r);
 bool control_arg_action(JsonObject *args, const char *name, int *out, control_reply_t *r);

@@ -200,14 +200,8 @@ static bool parse_sa(call_t *c, control_sa_t *sa, bool full)
 	control_reply_t *r = c->r;
 	int dir = CONTROL_DIR_IN;
 	const char *esp, *tunnel;
-	uint64_t spi = 0;
 
-	if (!control_arg_uint(a, "spi", UINT32_MAX, true, &spi, r))
-		return false;
-	if (spi < 256)
-		return control_fail(r, CONTROL_ERR_ARGUMENT, "'spi' 0-255 are reserved (RFC 4303)");
-	sa->spi = (uint32_t)spi;
-	if (!control_arg_dir(a, "direction", &dir, r))
+	if (!control_arg_spi(a, &sa->spi, r) || !control_arg_dir(a, "direction", &dir, r))
 		return false;
 	if (dir == CONTROL_DIR_FWD)
 		return control_fail(r, CONTROL_ERR_ARGUMENT, "'direction' of an SA is in or out");
@@ -287,7 +281,6 @@ static bool parse_policy(call_t *c, control_policy_t *p, bool full)
 	control_reply_t *r = c->r;
 	int dir = CONTROL_DIR_OUT, action = CONTROL_ACTION_PROTECT;
 	uint8_t proto = 0;
-	uint64_t spi = 0;
 
 	if (!control_arg_ts(a, "src", "sport", &p->src, r) || !control_arg_ts(a, "dst", "dport", &p->dst, r))
 		return false;
@@ -311,12 +304,9 @@ static bool parse_policy(call_t *c, control_policy_t *p, bool full)
 		return false;
 	p->action = action;
 	if (json_object_has_member(a, "spi")) {
-		if (!control_arg_uint(a, "spi", UINT32_MAX, true, &spi, r))
+		if (!control_arg_spi(a, &p->spi, r))
 			return false;
-		if (spi < 256)
-			return control_fail(r, CONTROL_ERR_ARGUMENT, "'spi' 0-255 are reserved (RFC 4303)");
 		p->has_spi = true;
-		p->spi = (uint32_t)spi;
 	}
 	if (p->action == CONTROL_ACTION_PROTECT && !p->has_spi && !p->reqid)
 		return control_fail(r, CONTROL_ERR_ARGUMENT, "a protect policy needs 'reqid' or 'spi'");

@@ -47,7 +47,7 @@ static JsonNode *obj_node(JsonObject *o)
 static void set_addr(JsonObject *o, const char *member, const uipsec_addr_t *a)
 {
 	char buf[INET6_ADDRSTRLEN];
-	json_object_set_string_member(o, member, a->family ? ip_addr_str(a, buf, sizeof(buf)) : "");
+	json_object_set_string_member(o, member, a->family ? uipsec_addr_str(a, buf, sizeof(buf)) : "");
 }
 
 static void set_endpoint(JsonObject *o, const char *member, const ip_endpoint_t *ep)
@@ -68,12 +68,12 @@ static void set_range(JsonObject *o, const char *member, const uipsec_addr_t *fr
 		ip_addr_prefix_end(&lo, plen, false);
 		ip_addr_prefix_end(&hi, plen, true);
 		if (ip_addr_eq(&lo, from) && ip_addr_eq(&hi, to)) {
-			snprintf(out, sizeof(out), "%s/%u", ip_addr_str(from, a, sizeof(a)), plen);
+			snprintf(out, sizeof(out), "%s/%u", uipsec_addr_str(from, a, sizeof(a)), plen);
 			json_object_set_string_member(o, member, out);
 			return;
 		}
 	}
-	snprintf(out, sizeof(out), "%s-%s", ip_addr_str(from, a, sizeof(a)), ip_addr_str(to, b, sizeof(b)));
+	snprintf(out, sizeof(out), "%s-%s", uipsec_addr_str(from, a, sizeof(a)), uipsec_addr_str(to, b, sizeof(b)));
 	json_object_set_string_member(o, member, out);
 }
 
@@ -406,8 +406,8 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	if (rc == UIPSEC_OK) {
 		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 		uinfo(LOG_SUBSYS, "%s SA %s 0x%08x %s -> %s %s reqid %u", r->update ? "updated" : "added",
-		      r->dir == CONTROL_DIR_IN ? "in" : "out", r->spi, ip_addr_str(&c.src.addr, a, sizeof(a)),
-		      ip_addr_str(&c.dst.addr, b, sizeof(b)), r->esp, r->reqid);
+		      r->dir == CONTROL_DIR_IN ? "in" : "out", r->spi, uipsec_addr_str(&c.src.addr, a, sizeof(a)),
+		      uipsec_addr_str(&c.dst.addr, b, sizeof(b)), r->esp, r->reqid);
 	}
 	return rc;
 }

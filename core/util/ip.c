@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* IPv4/IPv6 helpers for the ESP engine: addresses, checksums, headers,
- * inner packet validation. */
+/* IPv4/IPv6 helpers for the ESP engine: protocol names, address prefixes,
+ * headers, inner packet validation. */
 #include "config.h"
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <strings.h>
 #include "util/ip.h"
@@ -42,13 +41,6 @@ const char *ip_proto_list(char *buf, size_t len)
 		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", proto_names[i].name);
 		used += n > 0 ? (size_t)n : 0;
 	}
-	return buf;
-}
-
-const char *ip_addr_str(const uipsec_addr_t *a, char *buf, size_t len)
-{
-	if (!a->family || !inet_ntop(a->family, a->bytes, buf, (socklen_t)len))
-		snprintf(buf, len, "%s", "(none)");
 	return buf;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* IPv4/IPv6 addresses, header helpers and checksums for the ESP engine
- * (internal API). */
+/* IPv4/IPv6 for the ESP engine (internal API): protocol numbers and
+ * names, address helpers on uipsec_addr_t, the Internet checksum, header
+ * writers and the inner packet parser. */
 #ifndef UIPSEC_CORE_IP_H
 #define UIPSEC_CORE_IP_H
 
@@ -70,8 +71,6 @@ const char *ip_proto_list(char *buf, size_t len);
  * with host_bits_zero refuses them (the control protocol: a selector
  * "10.1.0.1/24" is more likely a typo than a network). */
 bool ip_prefix_parse(const char *s, uipsec_prefix_t *out, bool host_bits_zero);
-/* Format into buf (at least 46 bytes); returns buf. */
-const char *ip_addr_str(const uipsec_addr_t *a, char *buf, size_t len);
 /* Set a to the host (bits set) or network (bits clear) end of prefix/plen. */
 void ip_addr_prefix_end(uipsec_addr_t *a, unsigned plen, bool last);
 /* -1, 0, 1 comparing as unsigned big-endian numbers (same family). */

@@ -37,18 +37,6 @@ bool uipsec_addr_parse(const char *s, uipsec_addr_t *out)
 	return false;
 }
 
-static void prefix_mask(uipsec_prefix_t *p)
-{
-	unsigned bits = uipsec_addr_bits(p->addr.family);
-	for (unsigned i = 0; i < bits / 8; i++) {
-		unsigned first = i * 8;
-		if (first >= p->len)
-			p->addr.bytes[i] = 0;
-		else if (first + 8 > p->len)
-			p->addr.bytes[i] &= (uint8_t)(0xff << (8 - (p->len - first)));
-	}
-}
-
 bool ip_prefix_parse(const char *s, uipsec_prefix_t *out, bool host_bits_zero)
 {
 	char buf[UIPSEC_PREFIX_STRLEN];
@@ -76,7 +64,7 @@ bool ip_prefix_parse(const char *s, uipsec_prefix_t *out, bool host_bits_zero)
 		goto bad;
 	out->len = (uint8_t)len;
 	uipsec_addr_t written = out->addr;
-	prefix_mask(out);
+	ip_addr_prefix_end(&out->addr, out->len, false);
 	if (host_bits_zero && !uipsec_addr_equal(&written, &out->addr))
 		goto bad;
 	return true;
