@@ -55,17 +55,18 @@ mtu_verdict_t mtu_check(const uint8_t *pkt, uint32_t len, uint32_t room)
 	}
 }
 
-static void ip4_hdr(uint8_t *h, const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint16_t total)
+/* The IP header of an error about orig: from its destination to its
+ * source; len is the IPv4 total / IPv6 payload length. */
+static void reply_hdr(uint8_t *h, const uint8_t *orig, bool v6, uint8_t proto, uint16_t len)
 {
-	memset(h, 0, IPV4_HDR_LEN);
-	h[0] = 0x45;
-	put_be16(h + 2, total);
-	h[6] = 0x40;            /* DF */
-	h[8] = 64;
-	h[9] = proto;
-	memcpy(h + 12, src, 4);
-	memcpy(h + 16, dst, 4);
-	ip4_fill_csum(h, IPV4_HDR_LEN);
+	uipsec_addr_t from = { .family = v6 ? AF_INET6 : AF_INET }, to = from;
+	size_t n = ip_addr_len(from.family);
+	memcpy(from.bytes, orig + (v6 ? 24 : 16), n);
+	memcpy(to.bytes, orig + (v6 ? 8 : 12), n);
+	if (v6)
+		ip6_write_hdr(h, &from, &to, proto, len, 64);
+	else
+		ip4_write_hdr(h, &from, &to, proto, len, 0, 64);   /* DF set */
 }
 
 static bool ip4_src_ok(const uint8_t *a)
@@ -100,8 +101,7 @@ bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_p
 		if (total > room)
 			return false;
 		uint8_t *h = reply->buf + reply->off;
-		/* from the original destination, to its source */
-		ip4_hdr(h, orig + 16, orig + 12, IP_PROTO_ICMP, (uint16_t)total);
+		reply_hdr(h, orig, false, IP_PROTO_ICMP, (uint16_t)total);
 		uint8_t *icmp = h + IPV4_HDR_LEN;
 		memset(icmp, 0, ICMP_HDR);
 		icmp[0] = 3;    /* destination unreachable */
@@ -130,13 +130,7 @@ bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_p
 		if (IPV6_HDR_LEN + plen > room)
 			return false;
 		uint8_t *h = reply->buf + reply->off;
-		memset(h, 0, IPV6_HDR_LEN);
-		h[0] = 0x60;
-		put_be16(h + 4, (uint16_t)plen);
-		h[6] = IP_PROTO_ICMPV6;
-		h[7] = 64;
-		memcpy(h + 8, orig + 24, 16);   /* from the original destination */
-		memcpy(h + 24, orig + 8, 16);   /* to its source */
+		reply_hdr(h, orig, true, IP_PROTO_ICMPV6, (uint16_t)plen);
 		uint8_t *icmp = h + IPV6_HDR_LEN;
 		memset(icmp, 0, ICMP_HDR);
 		icmp[0] = 2;    /* packet too big */
