@@ -298,12 +298,6 @@ static int fd_for_family(const udp_socket_t *us, int fam)
 	return -1;
 }
 
-static bool same_endpoint(const ip_endpoint_t *a, const ip_endpoint_t *b)
-{
-	return a->port == b->port && a->addr.family == b->addr.family &&
-	       memcmp(a->addr.bytes, b->addr.bytes, a->addr.family == AF_INET ? 4 : 16) == 0;
-}
-
 /* sendmmsg one run of packets to the same socket. Consecutive datagrams to
  * one peer of one size (the last may be shorter) -- the segments of a TCP
  * super-packet -- leave as one UDP GSO send: one trip through the stack
@@ -323,7 +317,7 @@ static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endp
 		iov[i].iov_len = pkts[i]->len;
 		i++;
 		while (us->gso && i < n && i - start < GSO_MAX_SEGS && pkts[i - 1]->len == seg &&
-		       pkts[i]->len <= seg && bytes + pkts[i]->len <= GSO_MAX_BYTES && same_endpoint(&to[i], &to[start])) {
+		       pkts[i]->len <= seg && bytes + pkts[i]->len <= GSO_MAX_BYTES && udp_endpoint_equal(&to[i], &to[start])) {
 			iov[i].iov_base = uipsec_pkt_data(pkts[i]);
 			iov[i].iov_len = pkts[i]->len;
 			bytes += pkts[i]->len;
@@ -410,9 +404,7 @@ bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst)
 
 bool udp_endpoint_equal(const ip_endpoint_t *a, const ip_endpoint_t *b)
 {
-	if (a->addr.family != b->addr.family || a->port != b->port)
-		return false;
-	return memcmp(a->addr.bytes, b->addr.bytes, a->addr.family == AF_INET ? 4 : 16) == 0;
+	return a->port == b->port && ip_addr_eq(&a->addr, &b->addr);
 }
 
 const char *udp_endpoint_str(const ip_endpoint_t *e, char *buf, size_t len)
