@@ -41,7 +41,7 @@ bool datapath_per_vip(const datapath_t *dp);
  * them), created (not yet up) on first use; decrypted packets to them are
  * written there. Devices live until the data path stops. NULL with err on
  * failure. */
-const char *datapath_vip_device(datapath_t *dp, const ip_addr_t *vips, unsigned n, GError **err);
+const char *datapath_vip_device(datapath_t *dp, const uipsec_addr_t *vips, unsigned n, GError **err);
 uint32_t datapath_mtu(const datapath_t *dp);
 uint32_t datapath_threads(const datapath_t *dp);
 uint16_t datapath_port(const datapath_t *dp);
