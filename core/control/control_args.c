@@ -199,12 +199,6 @@ bool control_arg_proto(JsonObject *args, uint8_t *out, control_reply_t *r)
 	return control_fail(r, CONTROL_ERR_ARGUMENT, "'proto' must be one of: %s", ip_proto_list(names, sizeof(names)));
 }
 
-/* uipsecctl's name for uipsec_addr_parse(). */
-bool control_parse_addr(const char *s, uipsec_addr_t *out)
-{
-	return uipsec_addr_parse(s, out);
-}
-
 bool control_arg_addr(JsonObject *args, const char *name, bool required, bool *has,
                       uipsec_addr_t *out, control_reply_t *r)
 {

@@ -99,8 +99,6 @@ typedef struct control_policy {
 /* Helpers for backends and uipsecctl: the names of the enums, and parsers. */
 UIPSEC_EXPORT const char *control_dir_name(control_dir_t d);
 UIPSEC_EXPORT const char *control_action_name(control_action_t a);
-/* = uipsec_addr_parse() (<uipsec/net.h>), the one address parser */
-UIPSEC_EXPORT bool control_parse_addr(const char *s, uipsec_addr_t *out);
 
 /* Wipe the key material of a parsed SA. */
 UIPSEC_EXPORT void control_sa_wipe(control_sa_t *sa);
