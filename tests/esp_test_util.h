@@ -85,8 +85,8 @@ static inline void esp_test_sa_cfg(sa_cfg_t *c, sa_dir_t dir, uint32_t spi, cons
 	c->key_len = key_len;
 	c->integ_key = ikey;
 	c->integ_key_len = ikey_len;
-	g_assert_true(ip_addr_parse(v6_outer ? "2001:db8::1" : "192.0.2.1", &c->src.addr));
-	g_assert_true(ip_addr_parse(v6_outer ? "2001:db8::2" : "192.0.2.2", &c->dst.addr));
+	g_assert_true(uipsec_addr_parse(v6_outer ? "2001:db8::1" : "192.0.2.1", &c->src.addr));
+	g_assert_true(uipsec_addr_parse(v6_outer ? "2001:db8::2" : "192.0.2.2", &c->dst.addr));
 	c->reqid = 1;
 }
 
@@ -97,9 +97,9 @@ static inline void esp_test_inner(uipsec_pkt_t *p, bool v6, uint32_t len, uint8_
 	uint8_t *d = uipsec_pkt_put(p, len);
 	g_assert_nonnull(d);
 	memset(d, fill, len);
-	ip_addr_t s, t;
-	g_assert_true(ip_addr_parse(v6 ? "fd00:1::1" : "10.1.0.1", &s));
-	g_assert_true(ip_addr_parse(v6 ? "fd00:2::1" : "10.2.0.1", &t));
+	uipsec_addr_t s, t;
+	g_assert_true(uipsec_addr_parse(v6 ? "fd00:1::1" : "10.1.0.1", &s));
+	g_assert_true(uipsec_addr_parse(v6 ? "fd00:2::1" : "10.2.0.1", &t));
 	uint32_t hl;
 	if (v6) {
 		ip6_write_hdr(d, &s, &t, IP_PROTO_UDP, (uint16_t)(len - IPV6_HDR_LEN), 64);
@@ -200,7 +200,7 @@ static inline uint32_t esp_test_outer_push(uipsec_pkt_t *p, const esp_result_t *
 	}
 	uint8_t *ip = uipsec_pkt_push(p, ip_len);
 	if (v6) {
-		uint16_t c = ip_udp6_csum(r->local.addr.a, r->peer.addr.a, udp, udp_len);
+		uint16_t c = ip_udp6_csum(r->local.addr.bytes, r->peer.addr.bytes, udp, udp_len);
 		udp[6] = (uint8_t)(c >> 8);
 		udp[7] = (uint8_t)c;
 		ip6_write_hdr(ip, &r->local.addr, &r->peer.addr, IP_PROTO_UDP, (uint16_t)udp_len, 64);

@@ -638,8 +638,8 @@ static uint32_t add_policy(spd_dir_t dir, spd_action_t act, const char *src, con
                            uint32_t reqid)
 {
 	spd_policy_cfg_t c = { 0 };
-	ip_addr_t a;
-	g_assert_true(ip_addr_parse(strchr(src, ':') ? "::" : "0.0.0.0", &a));
+	uipsec_addr_t a;
+	g_assert_true(uipsec_addr_parse(strchr(src, ':') ? "::" : "0.0.0.0", &a));
 	spd_sel_any(&c.sel, a.family);
 	g_assert_true(spd_sel_parse_addr(&c.sel, false, src));
 	g_assert_true(spd_sel_parse_addr(&c.sel, true, dst));
@@ -680,7 +680,7 @@ static void test_policy_actions(void)
 	g_assert_cmpint(encap_batch1(p, &r), ==, ESP_SEND);
 	g_assert_cmphex(r.spi, ==, 0x5000);
 	char buf[64];
-	g_assert_cmpstr(ip_addr_str(&r.peer.addr, buf, sizeof(buf)), ==, "192.0.2.2");
+	g_assert_cmpstr(uipsec_addr_str(&r.peer.addr, buf, sizeof(buf)), ==, "192.0.2.2");
 	g_assert_cmpuint(r.peer.port, ==, 4500);
 	/* bypass, drop, trap (acquire rate limited), no policy */
 	uint8_t *d;
@@ -694,9 +694,9 @@ static void test_policy_actions(void)
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
 		esp_test_inner(p, false, 64, 1);
 		d = uipsec_pkt_data(p);
-		ip_addr_t a;
-		g_assert_true(ip_addr_parse(cases[i].dst, &a));
-		memcpy(d + 16, a.a, 4);
+		uipsec_addr_t a;
+		g_assert_true(uipsec_addr_parse(cases[i].dst, &a));
+		memcpy(d + 16, a.bytes, 4);
 		g_assert_cmpint(encap_batch1(p, &r), ==, cases[i].v);
 		if (cases[i].v == ESP_DROP)
 			g_assert_cmpint(r.reason, ==, cases[i].why);
@@ -747,9 +747,9 @@ static esp_verdict_t decap_from(uint32_t spi, const char *src, esp_result_t *r)
 {
 	uipsec_pkt_t *p = pktbuf_alloc(pool);
 	esp_test_inner(p, false, 80, 0);
-	ip_addr_t a;
-	g_assert_true(ip_addr_parse(src, &a));
-	memcpy(uipsec_pkt_data(p) + 12, a.a, 4);
+	uipsec_addr_t a;
+	g_assert_true(uipsec_addr_parse(src, &a));
+	memcpy(uipsec_pkt_data(p) + 12, a.bytes, 4);
 	g_assert_cmpint(encap(spi, p, r), ==, ESP_SEND);
 	esp_verdict_t v = decap(p, r);
 	pktbuf_free(pool, p);
@@ -901,12 +901,12 @@ static void test_sad_dup_and_lookup(void)
 	g_assert_cmpint(sad_add(&c, &err), ==, UIPSEC_OK);
 	g_assert_cmpint(sad_add(&c, &err), ==, UIPSEC_ERR_EXISTS);
 	/* same SPI, other destination: a different SA */
-	g_assert_true(ip_addr_parse("192.0.2.9", &c.dst.addr));
+	g_assert_true(uipsec_addr_parse("192.0.2.9", &c.dst.addr));
 	g_assert_cmpint(sad_add(&c, &err), ==, UIPSEC_OK);
-	ip_addr_t d2, d9, dx;
-	ip_addr_parse("192.0.2.2", &d2);
-	ip_addr_parse("192.0.2.9", &d9);
-	ip_addr_parse("192.0.2.77", &dx);
+	uipsec_addr_t d2, d9, dx;
+	uipsec_addr_parse("192.0.2.2", &d2);
+	uipsec_addr_parse("192.0.2.9", &d9);
+	uipsec_addr_parse("192.0.2.77", &dx);
 	db_read_lock();
 	g_assert_true(ip_addr_eq(&sad_lookup_spi(0x8000, &d2)->dst.addr, &d2));
 	g_assert_true(ip_addr_eq(&sad_lookup_spi(0x8000, &d9)->dst.addr, &d9));
@@ -920,7 +920,7 @@ static void test_sad_dup_and_lookup(void)
 	uipsec_pkt_t *p = make_esp(0x8000, false, 60);
 	esp_in_meta_t meta;
 	g_assert_true(esp_strip_outer(p, &meta));
-	ip_addr_parse("::ffff:192.0.2.2", &meta.dst.addr);
+	uipsec_addr_parse("::ffff:192.0.2.2", &meta.dst.addr);
 	esp_result_t r;
 	db_read_lock();
 	esp_decap_batch(worker, &p, 1, &meta, &r);

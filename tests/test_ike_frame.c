@@ -16,8 +16,8 @@ static ike_frame_t frame(int af, const char *src, uint16_t sport, const char *ds
 	ike_frame_t f;
 	memset(&f, 0, sizeof(f));
 	f.src.addr.family = f.dst.addr.family = (uint8_t)af;
-	g_assert_cmpint(inet_pton(af, src, f.src.addr.a), ==, 1);
-	g_assert_cmpint(inet_pton(af, dst, f.dst.addr.a), ==, 1);
+	g_assert_cmpint(inet_pton(af, src, f.src.addr.bytes), ==, 1);
+	g_assert_cmpint(inet_pton(af, dst, f.dst.addr.bytes), ==, 1);
 	f.src.port = sport;
 	f.dst.port = dport;
 	f.ifindex = ifindex;

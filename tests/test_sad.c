@@ -226,10 +226,10 @@ static void test_failed_replace(void)
 	g_assert_cmpint(sad_replace(SA_DIR_OUT, 0x5200, NULL, &c, 0, &err), ==, UIPSEC_ERR_INVAL);
 	/* an inbound SA moved onto another one's (SPI, dst) */
 	cfg(&c, SA_DIR_IN, 0x5200, key_a);
-	g_assert_true(ip_addr_parse("192.0.2.9", &c.dst.addr));
+	g_assert_true(uipsec_addr_parse("192.0.2.9", &c.dst.addr));
 	g_assert_cmpint(sad_add(&c, NULL), ==, UIPSEC_OK);
-	ip_addr_t d2;
-	g_assert_true(ip_addr_parse("192.0.2.2", &d2));
+	uipsec_addr_t d2;
+	g_assert_true(uipsec_addr_parse("192.0.2.2", &d2));
 	g_assert_cmpint(sad_replace(SA_DIR_IN, 0x5200, &d2, &c, 0, &err), ==, UIPSEC_ERR_EXISTS);
 	g_assert_cmpint(sad_del(SA_DIR_IN, 0x5200, &c.dst.addr), ==, UIPSEC_OK);
 
@@ -272,8 +272,8 @@ static void test_rank_and_migrate(void)
 	sa_cfg_init(&c);
 	c.spi = 0x5300;
 	c.dir = SA_DIR_OUT;
-	g_assert_true(ip_addr_parse("192.0.2.1", &c.src.addr));
-	g_assert_true(ip_addr_parse("192.0.2.2", &c.dst.addr));
+	g_assert_true(uipsec_addr_parse("192.0.2.1", &c.src.addr));
+	g_assert_true(uipsec_addr_parse("192.0.2.2", &c.dst.addr));
 	c.dst.port = 4600;
 	c.reqid = 7;
 	g_assert_cmpint(sad_replace(SA_DIR_OUT, 0x5300, NULL, &c, SAD_REPLACE_KEEP_KEYS, &err), ==, UIPSEC_OK);
@@ -314,8 +314,8 @@ typedef struct conc {
 static gpointer lookup_thread(gpointer data)
 {
 	conc_t *c = data;
-	ip_addr_t d2;
-	ip_addr_parse("192.0.2.2", &d2);
+	uipsec_addr_t d2;
+	uipsec_addr_parse("192.0.2.2", &d2);
 	while (!g_atomic_int_get(c->stop)) {
 		db_read_lock();
 		c->missing += !sad_lookup_spi(0x5400, &d2) + !sad_lookup_spi(0x5400, NULL) +
@@ -378,8 +378,8 @@ static void test_concurrent(void)
 {
 	g_assert_true(esp_test_load_crypto("crypto-openssl"));
 	spd_policy_cfg_t pol = { 0 };
-	ip_addr_t any;
-	g_assert_true(ip_addr_parse("0.0.0.0", &any));
+	uipsec_addr_t any;
+	g_assert_true(uipsec_addr_parse("0.0.0.0", &any));
 	spd_sel_any(&pol.sel, any.family);
 	g_assert_true(spd_sel_parse_addr(&pol.sel, false, "10.1.0.0/16"));
 	g_assert_true(spd_sel_parse_addr(&pol.sel, true, "10.2.0.0/16"));

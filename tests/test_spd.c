@@ -72,8 +72,8 @@ static void make_flow(ip_flow_t *f, const char *src, const char *dst, uint8_t pr
                       uint16_t sport, uint16_t dport)
 {
 	memset(f, 0, sizeof(*f));
-	g_assert_true(ip_addr_parse(src, &f->src));
-	g_assert_true(ip_addr_parse(dst, &f->dst));
+	g_assert_true(uipsec_addr_parse(src, &f->src));
+	g_assert_true(uipsec_addr_parse(dst, &f->dst));
 	f->proto = proto;
 	f->sport = sport;
 	f->dport = dport;
@@ -82,8 +82,8 @@ static void make_flow(ip_flow_t *f, const char *src, const char *dst, uint8_t pr
 static uint32_t install(const pol_def_t *d)
 {
 	spd_policy_cfg_t cfg = { 0 };
-	ip_addr_t a;
-	g_assert_true(ip_addr_parse(strchr(d->src, ':') ? "::" : "0.0.0.0", &a));
+	uipsec_addr_t a;
+	g_assert_true(uipsec_addr_parse(strchr(d->src, ':') ? "::" : "0.0.0.0", &a));
 	spd_sel_any(&cfg.sel, a.family);
 	g_assert_true(spd_sel_parse_addr(&cfg.sel, false, d->src));
 	g_assert_true(spd_sel_parse_addr(&cfg.sel, true, d->dst));
@@ -205,10 +205,10 @@ static void test_10k_random(void)
 	for (int i = 0; installed < 10000; i++) {
 		spd_policy_cfg_t cfg = { 0 };
 		spd_sel_any(&cfg.sel, AF_INET);
-		ip_addr_t a = { .family = AF_INET, .a = { 10, (uint8_t)g_rand_int_range(rnd, 0, 4),
+		uipsec_addr_t a = { .family = AF_INET, .bytes = { 10, (uint8_t)g_rand_int_range(rnd, 0, 4),
 		                (uint8_t)g_rand_int_range(rnd, 0, 256), (uint8_t)g_rand_int_range(rnd, 0, 256) } };
 		spd_sel_set_prefix(&cfg.sel, true, &a, (unsigned)g_rand_int_range(rnd, 8, 33));
-		a.a[1] = (uint8_t)g_rand_int_range(rnd, 0, 4);
+		a.bytes[1] = (uint8_t)g_rand_int_range(rnd, 0, 4);
 		spd_sel_set_prefix(&cfg.sel, false, &a, (unsigned)g_rand_int_range(rnd, 0, 33));
 		if (g_rand_boolean(rnd)) {
 			cfg.sel.proto = g_rand_boolean(rnd) ? IP_PROTO_TCP : IP_PROTO_UDP;
@@ -230,10 +230,10 @@ static void test_10k_random(void)
 	for (int i = 0; i < 20000; i++) {
 		ip_flow_t f = { 0 };
 		f.src.family = f.dst.family = AF_INET;
-		f.src.a[0] = f.dst.a[0] = 10;
+		f.src.bytes[0] = f.dst.bytes[0] = 10;
 		for (int b = 1; b < 4; b++) {
-			f.src.a[b] = (uint8_t)g_rand_int_range(rnd, 0, b == 1 ? 4 : 256);
-			f.dst.a[b] = (uint8_t)g_rand_int_range(rnd, 0, b == 1 ? 4 : 256);
+			f.src.bytes[b] = (uint8_t)g_rand_int_range(rnd, 0, b == 1 ? 4 : 256);
+			f.dst.bytes[b] = (uint8_t)g_rand_int_range(rnd, 0, b == 1 ? 4 : 256);
 		}
 		f.proto = g_rand_boolean(rnd) ? IP_PROTO_TCP : IP_PROTO_UDP;
 		f.sport = (uint16_t)g_rand_int_range(rnd, 0, 65536);

@@ -138,7 +138,7 @@ static void test_batches(void)
 	for (int i = 0; i < 5; i++) {
 		memset(&dst[i], 0, sizeof(dst[i]));
 		dst[i].addr.family = AF_INET;
-		memcpy(dst[i].addr.a, &pa.sin_addr, 4);
+		memcpy(dst[i].addr.bytes, &pa.sin_addr, 4);
 		dst[i].port = ntohs(pa.sin_port);
 		pk[i]->off = UIPSEC_PKT_HEADROOM;
 		pk[i]->len = 50 + i;

@@ -1,15 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Control protocol: request parsing, validation and dispatch. */
+/* Control protocol: request parsing, dispatch to the command handlers,
+ * replies and events. The arguments of a request: control_args.c. */
 #include "config.h"
-#include <arpa/inet.h>
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <netinet/in.h>
 #include <uipsec/log.h>
+#include "control/control_args.h"
 #include "control/control_proto.h"
-#include "util/hex.h"
+#include "util/ip.h"
 #include "esp/replay.h"
 
 /* json-glib's parser recurses per nesting level: bound it before parsing. */
@@ -60,23 +58,6 @@ const char *control_event_wire_name(const char *name, uint32_t alias_mask)
 
 /* ------------------------------------------------------------ replies */
 
-typedef struct reply {
-	const char *code;      /* NULL = success */
-	char message[320];
-	JsonNode *result;      /* success payload, may be NULL */
-} reply_t;
-
-__attribute__((format(printf, 3, 4)))
-static bool fail(reply_t *r, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-	r->code = code;
-	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
-	va_end(ap);
-	return false;
-}
-
 static const struct {
 	int status;
 	const char *code;
@@ -88,13 +69,13 @@ static const struct {
 	{ UIPSEC_ERR_PERM, CONTROL_ERR_PERMISSION },
 };
 
-static bool fail_status(reply_t *r, int status, const uipsec_err_t *err)
+static bool fail_status(control_reply_t *r, int status, const uipsec_err_t *err)
 {
 	const char *code = CONTROL_ERR_FAILED;
 	for (size_t i = 0; i < G_N_ELEMENTS(status_codes); i++)
 		if (status_codes[i].status == status)
 			code = status_codes[i].code;
-	return fail(r, code, "%s", err->msg[0] ? err->msg : uipsec_status_str(status));
+	return control_fail(r, code, "%s", err->msg[0] ? err->msg : uipsec_status_str(status));
 }
 
 static char *node_to_line(JsonNode *root, size_t *len)
@@ -126,7 +107,7 @@ static JsonObject *reply_head(JsonNode *id)
 	return o;
 }
 
-static char *reply_line(JsonNode *id, reply_t *r, size_t *len)
+static char *reply_line(JsonNode *id, control_reply_t *r, size_t *len)
 {
 	JsonObject *o = reply_head(id);
 	if (r->code) {
@@ -152,7 +133,7 @@ static char *reply_line(JsonNode *id, reply_t *r, size_t *len)
 
 char *control_proto_error_line(const char *code, const char *message, size_t *reply_len)
 {
-	reply_t r = { .code = code };
+	control_reply_t r = { .code = code };
 	g_strlcpy(r.message, message, sizeof(r.message));
 	return reply_line(NULL, &r, reply_len);
 }
@@ -170,313 +151,13 @@ char *control_proto_event_line(JsonNode *sub_id, const char *event, JsonNode *da
 	return s;
 }
 
-/* ------------------------------------------------------------ field access */
-
-static bool get_uint(JsonObject *args, const char *name, uint64_t max, bool required,
-                     uint64_t *out, reply_t *r)
-{
-	JsonNode *n = json_object_get_member(args, name);
-	if (!n || JSON_NODE_HOLDS_NULL(n)) {
-		if (required)
-			return fail(r, CONTROL_ERR_ARGUMENT, "missing '%s'", name);
-		return true;
-	}
-	uint64_t v;
-	if (json_node_get_value_type(n) == G_TYPE_INT64) {
-		gint64 i = json_node_get_int(n);
-		if (i < 0)
-			return fail(r, CONTROL_ERR_ARGUMENT, "'%s' must not be negative", name);
-		v = (uint64_t)i;
-	} else if (json_node_get_value_type(n) == G_TYPE_STRING) {
-		/* "0x1000" or "4096": SPIs are written in hex by habit */
-		const char *s = json_node_get_string(n);
-		char *end;
-		errno = 0;
-		if (!*s || *s == '-' || *s == '+' || g_ascii_isspace(*s))
-			return fail(r, CONTROL_ERR_ARGUMENT, "'%s' is not a number", name);
-		v = g_ascii_strtoull(s, &end, 0);
-		if (errno || *end)
-			return fail(r, CONTROL_ERR_ARGUMENT, "'%s' is not a number", name);
-	} else {
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' must be a number", name);
-	}
-	if (v > max)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' out of range (max %" G_GUINT64_FORMAT ")", name, (guint64)max);
-	*out = v;
-	return true;
-}
-
-static bool get_u32(JsonObject *args, const char *name, bool required, uint32_t *out, reply_t *r)
-{
-	uint64_t v = *out;
-	if (!get_uint(args, name, UINT32_MAX, required, &v, r))
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-static bool get_u16(JsonObject *args, const char *name, uint16_t *out, reply_t *r)
-{
-	uint64_t v = *out;
-	if (!get_uint(args, name, UINT16_MAX, false, &v, r))
-		return false;
-	*out = (uint16_t)v;
-	return true;
-}
-
-static bool get_u64(JsonObject *args, const char *name, uint64_t *out, reply_t *r)
-{
-	return get_uint(args, name, UINT64_MAX, false, out, r);
-}
-
-/* A string member; NULL result when absent and not required. */
-static bool get_str(JsonObject *args, const char *name, size_t max, bool required,
-                    const char **out, reply_t *r)
-{
-	JsonNode *n = json_object_get_member(args, name);
-	*out = NULL;
-	if (!n || JSON_NODE_HOLDS_NULL(n)) {
-		if (required)
-			return fail(r, CONTROL_ERR_ARGUMENT, "missing '%s'", name);
-		return true;
-	}
-	if (json_node_get_value_type(n) != G_TYPE_STRING)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' must be a string", name);
-	const char *s = json_node_get_string(n);
-	if (!*s && required)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' must not be empty", name);
-	if (strlen(s) > max)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' is too long (max %zu)", name, max);
-	*out = s;
-	return true;
-}
-
-static bool get_bool(JsonObject *args, const char *name, bool *out, reply_t *r)
-{
-	JsonNode *n = json_object_get_member(args, name);
-	if (!n || JSON_NODE_HOLDS_NULL(n))
-		return true;
-	if (json_node_get_value_type(n) != G_TYPE_BOOLEAN)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' must be true or false", name);
-	*out = json_node_get_boolean(n);
-	return true;
-}
-
-/* Name tables for enums on the wire. */
-typedef struct name_value {
-	const char *name;
-	int value;
-} name_value_t;
-
-static const name_value_t dir_names[] = {
-	{ "in", CONTROL_DIR_IN }, { "out", CONTROL_DIR_OUT }, { "fwd", CONTROL_DIR_FWD }, { NULL, 0 },
-};
-static const name_value_t action_names[] = {
-	{ "protect", CONTROL_ACTION_PROTECT }, { "bypass", CONTROL_ACTION_BYPASS },
-	{ "drop", CONTROL_ACTION_DROP }, { "trap", CONTROL_ACTION_TRAP }, { NULL, 0 },
-};
-static const name_value_t proto_names[] = {
-	{ "any", 0 }, { "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "ipv6-icmp", 58 },
-	{ "icmpv6", 58 }, { "sctp", 132 }, { NULL, 0 },
-};
-
-static const char *nv_name(const name_value_t *t, int v)
-{
-	for (; t->name; t++)
-		if (t->value == v)
-			return t->name;
-	return "?";
-}
-
-const char *control_dir_name(control_dir_t d) { return nv_name(dir_names, d); }
-const char *control_action_name(control_action_t a) { return nv_name(action_names, a); }
-
-static bool get_enum(JsonObject *args, const char *name, const name_value_t *t, bool required,
-                     int *out, reply_t *r)
-{
-	const char *s;
-	if (!get_str(args, name, 32, required, &s, r))
-		return false;
-	if (!s)
-		return true;
-	for (const name_value_t *e = t; e->name; e++)
-		if (strcmp(e->name, s) == 0) {
-			*out = e->value;
-			return true;
-		}
-	GString *opts = g_string_new(NULL);
-	for (const name_value_t *e = t; e->name; e++)
-		g_string_append_printf(opts, "%s%s", opts->len ? ", " : "", e->name);
-	fail(r, CONTROL_ERR_ARGUMENT, "'%s' must be one of: %s", name, opts->str);
-	g_string_free(opts, TRUE);
-	return false;
-}
-
-bool control_parse_addr(const char *s, uipsec_addr_t *out)
-{
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, out->bytes) == 1) {
-		out->family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, out->bytes) == 1) {
-		out->family = AF_INET6;
-		return true;
-	}
-	return false;
-}
-
-bool control_parse_prefix(const char *s, uipsec_prefix_t *out)
-{
-	char buf[INET6_ADDRSTRLEN + 8];
-	if (strlen(s) >= sizeof(buf))
-		return false;
-	strcpy(buf, s);
-	char *slash = strchr(buf, '/');
-	long len = -1;
-	if (slash) {
-		char *end;
-		*slash = '\0';
-		if (!g_ascii_isdigit(slash[1]))
-			return false;
-		errno = 0;
-		len = strtol(slash + 1, &end, 10);
-		if (errno || *end)
-			return false;
-	}
-	if (!control_parse_addr(buf, &out->addr))
-		return false;
-	long max = out->addr.family == AF_INET ? 32 : 128;
-	if (len < 0)
-		len = max;
-	if (len > max)
-		return false;
-	out->len = (uint8_t)len;
-	/* host bits must be zero, as ip-xfrm and route tables expect */
-	for (long bit = len; bit < max; bit++)
-		if (out->addr.bytes[bit / 8] & (0x80 >> (bit % 8)))
-			return false;
-	return true;
-}
-
-const char *control_addr_str(const uipsec_addr_t *a, char *buf, size_t len)
-{
-	if (!inet_ntop(a->family == AF_INET6 ? AF_INET6 : AF_INET, a->bytes, buf, (socklen_t)len))
-		g_strlcpy(buf, "?", len);
-	return buf;
-}
-
-const char *control_prefix_str(const uipsec_prefix_t *p, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-	control_addr_str(&p->addr, a, sizeof(a));
-	snprintf(buf, len, "%s/%u", a, p->len);
-	return buf;
-}
-
-static bool get_addr(JsonObject *args, const char *name, bool required, bool *has,
-                     uipsec_addr_t *out, reply_t *r)
-{
-	const char *s;
-	if (!get_str(args, name, INET6_ADDRSTRLEN, required, &s, r))
-		return false;
-	if (!s)
-		return true;
-	if (!control_parse_addr(s, out))
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s': '%s' is not an IPv4 or IPv6 address", name, s);
-	if (has)
-		*has = true;
-	return true;
-}
-
-static bool get_ts(JsonObject *args, const char *name, const char *port_name,
-                   control_ts_t *ts, reply_t *r)
-{
-	const char *s;
-	if (!get_str(args, name, INET6_ADDRSTRLEN + 4, true, &s, r))
-		return false;
-	if (!control_parse_prefix(s, &ts->prefix))
-		return fail(r, CONTROL_ERR_ARGUMENT,
-		            "'%s': '%s' is not a prefix (address/length, host bits zero)", name, s);
-	ts->port_from = 0;
-	ts->port_to = UINT16_MAX;
-	uint16_t port = 0;
-	if (json_object_has_member(args, port_name)) {
-		if (!get_u16(args, port_name, &port, r))
-			return false;
-		ts->port_from = ts->port_to = port;
-	}
-	return true;
-}
-
-/* A selector list: one string or an array of strings, each in ts.h syntax. */
-static bool get_ts_list(JsonObject *args, const char *name, ts_t *out, unsigned *n, reply_t *r)
-{
-	JsonNode *n0 = json_object_get_member(args, name);
-	*n = 0;
-	if (!n0 || JSON_NODE_HOLDS_NULL(n0))
-		return true;
-	JsonArray *arr = JSON_NODE_HOLDS_ARRAY(n0) ? json_node_get_array(n0) : NULL;
-	guint count = arr ? json_array_get_length(arr) : 1;
-	if (count == 0 || count > CONTROL_TS_MAX)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' takes 1 to %d selectors", name, CONTROL_TS_MAX);
-	for (guint i = 0; i < count; i++) {
-		JsonNode *e = arr ? json_array_get_element(arr, i) : n0;
-		if (!JSON_NODE_HOLDS_VALUE(e) || json_node_get_value_type(e) != G_TYPE_STRING)
-			return fail(r, CONTROL_ERR_ARGUMENT, "'%s' must be a string or an array of strings", name);
-		char *why = NULL;
-		if (!ts_parse(json_node_get_string(e), &out[i], &why)) {
-			fail(r, CONTROL_ERR_ARGUMENT, "'%s': %s", name, why);
-			g_free(why);
-			return false;
-		}
-	}
-	*n = count;
-	return true;
-}
-
-/* local_ts / remote_ts / any of add-sa and update-sa. */
-static bool get_sa_ts(JsonObject *a, control_sa_t *sa, reply_t *r)
-{
-	if (!get_ts_list(a, "local_ts", sa->local_ts, &sa->n_local_ts, r) ||
-	    !get_ts_list(a, "remote_ts", sa->remote_ts, &sa->n_remote_ts, r) || !get_bool(a, "any", &sa->any, r))
-		return false;
-	if (!sa->n_local_ts != !sa->n_remote_ts)
-		return fail(r, CONTROL_ERR_ARGUMENT, "give both 'local_ts' and 'remote_ts' or neither");
-	if (sa->any && sa->n_local_ts)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'any' excludes 'local_ts' and 'remote_ts'");
-	spd_sel_t sel[1];
-	if (sa->n_local_ts && !ts_inbound_sels(sel, 1, sa->remote_ts, sa->n_remote_ts, sa->local_ts, sa->n_local_ts))
-		return fail(r, CONTROL_ERR_ARGUMENT, "no 'remote_ts' and 'local_ts' of the same family and protocol");
-	return true;
-}
-
-/* A hex key: "0x..." or bare hex digits, even count, at most CONTROL_KEY_MAX
- * bytes (hex_decode checks the length after stripping "0x"). The message
- * never quotes the value. */
-static bool get_key(JsonObject *args, const char *name, bool required, uint8_t *out,
-                    size_t *out_len, reply_t *r)
-{
-	const char *s;
-	if (!get_str(args, name, 2 + 2 * CONTROL_KEY_MAX, required, &s, r))
-		return false;
-	*out_len = 0;
-	if (!s)
-		return true;
-	hex_status_t st = hex_decode(s, out, CONTROL_KEY_MAX, out_len);
-	if (st != HEX_OK)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' %s (at most %d bytes)", name, hex_status_str(st),
-		            CONTROL_KEY_MAX);
-	return true;
-}
-
 /* ------------------------------------------------------------ handlers */
 
 typedef struct call {
 	const control_backend_t *be;
 	JsonObject *args;
 	JsonNode *id;
-	reply_t *r;
+	control_reply_t *r;
 	control_request_effects_t *fx;
 } call_t;
 
@@ -484,7 +165,7 @@ static bool need(call_t *c, const void *fn, const char *what)
 {
 	if (fn)
 		return true;
-	return fail(c->r, CONTROL_ERR_UNAVAILABLE, "%s is not available in this daemon", what);
+	return control_fail(c->r, CONTROL_ERR_UNAVAILABLE, "%s is not available in this daemon", what);
 }
 
 typedef JsonNode *(*listing_fn)(void *user);
@@ -495,7 +176,7 @@ static bool run_listing(call_t *c, listing_fn fn, const char *what)
 		return false;
 	c->r->result = fn(c->be->user);
 	if (!c->r->result)
-		return fail(c->r, CONTROL_ERR_FAILED, "%s failed", what);
+		return control_fail(c->r, CONTROL_ERR_FAILED, "%s failed", what);
 	return true;
 }
 
@@ -516,48 +197,42 @@ static bool check_status(call_t *c, int st, const uipsec_err_t *err)
 static bool parse_sa(call_t *c, control_sa_t *sa, bool full)
 {
 	JsonObject *a = c->args;
-	reply_t *r = c->r;
+	control_reply_t *r = c->r;
 	int dir = CONTROL_DIR_IN;
 	const char *esp, *tunnel;
-	uint64_t spi = 0;
 
-	if (!get_uint(a, "spi", UINT32_MAX, true, &spi, r))
-		return false;
-	if (spi < 256)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'spi' 0-255 are reserved (RFC 4303)");
-	sa->spi = (uint32_t)spi;
-	if (!get_enum(a, "direction", dir_names, true, &dir, r))
+	if (!control_arg_spi(a, &sa->spi, r) || !control_arg_dir(a, "direction", &dir, r))
 		return false;
 	if (dir == CONTROL_DIR_FWD)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'direction' of an SA is in or out");
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "'direction' of an SA is in or out");
 	sa->dir = dir;
-	if (!get_addr(a, "src", full, &sa->has_src, &sa->src, r) ||
-	    !get_addr(a, "dst", full, &sa->has_dst, &sa->dst, r))
+	if (!control_arg_addr(a, "src", full, &sa->has_src, &sa->src, r) ||
+	    !control_arg_addr(a, "dst", full, &sa->has_dst, &sa->dst, r))
 		return false;
 	if (sa->has_src && sa->has_dst && sa->src.family != sa->dst.family)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'src' and 'dst' are of different address families");
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "'src' and 'dst' are of different address families");
 	if (!full)
 		return true;
-	if (!get_u16(a, "sport", &sa->sport, r) || !get_u16(a, "dport", &sa->dport, r))
+	if (!control_arg_u16(a, "sport", &sa->sport, r) || !control_arg_u16(a, "dport", &sa->dport, r))
 		return false;
-	if (!get_str(a, "esp", sizeof(sa->esp) - 1, true, &esp, r))
+	if (!control_arg_str(a, "esp", sizeof(sa->esp) - 1, true, &esp, r))
 		return false;
 	g_strlcpy(sa->esp, esp, sizeof(sa->esp));
-	if (!get_key(a, "key", true, sa->key, &sa->key_len, r) ||
-	    !get_key(a, "integ_key", false, sa->integ_key, &sa->integ_key_len, r))
+	if (!control_arg_key(a, "key", true, sa->key, &sa->key_len, r) ||
+	    !control_arg_key(a, "integ_key", false, sa->integ_key, &sa->integ_key_len, r))
 		return false;
 	sa->replay_window = REPLAY_WINDOW_DEFAULT;
-	if (!get_bool(a, "esn", &sa->esn, r) ||
-	    !get_u32(a, "replay_window", false, &sa->replay_window, r) ||
-	    !get_u64(a, "soft_time", &sa->soft_time, r) || !get_u64(a, "hard_time", &sa->hard_time, r) ||
-	    !get_u64(a, "soft_bytes", &sa->soft_bytes, r) || !get_u64(a, "hard_bytes", &sa->hard_bytes, r) ||
-	    !get_u64(a, "soft_packets", &sa->soft_packets, r) ||
-	    !get_u64(a, "hard_packets", &sa->hard_packets, r) ||
-	    !get_u32(a, "reqid", false, &sa->reqid, r))
+	if (!control_arg_bool(a, "esn", &sa->esn, r) ||
+	    !control_arg_u32(a, "replay_window", false, &sa->replay_window, r) ||
+	    !control_arg_u64(a, "soft_time", &sa->soft_time, r) || !control_arg_u64(a, "hard_time", &sa->hard_time, r) ||
+	    !control_arg_u64(a, "soft_bytes", &sa->soft_bytes, r) || !control_arg_u64(a, "hard_bytes", &sa->hard_bytes, r) ||
+	    !control_arg_u64(a, "soft_packets", &sa->soft_packets, r) ||
+	    !control_arg_u64(a, "hard_packets", &sa->hard_packets, r) ||
+	    !control_arg_u32(a, "reqid", false, &sa->reqid, r))
 		return false;
 	if (sa->replay_window > REPLAY_WINDOW_MAX)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'replay_window' out of range (max %u)", REPLAY_WINDOW_MAX);
-	if (!get_str(a, "tunnel", sizeof(sa->tunnel) - 1, false, &tunnel, r) || !get_sa_ts(a, sa, r))
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "'replay_window' out of range (max %u)", REPLAY_WINDOW_MAX);
+	if (!control_arg_str(a, "tunnel", sizeof(sa->tunnel) - 1, false, &tunnel, r) || !control_arg_sa_ts(a, sa, r))
 		return false;
 	if (tunnel)
 		g_strlcpy(sa->tunnel, tunnel, sizeof(sa->tunnel));
@@ -571,7 +246,7 @@ static bool parse_sa(call_t *c, control_sa_t *sa, bool full)
 		uint64_t soft = *(const uint64_t *)((const char *)sa + pairs[i].soft);
 		uint64_t hard = *(const uint64_t *)((const char *)sa + pairs[i].hard);
 		if (soft && hard && soft > hard)
-			return fail(r, CONTROL_ERR_ARGUMENT, "'soft_%s' exceeds 'hard_%s'", pairs[i].name, pairs[i].name);
+			return control_fail(r, CONTROL_ERR_ARGUMENT, "'soft_%s' exceeds 'hard_%s'", pairs[i].name, pairs[i].name);
 	}
 	return true;
 }
@@ -603,53 +278,40 @@ static bool h_del_sa(call_t *c)
 static bool parse_policy(call_t *c, control_policy_t *p, bool full)
 {
 	JsonObject *a = c->args;
-	reply_t *r = c->r;
-	int dir = CONTROL_DIR_OUT, action = CONTROL_ACTION_PROTECT, proto = 0;
-	uint64_t spi = 0;
+	control_reply_t *r = c->r;
+	int dir = CONTROL_DIR_OUT, action = CONTROL_ACTION_PROTECT;
+	uint8_t proto = 0;
 
-	if (!get_ts(a, "src", "sport", &p->src, r) || !get_ts(a, "dst", "dport", &p->dst, r))
+	if (!control_arg_ts(a, "src", "sport", &p->src, r) || !control_arg_ts(a, "dst", "dport", &p->dst, r))
 		return false;
 	if (p->src.prefix.addr.family != p->dst.prefix.addr.family)
-		return fail(r, CONTROL_ERR_ARGUMENT, "'src' and 'dst' are of different address families");
-	if (!get_enum(a, "dir", dir_names, true, &dir, r))
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "'src' and 'dst' are of different address families");
+	if (!control_arg_dir(a, "dir", &dir, r))
 		return false;
 	p->dir = dir;
-	if (json_object_has_member(a, "proto")) {
-		JsonNode *n = json_object_get_member(a, "proto");
-		if (json_node_get_value_type(n) == G_TYPE_STRING) {
-			if (!get_enum(a, "proto", proto_names, false, &proto, r))
-				return false;
-		} else {
-			uint64_t v = 0;
-			if (!get_uint(a, "proto", 255, false, &v, r))
-				return false;
-			proto = (int)v;
-		}
-	}
-	p->src.proto = p->dst.proto = (uint8_t)proto;
+	if (!control_arg_proto(a, &proto, r))
+		return false;
+	p->src.proto = p->dst.proto = proto;
 	if ((p->src.port_from || p->src.port_to != UINT16_MAX ||
 	     p->dst.port_from || p->dst.port_to != UINT16_MAX) &&
-	    proto != 6 && proto != 17 && proto != 132)
-		return fail(r, CONTROL_ERR_ARGUMENT, "ports need 'proto' tcp, udp or sctp");
+	    proto != IP_PROTO_TCP && proto != IP_PROTO_UDP && proto != IP_PROTO_SCTP)
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "ports need 'proto' tcp, udp or sctp");
 	if (!full)
 		return true;
-	if (!get_enum(a, "action", action_names, false, &action, r) ||
-	    !get_u32(a, "priority", false, &p->priority, r) ||
-	    !get_u32(a, "reqid", false, &p->reqid, r))
+	if (!control_arg_action(a, "action", &action, r) ||
+	    !control_arg_u32(a, "priority", false, &p->priority, r) ||
+	    !control_arg_u32(a, "reqid", false, &p->reqid, r))
 		return false;
 	p->action = action;
 	if (json_object_has_member(a, "spi")) {
-		if (!get_uint(a, "spi", UINT32_MAX, true, &spi, r))
+		if (!control_arg_spi(a, &p->spi, r))
 			return false;
-		if (spi < 256)
-			return fail(r, CONTROL_ERR_ARGUMENT, "'spi' 0-255 are reserved (RFC 4303)");
 		p->has_spi = true;
-		p->spi = (uint32_t)spi;
 	}
 	if (p->action == CONTROL_ACTION_PROTECT && !p->has_spi && !p->reqid)
-		return fail(r, CONTROL_ERR_ARGUMENT, "a protect policy needs 'reqid' or 'spi'");
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "a protect policy needs 'reqid' or 'spi'");
 	if (p->action != CONTROL_ACTION_PROTECT && p->action != CONTROL_ACTION_TRAP && (p->has_spi || p->reqid))
-		return fail(r, CONTROL_ERR_ARGUMENT, "'%s' policies take no SA", control_action_name(p->action));
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "'%s' policies take no SA", control_action_name(p->action));
 	return true;
 }
 
@@ -667,11 +329,11 @@ static bool h_del_policy(call_t *c)
 	control_policy_t p = { 0 };
 	if (json_object_has_member(c->args, "id")) {
 		if (json_object_get_size(c->args) != 1)
-			return fail(c->r, CONTROL_ERR_ARGUMENT, "give either 'id' or the selectors");
-		if (!get_u32(c->args, "id", true, &p.id, c->r))
+			return control_fail(c->r, CONTROL_ERR_ARGUMENT, "give either 'id' or the selectors");
+		if (!control_arg_u32(c->args, "id", true, &p.id, c->r))
 			return false;
 		if (!p.id)
-			return fail(c->r, CONTROL_ERR_ARGUMENT, "'id' starts at 1");
+			return control_fail(c->r, CONTROL_ERR_ARGUMENT, "'id' starts at 1");
 	} else if (!parse_policy(c, &p, false)) {
 		return false;
 	}
@@ -684,7 +346,7 @@ static bool h_del_policy(call_t *c)
 static bool tunnel_change(call_t *c, bool up)
 {
 	const char *name;
-	if (!get_str(c->args, "name", 63, true, &name, c->r))
+	if (!control_arg_str(c->args, "name", 63, true, &name, c->r))
 		return false;
 	int (*fn)(void *, const char *, uipsec_err_t *) = !c->be ? NULL : up ? c->be->tunnel_up : c->be->tunnel_down;
 	if (!need(c, fn ? (const void *)fn : NULL, up ? "up" : "down"))
@@ -706,7 +368,7 @@ static bool h_reload(call_t *c)
 	if (!c->r->result) {
 		if (st != UIPSEC_ERR_INVAL)
 			return fail_status(c->r, st, &err);
-		return fail(c->r, CONTROL_ERR_CONFIG, "%s", err.msg[0] ? err.msg : "reload failed");
+		return control_fail(c->r, CONTROL_ERR_CONFIG, "%s", err.msg[0] ? err.msg : "reload failed");
 	}
 	return true;
 }
@@ -716,15 +378,15 @@ static const char *const log_levels[] = { "error", "warn", "info", "debug", "tra
 static bool h_log_level(call_t *c)
 {
 	const char *level, *subsys;
-	if (!get_str(c->args, "level", 16, true, &level, c->r) ||
-	    !get_str(c->args, "subsystem", 32, false, &subsys, c->r))
+	if (!control_arg_str(c->args, "level", 16, true, &level, c->r) ||
+	    !control_arg_str(c->args, "subsystem", 32, false, &subsys, c->r))
 		return false;
 	if (!g_strv_contains(log_levels, level))
-		return fail(c->r, CONTROL_ERR_ARGUMENT, "'level' must be one of: error, warn, info, debug, trace");
+		return control_fail(c->r, CONTROL_ERR_ARGUMENT, "'level' must be one of: error, warn, info, debug, trace");
 	if (subsys) {
 		for (const char *p = subsys; *p; p++)
 			if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_')
-				return fail(c->r, CONTROL_ERR_ARGUMENT, "'subsystem' may hold letters, digits, - and _");
+				return control_fail(c->r, CONTROL_ERR_ARGUMENT, "'subsystem' may hold letters, digits, - and _");
 	}
 	if (!need(c, c->be ? (const void *)c->be->log_level : NULL, "log-level"))
 		return false;
@@ -740,14 +402,14 @@ static bool h_subscribe(call_t *c)
 		mask = CONTROL_EVENT_ALL;
 	} else {
 		if (!JSON_NODE_HOLDS_ARRAY(n))
-			return fail(c->r, CONTROL_ERR_ARGUMENT, "'events' must be an array of event names");
+			return control_fail(c->r, CONTROL_ERR_ARGUMENT, "'events' must be an array of event names");
 		JsonArray *arr = json_node_get_array(n);
 		for (guint i = 0; i < json_array_get_length(arr); i++) {
 			JsonNode *e = json_array_get_element(arr, i);
 			const char *name = json_node_get_value_type(e) == G_TYPE_STRING ? json_node_get_string(e) : NULL;
 			uint32_t bit = name ? control_event_bit(name) : 0;
 			if (!bit)
-				return fail(c->r, CONTROL_ERR_ARGUMENT, "'events'[%u] is not an event name", i);
+				return control_fail(c->r, CONTROL_ERR_ARGUMENT, "'events'[%u] is not an event name", i);
 			mask |= bit;
 			*(is_event_alias(name) ? &alias_mask : &canonical) |= bit;
 		}
@@ -830,13 +492,13 @@ static const char *quotable(const char *name)
 	return (n >= 16 && !p[n]) ? "(withheld: looks like key material)" : name;
 }
 
-static bool check_fields(JsonObject *args, const char *const *allowed, reply_t *r)
+static bool check_fields(JsonObject *args, const char *const *allowed, control_reply_t *r)
 {
 	GList *names = json_object_get_members(args);
 	bool ok = true;
 	for (GList *l = names; l && ok; l = l->next)
 		if (!g_strv_contains(allowed, l->data))
-			ok = fail(r, CONTROL_ERR_ARGUMENT, "unknown argument '%.64s'", quotable(l->data));
+			ok = control_fail(r, CONTROL_ERR_ARGUMENT, "unknown argument '%.64s'", quotable(l->data));
 	g_list_free(names);
 	return ok;
 }
@@ -871,10 +533,10 @@ static bool valid_id(JsonNode *id)
 }
 
 static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_out,
-                     control_request_effects_t *fx, reply_t *r)
+                     control_request_effects_t *fx, control_reply_t *r)
 {
 	if (!JSON_NODE_HOLDS_OBJECT(root))
-		return fail(r, CONTROL_ERR_INVALID, "a request is a JSON object");
+		return control_fail(r, CONTROL_ERR_INVALID, "a request is a JSON object");
 	JsonObject *req = json_node_get_object(root);
 	JsonNode *id = json_object_get_member(req, "id");
 	if (id && valid_id(id))
@@ -886,23 +548,23 @@ static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_
 		if (!g_strv_contains(top, l->data))
 			bad = l->data;
 	if (bad) {
-		fail(r, CONTROL_ERR_INVALID, "unknown request member '%.64s'", quotable(bad));
+		control_fail(r, CONTROL_ERR_INVALID, "unknown request member '%.64s'", quotable(bad));
 		g_list_free(names);
 		return false;
 	}
 	g_list_free(names);
 	if (id && !valid_id(id))
-		return fail(r, CONTROL_ERR_INVALID, "'id' must be a string, number or null");
+		return control_fail(r, CONTROL_ERR_INVALID, "'id' must be a string, number or null");
 	JsonNode *v = json_object_get_member(req, "v");
 	if (v && (json_node_get_value_type(v) != G_TYPE_INT64 || json_node_get_int(v) != CONTROL_PROTO_VERSION))
-		return fail(r, CONTROL_ERR_VERSION, "this daemon speaks protocol version %d", CONTROL_PROTO_VERSION);
+		return control_fail(r, CONTROL_ERR_VERSION, "this daemon speaks protocol version %d", CONTROL_PROTO_VERSION);
 	JsonNode *cmdn = json_object_get_member(req, "cmd");
 	if (!cmdn || json_node_get_value_type(cmdn) != G_TYPE_STRING)
-		return fail(r, CONTROL_ERR_INVALID, "missing 'cmd' (a string)");
+		return control_fail(r, CONTROL_ERR_INVALID, "missing 'cmd' (a string)");
 	const char *name = json_node_get_string(cmdn);
 	const command_t *cmd = find_command(name);
 	if (!cmd)
-		return fail(r, CONTROL_ERR_UNKNOWN, "unknown command '%.64s'", quotable(name));
+		return control_fail(r, CONTROL_ERR_UNKNOWN, "unknown command '%.64s'", quotable(name));
 	JsonNode *argn = json_object_get_member(req, "args");
 	JsonObject *args;
 	if (!argn || JSON_NODE_HOLDS_NULL(argn)) {
@@ -910,7 +572,7 @@ static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_
 	} else if (JSON_NODE_HOLDS_OBJECT(argn)) {
 		args = json_object_ref(json_node_get_object(argn));
 	} else {
-		return fail(r, CONTROL_ERR_INVALID, "'args' must be an object");
+		return control_fail(r, CONTROL_ERR_INVALID, "'args' must be an object");
 	}
 	bool ok = check_fields(args, cmd->fields, r);
 	if (ok) {
@@ -923,7 +585,7 @@ static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_
 
 /* json-glib quotes the offending token ("unexpected identifier `...'"),
  * which may be key material: keep position and reason, drop the token. */
-static void parse_error_message(const char *msg, reply_t *r)
+static void parse_error_message(const char *msg, control_reply_t *r)
 {
 	unsigned line = 0, col = 0;
 	const char *reason = strstr(msg, "Parse error: ");
@@ -938,9 +600,9 @@ static void parse_error_message(const char *msg, reply_t *r)
 			g_string_append_c(clean, *p);
 	}
 	if (sscanf(msg, "<data>:%u:%u", &line, &col) == 2)
-		fail(r, CONTROL_ERR_PARSE, "not valid JSON at column %u: %s", col, clean->str);
+		control_fail(r, CONTROL_ERR_PARSE, "not valid JSON at column %u: %s", col, clean->str);
 	else
-		fail(r, CONTROL_ERR_PARSE, "not valid JSON: %s", clean->str);
+		control_fail(r, CONTROL_ERR_PARSE, "not valid JSON: %s", clean->str);
 	g_string_free(clean, TRUE);
 }
 
@@ -967,15 +629,15 @@ static void wipe_keys(JsonNode *root)
 char *control_proto_handle(const control_backend_t *be, const char *line, size_t len,
                            control_request_effects_t *fx, size_t *reply_len)
 {
-	reply_t r = { 0 };
+	control_reply_t r = { 0 };
 	JsonNode *id = NULL;
 	JsonParser *parser = NULL;
 	char *out;
 
 	if (memchr(line, '\0', len) || !g_utf8_validate(line, (gssize)len, NULL)) {
-		fail(&r, CONTROL_ERR_PARSE, "request is not UTF-8 text");
+		control_fail(&r, CONTROL_ERR_PARSE, "request is not UTF-8 text");
 	} else if (!depth_ok(line, len)) {
-		fail(&r, CONTROL_ERR_PARSE, "request nests deeper than %d levels", CONTROL_MAX_DEPTH);
+		control_fail(&r, CONTROL_ERR_PARSE, "request nests deeper than %d levels", CONTROL_MAX_DEPTH);
 	} else {
 		GError *err = NULL;
 		parser = json_parser_new_immutable();
@@ -983,7 +645,7 @@ char *control_proto_handle(const control_backend_t *be, const char *line, size_t
 			parse_error_message(err->message, &r);
 			g_error_free(err);
 		} else if (!json_parser_get_root(parser)) {
-			fail(&r, CONTROL_ERR_INVALID, "empty request");
+			control_fail(&r, CONTROL_ERR_INVALID, "empty request");
 		} else {
 			dispatch(be, json_parser_get_root(parser), &id, fx, &r);
 		}
@@ -994,11 +656,4 @@ char *control_proto_handle(const control_backend_t *be, const char *line, size_t
 		g_object_unref(parser);
 	}
 	return out;
-}
-
-void control_sa_wipe(control_sa_t *sa)
-{
-	uipsec_memwipe(sa->key, sizeof(sa->key));
-	uipsec_memwipe(sa->integ_key, sizeof(sa->integ_key));
-	sa->key_len = sa->integ_key_len = 0;
 }

@@ -10,6 +10,7 @@
 #include "control/control_server.h"
 #include "control/control_service.h"
 #include "esp/events.h"
+#include "util/ip.h"
 #include "plugin/feature_registry.h"
 #include "config/logging.h"
 #include "plugin/plugin_loader.h"
@@ -43,10 +44,10 @@ static JsonNode *obj_node(JsonObject *o)
 	return n;
 }
 
-static void set_addr(JsonObject *o, const char *member, const ip_addr_t *a)
+static void set_addr(JsonObject *o, const char *member, const uipsec_addr_t *a)
 {
 	char buf[INET6_ADDRSTRLEN];
-	json_object_set_string_member(o, member, a->family ? ip_addr_str(a, buf, sizeof(buf)) : "");
+	json_object_set_string_member(o, member, a->family ? uipsec_addr_str(a, buf, sizeof(buf)) : "");
 }
 
 static void set_endpoint(JsonObject *o, const char *member, const ip_endpoint_t *ep)
@@ -58,21 +59,21 @@ static void set_endpoint(JsonObject *o, const char *member, const ip_endpoint_t 
 }
 
 /* "10.1.0.0/24" when the range is a prefix, else "from-to" */
-static void set_range(JsonObject *o, const char *member, const ip_addr_t *from, const ip_addr_t *to)
+static void set_range(JsonObject *o, const char *member, const uipsec_addr_t *from, const uipsec_addr_t *to)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN], out[2 * INET6_ADDRSTRLEN + 8];
 	unsigned bits = from->family == AF_INET6 ? 128 : 32;
 	for (unsigned plen = 0; plen <= bits; plen++) {
-		ip_addr_t lo = *from, hi = *from;
+		uipsec_addr_t lo = *from, hi = *from;
 		ip_addr_prefix_end(&lo, plen, false);
 		ip_addr_prefix_end(&hi, plen, true);
 		if (ip_addr_eq(&lo, from) && ip_addr_eq(&hi, to)) {
-			snprintf(out, sizeof(out), "%s/%u", ip_addr_str(from, a, sizeof(a)), plen);
+			snprintf(out, sizeof(out), "%s/%u", uipsec_addr_str(from, a, sizeof(a)), plen);
 			json_object_set_string_member(o, member, out);
 			return;
 		}
 	}
-	snprintf(out, sizeof(out), "%s-%s", ip_addr_str(from, a, sizeof(a)), ip_addr_str(to, b, sizeof(b)));
+	snprintf(out, sizeof(out), "%s-%s", uipsec_addr_str(from, a, sizeof(a)), uipsec_addr_str(to, b, sizeof(b)));
 	json_object_set_string_member(o, member, out);
 }
 
@@ -87,13 +88,6 @@ static void set_ports(JsonObject *o, const char *member, uint16_t from, uint16_t
 		snprintf(buf, sizeof(buf), "%u-%u", from, to);
 		json_object_set_string_member(o, member, buf);
 	}
-}
-
-static void to_ip_addr(const uipsec_addr_t *in, ip_addr_t *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = in->family;
-	memcpy(out->a, in->bytes, in->family == AF_INET6 ? 16 : 4);
 }
 
 static tunnels_t *current_tunnels(void)
@@ -260,22 +254,12 @@ static JsonNode *be_list_sas(void *user)
 	return obj_node(o);
 }
 
-static const struct {
-	uint8_t proto;
-	const char *name;
-} proto_names[] = {
-	{ 0, "any" }, { 1, "icmp" }, { 6, "tcp" }, { 17, "udp" }, { 58, "ipv6-icmp" }, { 132, "sctp" },
-};
-
 /* src, dst, proto, sport, dport of a selector */
 static void set_sel(JsonObject *o, const spd_sel_t *sel)
 {
 	set_range(o, "src", &sel->src_from, &sel->src_to);
 	set_range(o, "dst", &sel->dst_from, &sel->dst_to);
-	const char *proto = NULL;
-	for (size_t i = 0; i < G_N_ELEMENTS(proto_names); i++)
-		if (proto_names[i].proto == sel->proto)
-			proto = proto_names[i].name;
+	const char *proto = ip_proto_name(sel->proto);
 	if (proto)
 		json_object_set_string_member(o, "proto", proto);
 	else
@@ -398,8 +382,8 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	uint16_t port = dp ? datapath_port(dp) : 4500;
 	c.spi = r->spi;
 	c.dir = r->dir == CONTROL_DIR_IN ? SA_DIR_IN : SA_DIR_OUT;
-	to_ip_addr(&r->src, &c.src.addr);
-	to_ip_addr(&r->dst, &c.dst.addr);
+	c.src.addr = r->src;
+	c.dst.addr = r->dst;
 	c.src.port = r->sport ? r->sport : port;
 	c.dst.port = r->dport ? r->dport : port;
 	c.esp = r->esp;
@@ -422,8 +406,8 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	if (rc == UIPSEC_OK) {
 		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 		uinfo(LOG_SUBSYS, "%s SA %s 0x%08x %s -> %s %s reqid %u", r->update ? "updated" : "added",
-		      r->dir == CONTROL_DIR_IN ? "in" : "out", r->spi, ip_addr_str(&c.src.addr, a, sizeof(a)),
-		      ip_addr_str(&c.dst.addr, b, sizeof(b)), r->esp, r->reqid);
+		      r->dir == CONTROL_DIR_IN ? "in" : "out", r->spi, uipsec_addr_str(&c.src.addr, a, sizeof(a)),
+		      uipsec_addr_str(&c.dst.addr, b, sizeof(b)), r->esp, r->reqid);
 	}
 	return rc;
 }
@@ -431,11 +415,8 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 static int be_sa_del(void *user, const control_sa_t *r, uipsec_err_t *err)
 {
 	(void)user;
-	ip_addr_t dst;
 	sa_dir_t dir = r->dir == CONTROL_DIR_IN ? SA_DIR_IN : SA_DIR_OUT;
-	if (r->has_dst)
-		to_ip_addr(&r->dst, &dst);
-	int rc = sad_del(dir, r->spi, r->has_dst ? &dst : NULL);
+	int rc = sad_del(dir, r->spi, r->has_dst ? &r->dst : NULL);
 	if (rc == UIPSEC_ERR_NOTFOUND)
 		snprintf(err->msg, sizeof(err->msg), "no %s SA with SPI 0x%08x", dir == SA_DIR_IN ? "inbound" : "outbound", r->spi);
 	else if (rc == UIPSEC_OK)
@@ -458,12 +439,9 @@ static int policy_sel(const control_policy_t *p, spd_sel_t *sel, spd_dir_t *dir,
 		return UIPSEC_ERR_NOTSUP;
 	}
 	*dir = p->dir == CONTROL_DIR_IN ? SPD_DIR_IN : SPD_DIR_OUT;
-	ip_addr_t a;
 	spd_sel_any(sel, p->src.prefix.addr.family);
-	to_ip_addr(&p->src.prefix.addr, &a);
-	spd_sel_set_prefix(sel, false, &a, p->src.prefix.len);
-	to_ip_addr(&p->dst.prefix.addr, &a);
-	spd_sel_set_prefix(sel, true, &a, p->dst.prefix.len);
+	spd_sel_set_prefix(sel, false, &p->src.prefix.addr, p->src.prefix.len);
+	spd_sel_set_prefix(sel, true, &p->dst.prefix.addr, p->dst.prefix.len);
 	sel->proto = p->src.proto;
 	sel->sport_from = p->src.port_from;
 	sel->sport_to = p->src.port_to;
@@ -531,7 +509,7 @@ static int be_policy_add(void *user, const control_policy_t *p, uipsec_err_t *er
 	if (rc == UIPSEC_OK) {
 		char s[64], d[64];
 		uinfo(LOG_SUBSYS, "added policy %u: %s === %s %s %s reqid %u", id,
-		      control_prefix_str(&p->src.prefix, s, sizeof(s)), control_prefix_str(&p->dst.prefix, d, sizeof(d)),
+		      uipsec_prefix_str(&p->src.prefix, s, sizeof(s)), uipsec_prefix_str(&p->dst.prefix, d, sizeof(d)),
 		      spd_dir_name(c.dir), spd_action_name(c.action), c.reqid);
 	}
 	return rc;

@@ -179,7 +179,7 @@ static int parse_encap(parse_t *p)
 	if (!set_number(p->o, "sport", argv[i + 2]) || !set_number(p->o, "dport", argv[i + 3]))
 		return usage_error("'encap espinudp' ports must be numbers");
 	p->i += 4;
-	if (p->i < p->argc && control_parse_addr(argv[p->i], &(uipsec_addr_t){ 0 }))
+	if (p->i < p->argc && uipsec_addr_parse(argv[p->i], &(uipsec_addr_t){ 0 }))
 		p->i++;
 	return EXIT_OK;
 }

@@ -90,7 +90,7 @@ typedef struct worker {
  * read without locks; replaced (never changed) by the main thread. */
 typedef struct vip_map {
 	uint32_t n;
-	struct { ip_addr_t addr; uint32_t dev; } e[MAX_DEVS];
+	struct { uipsec_addr_t addr; uint32_t dev; } e[MAX_DEVS];
 } vip_map_t;
 
 struct datapath {
@@ -290,14 +290,14 @@ static uint32_t vip_device(const vip_map_t *map, const uint8_t *ip, uint32_t len
 {
 	if (!map || len < 20)
 		return 0;
-	ip_addr_t dst;
+	uipsec_addr_t dst;
 	memset(&dst, 0, sizeof(dst));
 	if ((ip[0] >> 4) == 4) {
 		dst.family = AF_INET;
-		memcpy(dst.a, ip + 16, 4);
+		memcpy(dst.bytes, ip + 16, 4);
 	} else if ((ip[0] >> 4) == 6 && len >= 40) {
 		dst.family = AF_INET6;
-		memcpy(dst.a, ip + 24, 16);
+		memcpy(dst.bytes, ip + 24, 16);
 	} else {
 		return 0;
 	}
@@ -629,7 +629,7 @@ const char *datapath_ifname(const datapath_t *dp) { return dp->ifname; }
 bool datapath_per_vip(const datapath_t *dp) { return dp->per_vip; }
 
 /* A new snapshot with vips[] mapped to device d. */
-static void vip_map_publish(datapath_t *dp, const ip_addr_t *vips, unsigned nvips, uint32_t d)
+static void vip_map_publish(datapath_t *dp, const uipsec_addr_t *vips, unsigned nvips, uint32_t d)
 {
 	vip_map_t *old = atomic_load(&dp->vips);
 	vip_map_t *map = g_new0(vip_map_t, 1);
@@ -651,7 +651,7 @@ static void vip_map_publish(datapath_t *dp, const ip_addr_t *vips, unsigned nvip
 		g_ptr_array_add(dp->old_vips, old);
 }
 
-const char *datapath_vip_device(datapath_t *dp, const ip_addr_t *vips, unsigned nvips, GError **err)
+const char *datapath_vip_device(datapath_t *dp, const uipsec_addr_t *vips, unsigned nvips, GError **err)
 {
 	uint32_t n = atomic_load(&dp->ndevs);
 	const vip_map_t *old = atomic_load(&dp->vips);
@@ -719,7 +719,7 @@ void datapath_set_ike_relay(datapath_t *dp, ike_relay_t *relay)
 	atomic_store_explicit(&dp->ike_relay, relay, memory_order_release);
 }
 
-bool datapath_send_from(datapath_t *dp, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+bool datapath_send_from(datapath_t *dp, const void *data, size_t len, const uipsec_addr_t *src, uint32_t ifindex,
                         const ip_endpoint_t *peer)
 {
 	/* worker 0's socket, as keepalives: a socket of the reuseport group

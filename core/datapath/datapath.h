@@ -42,7 +42,7 @@ bool datapath_per_vip(const datapath_t *dp);
  * them), created (not yet up) on first use; decrypted packets to them are
  * written there. Devices live until the data path stops. NULL with err on
  * failure. */
-const char *datapath_vip_device(datapath_t *dp, const ip_addr_t *vips, unsigned n, GError **err);
+const char *datapath_vip_device(datapath_t *dp, const uipsec_addr_t *vips, unsigned n, GError **err);
 uint32_t datapath_mtu(const datapath_t *dp);
 uint32_t datapath_threads(const datapath_t *dp);
 uint16_t datapath_port(const datapath_t *dp);
@@ -59,7 +59,7 @@ void datapath_set_rebind_cb(datapath_t *dp, datapath_rebind_cb cb, void *user);
 void datapath_set_ike_relay(datapath_t *dp, ike_relay_t *relay);
 /* Send one datagram (an IKE message from the relay) from the ESP-in-UDP
  * port and our address src (any: the kernel picks) to peer. Main thread. */
-bool datapath_send_from(datapath_t *dp, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+bool datapath_send_from(datapath_t *dp, const void *data, size_t len, const uipsec_addr_t *src, uint32_t ifindex,
                         const ip_endpoint_t *peer);
 
 /* Send a NAT keepalive (0xFF) to peer from the ESP-in-UDP port. */

@@ -59,7 +59,7 @@ static void net_events_watch(dataplane_t *svc)
 
 route_mgr_t *dataplane_route_mgr(dataplane_t *svc) { return svc->rm; }
 
-static bool send_from_esp_port(void *dp, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+static bool send_from_esp_port(void *dp, const void *data, size_t len, const uipsec_addr_t *src, uint32_t ifindex,
                                const ip_endpoint_t *peer)
 {
 	return datapath_send_from(dp, data, len, src, ifindex, peer);

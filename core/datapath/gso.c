@@ -5,85 +5,26 @@
 #include <string.h>
 
 #include <uipsec/pktio.h>
+#include "util/ip.h"
 #include "datapath/gso.h"
-
-#define IP4_HDR 20
-#define IP6_HDR 40
-#define PROTO_TCP 6
-#define PROTO_UDP 17
-
-uint64_t gso_csum_add(uint64_t sum, const uint8_t *d, size_t len)
-{
-	/* 32-bit words into a 64-bit accumulator: no carry handling per word */
-	while (len >= 4) {
-		uint32_t w;
-		memcpy(&w, d, 4);
-		sum += w;
-		d += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		uint16_t h;
-		memcpy(&h, d, 2);
-		sum += h;
-		d += 2;
-		len -= 2;
-	}
-	if (len) {
-		uint16_t h = 0;
-		memcpy(&h, d, 1);   /* the odd byte is the high-order byte in network order */
-		sum += h;
-	}
-	return sum;
-}
-
-uint16_t gso_csum_fold(uint64_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-/* Sums are kept in memory byte order (as read with memcpy); the folded
- * result is stored the same way, which makes it correct on any endianness. */
-static uint64_t pseudo_sum(const uint8_t *ip, bool v6, uint8_t proto, uint32_t l4len)
-{
-	uint64_t sum = v6 ? gso_csum_add(0, ip + 8, 32) : gso_csum_add(0, ip + 12, 8);
-	uint8_t tail[4] = { 0, proto, (uint8_t)(l4len >> 8), (uint8_t)l4len };
-	uint8_t len_hi[4] = { (uint8_t)(l4len >> 24), (uint8_t)(l4len >> 16), 0, 0 };
-	sum = gso_csum_add(sum, tail, 4);
-	if (l4len >> 16)
-		sum = gso_csum_add(sum, len_hi, 4);
-	return sum;
-}
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static void ip4_csum(uint8_t *ip, uint32_t ihl)
-{
-	ip[10] = ip[11] = 0;
-	uint16_t c = gso_csum_fold(gso_csum_add(0, ip, ihl));
-	memcpy(ip + 10, &c, 2);
-}
 
 /* Where the transport header starts and which protocol it is; 0 if unknown. */
 static uint32_t l4_offset(const uint8_t *d, uint32_t len, bool *v6, uint8_t *proto)
 {
-	if (len < IP4_HDR)
+	if (len < IPV4_HDR_LEN)
 		return 0;
 	if ((d[0] >> 4) == 4) {
 		uint32_t ihl = (d[0] & 15) * 4u;
-		if (ihl < IP4_HDR || ihl > len)
+		if (ihl < IPV4_HDR_LEN || ihl > len)
 			return 0;
 		*v6 = false;
 		*proto = d[9];
 		return ihl;
 	}
-	if ((d[0] >> 4) == 6 && len >= IP6_HDR) {
+	if ((d[0] >> 4) == 6 && len >= IPV6_HDR_LEN) {
 		*v6 = true;
 		*proto = d[6];   /* the kernel's TCP/UDP offload packets carry no extension headers */
-		return IP6_HDR;
+		return IPV6_HDR_LEN;
 	}
 	return 0;
 }
@@ -94,19 +35,17 @@ bool gso_csum_complete(uipsec_pkt_t *p)
 	bool v6;
 	uint8_t proto;
 	uint32_t l4 = l4_offset(d, p->len, &v6, &proto);
-	if (!l4 || (proto != PROTO_TCP && proto != PROTO_UDP))
+	if (!l4 || (proto != IP_PROTO_TCP && proto != IP_PROTO_UDP))
 		return false;
-	uint32_t csum_off = proto == PROTO_TCP ? 16 : 6;
+	uint32_t csum_off = proto == IP_PROTO_TCP ? 16 : 6;
 	if (l4 + csum_off + 2 > p->len)
 		return false;
 	uint32_t l4len = p->len - l4;
 	d[l4 + csum_off] = d[l4 + csum_off + 1] = 0;
-	uint64_t sum = pseudo_sum(d, v6, proto, l4len);
-	sum = gso_csum_add(sum, d + l4, l4len);
-	uint16_t c = gso_csum_fold(sum);
-	if (proto == PROTO_UDP && c == 0)
+	uint16_t c = ip_csum_fold(ip_csum_add(ip_pseudo_sum(d, v6, proto, l4len), d + l4, l4len));
+	if (proto == IP_PROTO_UDP && c == 0)
 		c = 0xffff;
-	memcpy(d + l4 + csum_off, &c, 2);
+	put_be16(d + l4 + csum_off, c);
 	p->flags &= ~UIPSEC_PKT_F_CSUM_PARTIAL;
 	return true;
 }
@@ -117,7 +56,7 @@ int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max)
 	bool v6;
 	uint8_t proto;
 	uint32_t l4 = l4_offset(d, p->len, &v6, &proto);
-	if (!l4 || proto != PROTO_TCP || l4 + 20 > p->len || !p->gso_size)
+	if (!l4 || proto != IP_PROTO_TCP || l4 + 20 > p->len || !p->gso_size)
 		return 0;
 	uint32_t thl = (d[l4 + 12] >> 4) * 4u;
 	uint32_t hdr = l4 + thl;
@@ -127,8 +66,8 @@ int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max)
 	int n = (int)((payload + mss - 1) / mss);
 	if (n < 1 || n > max)
 		return 0;
-	uint32_t seq0 = (uint32_t)d[l4 + 4] << 24 | (uint32_t)d[l4 + 5] << 16 | (uint32_t)d[l4 + 6] << 8 | d[l4 + 7];
-	uint16_t id0 = v6 ? 0 : get16(d + 4);
+	uint32_t seq0 = get_be32(d + l4 + 4);
+	uint16_t id0 = v6 ? 0 : get_be16(d + 4);
 	uint8_t flags = d[l4 + 13];
 	for (int i = 0; i < n; i++) {
 		uipsec_pkt_t *s = out[i];
@@ -145,15 +84,15 @@ int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max)
 		memcpy(o + hdr, d + hdr + off, chunk);
 		s->len = hdr + chunk;
 		if (v6) {
-			put16(o + 4, (uint16_t)(thl + chunk));
+			put_be16(o + 4, (uint16_t)(thl + chunk));
 		} else {
-			put16(o + 2, (uint16_t)(hdr + chunk));
-			put16(o + 4, (uint16_t)(id0 + i));
-			ip4_csum(o, l4);
+			put_be16(o + 2, (uint16_t)(hdr + chunk));
+			put_be16(o + 4, (uint16_t)(id0 + i));
+			ip4_fill_csum(o, l4);
 		}
 		uint8_t *t = o + l4;
 		uint32_t seq = seq0 + off;
-		t[4] = (uint8_t)(seq >> 24); t[5] = (uint8_t)(seq >> 16); t[6] = (uint8_t)(seq >> 8); t[7] = (uint8_t)seq;
+		put_be32(t + 4, seq);
 		uint8_t f = flags;
 		if (i > 0)
 			f &= (uint8_t)~0x80;            /* CWR only on the first segment */
@@ -161,10 +100,8 @@ int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max)
 			f &= (uint8_t)~(0x01 | 0x08);   /* FIN and PSH only on the last */
 		t[13] = f;
 		t[16] = t[17] = 0;
-		uint64_t sum = pseudo_sum(o, v6, PROTO_TCP, thl + chunk);
-		sum = gso_csum_add(sum, t, thl + chunk);
-		uint16_t c = gso_csum_fold(sum);
-		memcpy(t + 16, &c, 2);
+		put_be16(t + 16, ip_csum_fold(ip_csum_add(ip_pseudo_sum(o, v6, IP_PROTO_TCP, thl + chunk),
+		                                          t, thl + chunk)));
 	}
 	return n;
 }
@@ -183,13 +120,13 @@ static void tcp_seg_parse(const uipsec_pkt_t *p, tcp_seg_t *s)
 	uint8_t proto;
 	memset(s, 0, sizeof(*s));
 	s->l4 = l4_offset(d, p->len, &s->v6, &proto);
-	if (!s->l4 || proto != PROTO_TCP || s->l4 + 20 > p->len)
+	if (!s->l4 || proto != IP_PROTO_TCP || s->l4 + 20 > p->len)
 		return;
 	if (!s->v6) {
 		/* no options, no fragments, length field matching */
-		if (s->l4 != IP4_HDR || (get16(d + 6) & 0x3fff) || get16(d + 2) != p->len)
+		if (s->l4 != IPV4_HDR_LEN || (get_be16(d + 6) & 0x3fff) || get_be16(d + 2) != p->len)
 			return;
-	} else if ((uint32_t)IP6_HDR + get16(d + 4) != p->len) {
+	} else if ((uint32_t)IPV6_HDR_LEN + get_be16(d + 4) != p->len) {
 		return;
 	}
 	s->thl = (d[s->l4 + 12] >> 4) * 4u;
@@ -201,7 +138,7 @@ static void tcp_seg_parse(const uipsec_pkt_t *p, tcp_seg_t *s)
 	/* plain data segments only: ACK, optionally PSH */
 	if ((s->flags & ~0x08) != 0x10 || !s->payload)
 		return;
-	s->seq = (uint32_t)d[s->l4 + 4] << 24 | (uint32_t)d[s->l4 + 5] << 16 | (uint32_t)d[s->l4 + 6] << 8 | d[s->l4 + 7];
+	s->seq = get_be32(d + s->l4 + 4);
 	s->ok = true;
 }
 
@@ -277,15 +214,13 @@ int gso_coalesce_tcp(uipsec_pkt_t **pkts, int n, uipsec_pkt_t **out, uipsec_pkt_
 		uint8_t *t = o + first.l4;
 		t[13] = last_flags;   /* PSH of the last segment */
 		if (first.v6) {
-			put16(o + 4, (uint16_t)(len - IP6_HDR));
+			put_be16(o + 4, (uint16_t)(len - IPV6_HDR_LEN));
 		} else {
-			put16(o + 2, (uint16_t)len);
-			ip4_csum(o, first.l4);
+			put_be16(o + 2, (uint16_t)len);
+			ip4_fill_csum(o, first.l4);
 		}
 		/* partial checksum: the folded pseudo-header sum, not complemented */
-		t[16] = t[17] = 0;
-		uint16_t c = (uint16_t)~gso_csum_fold(pseudo_sum(o, first.v6, PROTO_TCP, len - first.l4));
-		memcpy(t + 16, &c, 2);
+		put_be16(t + 16, (uint16_t)~ip_csum_fold(ip_pseudo_sum(o, first.v6, IP_PROTO_TCP, len - first.l4)));
 		out[no++] = m;
 		i = j;
 	}

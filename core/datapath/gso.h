@@ -24,10 +24,6 @@ int gso_segment_tcp(const uipsec_pkt_t *p, uipsec_pkt_t **out, int max);
  * place; false when the packet is not TCP/UDP over IPv4/IPv6. */
 bool gso_csum_complete(uipsec_pkt_t *p);
 
-/* Internet checksum of len bytes added to sum (not folded). */
-uint64_t gso_csum_add(uint64_t sum, const uint8_t *d, size_t len);
-uint16_t gso_csum_fold(uint64_t sum);
-
 #endif
 
 /* The receive-side counterpart (GRO): consecutive TCP segments of one flow

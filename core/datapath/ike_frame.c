@@ -27,8 +27,8 @@ ike_frame_status_t ike_frame_encode(const ike_frame_t *f, uint8_t hdr[IKE_FRAME_
 	put_be16(hdr + 4, f->src.port);
 	put_be16(hdr + 6, f->dst.port);
 	put_be32(hdr + 8, f->ifindex);
-	memcpy(hdr + 12, f->src.addr.a, alen);
-	memcpy(hdr + 28, f->dst.addr.a, alen);
+	memcpy(hdr + 12, f->src.addr.bytes, alen);
+	memcpy(hdr + 28, f->dst.addr.bytes, alen);
 	return IKE_FRAME_OK;
 }
 
@@ -58,8 +58,8 @@ ike_frame_status_t ike_frame_decode(const uint8_t *msg, size_t len, ike_frame_t 
 	f->ifindex = get_be32(msg + 8);
 	/* an IPv4 frame's bytes past the address are ignored, not copied:
 	 * ip_addr_eq() and friends expect them zero */
-	memcpy(f->src.addr.a, msg + 12, alen);
-	memcpy(f->dst.addr.a, msg + 28, alen);
+	memcpy(f->src.addr.bytes, msg + 12, alen);
+	memcpy(f->dst.addr.bytes, msg + 28, alen);
 	*payload = msg + IKE_FRAME_HDR_LEN;
 	*payload_len = plen;
 	return IKE_FRAME_OK;

@@ -25,7 +25,7 @@ typedef struct ike_relay ike_relay_t;
 
 /* Sends a datagram from the ESP port (datapath_send_from(), passed in:
  * the data path calls the relay, not the other way round). */
-typedef bool (*ike_relay_send_fn)(void *ctx, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+typedef bool (*ike_relay_send_fn)(void *ctx, const void *data, size_t len, const uipsec_addr_t *src, uint32_t ifindex,
                                   const ip_endpoint_t *peer);
 
 /* Reads uipsecd.ike.{socket,mode,group}, creates the socket and serves it

@@ -10,11 +10,9 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include "util/ip.h"
 #include "datapath/mtu.h"
 
-#define IP4_HDR 20
-#define IP6_HDR 40
-#define UDP_HDR 8
 #define ESP_HDR 8
 #define ICMP_HDR 8
 
@@ -23,13 +21,13 @@ uint32_t mtu_esp_overhead(const uipsec_xform_info_t *xi, int outer_family, uint3
 	uint32_t block = xi->block_size > 4 ? xi->block_size : 4;   /* ESP aligns to 4 at least */
 	uint32_t body = inner_len + 2;                              /* pad length + next header */
 	uint32_t padded = (body + block - 1) / block * block;
-	return (outer_family == AF_INET6 ? IP6_HDR : IP4_HDR) + UDP_HDR + ESP_HDR + xi->iv_size +
+	return (outer_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + UDP_HDR_LEN + ESP_HDR + xi->iv_size +
 	       (padded - inner_len) + xi->icv_size;
 }
 
 uint32_t mtu_inner_room(const uipsec_xform_info_t *xi, int outer_family, uint32_t path_mtu)
 {
-	uint32_t fixed = (outer_family == AF_INET6 ? IP6_HDR : IP4_HDR) + UDP_HDR + ESP_HDR +
+	uint32_t fixed = (outer_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + UDP_HDR_LEN + ESP_HDR +
 	                 xi->iv_size + xi->icv_size;
 	if (path_mtu <= fixed + 2)
 		return 0;
@@ -47,7 +45,7 @@ mtu_verdict_t mtu_check(const uint8_t *pkt, uint32_t len, uint32_t room)
 		return MTU_FITS;
 	switch (pkt[0] >> 4) {
 	case 4:
-		if (len < IP4_HDR)
+		if (len < IPV4_HDR_LEN)
 			return MTU_MALFORMED;
 		return (pkt[6] & 0x40) ? MTU_TOO_BIG : MTU_FRAGMENT;
 	case 6:
@@ -57,38 +55,18 @@ mtu_verdict_t mtu_check(const uint8_t *pkt, uint32_t len, uint32_t room)
 	}
 }
 
-static uint32_t csum_add(uint32_t sum, const uint8_t *d, size_t len)
+/* The IP header of an error about orig: from its destination to its
+ * source; len is the IPv4 total / IPv6 payload length. */
+static void reply_hdr(uint8_t *h, const uint8_t *orig, bool v6, uint8_t proto, uint16_t len)
 {
-	while (len > 1) {
-		sum += (uint32_t)d[0] << 8 | d[1];
-		d += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (uint32_t)d[0] << 8;
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-
-static void ip4_hdr(uint8_t *h, const uint8_t src[4], const uint8_t dst[4], uint8_t proto, uint16_t total)
-{
-	memset(h, 0, IP4_HDR);
-	h[0] = 0x45;
-	put16(h + 2, total);
-	h[6] = 0x40;            /* DF */
-	h[8] = 64;
-	h[9] = proto;
-	memcpy(h + 12, src, 4);
-	memcpy(h + 16, dst, 4);
-	put16(h + 10, csum_fold(csum_add(0, h, IP4_HDR)));
+	uipsec_addr_t from = { .family = v6 ? AF_INET6 : AF_INET }, to = from;
+	size_t n = ip_addr_len(from.family);
+	memcpy(from.bytes, orig + (v6 ? 24 : 16), n);
+	memcpy(to.bytes, orig + (v6 ? 8 : 12), n);
+	if (v6)
+		ip6_write_hdr(h, &from, &to, proto, len, 64);
+	else
+		ip4_write_hdr(h, &from, &to, proto, len, 0, 64);   /* DF set */
 }
 
 static bool ip4_src_ok(const uint8_t *a)
@@ -107,74 +85,60 @@ bool mtu_build_too_big(const uint8_t *orig, uint32_t len, uint32_t mtu, uipsec_p
 	uint32_t room = reply->cap - reply->off;
 	if ((orig[0] >> 4) == 4) {
 		uint32_t ihl = (orig[0] & 0x0f) * 4u;
-		if (len < IP4_HDR || ihl < IP4_HDR || ihl > len || !ip4_src_ok(orig + 12))
+		if (len < IPV4_HDR_LEN || ihl < IPV4_HDR_LEN || ihl > len || !ip4_src_ok(orig + 12))
 			return false;
 		/* never answer an ICMP error with an error (RFC 1122 3.2.2) */
-		if (orig[9] == 1 && len >= ihl + 1 && orig[ihl] != 8 && orig[ihl] != 0 && orig[ihl] != 13 &&
+		if (orig[9] == IP_PROTO_ICMP && len >= ihl + 1 && orig[ihl] != 8 && orig[ihl] != 0 && orig[ihl] != 13 &&
 		    orig[ihl] != 14)
 			return false;
-		if ((((uint32_t)orig[6] << 8 | orig[7]) & 0x1fff) != 0)
+		if ((get_be16(orig + 6) & 0x1fff) != 0)
 			return false;   /* only for the first fragment */
 		/* quote the header and 8 bytes; include more as RFC 1812 allows */
 		uint32_t quote = len < ihl + 8 ? len : ihl + 8;
 		if (mtu > 0xffff)
 			mtu = 0xffff;
-		uint32_t total = IP4_HDR + ICMP_HDR + quote;
+		uint32_t total = IPV4_HDR_LEN + ICMP_HDR + quote;
 		if (total > room)
 			return false;
 		uint8_t *h = reply->buf + reply->off;
-		/* from the original destination, to its source */
-		ip4_hdr(h, orig + 16, orig + 12, 1, (uint16_t)total);
-		uint8_t *icmp = h + IP4_HDR;
+		reply_hdr(h, orig, false, IP_PROTO_ICMP, (uint16_t)total);
+		uint8_t *icmp = h + IPV4_HDR_LEN;
 		memset(icmp, 0, ICMP_HDR);
 		icmp[0] = 3;    /* destination unreachable */
 		icmp[1] = 4;    /* fragmentation needed and DF set */
-		put16(icmp + 6, (uint16_t)mtu);
+		put_be16(icmp + 6, (uint16_t)mtu);
 		memcpy(icmp + ICMP_HDR, orig, quote);
-		put16(icmp + 2, csum_fold(csum_add(0, icmp, ICMP_HDR + quote)));
+		put_be16(icmp + 2, ip_csum_fold(ip_csum_add(0, icmp, ICMP_HDR + quote)));
 		reply->len = total;
 		return true;
 	}
 	if ((orig[0] >> 4) == 6) {
-		if (len < IP6_HDR || orig[8] == 0xff /* multicast src */)
+		if (len < IPV6_HDR_LEN || orig[8] == 0xff /* multicast src */)
 			return false;
 		static const uint8_t unspec[16];
 		if (memcmp(orig + 8, unspec, 16) == 0)
 			return false;
-		if (orig[6] == 58 && len > IP6_HDR && orig[IP6_HDR] < 128)
+		if (orig[6] == IP_PROTO_ICMPV6 && len > IPV6_HDR_LEN && orig[IPV6_HDR_LEN] < 128)
 			return false;   /* an ICMPv6 error itself */
 		if (mtu < MTU_IPV6_MIN)
 			mtu = MTU_IPV6_MIN;
 		/* as much of the original as fits in the minimum MTU */
 		uint32_t quote = len;
-		if (quote > MTU_IPV6_MIN - IP6_HDR - ICMP_HDR)
-			quote = MTU_IPV6_MIN - IP6_HDR - ICMP_HDR;
+		if (quote > MTU_IPV6_MIN - IPV6_HDR_LEN - ICMP_HDR)
+			quote = MTU_IPV6_MIN - IPV6_HDR_LEN - ICMP_HDR;
 		uint32_t plen = ICMP_HDR + quote;
-		if (IP6_HDR + plen > room)
+		if (IPV6_HDR_LEN + plen > room)
 			return false;
 		uint8_t *h = reply->buf + reply->off;
-		memset(h, 0, IP6_HDR);
-		h[0] = 0x60;
-		put16(h + 4, (uint16_t)plen);
-		h[6] = 58;
-		h[7] = 64;
-		memcpy(h + 8, orig + 24, 16);   /* from the original destination */
-		memcpy(h + 24, orig + 8, 16);   /* to its source */
-		uint8_t *icmp = h + IP6_HDR;
+		reply_hdr(h, orig, true, IP_PROTO_ICMPV6, (uint16_t)plen);
+		uint8_t *icmp = h + IPV6_HDR_LEN;
 		memset(icmp, 0, ICMP_HDR);
 		icmp[0] = 2;    /* packet too big */
-		icmp[4] = (uint8_t)(mtu >> 24);
-		icmp[5] = (uint8_t)(mtu >> 16);
-		icmp[6] = (uint8_t)(mtu >> 8);
-		icmp[7] = (uint8_t)mtu;
+		put_be32(icmp + 4, mtu);
 		memcpy(icmp + ICMP_HDR, orig, quote);
-		/* pseudo header: src, dst, length, next header */
-		uint32_t sum = csum_add(0, h + 8, 32);
-		sum += plen;
-		sum += 58;
-		sum = csum_add(sum, icmp, plen);
-		put16(icmp + 2, csum_fold(sum));
-		reply->len = IP6_HDR + plen;
+		uint32_t sum = ip_pseudo_sum(h, true, IP_PROTO_ICMPV6, plen);
+		put_be16(icmp + 2, ip_csum_fold(ip_csum_add(sum, icmp, plen)));
+		reply->len = IPV6_HDR_LEN + plen;
 		return true;
 	}
 	return false;
@@ -203,13 +167,13 @@ bool mtu_icmp_allow(mtu_icmp_limit_t *l, uint64_t now_ns)
 
 int mtu_ip4_fragment(const uint8_t *pkt, uint32_t len, uint32_t room, uipsec_pkt_t **out, int max)
 {
-	if (len < IP4_HDR || (pkt[0] >> 4) != 4)
+	if (len < IPV4_HDR_LEN || (pkt[0] >> 4) != 4)
 		return 0;
 	uint32_t ihl = (pkt[0] & 0x0f) * 4u;
-	uint32_t total = (uint32_t)pkt[2] << 8 | pkt[3];
-	if (ihl < IP4_HDR || total < ihl || total > len || (pkt[6] & 0x40))
+	uint32_t total = get_be16(pkt + 2);
+	if (ihl < IPV4_HDR_LEN || total < ihl || total > len || (pkt[6] & 0x40))
 		return 0;
-	uint32_t frag_field = (uint32_t)pkt[6] << 8 | pkt[7];
+	uint32_t frag_field = get_be16(pkt + 6);
 	uint32_t base_off = (frag_field & 0x1fff) * 8u;  /* re-fragmenting a fragment keeps its offset */
 	bool last_mf = (frag_field & 0x2000) != 0;
 	/* a fragment reaching past 65 535 bytes (header included) belongs to
@@ -239,10 +203,9 @@ int mtu_ip4_fragment(const uint8_t *pkt, uint32_t len, uint32_t room, uipsec_pkt
 		memcpy(h + ihl, pkt + ihl + off, n);
 		bool mf = (i < need - 1) || last_mf;
 		uint32_t fo = (base_off + off) / 8u;
-		put16(h + 2, (uint16_t)(ihl + n));
-		put16(h + 6, (uint16_t)((mf ? 0x2000 : 0) | (fo & 0x1fff)));
-		h[10] = h[11] = 0;
-		put16(h + 10, csum_fold(csum_add(0, h, ihl)));
+		put_be16(h + 2, (uint16_t)(ihl + n));
+		put_be16(h + 6, (uint16_t)((mf ? 0x2000 : 0) | (fo & 0x1fff)));
+		ip4_fill_csum(h, ihl);
 		f->len = ihl + n;
 	}
 	return need;

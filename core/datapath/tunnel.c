@@ -182,13 +182,6 @@ static void sa_cfg_fill(const tunnels_t *ts, const tunnel_t *t, sa_dir_t dir, sa
 	}
 }
 
-static void to_uipsec_addr(const ip_addr_t *in, uipsec_addr_t *out)
-{
-	memset(out, 0, sizeof(*out));
-	out->family = in->family;
-	memcpy(out->bytes, in->a, sizeof(out->bytes));
-}
-
 static void keepalive_stop(tunnel_t *t)
 {
 	if (t->keepalive_src)
@@ -238,12 +231,10 @@ static void path_mtu_probe(tunnels_t *ts, tunnel_t *t)
 {
 	uint32_t path = MTU_DEFAULT_LINK;
 	if (ts->net_ops && ts->net && ts->net_ops->route_get) {
-		uipsec_addr_t dst;
-		to_uipsec_addr(&t->peer.addr, &dst);
 		uipsec_route_lookup_t lk;
 		uipsec_err_t e = { "" };
 		memset(&lk, 0, sizeof(lk));
-		if (ts->net_ops->route_get(ts->net, &dst, ts->socket_fwmark, &lk, &e) == UIPSEC_OK) {
+		if (ts->net_ops->route_get(ts->net, &t->peer.addr, ts->socket_fwmark, &lk, &e) == UIPSEC_OK) {
 			uint32_t m = mtu_of_interface(lk.ifname);
 			if (m)
 				path = m;
@@ -418,12 +409,9 @@ static int install_policies(tunnel_t *t, uipsec_err_t *err)
 /* The device of this tunnel's virtual IPs (per_vip), up; NULL with err. */
 static const char *vip_device(tunnels_t *ts, tunnel_t *t, uipsec_err_t *err)
 {
-	ip_addr_t va[TUNNEL_MAX_TS];
-	for (unsigned i = 0; i < t->n_vips; i++) {
-		memset(&va[i], 0, sizeof(va[i]));
-		va[i].family = t->vips[i].addr.family;
-		memcpy(va[i].a, t->vips[i].addr.bytes, sizeof(va[i].a));
-	}
+	uipsec_addr_t va[TUNNEL_MAX_TS];
+	for (unsigned i = 0; i < t->n_vips; i++)
+		va[i] = t->vips[i].addr;
 	GError *verr = NULL;
 	uipsec_err_t e = { "" };
 	const char *ifname = datapath_vip_device(ts->dp, va, t->n_vips, &verr);
@@ -460,8 +448,8 @@ static int install_routes(tunnels_t *ts, tunnel_t *t, uipsec_err_t *err)
 		.local_ts = lp, .local_ts_count = nl, .remote_ts = rp, .remote_ts_count = nr,
 		.vips = t->n_vips ? t->vips : NULL, .vip_count = t->n_vips,
 	};
-	to_uipsec_addr(&t->local.addr, &rt.local);
-	to_uipsec_addr(&t->peer.addr, &rt.remote);
+	rt.local = t->local.addr;
+	rt.remote = t->peer.addr;
 	uipsec_err_t e = { "" };
 	int rc = route_mgr_tunnel_add(ts->rm, &rt, &e);
 	if (rc != UIPSEC_OK)

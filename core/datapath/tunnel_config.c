@@ -40,7 +40,7 @@ static bool get_endpoint(const char *val, uint16_t port, ip_endpoint_t *ep)
 {
 	memset(ep, 0, sizeof(*ep));
 	ep->port = port;
-	return val && ip_addr_parse(val, &ep->addr);
+	return val && uipsec_addr_parse(val, &ep->addr);
 }
 
 /* One hex key setting (a missing key is fine for null encryption; the

@@ -44,8 +44,8 @@ bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GErr
 	cfg->port = (uint16_t)port;
 	cfg->addresses = uipsec_settings_get_list(s, "uipsecd.socket.address");
 	for (char **a = cfg->addresses; a && *a; a++) {
-		ip_addr_t tmp;
-		if (!ip_addr_parse(*a, &tmp)) {
+		uipsec_addr_t tmp;
+		if (!uipsec_addr_parse(*a, &tmp)) {
 			const char *o = uipsec_settings_origin(s, "uipsecd.socket.address");
 			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL,
 			            "%s: uipsecd.socket.address: '%s' is not an IPv4 or IPv6 address", o ? o : "config", *a);
@@ -77,7 +77,7 @@ void udp_socket_cfg_clear(udp_socket_cfg_t *cfg)
 	cfg->addresses = NULL;
 }
 
-static int open_one(const udp_socket_cfg_t *cfg, const ip_addr_t *addr, GError **err)
+static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GError **err)
 {
 	int fam = addr->family;
 	int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
@@ -128,18 +128,18 @@ static int open_one(const udp_socket_cfg_t *cfg, const ip_addr_t *addr, GError *
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 		sin->sin_family = AF_INET;
 		sin->sin_port = htons(cfg->port);
-		memcpy(&sin->sin_addr, addr->a, 4);
+		memcpy(&sin->sin_addr, addr->bytes, 4);
 		sl = sizeof(*sin);
 	} else {
 		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(cfg->port);
-		memcpy(&sin6->sin6_addr, addr->a, 16);
+		memcpy(&sin6->sin6_addr, addr->bytes, 16);
 		sl = sizeof(*sin6);
 	}
 	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		char buf[INET6_ADDRSTRLEN];
-		inet_ntop(fam, addr->a, buf, sizeof(buf));
+		inet_ntop(fam, addr->bytes, buf, sizeof(buf));
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "binding UDP %s port %u: %s", buf,
 		            cfg->port, g_strerror(errno));
 		close(fd);
@@ -154,11 +154,11 @@ udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
 	us->gso = true;
 	us->has_fwmark = cfg->has_fwmark;
 	us->fwmark = cfg->fwmark;
-	ip_addr_t addrs[UDP_SOCKET_MAX_FDS];
+	uipsec_addr_t addrs[UDP_SOCKET_MAX_FDS];
 	unsigned n = 0;
 	if (cfg->addresses && cfg->addresses[0]) {
 		for (char **a = cfg->addresses; *a && n < UDP_SOCKET_MAX_FDS; a++)
-			if (ip_addr_parse(*a, &addrs[n]))
+			if (uipsec_addr_parse(*a, &addrs[n]))
 				n++;
 	} else {
 		memset(addrs, 0, sizeof(addrs));
@@ -208,12 +208,12 @@ static void sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
 		e->addr.family = AF_INET;
-		memcpy(e->addr.a, &sin->sin_addr, 4);
+		memcpy(e->addr.bytes, &sin->sin_addr, 4);
 		e->port = ntohs(sin->sin_port);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
 		e->addr.family = AF_INET6;
-		memcpy(e->addr.a, &sin6->sin6_addr, 16);
+		memcpy(e->addr.bytes, &sin6->sin6_addr, 16);
 		e->port = ntohs(sin6->sin6_port);
 	}
 }
@@ -224,13 +224,13 @@ static socklen_t endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_st
 	if (e->addr.family == AF_INET) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
 		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, e->addr.a, 4);
+		memcpy(&sin->sin_addr, e->addr.bytes, 4);
 		sin->sin_port = htons(e->port);
 		return sizeof(*sin);
 	}
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 	sin6->sin6_family = AF_INET6;
-	memcpy(&sin6->sin6_addr, e->addr.a, 16);
+	memcpy(&sin6->sin6_addr, e->addr.bytes, 16);
 	sin6->sin6_port = htons(e->port);
 	return sizeof(*sin6);
 }
@@ -246,7 +246,7 @@ static bool parse_pktinfo(const struct cmsghdr *c, udp_local_t *l)
 		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 		memset(l, 0, sizeof(*l));
 		l->addr.family = AF_INET;
-		memcpy(l->addr.a, &pi.ipi_addr, 4);
+		memcpy(l->addr.bytes, &pi.ipi_addr, 4);
 		l->ifindex = (uint32_t)pi.ipi_ifindex;
 		return true;
 	}
@@ -256,7 +256,7 @@ static bool parse_pktinfo(const struct cmsghdr *c, udp_local_t *l)
 		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
 		memset(l, 0, sizeof(*l));
 		l->addr.family = AF_INET6;
-		memcpy(l->addr.a, &pi.ipi6_addr, 16);
+		memcpy(l->addr.bytes, &pi.ipi6_addr, 16);
 		l->ifindex = pi.ipi6_ifindex;
 		return true;
 	}
@@ -336,12 +336,6 @@ static int fd_for_family(const udp_socket_t *us, int fam)
 	return -1;
 }
 
-static bool same_endpoint(const ip_endpoint_t *a, const ip_endpoint_t *b)
-{
-	return a->port == b->port && a->addr.family == b->addr.family &&
-	       memcmp(a->addr.a, b->addr.a, a->addr.family == AF_INET ? 4 : 16) == 0;
-}
-
 /* sendmmsg one run of packets to the same socket. Consecutive datagrams to
  * one peer of one size (the last may be shorter) -- the segments of a TCP
  * super-packet -- leave as one UDP GSO send: one trip through the stack
@@ -361,7 +355,7 @@ static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endp
 		iov[i].iov_len = pkts[i]->len;
 		i++;
 		while (us->gso && i < n && i - start < GSO_MAX_SEGS && pkts[i - 1]->len == seg &&
-		       pkts[i]->len <= seg && bytes + pkts[i]->len <= GSO_MAX_BYTES && same_endpoint(&to[i], &to[start])) {
+		       pkts[i]->len <= seg && bytes + pkts[i]->len <= GSO_MAX_BYTES && udp_endpoint_equal(&to[i], &to[start])) {
 			iov[i].iov_base = uipsec_pkt_data(pkts[i]);
 			iov[i].iov_len = pkts[i]->len;
 			bytes += pkts[i]->len;
@@ -435,13 +429,13 @@ int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *
 	return total;
 }
 
-static bool addr_is_any(const ip_addr_t *a)
+static bool addr_is_any(const uipsec_addr_t *a)
 {
 	static const uint8_t zero[16];
-	return a->family == 0 || memcmp(a->a, zero, ip_addr_len(a->family)) == 0;
+	return a->family == 0 || memcmp(a->bytes, zero, ip_addr_len(a->family)) == 0;
 }
 
-bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const uipsec_addr_t *src, uint32_t ifindex,
                           const ip_endpoint_t *dst)
 {
 	int fd = fd_for_family(us, dst->addr.family);
@@ -460,7 +454,7 @@ bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const 
 			struct in_pktinfo pi;
 			memset(&pi, 0, sizeof(pi));
 			pi.ipi_ifindex = (int)ifindex;
-			memcpy(&pi.ipi_spec_dst, src->a, 4);   /* zero when src is unset */
+			memcpy(&pi.ipi_spec_dst, src->bytes, 4);   /* zero when src is unset */
 			c->cmsg_level = IPPROTO_IP;
 			c->cmsg_type = IP_PKTINFO;
 			c->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -470,7 +464,7 @@ bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const 
 			struct in6_pktinfo pi;
 			memset(&pi, 0, sizeof(pi));
 			pi.ipi6_ifindex = ifindex;
-			memcpy(&pi.ipi6_addr, src->a, 16);
+			memcpy(&pi.ipi6_addr, src->bytes, 16);
 			c->cmsg_level = IPPROTO_IPV6;
 			c->cmsg_type = IPV6_PKTINFO;
 			c->cmsg_len = CMSG_LEN(sizeof(pi));
@@ -488,21 +482,19 @@ bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const 
 bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst)
 {
 	static const uint8_t ka = 0xff;
-	static const ip_addr_t any;   /* the kernel picks the source */
+	static const uipsec_addr_t any;   /* the kernel picks the source */
 	return udp_socket_send_from(us, &ka, 1, &any, 0, dst);
 }
 
 bool udp_endpoint_equal(const ip_endpoint_t *a, const ip_endpoint_t *b)
 {
-	if (a->addr.family != b->addr.family || a->port != b->port)
-		return false;
-	return memcmp(a->addr.a, b->addr.a, a->addr.family == AF_INET ? 4 : 16) == 0;
+	return a->port == b->port && ip_addr_eq(&a->addr, &b->addr);
 }
 
 const char *udp_endpoint_str(const ip_endpoint_t *e, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";
-	inet_ntop(e->addr.family == AF_INET6 ? AF_INET6 : AF_INET, e->addr.a, a, sizeof(a));
+	inet_ntop(e->addr.family == AF_INET6 ? AF_INET6 : AF_INET, e->addr.bytes, a, sizeof(a));
 	if (e->addr.family == AF_INET6)
 		g_snprintf(buf, len, "[%s]:%u", a, e->port);
 	else

@@ -28,7 +28,7 @@ typedef struct udp_socket udp_socket_t;
 /* Where a datagram arrived (IP_PKTINFO / IPV6_PKTINFO): our address it
  * was sent to, and the interface. family 0 when the kernel did not say. */
 typedef struct udp_local {
-	ip_addr_t addr;
+	uipsec_addr_t addr;
 	uint32_t ifindex;
 } udp_local_t;
 
@@ -60,7 +60,7 @@ int udp_socket_send(udp_socket_t *us, uipsec_pkt_t **pkts, const ip_endpoint_t *
  * src (IP_PKTINFO / IPV6_PKTINFO; family 0 or the any address: the
  * kernel picks) through interface ifindex (0 = the route's). Never blocks:
  * false when the socket's buffer is full or the kernel refuses. */
-bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const ip_addr_t *src, uint32_t ifindex,
+bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const uipsec_addr_t *src, uint32_t ifindex,
                           const ip_endpoint_t *dst);
 /* One NAT keepalive (0xFF) to dst. */
 bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst);

@@ -41,15 +41,15 @@ static replay_verdict_t replay_locked(sa_t *sa, uint32_t seq_lo, uint64_t *seq, 
 
 /* Our address as the SA knows it: a dual-stack IPv6 socket reports IPv4
  * peers as ::ffff:a.b.c.d. NULL when unknown (the SPI alone decides). */
-static const ip_addr_t *our_addr(const ip_addr_t *a, ip_addr_t *buf)
+static const uipsec_addr_t *our_addr(const uipsec_addr_t *a, uipsec_addr_t *buf)
 {
 	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	if (!a->family)
 		return NULL;
-	if (a->family == AF_INET6 && memcmp(a->a, v4mapped, sizeof(v4mapped)) == 0) {
+	if (a->family == AF_INET6 && memcmp(a->bytes, v4mapped, sizeof(v4mapped)) == 0) {
 		memset(buf, 0, sizeof(*buf));
 		buf->family = AF_INET;
-		memcpy(buf->a, a->a + 12, 4);
+		memcpy(buf->bytes, a->bytes + 12, 4);
 		return buf;
 	}
 	return a;
@@ -75,11 +75,11 @@ typedef struct spi_memo {
 	bool valid;
 	uint32_t spi;
 	bool have_dst;
-	ip_addr_t dst;
+	uipsec_addr_t dst;
 	sa_t *sa;
 } spi_memo_t;
 
-static sa_t *lookup_spi(spi_memo_t *m, uint32_t spi, const ip_addr_t *dst)
+static sa_t *lookup_spi(spi_memo_t *m, uint32_t spi, const uipsec_addr_t *dst)
 {
 	if (m->valid && m->spi == spi && m->have_dst == (dst != NULL) &&
 	    (!dst || ip_addr_eq(&m->dst, dst)))
@@ -154,7 +154,7 @@ static esp_verdict_t decap_one(esp_worker_t *w, spi_memo_t *memo, tally_t *tally
 		return drop(res, STAT_MALFORMED);
 	}
 	uint32_t spi = get_be32(d);
-	ip_addr_t dst_buf;
+	uipsec_addr_t dst_buf;
 	if (spi == 0)
 		goto ike;
 	res->spi = spi;
@@ -282,8 +282,8 @@ bool esp_strip_outer(uipsec_pkt_t *p, esp_in_meta_t *meta)
 		    (get_be16(d + 6) & 0x3fff) != 0)   /* fragments are reassembled by the kernel */
 			return false;
 		meta->src.addr.family = meta->dst.addr.family = AF_INET;
-		memcpy(meta->src.addr.a, d + 12, 4);
-		memcpy(meta->dst.addr.a, d + 16, 4);
+		memcpy(meta->src.addr.bytes, d + 12, 4);
+		memcpy(meta->dst.addr.bytes, d + 16, 4);
 		len = tot;
 	} else if (d[0] >> 4 == 6) {
 		if (len < IPV6_HDR_LEN + UDP_HDR_LEN || d[6] != IP_PROTO_UDP)
@@ -293,8 +293,8 @@ bool esp_strip_outer(uipsec_pkt_t *p, esp_in_meta_t *meta)
 		if (tot > len || tot < hl + UDP_HDR_LEN)
 			return false;
 		meta->src.addr.family = meta->dst.addr.family = AF_INET6;
-		memcpy(meta->src.addr.a, d + 8, 16);
-		memcpy(meta->dst.addr.a, d + 24, 16);
+		memcpy(meta->src.addr.bytes, d + 8, 16);
+		memcpy(meta->dst.addr.bytes, d + 24, 16);
 		len = tot;
 	} else {
 		return false;

@@ -22,17 +22,24 @@ void sa_cfg_init(sa_cfg_t *cfg)
 	cfg->src.port = cfg->dst.port = 4500;
 }
 
+/* An event about sa: who it is (SPI, direction, reqid, addresses, tunnel). */
+static void sa_event(const sa_t *sa, int type, int reason, event_t *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = (event_type_t)type;
+	ev->reason = (event_reason_t)reason;
+	ev->spi = sa->spi;
+	ev->dir = (uint8_t)sa->dir;
+	ev->reqid = sa->reqid;
+	ev->src = sa->src;
+	ev->dst = sa->dst;
+	g_strlcpy(ev->tunnel, sa->tunnel, sizeof(ev->tunnel));
+}
+
 void sa_emit(const sa_t *sa, int type, int reason)
 {
-	event_t ev = { 0 };
-	ev.type = (event_type_t)type;
-	ev.reason = (event_reason_t)reason;
-	ev.spi = sa->spi;
-	ev.dir = (uint8_t)sa->dir;
-	ev.reqid = sa->reqid;
-	ev.src = sa->src;
-	ev.dst = sa->dst;
-	g_strlcpy(ev.tunnel, sa->tunnel, sizeof(ev.tunnel));
+	event_t ev;
+	sa_event(sa, type, reason, &ev);
 	events_emit(&ev);
 }
 
@@ -272,14 +279,8 @@ void sa_error(sa_t *sa, const char *what, int status)
 	if ((last && now - last < G_USEC_PER_SEC) ||
 	    !atomic_compare_exchange_strong(&sa->last_error, &last, now))
 		return;
-	event_t ev = { 0 };
-	ev.type = EVENT_ERROR;
-	ev.spi = sa->spi;
-	ev.dir = (uint8_t)sa->dir;
-	ev.reqid = sa->reqid;
-	ev.src = sa->src;
-	ev.dst = sa->dst;
-	g_strlcpy(ev.tunnel, sa->tunnel, sizeof(ev.tunnel));
+	event_t ev;
+	sa_event(sa, EVENT_ERROR, EVENT_REASON_NONE, &ev);
 	snprintf(ev.msg, sizeof(ev.msg), "%s (%s): %s", what, sa->esp, uipsec_status_str(status));
 	events_emit(&ev);
 }

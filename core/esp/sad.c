@@ -75,7 +75,7 @@ static void in_insert(in_table_t *t, sa_t *sa)
 	t->live++;
 }
 
-static in_slot_t *in_find(in_table_t *t, uint32_t spi, const ip_addr_t *dst)
+static in_slot_t *in_find(in_table_t *t, uint32_t spi, const uipsec_addr_t *dst)
 {
 	if (!t)
 		return NULL;
@@ -166,7 +166,7 @@ int sad_add(const sa_cfg_t *cfg, uipsec_err_t *err)
 	return UIPSEC_OK;
 }
 
-int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst)
+int sad_del(sa_dir_t dir, uint32_t spi, const uipsec_addr_t *dst)
 {
 	sad_init();
 	sa_t *sa = NULL;
@@ -207,7 +207,7 @@ int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst)
 }
 
 /* With sad_writer held (or inside the read lock): the SA sad_del would remove. */
-static sa_t *find(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst)
+static sa_t *find(sa_dir_t dir, uint32_t spi, const uipsec_addr_t *dst)
 {
 	if (dir == SA_DIR_IN) {
 		in_slot_t *s = in_find(in_tab, spi, dst);
@@ -251,7 +251,7 @@ static void swap_in(sa_t *old, sa_t *sa)
 	g_ptr_array_add(list, sa);
 }
 
-int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t *cfg, unsigned flags,
+int sad_replace(sa_dir_t dir, uint32_t spi, const uipsec_addr_t *dst, const sa_cfg_t *cfg, unsigned flags,
                 uipsec_err_t *err)
 {
 	sad_init();
@@ -313,7 +313,7 @@ int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t
 	return UIPSEC_OK;
 }
 
-sa_t *sad_lookup_spi(uint32_t spi, const ip_addr_t *dst)
+sa_t *sad_lookup_spi(uint32_t spi, const uipsec_addr_t *dst)
 {
 	in_slot_t *s = in_find(in_tab, spi, dst);
 	return s ? s->sa : NULL;
@@ -359,7 +359,7 @@ void sad_foreach(void (*fn)(sa_t *sa, void *user), void *user)
 typedef struct sa_id {
 	sa_dir_t dir;
 	uint32_t spi;
-	ip_addr_t dst;
+	uipsec_addr_t dst;
 } sa_id_t;
 
 static void tick_one(sa_t *sa, void *user)

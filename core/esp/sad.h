@@ -46,14 +46,14 @@ enum {
  * Raises sa-updated (no sa-down/sa-up). UIPSEC_ERR_NOTFOUND when no
  * such SA, UIPSEC_ERR_EXISTS when an inbound SA with the new destination
  * exists. */
-int sad_replace(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst, const sa_cfg_t *cfg, unsigned flags,
+int sad_replace(sa_dir_t dir, uint32_t spi, const uipsec_addr_t *dst, const sa_cfg_t *cfg, unsigned flags,
                 uipsec_err_t *err);
 /* Remove; raises sa-down. dst may be NULL (any destination). */
-int sad_del(sa_dir_t dir, uint32_t spi, const ip_addr_t *dst);
+int sad_del(sa_dir_t dir, uint32_t spi, const uipsec_addr_t *dst);
 
 /* Data path, inside db_read_lock(). Inbound: by SPI and our outer address
  * (dst NULL or family 0: first SA with that SPI). */
-sa_t *sad_lookup_spi(uint32_t spi, const ip_addr_t *dst);
+sa_t *sad_lookup_spi(uint32_t spi, const uipsec_addr_t *dst);
 /* Outbound SA for a policy's reqid: the newest one not hard-expired. */
 sa_t *sad_out_by_reqid(uint32_t reqid);
 /* Outbound SA by SPI (control). */

@@ -106,14 +106,14 @@ void spd_sel_any(spd_sel_t *s, uint8_t family)
 	s->sport_to = s->dport_to = 65535;
 }
 
-bool spd_sel_set_prefix(spd_sel_t *s, bool dst, const ip_addr_t *prefix, unsigned plen)
+bool spd_sel_set_prefix(spd_sel_t *s, bool dst, const uipsec_addr_t *prefix, unsigned plen)
 {
 	if (prefix->family != s->family || plen > fam_bits(s->family))
 		return false;
-	ip_addr_t *from = dst ? &s->dst_from : &s->src_from;
-	ip_addr_t *to = dst ? &s->dst_to : &s->src_to;
+	uipsec_addr_t *from = dst ? &s->dst_from : &s->src_from;
+	uipsec_addr_t *to = dst ? &s->dst_to : &s->src_to;
 	*from = *prefix;
-	memset(from->a + ip_addr_len(from->family), 0, 16 - ip_addr_len(from->family));
+	memset(from->bytes + ip_addr_len(from->family), 0, 16 - ip_addr_len(from->family));
 	ip_addr_prefix_end(from, plen, false);
 	*to = *from;
 	ip_addr_prefix_end(to, plen, true);
@@ -126,36 +126,24 @@ bool spd_sel_parse_addr(spd_sel_t *s, bool dst, const char *text)
 	if (strlen(text) >= sizeof(buf))
 		return false;
 	strcpy(buf, text);
-	char *slash = strchr(buf, '/'), *dash = strchr(buf, '-');
-	ip_addr_t a, b;
+	char *dash = strchr(buf, '-');
 	if (dash) {
+		uipsec_addr_t a, b;
 		*dash = '\0';
-		if (!ip_addr_parse(buf, &a) || !ip_addr_parse(dash + 1, &b) || a.family != b.family ||
+		if (!uipsec_addr_parse(buf, &a) || !uipsec_addr_parse(dash + 1, &b) || a.family != b.family ||
 		    a.family != s->family || ip_addr_cmp(&a, &b) > 0)
 			return false;
 		*(dst ? &s->dst_from : &s->src_from) = a;
 		*(dst ? &s->dst_to : &s->src_to) = b;
 		return true;
 	}
-	unsigned plen;
-	if (slash) {
-		*slash = '\0';
-		char *end;
-		unsigned long v = strtoul(slash + 1, &end, 10);
-		if (*end || end == slash + 1 || v > 128)
-			return false;
-		plen = (unsigned)v;
-	}
-	if (!ip_addr_parse(buf, &a))
-		return false;
-	if (!slash)
-		plen = fam_bits(a.family);
-	return spd_sel_set_prefix(s, dst, &a, plen);
+	uipsec_prefix_t p;
+	return uipsec_prefix_parse(buf, &p) && spd_sel_set_prefix(s, dst, &p.addr, p.len);
 }
 
-static inline bool in_range(const ip_addr_t *x, const ip_addr_t *from, const ip_addr_t *to, size_t len)
+static inline bool in_range(const uipsec_addr_t *x, const uipsec_addr_t *from, const uipsec_addr_t *to, size_t len)
 {
-	return memcmp(x->a, from->a, len) >= 0 && memcmp(x->a, to->a, len) <= 0;
+	return memcmp(x->bytes, from->bytes, len) >= 0 && memcmp(x->bytes, to->bytes, len) <= 0;
 }
 
 bool spd_sel_match(const spd_sel_t *s, const ip_flow_t *f)
@@ -174,12 +162,12 @@ bool spd_sel_match(const spd_sel_t *s, const ip_flow_t *f)
 
 /* Leading bits shared by from and to: the prefix length of an exact
  * prefix, an approximation of specificity for other ranges. */
-static unsigned common_bits(const ip_addr_t *from, const ip_addr_t *to)
+static unsigned common_bits(const uipsec_addr_t *from, const uipsec_addr_t *to)
 {
 	unsigned bits = fam_bits(from->family);
 	for (unsigned i = 0; i < bits; i++) {
 		uint8_t m = (uint8_t)(0x80u >> (i % 8));
-		if ((from->a[i / 8] & m) != (to->a[i / 8] & m))
+		if ((from->bytes[i / 8] & m) != (to->bytes[i / 8] & m))
 			return i;
 	}
 	return bits;
@@ -206,34 +194,34 @@ static inline bool better(const spd_policy_t *a, const spd_policy_t *b)
 
 /* ------------------------------------------------------------ range -> prefixes */
 
-static bool addr_inc(ip_addr_t *a)
+static bool addr_inc(uipsec_addr_t *a)
 {
 	for (int i = (int)ip_addr_len(a->family) - 1; i >= 0; i--)
-		if (++a->a[i] != 0)
+		if (++a->bytes[i] != 0)
 			return true;
 	return false;   /* wrapped: was the last address */
 }
 
-static unsigned trailing_zero_bits(const ip_addr_t *a)
+static unsigned trailing_zero_bits(const uipsec_addr_t *a)
 {
 	unsigned bits = fam_bits(a->family);
 	for (unsigned i = 0; i < bits; i++) {
 		unsigned bit = bits - 1 - i;
-		if (a->a[bit / 8] & (0x80u >> (bit % 8)))
+		if (a->bytes[bit / 8] & (0x80u >> (bit % 8)))
 			return i;
 	}
 	return bits;
 }
 
 /* Call fn for each prefix covering [from, to] exactly. */
-static void range_prefixes(const ip_addr_t *from, const ip_addr_t *to,
-                           void (*fn)(const ip_addr_t *pfx, unsigned plen, void *u), void *u)
+static void range_prefixes(const uipsec_addr_t *from, const uipsec_addr_t *to,
+                           void (*fn)(const uipsec_addr_t *pfx, unsigned plen, void *u), void *u)
 {
 	unsigned bits = fam_bits(from->family);
-	ip_addr_t cur = *from;
+	uipsec_addr_t cur = *from;
 	for (;;) {
 		unsigned host = trailing_zero_bits(&cur);
-		ip_addr_t end;
+		uipsec_addr_t end;
 		for (;; host--) {
 			end = cur;
 			ip_addr_prefix_end(&end, bits - host, true);
@@ -260,19 +248,19 @@ static void plen_rebuild(unsigned dir, unsigned fam)
 	plen_n[dir][fam] = n;
 }
 
-static void make_key(idx_key_t *k, spd_dir_t dir, const ip_addr_t *dst, unsigned plen)
+static void make_key(idx_key_t *k, spd_dir_t dir, const uipsec_addr_t *dst, unsigned plen)
 {
 	k->dir = (uint8_t)dir;
 	k->fam = (uint8_t)fam_index(dst->family);
 	k->plen = (uint8_t)plen;
 	memset(k->a, 0, sizeof(k->a));
 	/* copy whole bytes of the prefix, then mask the partial one */
-	memcpy(k->a, dst->a, (plen + 7) / 8);
+	memcpy(k->a, dst->bytes, (plen + 7) / 8);
 	if (plen % 8)
 		k->a[plen / 8] &= (uint8_t)(0xff00u >> (plen % 8));
 }
 
-static void index_insert(const ip_addr_t *pfx, unsigned plen, void *u)
+static void index_insert(const uipsec_addr_t *pfx, unsigned plen, void *u)
 {
 	spd_policy_t *p = u;
 	idx_key_t k;
@@ -292,7 +280,7 @@ static void index_insert(const ip_addr_t *pfx, unsigned plen, void *u)
 	g_ptr_array_insert(b->pols, (gint)pos, p);
 }
 
-static void index_remove(const ip_addr_t *pfx, unsigned plen, void *u)
+static void index_remove(const uipsec_addr_t *pfx, unsigned plen, void *u)
 {
 	spd_policy_t *p = u;
 	idx_key_t k;
@@ -331,11 +319,11 @@ static void sel_normalise(spd_sel_t *dst, const spd_sel_t *src)
 {
 	memset(dst, 0, sizeof(*dst));
 	dst->family = src->family;
-	ip_addr_t *d[] = { &dst->src_from, &dst->src_to, &dst->dst_from, &dst->dst_to };
-	const ip_addr_t *s[] = { &src->src_from, &src->src_to, &src->dst_from, &src->dst_to };
+	uipsec_addr_t *d[] = { &dst->src_from, &dst->src_to, &dst->dst_from, &dst->dst_to };
+	const uipsec_addr_t *s[] = { &src->src_from, &src->src_to, &src->dst_from, &src->dst_to };
 	for (int i = 0; i < 4; i++) {
 		d[i]->family = s[i]->family;
-		memcpy(d[i]->a, s[i]->a, ip_addr_len(s[i]->family));
+		memcpy(d[i]->bytes, s[i]->bytes, ip_addr_len(s[i]->family));
 	}
 	dst->proto = src->proto;
 	dst->sport_from = src->sport_from;
@@ -494,10 +482,10 @@ void spd_cache_free(spd_cache_t *c)
 static inline uint32_t flow_hash(const ip_flow_t *f, spd_dir_t dir)
 {
 	uint64_t a, b, c, d;
-	memcpy(&a, f->src.a, 8);
-	memcpy(&b, f->src.a + 8, 8);
-	memcpy(&c, f->dst.a, 8);
-	memcpy(&d, f->dst.a + 8, 8);
+	memcpy(&a, f->src.bytes, 8);
+	memcpy(&b, f->src.bytes + 8, 8);
+	memcpy(&c, f->dst.bytes, 8);
+	memcpy(&d, f->dst.bytes + 8, 8);
 	uint64_t h = (a ^ (b * 0x9E3779B97F4A7C15ull)) * 0xBF58476D1CE4E5B9ull;
 	h ^= (c ^ (d * 0xC2B2AE3D27D4EB4Full)) + ((uint64_t)f->sport << 32 | (uint64_t)f->dport << 16 |
 	                                         (uint64_t)f->proto << 8 | dir);

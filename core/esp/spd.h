@@ -47,8 +47,8 @@ typedef enum spd_action {
 /* Traffic selector: inclusive ranges. family 0 in a lookup never matches. */
 typedef struct spd_sel {
 	uint8_t family;              /* AF_INET or AF_INET6 */
-	ip_addr_t src_from, src_to;
-	ip_addr_t dst_from, dst_to;
+	uipsec_addr_t src_from, src_to;
+	uipsec_addr_t dst_from, dst_to;
 	uint8_t proto;               /* 0 = any */
 	uint16_t sport_from, sport_to; /* 0..65535 = any; ICMP: type range */
 	uint16_t dport_from, dport_to; /* ICMP: code range */
@@ -79,7 +79,7 @@ typedef struct spd_policy {
 /* Selector helpers. "any" everywhere, then narrow. */
 void spd_sel_any(spd_sel_t *s, uint8_t family);
 /* Set src or dst to prefix/plen; returns false on a bad prefix length. */
-bool spd_sel_set_prefix(spd_sel_t *s, bool dst, const ip_addr_t *prefix, unsigned plen);
+bool spd_sel_set_prefix(spd_sel_t *s, bool dst, const uipsec_addr_t *prefix, unsigned plen);
 /* Parse "10.1.0.0/24", "10.1.0.1-10.1.0.9", "2001:db8::/64", or a bare address. */
 bool spd_sel_parse_addr(spd_sel_t *s, bool dst, const char *text);
 bool spd_sel_match(const spd_sel_t *s, const ip_flow_t *f);

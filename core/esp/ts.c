@@ -5,17 +5,10 @@
 #include <glib.h>
 #include "esp/ts.h"
 
-static const struct { const char *name; uint8_t proto; } proto_names[] = {
-	{ "icmp", 1 }, { "tcp", 6 }, { "udp", 17 }, { "ipv6-icmp", 58 }, { "icmpv6", 58 }, { "sctp", 132 },
-};
-
 static bool parse_proto(const char *s, uint8_t *out)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(proto_names); i++)
-		if (g_ascii_strcasecmp(s, proto_names[i].name) == 0) {
-			*out = proto_names[i].proto;
-			return true;
-		}
+	if (ip_proto_parse(s, out))
+		return true;
 	guint64 v;
 	if (!g_ascii_string_to_unsigned(s, 10, 0, 255, &v, NULL))
 		return false;

@@ -21,7 +21,7 @@
 typedef struct ts {
 	char text[TS_TEXT_MAX];       /* as written */
 	uint8_t family;
-	ip_addr_t from, to;           /* address range */
+	uipsec_addr_t from, to;           /* address range */
 	bool is_prefix;
 	uipsec_prefix_t prefix;       /* when is_prefix: what routes point at */
 	uint8_t proto;                /* 0 = any */

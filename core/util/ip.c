@@ -1,122 +1,82 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* IPv4/IPv6 helpers for the ESP engine: addresses, checksums, headers,
- * inner packet validation. */
+/* IPv4/IPv6 helpers for the ESP engine: protocol names, address prefixes,
+ * headers, inner packet validation. */
 #include "config.h"
-#include <arpa/inet.h>
 #include <stdio.h>
+#include <strings.h>
 #include "util/ip.h"
 
-bool ip_addr_parse(const char *s, ip_addr_t *out)
+static const struct {
+	const char *name;
+	uint8_t proto;
+} proto_names[] = {
+	{ "any", 0 }, { "icmp", IP_PROTO_ICMP }, { "tcp", IP_PROTO_TCP }, { "udp", IP_PROTO_UDP },
+	{ "ipv6-icmp", IP_PROTO_ICMPV6 }, { "icmpv6", IP_PROTO_ICMPV6 }, { "sctp", IP_PROTO_SCTP },
+};
+#define N_PROTO_NAMES (sizeof(proto_names) / sizeof(proto_names[0]))
+
+bool ip_proto_parse(const char *name, uint8_t *out)
 {
-	memset(out, 0, sizeof(*out));
-	if (inet_pton(AF_INET, s, out->a) == 1) {
-		out->family = AF_INET;
-		return true;
-	}
-	if (inet_pton(AF_INET6, s, out->a) == 1) {
-		out->family = AF_INET6;
-		return true;
-	}
+	for (size_t i = 0; i < N_PROTO_NAMES; i++)
+		if (strcasecmp(name, proto_names[i].name) == 0) {
+			*out = proto_names[i].proto;
+			return true;
+		}
 	return false;
 }
 
-const char *ip_addr_str(const ip_addr_t *a, char *buf, size_t len)
+const char *ip_proto_name(uint8_t proto)
 {
-	if (!a->family || !inet_ntop(a->family, a->a, buf, (socklen_t)len))
-		snprintf(buf, len, "%s", "(none)");
+	for (size_t i = 0; i < N_PROTO_NAMES; i++)
+		if (proto_names[i].proto == proto)
+			return proto_names[i].name;
+	return NULL;
+}
+
+const char *ip_proto_list(char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < N_PROTO_NAMES && used < len; i++) {
+		int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", proto_names[i].name);
+		used += n > 0 ? (size_t)n : 0;
+	}
 	return buf;
 }
 
-void ip_addr_prefix_end(ip_addr_t *a, unsigned plen, bool last)
+void ip_addr_prefix_end(uipsec_addr_t *a, unsigned plen, bool last)
 {
 	unsigned bits = (unsigned)ip_addr_len(a->family) * 8;
 	for (unsigned i = plen; i < bits; i++) {
 		uint8_t m = (uint8_t)(0x80u >> (i % 8));
 		if (last)
-			a->a[i / 8] |= m;
+			a->bytes[i / 8] |= m;
 		else
-			a->a[i / 8] &= (uint8_t)~m;
+			a->bytes[i / 8] &= (uint8_t)~m;
 	}
 }
 
-int ip_addr_cmp(const ip_addr_t *x, const ip_addr_t *y)
+int ip_addr_cmp(const uipsec_addr_t *x, const uipsec_addr_t *y)
 {
-	int c = memcmp(x->a, y->a, ip_addr_len(x->family));
+	int c = memcmp(x->bytes, y->bytes, ip_addr_len(x->family));
 	return (c > 0) - (c < 0);
-}
-
-/* RFC 1071 2(B): the one's complement sum does not depend on byte order,
- * so add native 32-bit words (8 bytes a step), fold to 16 bits and swap
- * once. sum carries a big-endian partial sum from an earlier call. */
-uint32_t ip_csum_add(uint32_t sum, const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint64_t s = 0;
-	while (len >= 8) {
-		uint64_t w;
-		memcpy(&w, p, 8);
-		s += (w & 0xffffffffu) + (w >> 32);
-		p += 8;
-		len -= 8;
-	}
-	if (len >= 4) {
-		uint32_t w;
-		memcpy(&w, p, 4);
-		s += w;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		uint16_t w;
-		memcpy(&w, p, 2);
-		s += w;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {   /* odd tail: the byte is the high half of a zero-padded word */
-		uint8_t last[2] = { p[0], 0 };
-		uint16_t w;
-		memcpy(&w, last, 2);
-		s += w;
-	}
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	s = __builtin_bswap16((uint16_t)s);
-#endif
-	s += sum;
-	while (s >> 32)
-		s = (s & 0xffffffffu) + (s >> 32);
-	return (uint32_t)s;
-}
-
-uint16_t ip_csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 uint16_t ip_udp6_csum(const uint8_t src[16], const uint8_t dst[16], const uint8_t *udp, size_t len)
 {
-	uint8_t pseudo[8] = { (uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
-	                      (uint8_t)len, 0, 0, 0, IP_PROTO_UDP };
-	uint32_t s = ip_csum_add(0, src, 16);
-	s = ip_csum_add(s, dst, 16);
-	s = ip_csum_add(s, pseudo, sizeof(pseudo));
+	uint32_t s = ip_csum_add(ip_csum_add(0, src, 16), dst, 16) + IP_PROTO_UDP +
+	             (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff);
 	s = ip_csum_add(s, udp, len);
 	uint16_t c = ip_csum_fold(s);
 	return c ? c : 0xffff;   /* RFC 8200 8.1: zero is transmitted as all ones */
 }
 
-static inline void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8); p[1] = (uint8_t)v; }
-
-static inline uint32_t addr4_sum(const ip_addr_t *a)
+static inline uint32_t addr4_sum(const uipsec_addr_t *a)
 {
-	return (uint32_t)(a->a[0] << 8 | a->a[1]) + (uint32_t)(a->a[2] << 8 | a->a[3]);
+	return (uint32_t)get_be16(a->bytes) + get_be16(a->bytes + 2);
 }
 
-void ip4_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
+void ip4_write_hdr(uint8_t *h, const uipsec_addr_t *src, const uipsec_addr_t *dst, uint8_t proto,
                    uint16_t total_len, uint16_t id, uint8_t ttl)
 {
 	/* The checksum from the field values: reading the header back right
@@ -125,26 +85,26 @@ void ip4_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8
 	               addr4_sum(src) + addr4_sum(dst);
 	h[0] = 0x45;
 	h[1] = 0;
-	put16(h + 2, total_len);
-	put16(h + 4, id);
-	put16(h + 6, 0x4000);   /* DF: the peer's path MTU is handled by the inner MTU */
+	put_be16(h + 2, total_len);
+	put_be16(h + 4, id);
+	put_be16(h + 6, 0x4000);   /* DF: the peer's path MTU is handled by the inner MTU */
 	h[8] = ttl;
 	h[9] = proto;
-	put16(h + 10, ip_csum_fold(sum));
-	memcpy(h + 12, src->a, 4);
-	memcpy(h + 16, dst->a, 4);
+	put_be16(h + 10, ip_csum_fold(sum));
+	memcpy(h + 12, src->bytes, 4);
+	memcpy(h + 16, dst->bytes, 4);
 }
 
-void ip6_write_hdr(uint8_t *h, const ip_addr_t *src, const ip_addr_t *dst, uint8_t proto,
+void ip6_write_hdr(uint8_t *h, const uipsec_addr_t *src, const uipsec_addr_t *dst, uint8_t proto,
                    uint16_t payload_len, uint8_t hop_limit)
 {
 	h[0] = 0x60;
 	h[1] = h[2] = h[3] = 0;
-	put16(h + 4, payload_len);
+	put_be16(h + 4, payload_len);
 	h[6] = proto;
 	h[7] = hop_limit;
-	memcpy(h + 8, src->a, 16);
-	memcpy(h + 24, dst->a, 16);
+	memcpy(h + 8, src->bytes, 16);
+	memcpy(h + 24, dst->bytes, 16);
 }
 
 static void flow_ports(const uint8_t *l4, size_t avail, ip_flow_t *f)
@@ -152,11 +112,11 @@ static void flow_ports(const uint8_t *l4, size_t avail, ip_flow_t *f)
 	switch (f->proto) {
 	case IP_PROTO_TCP:
 	case IP_PROTO_UDP:
-	case 132: /* SCTP */
-	case 136: /* UDP-Lite */
+	case IP_PROTO_SCTP:
+	case IP_PROTO_UDPLITE:
 		if (avail >= 4) {
-			f->sport = (uint16_t)(l4[0] << 8 | l4[1]);
-			f->dport = (uint16_t)(l4[2] << 8 | l4[3]);
+			f->sport = get_be16(l4);
+			f->dport = get_be16(l4 + 2);
 		}
 		break;
 	case IP_PROTO_ICMP:
@@ -176,15 +136,15 @@ static size_t parse_v4(const uint8_t *p, size_t len, ip_flow_t *f)
 	if (len < IPV4_HDR_LEN)
 		return 0;
 	size_t ihl = (size_t)(p[0] & 0x0f) * 4;
-	size_t tot = (size_t)(p[2] << 8 | p[3]);
+	size_t tot = get_be16(p + 2);
 	if (ihl < IPV4_HDR_LEN || tot < ihl || tot > len)
 		return 0;
 	f->src.family = f->dst.family = AF_INET;
-	memcpy(f->src.a, p + 12, 4);
-	memcpy(f->dst.a, p + 16, 4);
+	memcpy(f->src.bytes, p + 12, 4);
+	memcpy(f->dst.bytes, p + 16, 4);
 	f->proto = p[9];
 	/* Only the first fragment carries the transport header. */
-	if ((((p[6] << 8) | p[7]) & 0x1fff) == 0)
+	if ((get_be16(p + 6) & 0x1fff) == 0)
 		flow_ports(p + ihl, tot - ihl, f);
 	return tot;
 }
@@ -193,12 +153,12 @@ static size_t parse_v6(const uint8_t *p, size_t len, ip_flow_t *f)
 {
 	if (len < IPV6_HDR_LEN)
 		return 0;
-	size_t tot = IPV6_HDR_LEN + (size_t)(p[4] << 8 | p[5]);
+	size_t tot = IPV6_HDR_LEN + (size_t)get_be16(p + 4);
 	if (tot > len)
 		return 0;   /* jumbograms (payload length 0 + option) do not fit a TUN MTU */
 	f->src.family = f->dst.family = AF_INET6;
-	memcpy(f->src.a, p + 8, 16);
-	memcpy(f->dst.a, p + 24, 16);
+	memcpy(f->src.bytes, p + 8, 16);
+	memcpy(f->dst.bytes, p + 24, 16);
 	uint8_t nh = p[6];
 	size_t off = IPV6_HDR_LEN;
 	bool first_frag = true;
@@ -213,7 +173,7 @@ static size_t parse_v6(const uint8_t *p, size_t len, ip_flow_t *f)
 		} else if (nh == 44) {                            /* fragment */
 			if (off + 8 > tot)
 				break;
-			first_frag = (((p[off + 2] << 8) | p[off + 3]) & 0xfff8) == 0;
+			first_frag = (get_be16(p + off + 2) & 0xfff8) == 0;
 			nh = p[off];
 			off += 8;
 		} else {

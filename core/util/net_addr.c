@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <uipsec/net.h>
+#include "util/ip.h"
 
 unsigned uipsec_addr_bits(uint8_t family)
 {
@@ -36,19 +37,7 @@ bool uipsec_addr_parse(const char *s, uipsec_addr_t *out)
 	return false;
 }
 
-static void prefix_mask(uipsec_prefix_t *p)
-{
-	unsigned bits = uipsec_addr_bits(p->addr.family);
-	for (unsigned i = 0; i < bits / 8; i++) {
-		unsigned first = i * 8;
-		if (first >= p->len)
-			p->addr.bytes[i] = 0;
-		else if (first + 8 > p->len)
-			p->addr.bytes[i] &= (uint8_t)(0xff << (8 - (p->len - first)));
-	}
-}
-
-bool uipsec_prefix_parse(const char *s, uipsec_prefix_t *out)
+bool ip_prefix_parse(const char *s, uipsec_prefix_t *out, bool host_bits_zero)
 {
 	char buf[UIPSEC_PREFIX_STRLEN];
 	memset(out, 0, sizeof(*out));
@@ -65,16 +54,28 @@ bool uipsec_prefix_parse(const char *s, uipsec_prefix_t *out)
 		out->len = (uint8_t)bits;
 		return true;
 	}
+	/* digits only: strtoul would take a sign or leading blanks */
+	if (*slash < '0' || *slash > '9')
+		goto bad;
 	char *end;
 	errno = 0;
 	unsigned long len = strtoul(slash, &end, 10);
-	if (errno || end == slash || *end || len > bits || *slash == '-' || *slash == '+') {
-		memset(out, 0, sizeof(*out));
-		return false;
-	}
+	if (errno || *end || len > bits)
+		goto bad;
 	out->len = (uint8_t)len;
-	prefix_mask(out);
+	uipsec_addr_t written = out->addr;
+	ip_addr_prefix_end(&out->addr, out->len, false);
+	if (host_bits_zero && !uipsec_addr_equal(&written, &out->addr))
+		goto bad;
 	return true;
+bad:
+	memset(out, 0, sizeof(*out));
+	return false;
+}
+
+bool uipsec_prefix_parse(const char *s, uipsec_prefix_t *out)
+{
+	return ip_prefix_parse(s, out, false);
 }
 
 const char *uipsec_addr_str(const uipsec_addr_t *a, char *buf, size_t len)

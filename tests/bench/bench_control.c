@@ -150,8 +150,8 @@ static double run_direct(bool add)
 {
 	const control_backend_t *be = control_service_backend();
 	control_sa_t sa = { .dir = CONTROL_DIR_IN, .has_src = true, .has_dst = true, .reqid = 5, .replay_window = 32 };
-	control_parse_addr("192.0.2.2", &sa.src);
-	control_parse_addr("192.0.2.1", &sa.dst);
+	uipsec_addr_parse("192.0.2.2", &sa.src);
+	uipsec_addr_parse("192.0.2.1", &sa.dst);
 	g_strlcpy(sa.esp, "aes128gcm16", sizeof(sa.esp));
 	sa.key_len = 20;
 	for (unsigned i = 0; i < sa.key_len; i++)

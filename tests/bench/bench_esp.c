@@ -282,17 +282,17 @@ static void bench_spd(void)
 	pc.dir = SPD_DIR_OUT;
 	pc.action = SPD_PROTECT;
 	uint32_t installed = 0;
-	ip_addr_t *dsts = g_new(ip_addr_t, 10000);
+	uipsec_addr_t *dsts = g_new(uipsec_addr_t, 10000);
 	while (installed < 10000) {
 		spd_sel_any(&pc.sel, AF_INET);
-		ip_addr_t a = { .family = AF_INET };
-		a.a[0] = 10;
-		a.a[1] = (uint8_t)g_rand_int_range(rnd, 0, 256);
-		a.a[2] = (uint8_t)g_rand_int_range(rnd, 0, 256);
-		a.a[3] = (uint8_t)g_rand_int_range(rnd, 1, 255);
+		uipsec_addr_t a = { .family = AF_INET };
+		a.bytes[0] = 10;
+		a.bytes[1] = (uint8_t)g_rand_int_range(rnd, 0, 256);
+		a.bytes[2] = (uint8_t)g_rand_int_range(rnd, 0, 256);
+		a.bytes[3] = (uint8_t)g_rand_int_range(rnd, 1, 255);
 		unsigned plen = installed < 9000 ? 32 : installed < 9999 ? 24 : 0;
 		spd_sel_set_prefix(&pc.sel, true, &a, plen);
-		ip_addr_t s = { .family = AF_INET, .a = { 10, 0, (uint8_t)(installed % 200), 0 } };
+		uipsec_addr_t s = { .family = AF_INET, .bytes = { 10, 0, (uint8_t)(installed % 200), 0 } };
 		spd_sel_set_prefix(&pc.sel, false, &s, plen ? 24 : 0);
 		pc.reqid = installed;
 		if (spd_add(&pc, NULL, NULL) == UIPSEC_OK) {
@@ -307,9 +307,9 @@ static void bench_spd(void)
 		uint32_t k = (uint32_t)g_rand_int_range(rnd, 0, 9000);
 		flows[i].dst = dsts[k];
 		flows[i].src.family = AF_INET;
-		flows[i].src.a[0] = 10;
-		flows[i].src.a[2] = (uint8_t)(k % 200);
-		flows[i].src.a[3] = 7;
+		flows[i].src.bytes[0] = 10;
+		flows[i].src.bytes[2] = (uint8_t)(k % 200);
+		flows[i].src.bytes[3] = 7;
 		flows[i].proto = IP_PROTO_UDP;
 		flows[i].sport = (uint16_t)(1024 + i);
 		flows[i].dport = 53;
@@ -377,7 +377,7 @@ static void bench_sad(void)
 	long rss1 = rss_kb();
 	double *t = g_new(double, BLOCKS);
 	uint64_t found = 0;
-	ip_addr_t dst = c.dst.addr;
+	uipsec_addr_t dst = c.dst.addr;
 	db_read_lock();
 	for (int b = 0; b < BLOCKS; b++) {
 		uint32_t base = (uint32_t)g_rand_int_range(rnd, 0, NSA - 64);

@@ -326,16 +326,39 @@ ctl_gateway() {
 	local ns=$2 l=$3 r=$4 ln=$5 rn=$6 si=$7 so=$8 ki=$9 ko=${10}
 	local c=("$UIPSECCTL" --socket "$T_TMP/$1.sock")
 	# as an IKE daemon does: the inbound SA comes before its policies, with its selectors
-	"${c[@]}" add-sa src "$r" dst "$l" proto esp spi "$si" dir in reqid 1000 esp aes128gcm16 key "$ki" tunnel adhoc \
-		local-ts "$ln" remote-ts "$rn" &&
-	"${c[@]}" add-sa src "$l" dst "$r" proto esp spi "$so" dir out reqid 1000 esp aes128gcm16 key "$ko" tunnel adhoc &&
+	ctl_add_sa "$1" in "$l" "$r" "$si" "$ki" "$ln" "$rn" &&
+	ctl_add_sa "$1" out "$l" "$r" "$so" "$ko" &&
 	"${c[@]}" add-policy src "$ln" dst "$rn" dir out tmpl src "$l" dst "$r" proto esp reqid 1000 mode tunnel &&
 	"${c[@]}" add-policy src "$rn" dst "$ln" dir in tmpl src "$r" dst "$l" proto esp reqid 1000 mode tunnel &&
 	ip -n "$ns" route add "$rn" dev uipsec0
 }
 
+# ctl_add_sa GW in|out LOCAL REMOTE SPI KEY [LOCAL_NET REMOTE_NET]: over
+# GW's control socket an aes128gcm16 SA (reqid 1000, label adhoc) from
+# REMOTE to LOCAL (in) or LOCAL to REMOTE (out); an inbound one carries the
+# selectors LOCAL_NET / REMOTE_NET (needed before its policies exist)
+ctl_add_sa() {
+	local gw=$1 dir=$2 src=$3 dst=$4 spi=$5 key=$6 ln=${7:-} rn=${8:-}
+	[ "$dir" = in ] && { src=$4 dst=$3; }
+	ctl "$gw" add-sa src "$src" dst "$dst" proto esp spi "$spi" dir "$dir" reqid 1000 esp aes128gcm16 key "$key" \
+		tunnel adhoc ${ln:+local-ts "$ln" remote-ts "$rn"}
+}
+
 # ctl GW ARGS...: uipsecctl on gateway GW's control socket
 ctl() { local gw=$1; shift; "$UIPSECCTL" --socket "$T_TMP/$gw.sock" "$@"; }
+
+# ctl_unwrap: $UIPSECCTL becomes the program behind libtool's wrapper
+# script in a build tree (the wrapper costs a shell and a few seds per
+# call: 70 ms, several hundred on a loaded machine), with the library path
+# the wrapper would set; for tests that call it several times a second
+ctl_unwrap() {
+	local out
+	[ -x "$top_builddir/libtool" ] || return 0
+	out=$("$top_builddir/libtool" --mode=execute sh -c 'printf "%s\n%s\n" "$1" "${LD_LIBRARY_PATH:-}"' sh "$UIPSECCTL") || return 0
+	UIPSECCTL=$(sed -n 1p <<<"$out")
+	export LD_LIBRARY_PATH
+	LD_LIBRARY_PATH=$(sed -n 2p <<<"$out")
+}
 
 # ctl_daemons LOAD: uipsecd without tunnels on $NS_GA (a) and $NS_GB (b),
 # for SAs and policies added with uipsecctl
@@ -344,3 +367,6 @@ ctl_daemons() {
 	daemon_conf "$T_TMP/b.conf" b "load = $1"
 	start_daemon a "$NS_GA" "$T_TMP/a.conf" && start_daemon b "$NS_GB" "$T_TMP/b.conf"
 }
+
+# stop_daemons: stop daemons a and b (of ctl_daemons), each must exit cleanly
+stop_daemons() { stop_daemon a && stop_daemon b; }

@@ -95,6 +95,5 @@ check "monitor: one sa-updated for SPI 0x2000, no sa-down / sa-up" \
 	jq -s -e '([.[] | select(.event == "sa-updated" and .data.spi == 8192 and .data.direction == "out")] | length == 1)
 	          and all(.[]; .event != "sa-down" and .event != "sa-up")' "$T_TMP/monitor"
 check "ping after the update" nsx "$NS_HA" ping -c 3 -i 0.1 -W 2 10.2.0.2
-stop_both() { stop_daemon a && stop_daemon b; }
-check "daemons stop cleanly" stop_both
+check "daemons stop cleanly" stop_daemons
 finish
