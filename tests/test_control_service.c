@@ -300,7 +300,7 @@ static void scenario(void)
 	h = ok(fd, "{\"cmd\":\"stats\"}", &res);
 	static const char *const counters[] = { "rx_packets", "tx_packets", "rx_bytes", "tx_bytes", "auth_failed",
 		"replay_dropped", "bad_spi", "malformed", "policy_dropped", "no_sa", "keepalive_rx", "ike_rx",
-		"queue_dropped", NULL };
+		"queue_dropped", "ike_relay_dropped", "ike_relay_malformed", NULL };
 	for (unsigned i = 0; counters[i]; i++)
 		g_assert_true(json_node_get_value_type(json_object_get_member(res, counters[i])) == G_TYPE_INT64);
 	json_node_unref(h);

@@ -8,6 +8,7 @@
 #    (family, peer address and port, our address - also a second one -,
 #    port 4500, interface), for IPv4, IPv6 and a NAT keepalive; its
 #    replies reach the peer from port 4500 and the address it named
+#  - a second client replaces the first
 #  - bad frames are counted (ike_relay_malformed), the daemon lives on
 #  - a client that reads nothing: a flood of IKE datagrams is dropped and
 #    counted (ike_relay_dropped) while the tunnel keeps carrying traffic
@@ -65,6 +66,9 @@ after=$(stats_json b)
 check "ike_rx counted the 3 IKE datagrams, keepalive_rx the keepalive" \
 	test "$(stat_delta "$before" "$after" ike_rx)" = 3 -a "$(stat_delta "$before" "$after" keepalive_rx)" = 1
 check "nothing dropped by the relay" test "$(stat_delta "$before" "$after" ike_relay_dropped)" = 0
+
+# --- one client at a time: a new connection replaces the old one
+check "a second client replaces the first (the first sees end of file)" "$PY" "$REL" replace "$SOCK"
 
 # --- frames the relay must reject
 before=$(stats_json b)

@@ -17,6 +17,9 @@
       COUNT IKE datagrams to DST:PORT, as fast as the socket takes them.
   ike_relay.py hold SOCK SECONDS
       Connect and read nothing for SECONDS (the relay must not wait).
+  ike_relay.py replace SOCK
+      Connect twice: the second connection must replace the first, which
+      sees end of file (exit 0), while the second stays open.
   ike_relay.py bad SOCK
       Write frames the relay must reject (short, bad version, bad family,
       unknown flags, no payload, over 64 KiB), then one good keepalive to
@@ -106,6 +109,17 @@ def hold(path, seconds):
     return 0
 
 
+def replace(path):
+    first = connect(path)
+    time.sleep(0.3)
+    second = connect(path)
+    r, _, _ = select.select([first], [], [], 3)
+    gone = bool(r) and first.recv(70000) == b''
+    r, _, _ = select.select([second], [], [], 0.3)
+    print('first closed: %s, second open: %s' % (gone, not r))
+    return 0 if gone and not r else 1
+
+
 def bad(path):
     c = connect(path)
     good = frame(4, '0.0.0.0', 4500, '192.0.2.1', 50000, 0, b'\xff')
@@ -142,6 +156,8 @@ def main(argv):
         return flood(argv[2], int(argv[3]), int(argv[4]))
     if cmd == 'hold':
         return hold(argv[2], float(argv[3]))
+    if cmd == 'replace':
+        return replace(argv[2])
     if cmd == 'bad':
         return bad(argv[2])
     print(__doc__, file=sys.stderr)
