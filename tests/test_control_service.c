@@ -433,6 +433,13 @@ static void scenario_v2(void)
 	/* charon's reqid 1 is not the configured SA's reqid 1 */
 	expect_error(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.4.0.0/24\",\"dir\":\"out\",\"spi\":1048576,\"reqid\":1,\"owner\":\"charon\"}}", CONTROL_ERR_ARGUMENT);
 	expect_error(fd, SA_OWNED("out", "12290", "config", "1", ""), CONTROL_ERR_PERMISSION);
+	/* update-sa: only the SA's owner (the configured tunnel's SA is not charon's, nor control's) */
+	expect_error(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":1048576,\"direction\":\"out\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.3\","
+	             "\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1}}", CONTROL_ERR_PERMISSION);
+	expect_error(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":12289,\"direction\":\"out\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\","
+	             "\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1,\"owner\":\"charon\"}}", CONTROL_ERR_PERMISSION);
+	ok_void(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":12288,\"direction\":\"out\",\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\","
+	        "\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1,\"owner\":\"charon\"}}");
 	db_read_lock();
 	g_assert_cmpuint(sad_out_by_reqid(1)->spi, ==, CONFIG_SPI);
 	db_read_unlock();

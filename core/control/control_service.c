@@ -440,6 +440,20 @@ static int spi_reserved_check(const sa_cfg_t *c, uipsec_err_t *err)
 	return UIPSEC_ERR_EXISTS;
 }
 
+/* update-sa replaces an SA of the same owner only: another's (a
+ * configured tunnel's above all) would change hands and reqid namespace. */
+static int update_owner_check(const sa_cfg_t *c, uipsec_err_t *err)
+{
+	db_read_lock();
+	sa_t *old = c->dir == SA_DIR_IN ? sad_lookup_spi(c->spi, &c->dst.addr) : sad_lookup_out(c->spi);
+	int owner = old ? old->owner : c->owner;
+	db_read_unlock();
+	if (owner == c->owner)
+		return UIPSEC_OK;   /* or no such SA: sad_replace says not-found */
+	snprintf(err->msg, sizeof(err->msg), "SA 0x%08x belongs to owner '%s'", c->spi, control_owner_name((uint16_t)owner));
+	return UIPSEC_ERR_PERM;
+}
+
 static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 {
 	(void)user;
@@ -469,7 +483,7 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	c.tunnel = r->tunnel[0] ? r->tunnel : NULL;
 	if (!sa_inbound_check(r, &c, err))
 		return UIPSEC_ERR_INVAL;
-	if ((rc = spi_reserved_check(&c, err)) != UIPSEC_OK)
+	if ((rc = spi_reserved_check(&c, err)) != UIPSEC_OK || (r->update && (rc = update_owner_check(&c, err)) != UIPSEC_OK))
 		return rc;
 	/* update: an atomic replace; the same keys continue the sequence
 	 * numbers and the replay window (sad_replace) */
