@@ -121,6 +121,24 @@ check "log-level debug esp" ctl log-level debug esp
 check "log-level info" ctl log-level info
 check "log-level: bad level (exit 1)" rc_is 1 ctl log-level loud
 
+# --- protocol 2: owners, alloc-spi, query-sa, flush (tests/e2e/control-v2.sh: with traffic)
+check "list-sas owner config: site-b's two SAs" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-sas owner config | jq -e 'length == 2 and all(.[]; .tunnel == \"site-b\" and .owner == \"config\")'"
+check "list-sas --owner nobody: empty" bash -c "'$UIPSECCTL' --socket '$SOCK' --json --owner nobody list-sas | jq -e 'length == 0'"
+check "alloc-spi: a one-SPI range gives that SPI (hex), then is exhausted (exit 1)" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' alloc-spi min 0x7000 max 0x7000 timeout 60 | grep -qx 0x00007000 && ! '$UIPSECCTL' --socket '$SOCK' alloc-spi min 0x7000 max 0x7000 2>'$T_TMP/ex.err' && grep -q exhausted '$T_TMP/ex.err'"
+check "del-sa releases the reservation" ctl del-sa spi 0x7000 dir in
+check "alloc-spi: min below 256 refused (exit 1)" rc_is 1 ctl alloc-spi min 255
+check "alloc-spi: stray word (exit 2)" rc_is 2 ctl alloc-spi bogus 1
+check "query-sa: site-b's inbound SA, owner config" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --json query-sa spi 0x1000 dir in | jq -e '.owner == \"config\" and .tunnel == \"site-b\" and (.packets | type) == \"number\" and (.last_use_mono | type) == \"number\"'"
+check "query-sa: no such SA (exit 1)" rc_is 1 ctl query-sa spi 0x7777 dir out
+check "flush without owner: refused (exit 1)" rc_is 1 ctl flush
+check "flush owner config: refused (exit 1)" rc_is 1 ctl flush owner config
+check "add-sa --owner ike, then flush --owner ike removes it" \
+	bash -c "'$UIPSECCTL' --socket '$SOCK' --owner ike add-sa src 192.0.2.1 dst 192.0.2.3 spi 0x7100 dir out reqid 1 esp aes128gcm16 key $K20 && '$UIPSECCTL' --socket '$SOCK' --json flush --owner ike | jq -e '.sas == 1' && ! '$UIPSECCTL' --socket '$SOCK' query-sa spi 0x7100 dir out"
+check "--owner with a command that has none: exit 2" rc_is 2 ctl --owner ike status
+
 # --- usage errors (2) and unreachable daemon (3)
 check "no command: exit 2" rc_is 2 "$UIPSECCTL"
 check "unknown command: exit 2" rc_is 2 ctl frobnicate

@@ -252,7 +252,8 @@ static void test_malformed(void)
 	assert_error(fd, "{\"cmd\": \"status\", \"extra\": 1}", CONTROL_ERR_INVALID);
 	assert_error(fd, "{\"cmd\": \"status\", \"args\": [1]}", CONTROL_ERR_INVALID);
 	assert_error(fd, "{\"cmd\": \"status\", \"id\": {\"a\": 1}}", CONTROL_ERR_INVALID);
-	assert_error(fd, "{\"cmd\": \"status\", \"v\": 2}", CONTROL_ERR_VERSION);
+	assert_error(fd, "{\"cmd\": \"status\", \"v\": 3}", CONTROL_ERR_VERSION);
+	assert_error(fd, "{\"cmd\": \"status\", \"v\": 0}", CONTROL_ERR_VERSION);
 	assert_error(fd, "{\"cmd\": \"status\", \"v\": \"1\"}", CONTROL_ERR_VERSION);
 	assert_error(fd, "{\"cmd\": \"frobnicate\"}", CONTROL_ERR_UNKNOWN);
 	assert_error(fd, "{\"cmd\": \"status\", \"args\": {\"x\": 1}}", CONTROL_ERR_ARGUMENT);
@@ -625,6 +626,37 @@ static void test_validation(void)
 		{ "{\"cmd\":\"list-tunnels\"}", CONTROL_ERR_UNAVAILABLE },
 		{ "{\"cmd\":\"stats\"}", CONTROL_ERR_UNAVAILABLE },
 		{ "{\"cmd\":\"plugins\"}", CONTROL_ERR_UNAVAILABLE },
+		/* protocol 2: owners, alloc-spi, query-sa, flush */
+		{ "{\"v\":2,\"cmd\":\"list-sas\",\"args\":{\"owner\":\"charon\"}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{\"cmd\":\"list-policies\",\"args\":{\"owner\":\"config\"}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{\"cmd\":\"list-sas\",\"args\":{\"owner\":\"\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"list-sas\",\"args\":{\"owner\":\"a b\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"list-sas\",\"args\":{\"owner\":7}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"list-sas\",\"args\":{\"owner\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"add-sa\",\"args\":{\"spi\":4096,\"direction\":\"in\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\",\"esp\":\"aes128gcm16\",\"key\":\"0x0011\",\"owner\":\"config\"}}", CONTROL_ERR_PERMISSION },
+		{ "{\"cmd\":\"add-sa\",\"args\":{\"spi\":4096,\"direction\":\"in\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\",\"esp\":\"aes128gcm16\",\"key\":\"0x0011\",\"owner\":\"charon\"}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.2.0.0/24\",\"dir\":\"out\",\"reqid\":1,\"owner\":\"config\"}}", CONTROL_ERR_PERMISSION },
+		{ "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.2.0.0/24\",\"dir\":\"out\",\"reqid\":1,\"owner\":\"charon\"}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{\"cmd\":\"alloc-spi\"}", CONTROL_ERR_UNAVAILABLE },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"min\":255,\"max\":1000}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"min\":2000,\"max\":1000}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"max\":4294967296}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"timeout\":0}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"timeout\":86401}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"dst\":\"10.0.0.300\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"owner\":\"config\"}}", CONTROL_ERR_PERMISSION },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"src\":\"10.0.0.1\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"alloc-spi\",\"args\":{\"min\":\"0x1000\",\"max\":\"0x1fff\",\"dst\":\"192.0.2.1\",\"timeout\":30,\"owner\":\"charon\"}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{\"cmd\":\"query-sa\"}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"query-sa\",\"args\":{\"spi\":4096}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"query-sa\",\"args\":{\"spi\":4096,\"direction\":\"fwd\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"query-sa\",\"args\":{\"spi\":4096,\"direction\":\"in\",\"dst\":\"x\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"query-sa\",\"args\":{\"spi\":4096,\"direction\":\"in\",\"src\":\"192.0.2.1\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"query-sa\",\"args\":{\"spi\":4096,\"direction\":\"in\",\"dst\":\"192.0.2.1\"}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{\"cmd\":\"flush\"}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"flush\",\"args\":{\"owner\":\"config\"}}", CONTROL_ERR_PERMISSION },
+		{ "{\"cmd\":\"flush\",\"args\":{\"owner\":\"charon\",\"all\":true}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"flush\",\"args\":{\"owner\":\"charon\"}}", CONTROL_ERR_UNAVAILABLE },
 	};
 	server_t *s = server_start(NULL);
 	int fd = client_connect(s->cfg.path);

@@ -20,6 +20,8 @@
 #include "config/logging.h"
 #include "plugin/plugin_loader.h"
 #include "config/settings_parser.h"
+#include "esp/sad.h"
+#include "esp/spd.h"
 
 static char *tmpdir, *sock_path;
 static const char *crypto_plugin;
@@ -353,18 +355,260 @@ static gboolean quit_loop(gpointer loop)
 	return G_SOURCE_REMOVE;
 }
 
+/* ------------------------------------------------------------ protocol 2 */
+
+static gint64 int_of(JsonObject *res, const char *member) { return json_object_get_int_member(res, member); }
+
+/* alloc-spi with args; returns the SPI (0: error code in *code) */
+static gint64 alloc_spi(int fd, const char *args, const char **code)
+{
+	char *req = g_strdup_printf("{\"cmd\":\"alloc-spi\",\"args\":{%s}}", args);
+	JsonNode *r = rpc(fd, req);
+	g_free(req);
+	JsonObject *o = json_node_get_object(r);
+	gint64 spi = 0;
+	static char last_code[32];
+	if (json_object_get_boolean_member(o, "ok")) {
+		spi = int_of(json_object_get_object_member(o, "result"), "spi");
+	} else {
+		g_strlcpy(last_code, json_object_get_string_member(json_object_get_object_member(o, "error"), "code"),
+		          sizeof(last_code));
+		*code = last_code;
+	}
+	json_node_unref(r);
+	return spi;
+}
+
+static gint64 status_int(int fd, const char *member)
+{
+	JsonObject *res;
+	JsonNode *h = ok(fd, "{\"cmd\":\"status\"}", &res);
+	gint64 v = int_of(res, member);
+	json_node_unref(h);
+	return v;
+}
+
+static guint list_len(int fd, const char *cmd, const char *member, const char *owner)
+{
+	char *req = g_strdup_printf("{\"cmd\":\"%s\",\"args\":{\"owner\":\"%s\"}}", cmd, owner);
+	JsonObject *res;
+	JsonNode *h = ok(fd, req, &res);
+	guint n = json_array_get_length(json_object_get_array_member(res, member));
+	json_node_unref(h);
+	g_free(req);
+	return n;
+}
+
+#define CONFIG_SPI 0x100000
+#define SA_OWNED(dir, spi, owner, reqid, extra) "{\"v\":2,\"cmd\":\"add-sa\",\"args\":{\"spi\":" spi ",\"direction\":\"" dir "\"," \
+	"\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":" reqid \
+	",\"owner\":\"" owner "\"" extra "}}"
+
+static char *add_in_owned(gint64 spi, const char *owner)
+{
+	return g_strdup_printf("{\"cmd\":\"add-sa\",\"args\":{\"spi\":%" G_GINT64_FORMAT ",\"direction\":\"in\","
+	                       "\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\",\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\","
+	                       "\"reqid\":1,\"any\":true,\"owner\":\"%s\"}}", spi, owner);
+}
+
+static void scenario_v2(void)
+{
+	int fd = client_connect(), mon = client_connect();
+	JsonNode *h;
+	JsonObject *res;
+	const char *code = NULL;
+
+	ok_void(mon, "{\"cmd\":\"subscribe\",\"args\":{\"events\":[\"expire-hard\"]}}");
+	g_assert_cmpint(status_int(fd, "protocol"), ==, 2);
+	g_assert_cmpint(status_int(fd, "fwmark"), ==, 42);
+
+	/* owners and their reqid namespaces: charon's reqid 1, the v1
+	 * default owner's reqid 1 and the configured tunnel's reqid 1 (added
+	 * in test_service_v2) are three different things */
+	ok_void(fd, SA_OWNED("out", "12288", "charon", "1", ""));
+	ok_void(fd, "{\"cmd\":\"add-sa\",\"args\":{\"spi\":12289,\"direction\":\"out\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\","
+	            "\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1}}");
+	ok_void(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.2.0.0/24\",\"dir\":\"out\",\"reqid\":1,\"owner\":\"charon\"}}");
+	ok_void(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.3.0.0/24\",\"dir\":\"out\",\"spi\":12288,\"reqid\":1,\"owner\":\"charon\"}}");
+	/* charon's reqid 1 is not the configured SA's reqid 1 */
+	expect_error(fd, "{\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.4.0.0/24\",\"dir\":\"out\",\"spi\":1048576,\"reqid\":1,\"owner\":\"charon\"}}", CONTROL_ERR_ARGUMENT);
+	expect_error(fd, SA_OWNED("out", "12290", "config", "1", ""), CONTROL_ERR_PERMISSION);
+	/* update-sa: only the SA's owner (the configured tunnel's SA is not charon's, nor control's) */
+	expect_error(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":1048576,\"direction\":\"out\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.3\","
+	             "\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1}}", CONTROL_ERR_PERMISSION);
+	expect_error(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":12289,\"direction\":\"out\",\"src\":\"192.0.2.1\",\"dst\":\"192.0.2.2\","
+	             "\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1,\"owner\":\"charon\"}}", CONTROL_ERR_PERMISSION);
+	ok_void(fd, "{\"cmd\":\"update-sa\",\"args\":{\"spi\":12288,\"direction\":\"out\",\"src\":\"192.0.2.2\",\"dst\":\"192.0.2.1\","
+	        "\"esp\":\"aes128gcm16\",\"key\":\"" KEY20 "\",\"reqid\":1,\"owner\":\"charon\"}}");
+	db_read_lock();
+	g_assert_cmpuint(sad_out_by_reqid(1)->spi, ==, CONFIG_SPI);
+	db_read_unlock();
+	JsonArray *sas = listing(fd, "list-sas", "sas", &h);
+	g_assert_cmpint(json_array_get_length(sas), ==, 3);
+	JsonObject *o = find_sa(sas, 12288);
+	g_assert_cmpstr(json_object_get_string_member(o, "owner"), ==, "charon");
+	g_assert_cmpint(int_of(o, "reqid"), ==, 1);
+	g_assert_cmpstr(json_object_get_string_member(find_sa(sas, 12289), "owner"), ==, "control");
+	g_assert_cmpint(int_of(find_sa(sas, 12289), "reqid"), ==, 1);
+	g_assert_cmpstr(json_object_get_string_member(find_sa(sas, CONFIG_SPI), "owner"), ==, "config");
+	json_node_unref(h);
+	g_assert_cmpuint(list_len(fd, "list-sas", "sas", "charon"), ==, 1);
+	g_assert_cmpuint(list_len(fd, "list-sas", "sas", "config"), ==, 1);
+	g_assert_cmpuint(list_len(fd, "list-sas", "sas", "nobody"), ==, 0);
+	g_assert_cmpuint(list_len(fd, "list-policies", "policies", "charon"), ==, 2);
+	g_assert_cmpuint(list_len(fd, "list-policies", "policies", "config"), ==, 1);
+	JsonArray *pols = listing(fd, "list-policies", "policies", &h);
+	for (guint i = 0; i < json_array_get_length(pols); i++)
+		g_assert_cmpint(int_of(json_array_get_object_element(pols, i), "reqid"), ==, 1);
+	json_node_unref(h);
+
+	/* alloc-spi: 1000 SPIs in a range of 1000, all distinct, then exhausted */
+	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	for (unsigned i = 0; i < 1000; i++) {
+		gint64 spi = alloc_spi(fd, "\"min\":4096,\"max\":5095,\"owner\":\"spitest\"", &code);
+		g_assert_cmpint(spi, >=, 4096);
+		g_assert_cmpint(spi, <=, 5095);
+		g_assert_false(g_hash_table_contains(seen, GINT_TO_POINTER(spi)));
+		g_hash_table_add(seen, GINT_TO_POINTER(spi));
+	}
+	g_hash_table_destroy(seen);
+	g_assert_cmpint(alloc_spi(fd, "\"min\":4096,\"max\":5095,\"owner\":\"spitest\"", &code), ==, 0);
+	g_assert_cmpstr(code, ==, CONTROL_ERR_EXHAUSTED);
+	g_assert_cmpint(status_int(fd, "spis_reserved"), ==, 1000);
+	h = ok(fd, "{\"cmd\":\"flush\",\"args\":{\"owner\":\"spitest\"}}", &res);
+	g_assert_cmpint(int_of(res, "spis"), ==, 1000);
+	g_assert_cmpint(int_of(res, "sas"), ==, 0);
+	json_node_unref(h);
+	g_assert_cmpint(status_int(fd, "spis_reserved"), ==, 0);
+	/* SPIs in use by an SA are never handed out: 12288 is taken (outbound
+	 * SAs do not count), an inbound one is */
+	ok_void(fd, SA_OWNED("in", "8192", "charon", "1", ",\"any\":true"));
+	g_assert_cmpint(alloc_spi(fd, "\"min\":8192,\"max\":8192,\"owner\":\"charon\"", &code), ==, 0);
+	g_assert_cmpstr(code, ==, CONTROL_ERR_EXHAUSTED);
+
+	/* a reservation is consumed by its owner's add-sa, blocks another's */
+	gint64 spi = alloc_spi(fd, "\"min\":20480,\"max\":24575,\"dst\":\"192.0.2.1\",\"owner\":\"charon\"", &code);
+	g_assert_cmpint(spi, >=, 20480);
+	char *add_other = add_in_owned(spi, "other"), *add_charon = add_in_owned(spi, "charon");
+	expect_error(fd, add_other, CONTROL_ERR_EXISTS);
+	ok_void(fd, add_charon);
+	g_assert_cmpint(status_int(fd, "spis_reserved"), ==, 0);
+	/* query-sa: found by hash, with counters and both clocks */
+	char *q = g_strdup_printf("{\"cmd\":\"query-sa\",\"args\":{\"spi\":%" G_GINT64_FORMAT ",\"direction\":\"in\",\"dst\":\"192.0.2.1\"}}", spi);
+	h = ok(fd, q, &res);
+	g_assert_cmpint(int_of(res, "spi"), ==, spi);
+	g_assert_cmpstr(json_object_get_string_member(res, "owner"), ==, "charon");
+	g_assert_cmpint(int_of(res, "reqid"), ==, 1);
+	g_assert_cmpint(int_of(res, "bytes"), ==, 0);
+	g_assert_cmpint(int_of(res, "packets"), ==, 0);
+	g_assert_cmpint(int_of(res, "last_use"), ==, 0);
+	g_assert_cmpint(int_of(res, "last_use_mono"), ==, 0);
+	g_assert_cmpint(int_of(res, "now_mono"), >, 0);
+	g_assert_cmpint(int_of(res, "time_left"), ==, -1);
+	json_node_unref(h);
+	g_free(q);
+	q = g_strdup_printf("{\"cmd\":\"query-sa\",\"args\":{\"spi\":%" G_GINT64_FORMAT ",\"direction\":\"in\",\"dst\":\"192.0.2.9\"}}", spi);
+	expect_error(fd, q, CONTROL_ERR_NOT_FOUND);
+	g_free(q);
+	expect_error(fd, "{\"cmd\":\"query-sa\",\"args\":{\"spi\":39321,\"direction\":\"out\"}}", CONTROL_ERR_NOT_FOUND);
+	expect_error(fd, "{\"cmd\":\"query-sa\",\"args\":{\"spi\":12288,\"direction\":\"out\",\"dst\":\"192.0.2.9\"}}", CONTROL_ERR_NOT_FOUND);
+	h = ok(fd, "{\"cmd\":\"query-sa\",\"args\":{\"spi\":12288,\"direction\":\"out\"}}", &res);
+	g_assert_cmpstr(json_object_get_string_member(res, "direction"), ==, "out");
+	json_node_unref(h);
+	g_free(add_other);
+	g_free(add_charon);
+
+	/* del-sa releases a reservation that got no SA */
+	spi = alloc_spi(fd, "\"owner\":\"charon\"", &code);
+	g_assert_cmpint(spi, >=, 0xc0000000);
+	g_assert_cmpint(spi, <=, 0xcfffffff);
+	char *del = g_strdup_printf("{\"cmd\":\"del-sa\",\"args\":{\"spi\":%" G_GINT64_FORMAT ",\"direction\":\"in\"}}", spi);
+	ok_void(fd, del);
+	expect_error(fd, del, CONTROL_ERR_NOT_FOUND);
+	g_free(del);
+
+	/* reservations expire (timeout in seconds, checked every second) */
+	spi = alloc_spi(fd, "\"min\":30000,\"max\":30000,\"timeout\":1", &code);
+	g_assert_cmpint(spi, ==, 30000);
+	g_assert_cmpint(alloc_spi(fd, "\"min\":30000,\"max\":30000", &code), ==, 0);
+	g_usleep(2500 * 1000);
+	g_assert_cmpint(status_int(fd, "spis_reserved"), ==, 0);
+	g_assert_cmpint(alloc_spi(fd, "\"min\":30000,\"max\":30000,\"owner\":\"other\"", &code), ==, 30000);
+
+	/* expire events name the SA's destination and owner, and the reqid in its namespace */
+	ok_void(fd, SA_OWNED("out", "12291", "charon", "7", ",\"hard_time\":1"));
+	JsonObject *ev = next_event(mon, &h);
+	JsonObject *d = json_object_get_object_member(ev, "data");
+	g_assert_cmpint(int_of(d, "spi"), ==, 12291);
+	g_assert_cmpstr(json_object_get_string_member(d, "owner"), ==, "charon");
+	g_assert_cmpstr(json_object_get_string_member(d, "dst"), ==, "192.0.2.1");
+	g_assert_cmpint(int_of(d, "reqid"), ==, 7);
+	json_node_unref(h);
+
+	/* flush: charon's SAs, policies, SPIs; others and the configuration stay */
+	alloc_spi(fd, "\"owner\":\"charon\"", &code);
+	h = ok(fd, "{\"cmd\":\"flush\",\"args\":{\"owner\":\"charon\"}}", &res);
+	g_assert_cmpstr(json_object_get_string_member(res, "owner"), ==, "charon");
+	g_assert_cmpint(int_of(res, "sas"), ==, 3);
+	g_assert_cmpint(int_of(res, "policies"), ==, 2);
+	g_assert_cmpint(int_of(res, "spis"), ==, 1);
+	json_node_unref(h);
+	g_assert_cmpuint(list_len(fd, "list-sas", "sas", "charon"), ==, 0);
+	g_assert_cmpuint(list_len(fd, "list-policies", "policies", "charon"), ==, 0);
+	g_assert_cmpuint(list_len(fd, "list-sas", "sas", "config"), ==, 1);
+	g_assert_cmpuint(list_len(fd, "list-policies", "policies", "config"), ==, 1);
+	g_assert_cmpuint(list_len(fd, "list-sas", "sas", "control"), ==, 1);
+	h = ok(fd, "{\"cmd\":\"flush\",\"args\":{\"owner\":\"nobody\"}}", &res);
+	g_assert_cmpint(int_of(res, "sas"), ==, 0);
+	json_node_unref(h);
+	expect_error(fd, "{\"cmd\":\"flush\",\"args\":{\"owner\":\"config\"}}", CONTROL_ERR_PERMISSION);
+	expect_error(fd, "{\"cmd\":\"flush\"}", CONTROL_ERR_ARGUMENT);
+	ok_void(fd, "{\"cmd\":\"flush\",\"args\":{\"owner\":\"control\"}}");
+	ok_void(fd, "{\"cmd\":\"flush\",\"args\":{\"owner\":\"other\"}}");
+	close(mon);
+	close(fd);
+}
+
+static void (*current_scenario)(void);
+
 static gpointer scenario_thread(gpointer loop)
 {
-	scenario();
+	current_scenario();
 	g_idle_add(quit_loop, loop);
 	return NULL;
 }
 
-static void test_service(void)
+/* A configured tunnel's SA and policy, as tunnel.c installs them: owner
+ * "config" (0), reqid 1. */
+static void add_config_state(void)
+{
+	uint8_t key[20] = { 1 };
+	sa_cfg_t c;
+	sa_cfg_init(&c);
+	c.spi = CONFIG_SPI;
+	c.dir = SA_DIR_OUT;
+	uipsec_addr_parse("192.0.2.1", &c.src.addr);
+	uipsec_addr_parse("192.0.2.3", &c.dst.addr);
+	c.esp = "aes128gcm16";
+	c.key = key;
+	c.key_len = sizeof(key);
+	c.reqid = 1;
+	c.tunnel = "site";
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(sad_add(&c, &err), ==, UIPSEC_OK);
+	spd_policy_cfg_t p = { .dir = SPD_DIR_OUT, .action = SPD_PROTECT, .reqid = 1, .tunnel = "site" };
+	spd_sel_any(&p.sel, AF_INET);
+	g_assert_true(spd_sel_parse_addr(&p.sel, true, "10.9.0.0/24"));
+	uint32_t id;
+	g_assert_cmpint(spd_add(&p, &id, &err), ==, UIPSEC_OK);
+}
+
+static void run_service(void (*fn)(void), bool v2)
 {
 	uipsec_settings_t *s = settings_new();
 	settings_set(s, "uipsecd.load", crypto_plugin);
 	settings_set(s, "uipsecd.control.socket", sock_path);
+	settings_set(s, "uipsecd.socket.fwmark", "42");
 	crypto_init(s);
 	GError *err = NULL;
 	if (!plugin_loader_load(s, &err)) {
@@ -376,6 +620,9 @@ static void test_service(void)
 	dataplane_events_attach();   /* the daemon's "events and SA lifetimes" step */
 	g_assert_true(control_service_start(s, NULL, NULL, &err));
 	g_assert_no_error(err);
+	if (v2)
+		add_config_state();
+	current_scenario = fn;
 	GMainLoop *loop = g_main_loop_new(NULL, FALSE);
 	GThread *th = g_thread_new("client", scenario_thread, loop);
 	g_main_loop_run(loop);
@@ -384,9 +631,14 @@ static void test_service(void)
 	control_service_stop();
 	dataplane_events_detach();
 	g_assert_false(g_file_test(sock_path, G_FILE_TEST_EXISTS));
+	sad_flush();
+	spd_flush();
 	plugin_loader_unload();
 	settings_free(s);
 }
+
+static void test_service(void) { run_service(scenario, false); }
+static void test_service_v2(void) { run_service(scenario_v2, true); }
 
 int main(int argc, char **argv)
 {
@@ -395,6 +647,7 @@ int main(int argc, char **argv)
 	sock_path = g_build_filename(tmpdir, "ctl.sock", NULL);
 	crypto_plugin = g_getenv("UIPSEC_TEST_CRYPTO") ? g_getenv("UIPSEC_TEST_CRYPTO") : "crypto-openssl";
 	g_test_add_func("/control/service/requests", test_service);
+	g_test_add_func("/control/service/v2", test_service_v2);
 	int rc = g_test_run();
 	g_rmdir(tmpdir);
 	g_free(sock_path);

@@ -101,6 +101,25 @@ bool control_arg_str(JsonObject *args, const char *name, size_t max, bool requir
 	return true;
 }
 
+bool control_arg_owner(JsonObject *args, bool may_reserved, char out[CONTROL_OWNER_MAX + 1], control_reply_t *r)
+{
+	const char *s;
+	out[0] = '\0';
+	if (!control_arg_str(args, "owner", CONTROL_OWNER_MAX, false, &s, r))
+		return false;
+	if (!s)
+		return true;
+	if (!*s)
+		return control_fail(r, CONTROL_ERR_ARGUMENT, "'owner' must not be empty");
+	for (const char *p = s; *p; p++)
+		if (!g_ascii_isalnum(*p) && *p != '-' && *p != '_' && *p != '.')
+			return control_fail(r, CONTROL_ERR_ARGUMENT, "'owner' may hold letters, digits, '.', '-' and '_'");
+	if (!may_reserved && strcmp(s, CONTROL_OWNER_RESERVED) == 0)
+		return control_fail(r, CONTROL_ERR_PERMISSION, "owner '%s' is the configured tunnels'", s);
+	g_strlcpy(out, s, CONTROL_OWNER_MAX + 1);
+	return true;
+}
+
 bool control_arg_bool(JsonObject *args, const char *name, bool *out, control_reply_t *r)
 {
 	JsonNode *n = json_object_get_member(args, name);

@@ -20,6 +20,9 @@
 /* keys of up to 64 bytes (ChaCha20 + salt is 36, HMAC-SHA512 is 64) */
 #define CONTROL_KEY_MAX 64
 #define CONTROL_TS_MAX 8
+/* owner names: 1-32 of A-Z a-z 0-9 . _ - (control_owner.h) */
+#define CONTROL_OWNER_MAX 32
+#define CONTROL_OWNER_RESERVED "config"
 
 /* Error codes on the wire ("error": {"code": ..., "message": ...}). */
 #define CONTROL_ERR_PARSE        "parse-error"        /* not JSON */
@@ -36,6 +39,7 @@
 #define CONTROL_ERR_BUSY         "too-many-clients"
 #define CONTROL_ERR_UNAVAILABLE  "unavailable"        /* no backend for this command */
 #define CONTROL_ERR_CONFIG       "config-error"       /* reload: config rejected, state kept */
+#define CONTROL_ERR_EXHAUSTED    "exhausted"          /* alloc-spi: no free SPI, or a table is full */
 
 typedef enum control_dir {
 	CONTROL_DIR_IN = 0,
@@ -82,6 +86,7 @@ typedef struct control_sa {
 	ts_t local_ts[CONTROL_TS_MAX], remote_ts[CONTROL_TS_MAX];
 	unsigned n_local_ts, n_remote_ts;
 	bool any;
+	char owner[CONTROL_OWNER_MAX + 1];   /* "" = the default owner */
 } control_sa_t;
 
 /* add-policy / del-policy */
@@ -94,7 +99,17 @@ typedef struct control_policy {
 	uint32_t spi;                 /* protect: take the reqid of this outbound SA */
 	uint32_t reqid;               /* protect/trap: links the policy to its SAs */
 	uint32_t id;                  /* del-policy by id (0 = by selectors) */
+	char owner[CONTROL_OWNER_MAX + 1];   /* "" = the default owner */
 } control_policy_t;
+
+/* alloc-spi */
+typedef struct control_spi_req {
+	uint32_t min, max;            /* range, inclusive */
+	bool has_dst;
+	uipsec_addr_t dst;            /* our address the SA will have */
+	uint32_t timeout;             /* seconds until the reservation lapses */
+	char owner[CONTROL_OWNER_MAX + 1];
+} control_spi_req_t;
 
 /* Helpers for backends and uipsecctl: the names of the enums, and parsers. */
 UIPSEC_EXPORT const char *control_dir_name(control_dir_t d);
@@ -140,6 +155,9 @@ bool control_arg_ts(JsonObject *args, const char *name, const char *port_name,
 /* local_ts / remote_ts / any of add-sa and update-sa (esp/ts.h syntax). */
 bool control_arg_sa_ts(JsonObject *a, control_sa_t *sa, control_reply_t *r);
 /* A hex key of at most CONTROL_KEY_MAX bytes; never quoted in messages. */
+/* "owner" into out ("" when absent); the reserved name only when
+ * may_reserved (filters: listing the configured tunnels' state). */
+bool control_arg_owner(JsonObject *args, bool may_reserved, char out[CONTROL_OWNER_MAX + 1], control_reply_t *r);
 bool control_arg_key(JsonObject *args, const char *name, bool required, uint8_t *out,
                      size_t *out_len, control_reply_t *r);
 

@@ -67,6 +67,7 @@ static const struct {
 	{ UIPSEC_ERR_EXISTS, CONTROL_ERR_EXISTS },
 	{ UIPSEC_ERR_NOTSUP, CONTROL_ERR_NOT_SUPPORTED },
 	{ UIPSEC_ERR_PERM, CONTROL_ERR_PERMISSION },
+	{ UIPSEC_ERR_NOMEM, CONTROL_ERR_EXHAUSTED },
 };
 
 static bool fail_status(control_reply_t *r, int status, const uipsec_err_t *err)
@@ -182,8 +183,23 @@ static bool run_listing(call_t *c, listing_fn fn, const char *what)
 
 static bool h_status(call_t *c)        { return run_listing(c, c->be ? c->be->status : NULL, "status"); }
 static bool h_plugins(call_t *c)       { return run_listing(c, c->be ? c->be->plugins : NULL, "plugins"); }
-static bool h_list_sas(call_t *c)      { return run_listing(c, c->be ? c->be->list_sas : NULL, "list-sas"); }
-static bool h_list_policies(call_t *c) { return run_listing(c, c->be ? c->be->list_policies : NULL, "list-policies"); }
+/* list-sas / list-policies: everything, or one owner's ("config": the
+ * configured tunnels') */
+static bool list_owned(call_t *c, bool policies, listing_fn all, const char *what)
+{
+	char owner[CONTROL_OWNER_MAX + 1];
+	if (!control_arg_owner(c->args, true, owner, c->r))
+		return false;
+	if (!owner[0])
+		return run_listing(c, all, what);
+	if (!need(c, c->be ? (const void *)c->be->list_owned : NULL, what))
+		return false;
+	c->r->result = c->be->list_owned(c->be->user, policies, owner);
+	return c->r->result ? true : control_fail(c->r, CONTROL_ERR_FAILED, "%s failed", what);
+}
+
+static bool h_list_sas(call_t *c)      { return list_owned(c, false, c->be ? c->be->list_sas : NULL, "list-sas"); }
+static bool h_list_policies(call_t *c) { return list_owned(c, true, c->be ? c->be->list_policies : NULL, "list-policies"); }
 static bool h_list_tunnels(call_t *c)  { return run_listing(c, c->be ? c->be->list_tunnels : NULL, "list-tunnels"); }
 static bool h_stats(call_t *c)         { return run_listing(c, c->be ? c->be->stats : NULL, "stats"); }
 
@@ -236,6 +252,8 @@ static bool parse_sa(call_t *c, control_sa_t *sa, bool full)
 		return false;
 	if (tunnel)
 		g_strlcpy(sa->tunnel, tunnel, sizeof(sa->tunnel));
+	if (!control_arg_owner(a, false, sa->owner, r))
+		return false;
 	/* a soft limit above the hard one would never fire before removal */
 	static const struct { size_t soft, hard; const char *name; } pairs[] = {
 		{ offsetof(control_sa_t, soft_time), offsetof(control_sa_t, hard_time), "time" },
@@ -303,6 +321,8 @@ static bool parse_policy(call_t *c, control_policy_t *p, bool full)
 	    !control_arg_u32(a, "reqid", false, &p->reqid, r))
 		return false;
 	p->action = action;
+	if (!control_arg_owner(a, false, p->owner, r))
+		return false;
 	if (json_object_has_member(a, "spi")) {
 		if (!control_arg_spi(a, &p->spi, r))
 			return false;
@@ -373,6 +393,83 @@ static bool h_reload(call_t *c)
 	return true;
 }
 
+/* ------------------------------------------------------------ protocol 2 */
+
+/* charon's default SPI range (0xc0000000-0xcfffffff) */
+#define ALLOC_SPI_MIN_DEFAULT 0xc0000000u
+#define ALLOC_SPI_MAX_DEFAULT 0xcfffffffu
+#define ALLOC_SPI_TIMEOUT_DEFAULT 180u
+#define ALLOC_SPI_TIMEOUT_MAX 86400u
+
+static bool h_alloc_spi(call_t *c)
+{
+	control_spi_req_t q = { .min = ALLOC_SPI_MIN_DEFAULT, .max = ALLOC_SPI_MAX_DEFAULT,
+	                        .timeout = ALLOC_SPI_TIMEOUT_DEFAULT };
+	JsonObject *a = c->args;
+	if (!control_arg_u32(a, "min", false, &q.min, c->r) || !control_arg_u32(a, "max", false, &q.max, c->r) ||
+	    !control_arg_u32(a, "timeout", false, &q.timeout, c->r) ||
+	    !control_arg_addr(a, "dst", false, &q.has_dst, &q.dst, c->r) || !control_arg_owner(a, false, q.owner, c->r))
+		return false;
+	/* RFC 4303: 1-255 are reserved, 0 means no SA */
+	if (q.min < 256)
+		return control_fail(c->r, CONTROL_ERR_ARGUMENT, "'min' must be 256 or above (RFC 4303 reserves 0-255)");
+	if (q.max < q.min)
+		return control_fail(c->r, CONTROL_ERR_ARGUMENT, "'max' is below 'min'");
+	if (!q.timeout || q.timeout > ALLOC_SPI_TIMEOUT_MAX)
+		return control_fail(c->r, CONTROL_ERR_ARGUMENT, "'timeout' must be 1-%u seconds", ALLOC_SPI_TIMEOUT_MAX);
+	if (!need(c, c->be ? (const void *)c->be->alloc_spi : NULL, "alloc-spi"))
+		return false;
+	uipsec_err_t err = { "" };
+	uint32_t spi = 0;
+	if (!check_status(c, c->be->alloc_spi(c->be->user, &q, &spi, &err), &err))
+		return false;
+	JsonObject *o = json_object_new();
+	json_object_set_int_member(o, "spi", spi);
+	json_object_set_int_member(o, "timeout", q.timeout);
+	c->r->result = json_node_init_object(json_node_alloc(), o);
+	json_object_unref(o);
+	return true;
+}
+
+/* a backend call answering with a result object or a status */
+typedef JsonNode *(*result_fn)(call_t *c, int *st, uipsec_err_t *err);
+
+static bool run_result(call_t *c, result_fn fn)
+{
+	uipsec_err_t err = { "" };
+	int st = UIPSEC_ERR;
+	c->r->result = fn(c, &st, &err);
+	if (c->r->result)
+		return true;
+	return c->r->code ? false : fail_status(c->r, st, &err);   /* arguments: failed already */
+}
+
+static JsonNode *query_sa(call_t *c, int *st, uipsec_err_t *err)
+{
+	control_sa_t sa = { 0 };
+	if (!parse_sa(c, &sa, false) || !need(c, c->be ? (const void *)c->be->query_sa : NULL, "query-sa"))
+		return NULL;   /* the reply holds the error already */
+	return c->be->query_sa(c->be->user, &sa, st, err);
+}
+
+static bool h_query_sa(call_t *c) { return run_result(c, query_sa); }
+
+static JsonNode *flush(call_t *c, int *st, uipsec_err_t *err)
+{
+	char owner[CONTROL_OWNER_MAX + 1];
+	if (!control_arg_owner(c->args, false, owner, c->r))
+		return NULL;
+	if (!owner[0]) {
+		control_fail(c->r, CONTROL_ERR_ARGUMENT, "missing 'owner' (flush removes one owner's state)");
+		return NULL;
+	}
+	if (!need(c, c->be ? (const void *)c->be->flush : NULL, "flush"))
+		return NULL;
+	return c->be->flush(c->be->user, owner, st, err);
+}
+
+static bool h_flush(call_t *c) { return run_result(c, flush); }
+
 static const char *const log_levels[] = { "error", "warn", "info", "debug", "trace", NULL };
 
 static bool h_log_level(call_t *c)
@@ -442,9 +539,9 @@ static bool h_subscribe(call_t *c)
 #define NO_ARGS ((const char *const[]){ NULL })
 #define SA_FIELDS F("spi", "direction", "src", "dst", "sport", "dport", "esp", "key", "integ_key", \
 	"esn", "replay_window", "soft_time", "hard_time", "soft_bytes", "hard_bytes", \
-	"soft_packets", "hard_packets", "tunnel", "reqid", "local_ts", "remote_ts", "any")
+	"soft_packets", "hard_packets", "tunnel", "reqid", "local_ts", "remote_ts", "any", "owner")
 #define POLICY_FIELDS F("src", "dst", "sport", "dport", "proto", "dir", "action", "priority", \
-	"spi", "reqid")
+	"spi", "reqid", "owner")
 
 typedef struct command {
 	const char *name;
@@ -455,8 +552,8 @@ typedef struct command {
 static const command_t commands[] = {
 	{ "status", h_status, NO_ARGS },
 	{ "plugins", h_plugins, NO_ARGS },
-	{ "list-sas", h_list_sas, NO_ARGS },
-	{ "list-policies", h_list_policies, NO_ARGS },
+	{ "list-sas", h_list_sas, F("owner") },
+	{ "list-policies", h_list_policies, F("owner") },
 	{ "list-tunnels", h_list_tunnels, NO_ARGS },
 	{ "stats", h_stats, NO_ARGS },
 	{ "add-sa", h_add_sa, SA_FIELDS },
@@ -469,6 +566,10 @@ static const command_t commands[] = {
 	{ "reload", h_reload, NO_ARGS },
 	{ "subscribe", h_subscribe, F("events") },
 	{ "log-level", h_log_level, F("level", "subsystem") },
+	/* protocol 2 */
+	{ "alloc-spi", h_alloc_spi, F("min", "max", "dst", "timeout", "owner") },
+	{ "query-sa", h_query_sa, F("spi", "direction", "dst") },
+	{ "flush", h_flush, F("owner") },
 };
 
 static const command_t *find_command(const char *name)
@@ -556,8 +657,10 @@ static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_
 	if (id && !valid_id(id))
 		return control_fail(r, CONTROL_ERR_INVALID, "'id' must be a string, number or null");
 	JsonNode *v = json_object_get_member(req, "v");
-	if (v && (json_node_get_value_type(v) != G_TYPE_INT64 || json_node_get_int(v) != CONTROL_PROTO_VERSION))
-		return control_fail(r, CONTROL_ERR_VERSION, "this daemon speaks protocol version %d", CONTROL_PROTO_VERSION);
+	if (v && (json_node_get_value_type(v) != G_TYPE_INT64 || json_node_get_int(v) < CONTROL_PROTO_VERSION ||
+	          json_node_get_int(v) > CONTROL_PROTO_LEVEL))
+		return control_fail(r, CONTROL_ERR_VERSION, "this daemon speaks protocol versions %d-%d",
+		                    CONTROL_PROTO_VERSION, CONTROL_PROTO_LEVEL);
 	JsonNode *cmdn = json_object_get_member(req, "cmd");
 	if (!cmdn || json_node_get_value_type(cmdn) != G_TYPE_STRING)
 		return control_fail(r, CONTROL_ERR_INVALID, "missing 'cmd' (a string)");

@@ -12,7 +12,11 @@
 #include <json-glib/json-glib.h>
 #include "control/control_args.h"
 
+/* The line format ("v" of requests, replies and events) is version 1;
+ * the request set is version 2 (owners, alloc-spi, query-sa, flush),
+ * which status reports as "protocol". Requests may say "v": 1 or 2. */
 #define CONTROL_PROTO_VERSION 1
+#define CONTROL_PROTO_LEVEL 2
 
 /* What the daemon plugs in. Every function runs on the main-loop thread.
  * Functions returning JsonNode* hand over a new reference; on failure they
@@ -35,6 +39,13 @@ typedef struct control_backend {
 	 * with err set; a config error must leave the running state as it was */
 	JsonNode *(*reload)(void *user, int *status, uipsec_err_t *err);
 	int (*log_level)(void *user, const char *subsystem, const char *level, uipsec_err_t *err);
+	/* protocol 2: list-sas / list-policies of one owner */
+	JsonNode *(*list_owned)(void *user, bool policies, const char *owner);
+	int (*alloc_spi)(void *user, const control_spi_req_t *q, uint32_t *spi, uipsec_err_t *err);
+	/* the SA (spi, dir, dst if has_dst) as list-sas shows it, plus last use */
+	JsonNode *(*query_sa)(void *user, const control_sa_t *sa, int *status, uipsec_err_t *err);
+	/* remove what owner installed; returns the counts */
+	JsonNode *(*flush)(void *user, const char *owner, int *status, uipsec_err_t *err);
 	void *user;
 } control_backend_t;
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <uipsec/crypto.h>
 #include <uipsec/log.h>
+#include "control/control_owner.h"
 #include "control/control_server.h"
 #include "control/control_service.h"
 #include "esp/events.h"
@@ -15,6 +16,7 @@
 #include "config/logging.h"
 #include "plugin/plugin_loader.h"
 #include "esp/sad.h"
+#include "esp/spi_alloc.h"
 #include "config/settings_parser.h"
 #include "esp/spd.h"
 #include "esp/stats.h"
@@ -31,6 +33,8 @@ typedef struct service {
 	unsigned event_sub;
 	int64_t started;          /* g_get_real_time() */
 	int64_t started_mono;
+	uint32_t fwmark;          /* uipsecd.socket.fwmark, for status */
+	unsigned spi_timer;       /* expires alloc-spi reservations */
 } service_t;
 
 static service_t svc;
@@ -114,7 +118,7 @@ static JsonNode *be_status(void *user)
 	(void)user;
 	JsonObject *o = json_object_new();
 	json_object_set_string_member(o, "version", PACKAGE_VERSION);
-	json_object_set_int_member(o, "protocol", CONTROL_PROTO_VERSION);
+	json_object_set_int_member(o, "protocol", CONTROL_PROTO_LEVEL);
 	json_object_set_int_member(o, "pid", getpid());
 	json_object_set_int_member(o, "started", svc.started / G_USEC_PER_SEC);
 	json_object_set_int_member(o, "uptime", (g_get_monotonic_time() - svc.started_mono) / G_USEC_PER_SEC);
@@ -130,6 +134,8 @@ static JsonNode *be_status(void *user)
 	json_object_set_int_member(o, "mtu", dp ? datapath_mtu(dp) : 0);
 	json_object_set_int_member(o, "threads", dp ? datapath_threads(dp) : 0);
 	json_object_set_int_member(o, "port", dp ? datapath_port(dp) : 0);
+	json_object_set_int_member(o, "fwmark", svc.fwmark);
+	json_object_set_int_member(o, "spis_reserved", spi_alloc_count());
 	json_object_set_int_member(o, "sas", sad_count());
 	json_object_set_int_member(o, "policies", spd_count());
 	tunnel_count_t tc = { 0, 0 };
@@ -195,11 +201,28 @@ static int64_t left_of(uint64_t limit, uint64_t used)
 typedef struct sa_walk {
 	JsonArray *sas;
 	int64_t now;
+	int owner;                /* only this owner's, -1 = all */
 } sa_walk_t;
+
+/* Who installed it, and the reqid in that owner's namespace. */
+static void set_owner(JsonObject *o, uint16_t owner, uint32_t reqid)
+{
+	json_object_set_string_member(o, "owner", control_owner_name(owner));
+	json_object_set_int_member(o, "reqid", control_reqid_client(reqid));
+}
+
+/* The listing object of one SA (list-sas, query-sa). */
+static JsonObject *sa_object(sa_t *sa, int64_t now);
 
 static void add_sa(sa_t *sa, void *user)
 {
 	sa_walk_t *w = user;
+	if (w->owner < 0 || w->owner == sa->owner)
+		json_array_add_object_element(w->sas, sa_object(sa, w->now));
+}
+
+static JsonObject *sa_object(sa_t *sa, int64_t now)
+{
 	JsonObject *o = json_object_new();
 	uint64_t bytes = atomic_load_explicit(&sa->ctr.bytes, memory_order_relaxed);
 	uint64_t packets = atomic_load_explicit(&sa->ctr.packets, memory_order_relaxed);
@@ -213,15 +236,15 @@ static void add_sa(sa_t *sa, void *user)
 	set_endpoint(o, "dst", &sa->dst);
 	json_object_set_string_member(o, "peer", "");
 	set_addr(o, "peer", sa->dir == SA_DIR_IN ? &sa->src.addr : &sa->dst.addr);
-	json_object_set_int_member(o, "reqid", sa->reqid);
+	set_owner(o, sa->owner, sa->reqid);
 	json_object_set_boolean_member(o, "esn", sa->esn);
 	json_object_set_int_member(o, "bytes", (gint64)bytes);
 	json_object_set_int_member(o, "packets", (gint64)packets);
 	json_object_set_int_member(o, "last_use", last / G_USEC_PER_SEC);
 	json_object_set_int_member(o, "added", sa->added_real / G_USEC_PER_SEC);
 	json_object_set_string_member(o, "state", (unsigned)state < 3 ? sa_state_names[state] : "?");
-	json_object_set_int_member(o, "time_left", sa_time_left(sa, w->now));
-	int64_t age = (w->now - sa->added) / G_USEC_PER_SEC;
+	json_object_set_int_member(o, "time_left", sa_time_left(sa, now));
+	int64_t age = (now - sa->added) / G_USEC_PER_SEC;
 	json_object_set_int_member(o, "soft_time_left", left_of(sa->soft.time_s, (uint64_t)MAX(age, 0)));
 	json_object_set_int_member(o, "bytes_left", left_of(sa->hard.bytes, bytes));
 	json_object_set_int_member(o, "packets_left", left_of(sa->hard.packets, packets));
@@ -239,19 +262,24 @@ static void add_sa(sa_t *sa, void *user)
 		}
 		json_object_set_array_member(o, "selectors", sels);
 	}
-	json_array_add_object_element(w->sas, o);
+	return o;
 }
 
-static JsonNode *be_list_sas(void *user)
+static JsonNode *list_sas(int owner)
 {
-	(void)user;
-	sa_walk_t w = { json_array_new(), g_get_monotonic_time() };
+	sa_walk_t w = { json_array_new(), g_get_monotonic_time(), owner };
 	db_read_lock();
 	sad_foreach(add_sa, &w);
 	db_read_unlock();
 	JsonObject *o = json_object_new();
 	json_object_set_array_member(o, "sas", w.sas);
 	return obj_node(o);
+}
+
+static JsonNode *be_list_sas(void *user)
+{
+	(void)user;
+	return list_sas(-1);
 }
 
 /* src, dst, proto, sport, dport of a selector */
@@ -268,30 +296,52 @@ static void set_sel(JsonObject *o, const spd_sel_t *sel)
 	set_ports(o, "dport", sel->dport_from, sel->dport_to);
 }
 
+typedef struct policy_walk {
+	JsonArray *policies;
+	int owner;                /* only this owner's, -1 = all */
+} policy_walk_t;
+
 static void add_policy(const spd_policy_t *p, void *user)
 {
-	JsonArray *a = user;
+	policy_walk_t *w = user;
+	if (w->owner >= 0 && w->owner != p->owner)
+		return;
 	JsonObject *o = json_object_new();
 	json_object_set_int_member(o, "id", p->id);
 	json_object_set_string_member(o, "dir", spd_dir_name(p->dir));
 	json_object_set_string_member(o, "action", spd_action_name(p->action));
 	json_object_set_int_member(o, "priority", p->priority);
 	set_sel(o, &p->sel);
-	json_object_set_int_member(o, "reqid", p->reqid);
+	set_owner(o, p->owner, p->reqid);
 	json_object_set_string_member(o, "tunnel", p->tunnel);
-	json_array_add_object_element(a, o);
+	json_array_add_object_element(w->policies, o);
+}
+
+static JsonNode *list_policies(int owner)
+{
+	policy_walk_t w = { json_array_new(), owner };
+	db_read_lock();
+	spd_foreach(add_policy, &w);
+	db_read_unlock();
+	JsonObject *o = json_object_new();
+	json_object_set_array_member(o, "policies", w.policies);
+	return obj_node(o);
 }
 
 static JsonNode *be_list_policies(void *user)
 {
 	(void)user;
-	JsonArray *a = json_array_new();
-	db_read_lock();
-	spd_foreach(add_policy, a);
-	db_read_unlock();
-	JsonObject *o = json_object_new();
-	json_object_set_array_member(o, "policies", a);
-	return obj_node(o);
+	return list_policies(-1);
+}
+
+/* An owner nobody used has nothing: an empty listing. */
+static JsonNode *be_list_owned(void *user, bool policies, const char *owner)
+{
+	(void)user;
+	uipsec_err_t err = { "" };
+	uint16_t id = 0;
+	int o = control_owner_id(owner, false, &id, &err) == UIPSEC_OK ? id : CONTROL_OWNERS_MAX;
+	return policies ? list_policies(o) : list_sas(o);
 }
 
 static void add_tunnel(const tunnel_info_t *t, void *user)
@@ -359,7 +409,7 @@ static bool sa_inbound_check(const control_sa_t *r, sa_cfg_t *c, uipsec_err_t *e
 		c->ts_mode = SA_TS_ANY;
 		return true;
 	}
-	uint32_t missing = r->reqid;
+	uint32_t missing = c->reqid;
 	db_read_lock();
 	spd_foreach(find_in_reqid, &missing);
 	db_read_unlock();
@@ -372,11 +422,46 @@ static bool sa_inbound_check(const control_sa_t *r, sa_cfg_t *c, uipsec_err_t *e
 	return true;
 }
 
+/* The owner's id and its internal reqid for a client's (owner, reqid). */
+static int owner_reqid(const char *owner, uint32_t reqid, uint16_t *id, uint32_t *internal, uipsec_err_t *err)
+{
+	int rc = control_owner_id(owner, true, id, err);
+	return rc == UIPSEC_OK ? control_reqid_map(*id, reqid, internal, err) : rc;
+}
+
+/* An SPI reserved by alloc-spi goes to an SA of its owner only. */
+static int spi_reserved_check(const sa_cfg_t *c, uipsec_err_t *err)
+{
+	const spi_reservation_t *res = c->dir == SA_DIR_IN ? spi_alloc_find(c->spi) : NULL;
+	if (!res || res->owner == c->owner)
+		return UIPSEC_OK;
+	snprintf(err->msg, sizeof(err->msg), "SPI 0x%08x is reserved by owner '%s'", c->spi,
+	         control_owner_name(res->owner));
+	return UIPSEC_ERR_EXISTS;
+}
+
+/* update-sa replaces an SA of the same owner only: another's (a
+ * configured tunnel's above all) would change hands and reqid namespace. */
+static int update_owner_check(const sa_cfg_t *c, uipsec_err_t *err)
+{
+	db_read_lock();
+	sa_t *old = c->dir == SA_DIR_IN ? sad_lookup_spi(c->spi, &c->dst.addr) : sad_lookup_out(c->spi);
+	int owner = old ? old->owner : c->owner;
+	db_read_unlock();
+	if (owner == c->owner)
+		return UIPSEC_OK;   /* or no such SA: sad_replace says not-found */
+	snprintf(err->msg, sizeof(err->msg), "SA 0x%08x belongs to owner '%s'", c->spi, control_owner_name((uint16_t)owner));
+	return UIPSEC_ERR_PERM;
+}
+
 static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 {
 	(void)user;
 	sa_cfg_t c;
 	sa_cfg_init(&c);
+	int rc = owner_reqid(r->owner, r->reqid, &c.owner, &c.reqid, err);
+	if (rc != UIPSEC_OK)
+		return rc;
 	dataplane_t *ts = dataplane_current();
 	datapath_t *dp = ts ? dataplane_datapath(ts) : NULL;
 	uint16_t port = dp ? datapath_port(dp) : 4500;
@@ -395,19 +480,22 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	c.replay_window = r->replay_window;
 	c.soft = (sa_limits_t){ r->soft_time, r->soft_bytes, r->soft_packets };
 	c.hard = (sa_limits_t){ r->hard_time, r->hard_bytes, r->hard_packets };
-	c.reqid = r->reqid;
 	c.tunnel = r->tunnel[0] ? r->tunnel : NULL;
 	if (!sa_inbound_check(r, &c, err))
 		return UIPSEC_ERR_INVAL;
+	if ((rc = spi_reserved_check(&c, err)) != UIPSEC_OK || (r->update && (rc = update_owner_check(&c, err)) != UIPSEC_OK))
+		return rc;
 	/* update: an atomic replace; the same keys continue the sequence
 	 * numbers and the replay window (sad_replace) */
-	int rc = r->update ? sad_replace(c.dir, c.spi, c.dir == SA_DIR_IN ? &c.dst.addr : NULL, &c, 0, err)
+	rc = r->update ? sad_replace(c.dir, c.spi, c.dir == SA_DIR_IN ? &c.dst.addr : NULL, &c, 0, err)
 	                   : sad_add(&c, err);
 	if (rc == UIPSEC_OK) {
 		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
-		uinfo(LOG_SUBSYS, "%s SA %s 0x%08x %s -> %s %s reqid %u", r->update ? "updated" : "added",
+		if (c.dir == SA_DIR_IN)
+			spi_alloc_release(c.spi);   /* the reservation is used up */
+		uinfo(LOG_SUBSYS, "%s SA %s 0x%08x %s -> %s %s reqid %u owner %s", r->update ? "updated" : "added",
 		      r->dir == CONTROL_DIR_IN ? "in" : "out", r->spi, uipsec_addr_str(&c.src.addr, a, sizeof(a)),
-		      uipsec_addr_str(&c.dst.addr, b, sizeof(b)), r->esp, r->reqid);
+		      uipsec_addr_str(&c.dst.addr, b, sizeof(b)), r->esp, r->reqid, control_owner_name(c.owner));
 	}
 	return rc;
 }
@@ -417,6 +505,9 @@ static int be_sa_del(void *user, const control_sa_t *r, uipsec_err_t *err)
 	(void)user;
 	sa_dir_t dir = r->dir == CONTROL_DIR_IN ? SA_DIR_IN : SA_DIR_OUT;
 	int rc = sad_del(dir, r->spi, r->has_dst ? &r->dst : NULL);
+	/* del-sa of an SPI from alloc-spi that got no SA releases it */
+	if (dir == SA_DIR_IN && spi_alloc_release(r->spi) && rc == UIPSEC_ERR_NOTFOUND)
+		rc = UIPSEC_OK;
 	if (rc == UIPSEC_ERR_NOTFOUND)
 		snprintf(err->msg, sizeof(err->msg), "no %s SA with SPI 0x%08x", dir == SA_DIR_IN ? "inbound" : "outbound", r->spi);
 	else if (rc == UIPSEC_OK)
@@ -481,7 +572,8 @@ static int be_policy_add(void *user, const control_policy_t *p, uipsec_err_t *er
 		return rc;
 	c.action = action_map[p->action];
 	c.priority = p->priority;
-	c.reqid = p->reqid;
+	if ((rc = owner_reqid(p->owner, p->reqid, &c.owner, &c.reqid, err)) != UIPSEC_OK)
+		return rc;
 	if (p->has_spi) {
 		/* the policy follows the outbound SA's reqid */
 		db_read_lock();
@@ -496,8 +588,9 @@ static int be_policy_add(void *user, const control_policy_t *p, uipsec_err_t *er
 			snprintf(err->msg, sizeof(err->msg), "outbound SA 0x%08x has no reqid to link a policy to", p->spi);
 			return UIPSEC_ERR_INVAL;
 		}
-		if (p->reqid && p->reqid != reqid) {
-			snprintf(err->msg, sizeof(err->msg), "SA 0x%08x has reqid %u, not %u", p->spi, reqid, p->reqid);
+		if (p->reqid && c.reqid != reqid) {
+			snprintf(err->msg, sizeof(err->msg), "SA 0x%08x has reqid %u, not %u", p->spi,
+			         control_reqid_client(reqid), p->reqid);
 			return UIPSEC_ERR_INVAL;
 		}
 		c.reqid = reqid;
@@ -617,6 +710,121 @@ static int be_log_level(void *user, const char *subsys, const char *level, uipse
 	return UIPSEC_OK;
 }
 
+/* ------------------------------------------------------------ protocol 2 */
+
+static int be_alloc_spi(void *user, const control_spi_req_t *q, uint32_t *spi, uipsec_err_t *err)
+{
+	(void)user;
+	uint16_t owner = 0;
+	int rc = control_owner_id(q->owner, true, &owner, err);
+	if (rc == UIPSEC_OK)
+		rc = spi_alloc_reserve(q->min, q->max, q->has_dst ? &q->dst : NULL, owner, q->timeout, spi, err);
+	if (rc == UIPSEC_OK)
+		udebug(LOG_SUBSYS, "reserved SPI 0x%08x for %s, %u s", *spi, control_owner_name(owner), q->timeout);
+	return rc;
+}
+
+/* The SA by (spi, direction, dst): hash lookups, no scan. Last use on
+ * both clocks: the counters keep the wall clock, the monotonic time is
+ * derived from it (a client's timers run on that one). */
+static JsonNode *be_query_sa(void *user, const control_sa_t *r, int *status, uipsec_err_t *err)
+{
+	(void)user;
+	int64_t now = g_get_monotonic_time(), now_real = g_get_real_time();
+	JsonObject *o = NULL;
+	db_read_lock();
+	sa_t *sa = r->dir == CONTROL_DIR_IN ? sad_lookup_spi(r->spi, r->has_dst ? &r->dst : NULL) : sad_lookup_out(r->spi);
+	if (sa && r->dir == CONTROL_DIR_OUT && r->has_dst && !ip_addr_eq(&sa->dst.addr, &r->dst))
+		sa = NULL;
+	if (sa) {
+		o = sa_object(sa, now);
+		int64_t last = atomic_load_explicit(&sa->ctr.last_use, memory_order_relaxed);
+		json_object_set_int_member(o, "last_use_mono", last ? (now - (now_real - last)) / G_USEC_PER_SEC : 0);
+		json_object_set_int_member(o, "now_mono", now / G_USEC_PER_SEC);
+	}
+	db_read_unlock();
+	if (!o) {
+		*status = UIPSEC_ERR_NOTFOUND;
+		snprintf(err->msg, sizeof(err->msg), "no %s SA with SPI 0x%08x", r->dir == CONTROL_DIR_IN ? "inbound" : "outbound",
+		         r->spi);
+		return NULL;
+	}
+	return obj_node(o);
+}
+
+typedef struct owned_sa {
+	sa_dir_t dir;
+	uint32_t spi;
+	uipsec_addr_t dst;
+} owned_sa_t;
+
+typedef struct owned_walk {
+	uint16_t owner;
+	GArray *found;            /* owned_sa_t or policy ids */
+} owned_walk_t;
+
+static void collect_sa(sa_t *sa, void *user)
+{
+	owned_walk_t *w = user;
+	owned_sa_t o = { sa->dir, sa->spi, sa->dst.addr };
+	if (sa->owner == w->owner)
+		g_array_append_val(w->found, o);
+}
+
+static void collect_policy(const spd_policy_t *p, void *user)
+{
+	owned_walk_t *w = user;
+	if (p->owner == w->owner)
+		g_array_append_val(w->found, p->id);
+}
+
+/* Remove everything owner installed: what an IKE daemon does when it
+ * starts again after a crash. Never reaches the configured tunnels
+ * (the reserved owner is refused before this). */
+static JsonNode *be_flush(void *user, const char *owner, int *status, uipsec_err_t *err)
+{
+	(void)user;
+	uint16_t id = 0;
+	JsonObject *o = json_object_new();
+	unsigned n_sas = 0, n_pols = 0, n_spis = 0;
+	(void)status;
+	(void)err;
+	if (control_owner_id(owner, false, &id, err) == UIPSEC_OK && id != CONTROL_OWNER_CONFIG_ID) {
+		owned_walk_t w = { id, g_array_new(FALSE, FALSE, sizeof(owned_sa_t)) };
+		db_read_lock();
+		sad_foreach(collect_sa, &w);
+		db_read_unlock();
+		for (guint i = 0; i < w.found->len; i++) {
+			owned_sa_t *s = &g_array_index(w.found, owned_sa_t, i);
+			n_sas += sad_del(s->dir, s->spi, s->dir == SA_DIR_IN ? &s->dst : NULL) == UIPSEC_OK;
+		}
+		g_array_free(w.found, TRUE);
+		w.found = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+		db_read_lock();
+		spd_foreach(collect_policy, &w);
+		db_read_unlock();
+		route_mgr_t *rm = current_route_mgr();
+		for (guint i = 0; i < w.found->len; i++) {
+			uint32_t pid = g_array_index(w.found, uint32_t, i);
+			uipsec_err_t e = { "" };
+			if (spd_del(pid) != UIPSEC_OK)
+				continue;
+			n_pols++;
+			int brc = rm ? route_mgr_bypass_del(rm, pid, &e) : UIPSEC_ERR_NOTFOUND;
+			if (brc != UIPSEC_OK && brc != UIPSEC_ERR_NOTFOUND)
+				uwarn(LOG_SUBSYS, "%s", e.msg);   /* the policy is gone all the same */
+		}
+		g_array_free(w.found, TRUE);
+		n_spis = spi_alloc_flush_owner(id);
+		uinfo(LOG_SUBSYS, "flushed owner %s: %u SAs, %u policies, %u SPIs", owner, n_sas, n_pols, n_spis);
+	}
+	json_object_set_string_member(o, "owner", owner);
+	json_object_set_int_member(o, "sas", n_sas);
+	json_object_set_int_member(o, "policies", n_pols);
+	json_object_set_int_member(o, "spis", n_spis);
+	return obj_node(o);
+}
+
 static const control_backend_t backend = {
 	.status = be_status,
 	.plugins = be_plugins,
@@ -632,6 +840,10 @@ static const control_backend_t backend = {
 	.tunnel_down = be_tunnel_down,
 	.reload = be_reload,
 	.log_level = be_log_level,
+	.list_owned = be_list_owned,
+	.alloc_spi = be_alloc_spi,
+	.query_sa = be_query_sa,
+	.flush = be_flush,
 };
 
 const control_backend_t *control_service_backend(void)
@@ -728,8 +940,9 @@ static void on_event(const event_t *ev, void *user)
 	} else if (ev->type != EVENT_ERROR || ev->spi) {
 		json_object_set_int_member(o, "spi", ev->spi);
 		json_object_set_string_member(o, "direction", ev->dir == SA_DIR_IN ? "in" : "out");
+		set_addr(o, "dst", &ev->dst.addr);
 	}
-	json_object_set_int_member(o, "reqid", ev->reqid);
+	set_owner(o, ev->owner, ev->reqid);
 	if (ev->tunnel[0])
 		json_object_set_string_member(o, "tunnel", ev->tunnel);
 	if (ev->reason != EVENT_REASON_NONE)
@@ -742,6 +955,15 @@ static void on_event(const event_t *ev, void *user)
 }
 
 /* ------------------------------------------------------------ start/stop */
+
+static gboolean expire_spis(gpointer user)
+{
+	(void)user;
+	unsigned n = spi_alloc_expire(g_get_monotonic_time());
+	if (n)
+		udebug(LOG_SUBSYS, "%u SPI reservations expired", n);
+	return G_SOURCE_CONTINUE;
+}
 
 bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload, void *reload_user,
                            GError **err)
@@ -761,6 +983,8 @@ bool control_service_start(const uipsec_settings_t *s, control_reload_fn reload,
 	svc.reload_user = reload_user;
 	svc.started = g_get_real_time();
 	svc.started_mono = g_get_monotonic_time();
+	svc.fwmark = (uint32_t)uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0);
+	svc.spi_timer = g_timeout_add_seconds(1, expire_spis, NULL);
 	/* delivered from the main loop (dataplane_events_attach, socket or not) */
 	svc.event_sub = events_subscribe(0, on_event, NULL);
 	return true;
@@ -772,6 +996,10 @@ void control_service_stop(void)
 {
 	if (svc.event_sub)
 		events_unsubscribe(svc.event_sub);
+	if (svc.spi_timer)
+		g_source_remove(svc.spi_timer);
+	spi_alloc_reset();
+	control_owner_reset();
 	if (svc.ctl)
 		control_stop(svc.ctl);
 	memset(&svc, 0, sizeof(svc));

@@ -17,6 +17,7 @@ typedef struct ctl_options {
 	bool json;
 	bool prometheus;
 	int timeout_ms;
+	const char *owner;    /* --owner: the owner member of requests that take one */
 } ctl_options_t;
 
 /* Set once by main() from the command line. */
@@ -85,6 +86,11 @@ typedef enum ctl_args {
 	CTL_ARGS_POLICY = 1 << 2,       /* add-policy */
 	CTL_ARGS_POLICY_DEL = 1 << 3,   /* del-policy */
 	CTL_ARGS_TMPL = 1 << 4,         /* inside add-policy's "tmpl ..." */
+	CTL_ARGS_ALLOC_SPI = 1 << 5,    /* alloc-spi */
+	CTL_ARGS_FLUSH = 1 << 6,        /* flush */
+	CTL_ARGS_LIST = 1 << 7,         /* list-sas, list-policies */
+	/* the commands with an owner (--owner NAME or "owner NAME") */
+	CTL_ARGS_OWNED = CTL_ARGS_SA | CTL_ARGS_POLICY | CTL_ARGS_ALLOC_SPI | CTL_ARGS_FLUSH | CTL_ARGS_LIST,
 } ctl_args_t;
 
 /* Keyword/value pairs of a command into a request object. */

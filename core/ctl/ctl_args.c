@@ -33,6 +33,7 @@ enum {
 	POLICY = CTL_ARGS_POLICY,
 	POLICY_DEL = CTL_ARGS_POLICY_DEL,
 	TMPL = CTL_ARGS_TMPL,
+	ALLOC_SPI = CTL_ARGS_ALLOC_SPI,
 	ALL_COMMANDS = SA | SA_DEL | POLICY | POLICY_DEL,
 };
 
@@ -42,7 +43,7 @@ enum {
  * own endpoints). */
 static const arg_spec_t arg_specs[] = {
 	{ "src", "src", ARG_STR, NULL, ALL_COMMANDS },
-	{ "dst", "dst", ARG_STR, NULL, ALL_COMMANDS },
+	{ "dst", "dst", ARG_STR, NULL, ALL_COMMANDS | ALLOC_SPI },
 	{ "src", NULL, ARG_IGNORE, NULL, TMPL },
 	{ "dst", NULL, ARG_IGNORE, NULL, TMPL },
 	{ "proto", NULL, ARG_IGNORE, "esp", SA | SA_DEL | TMPL },
@@ -73,6 +74,11 @@ static const arg_spec_t arg_specs[] = {
 	{ "byte-hard", "hard_bytes", ARG_NUM, NULL, SA },
 	{ "packet-soft", "soft_packets", ARG_NUM, NULL, SA },
 	{ "packet-hard", "hard_packets", ARG_NUM, NULL, SA },
+	/* protocol 2 */
+	{ "owner", "owner", ARG_STR, NULL, CTL_ARGS_OWNED },
+	{ "min", "min", ARG_NUM, NULL, ALLOC_SPI },
+	{ "max", "max", ARG_NUM, NULL, ALLOC_SPI },
+	{ "timeout", "timeout", ARG_NUM, NULL, ALLOC_SPI },
 };
 
 static const arg_spec_t *find_arg(unsigned which, const char *word)
@@ -314,6 +320,8 @@ int parse_args(ctl_args_t which, char **argv, int argc, JsonObject *o)
 		if (rc)
 			return rc;
 	}
+	if (ctl_opt.owner && (which & CTL_ARGS_OWNED) && !json_object_has_member(o, "owner"))
+		json_object_set_string_member(o, "owner", ctl_opt.owner);
 	/* "enc ... auth ..." name the proposal unless "esp" does */
 	if (p.xs.enc[0] && !json_object_has_member(o, "esp")) {
 		char *kw = p.xs.auth[0] ? g_strdup_printf("%s-%s", p.xs.enc, p.xs.auth) : g_strdup(p.xs.enc);

@@ -24,6 +24,7 @@ static const column_t sa_columns[] = {
 	{ "SRC", "src", fmt_endpoint },
 	{ "DST", "dst", fmt_endpoint },
 	{ "ESP", "esp", NULL },
+	{ "OWNER", "owner", NULL },
 	{ "REQID", "reqid", NULL },
 	{ "BYTES", "bytes", NULL },
 	{ "PACKETS", "packets", NULL },
@@ -44,6 +45,7 @@ static const column_t policy_columns[] = {
 	{ "DPORT", "dport", NULL },
 	{ "ACTION", "action", NULL },
 	{ "PRIORITY", "priority", NULL },
+	{ "OWNER", "owner", NULL },
 	{ "REQID", "reqid", NULL },
 	{ "TUNNEL", "tunnel", NULL },
 	{ NULL, NULL, NULL },
@@ -82,10 +84,10 @@ static const listing_t listings[] = {
 	{ "list-tunnels", "tunnels", tunnel_columns, "no tunnels configured" },
 };
 
-static int run_listing(const listing_t *l)
+static int run_listing(const listing_t *l, JsonObject *args)
 {
 	JsonNode *reply = NULL, *result = NULL;
-	int rc = call(l->cmd, NULL, &reply);
+	int rc = call(l->cmd, args, &reply);
 	if (!rc)
 		rc = reply_status(reply, &result);
 	if (!rc) {
@@ -178,13 +180,31 @@ static void show_plugins(JsonNode *result)
 		print_table(features, feature_columns);
 }
 
+/* alloc-spi: the SPI alone, in hex, for scripts */
+static void show_spi(JsonNode *result)
+{
+	if (result && JSON_NODE_HOLDS_OBJECT(result))
+		printf("0x%08" G_GINT64_MODIFIER "x\n", json_object_get_int_member_with_default(json_node_get_object(result), "spi", 0));
+}
+
 static void show_ok(JsonNode *result)
 {
 	(void)result;
 }
 
-/* add-sa, update-sa, del-sa, add-policy, del-policy */
+/* The keyword arguments of cmd (and --key-file for SAs) into a request
+ * object; NULL after a usage message (*rc set). */
+static JsonObject *keyword_args(const command_t *cmd, char **argv, int argc, int *rc);
+
+/* add-sa, update-sa, del-sa, add-policy, del-policy, alloc-spi, query-sa, flush */
 static int cmd_with_args(const command_t *cmd, char **argv, int argc)
+{
+	int rc = EXIT_OK;
+	JsonObject *o = keyword_args(cmd, argv, argc, &rc);
+	return o ? simple(cmd->name, o, cmd->show ? cmd->show : show_ok) : rc;
+}
+
+static JsonObject *keyword_args(const command_t *cmd, char **argv, int argc, int *rc_out)
 {
 	ctl_args_t which = cmd->args;
 	/* "--key-file F" may stand anywhere among the SA arguments */
@@ -195,7 +215,8 @@ static int cmd_with_args(const command_t *cmd, char **argv, int argc)
 		if (which == CTL_ARGS_SA && strcmp(argv[i], "--key-file") == 0) {
 			if (i + 1 >= argc || key_file) {
 				g_free(args);
-				return usage_error("--key-file needs one FILE (or - for stdin)");
+				*rc_out = usage_error("--key-file needs one FILE (or - for stdin)");
+				return NULL;
 			}
 			key_file = argv[++i];
 		} else {
@@ -209,9 +230,10 @@ static int cmd_with_args(const command_t *cmd, char **argv, int argc)
 		rc = load_key_file(key_file, o);
 	if (rc) {
 		json_object_unref(o);
-		return rc;
+		*rc_out = rc;
+		return NULL;
 	}
-	return simple(cmd->name, o, show_ok);
+	return o;
 }
 
 static volatile sig_atomic_t interrupted;
@@ -274,14 +296,15 @@ static int cmd_monitor(const command_t *cmd, char **argv, int argc)
 }
 
 
+/* list-sas, list-policies [owner NAME]; list-tunnels */
 static int cmd_listing(const command_t *cmd, char **argv, int argc)
 {
-	(void)argv;
-	(void)argc;
 	const listing_t *l = listings;
 	while (strcmp(l->cmd, cmd->name))
 		l++;
-	return run_listing(l);
+	int rc = EXIT_OK;
+	JsonObject *o = cmd->args ? keyword_args(cmd, argv, argc, &rc) : NULL;
+	return rc ? rc : run_listing(l, o);
 }
 
 /* A command without arguments whose result is shown by cmd->show. */
@@ -315,8 +338,8 @@ static int cmd_log_level(const command_t *cmd, char **argv, int argc)
 static const command_t commands[] = {
 	{ "status", NO_ARGS, cmd_show, 0, show_object },
 	{ "plugins", NO_ARGS, cmd_show, 0, show_plugins },
-	{ "list-sas", NO_ARGS, cmd_listing, 0, NULL },
-	{ "list-policies", NO_ARGS, cmd_listing, 0, NULL },
+	{ "list-sas", ANY_ARGS, cmd_listing, CTL_ARGS_LIST, NULL },
+	{ "list-policies", ANY_ARGS, cmd_listing, CTL_ARGS_LIST, NULL },
 	{ "list-tunnels", NO_ARGS, cmd_listing, 0, NULL },
 	{ "stats", NO_ARGS, cmd_stats, 0, NULL },
 	{ "reload", NO_ARGS, cmd_show, 0, show_object },
@@ -329,6 +352,10 @@ static const command_t commands[] = {
 	{ "del-policy", ANY_ARGS, cmd_with_args, CTL_ARGS_POLICY_DEL, NULL },
 	{ "monitor", ANY_ARGS, cmd_monitor, 0, NULL },
 	{ "log-level", ANY_ARGS, cmd_log_level, 0, NULL },
+	/* protocol 2 */
+	{ "alloc-spi", ANY_ARGS, cmd_with_args, CTL_ARGS_ALLOC_SPI, show_spi },
+	{ "query-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA_DEL, show_object },
+	{ "flush", ANY_ARGS, cmd_with_args, CTL_ARGS_FLUSH, show_object },
 };
 
 int run_command(const char *name, char **argv, int argc)
@@ -341,6 +368,8 @@ int run_command(const char *name, char **argv, int argc)
 		return usage_error("%s takes no arguments", name);
 	if (cmd && cmd->arity == ONE_ARG && argc != 1)
 		return usage_error("%s takes one argument: the tunnel name", name);
+	if (cmd && ctl_opt.owner && !(cmd->args & CTL_ARGS_OWNED))
+		return usage_error("--owner goes with add-sa, update-sa, add-policy, list-sas, list-policies, alloc-spi, flush");
 	if (ctl_opt.prometheus && strcmp(name, "stats"))
 		return usage_error("--prometheus goes with stats");
 	if (!cmd)

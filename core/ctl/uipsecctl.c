@@ -11,13 +11,13 @@
 ctl_options_t ctl_opt;
 
 static const char usage_text[] =
-	"usage: uipsecctl [--socket PATH] [--json] [--timeout SECONDS] COMMAND [ARGS]\n"
+	"usage: uipsecctl [--socket PATH] [--json] [--timeout SECONDS] [--owner NAME] COMMAND [ARGS]\n"
 	"\n"
 	"commands:\n"
 	"  status                      daemon version, uptime, plugins, TUN device, threads\n"
 	"  plugins                     loaded plugins, features, provider of each algorithm\n"
-	"  list-sas                    installed SAs with counters and lifetime left\n"
-	"  list-policies               installed policies\n"
+	"  list-sas [owner NAME]       installed SAs with counters and lifetime left\n"
+	"  list-policies [owner NAME]  installed policies (owner config: the configured tunnels')\n"
 	"  list-tunnels                configured tunnels and their state\n"
 	"  stats [--prometheus]        global counters\n"
 	"  up NAME | down NAME         install / remove a configured tunnel\n"
@@ -30,6 +30,12 @@ static const char usage_text[] =
 	"  reload                      re-read the configuration\n"
 	"  monitor [EVENT...]          print events until interrupted\n"
 	"  log-level LEVEL [SUBSYSTEM] error, warn, info, debug or trace\n"
+	"  alloc-spi [min SPI] [max SPI] [dst ADDR] [timeout S]\n"
+	"                              reserve a free inbound SPI (printed in hex) for add-sa\n"
+	"  query-sa spi SPI dir in|out [dst ADDR]   one SA's counters, last use, lifetime left\n"
+	"  flush owner NAME            remove every SA, policy and reserved SPI of an owner\n"
+	"--owner NAME (or owner NAME) names who installs or lists: add-sa, update-sa, add-policy,\n"
+	"  alloc-spi, flush, list-sas, list-policies (default \"control\"; listings: every owner)\n"
 	"\n"
 	"SA-ARGS (as ip xfrm state):\n"
 	"  src ADDR dst ADDR [proto esp] spi SPI dir in|out [mode tunnel] [reqid N]\n"
@@ -83,6 +89,12 @@ static int opt_timeout(const char *value)
 	return GO_ON;
 }
 
+static int opt_owner(const char *value)
+{
+	ctl_opt.owner = value;
+	return GO_ON;
+}
+
 static int opt_help(const char *value)
 {
 	(void)value;
@@ -109,6 +121,7 @@ static const struct global_option {
 	{ "--prometheus", NULL, OPT_FLAG, opt_prometheus },
 	{ "--socket", "-s", OPT_VALUE, opt_socket },
 	{ "--timeout", NULL, OPT_VALUE, opt_timeout },
+	{ "--owner", NULL, OPT_VALUE, opt_owner },
 	{ "--socket=", NULL, OPT_INLINE, opt_socket },
 	{ "--help", "-h", OPT_FLAG, opt_help },
 	{ "--version", NULL, OPT_FLAG, opt_version },

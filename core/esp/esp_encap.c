@@ -188,6 +188,7 @@ static void raise_acquire(esp_worker_t *w, spd_policy_t *pol, const ip_flow_t *f
 	event_t ev = { 0 };
 	ev.type = EVENT_ACQUIRE;
 	ev.reqid = pol->reqid;
+	ev.owner = pol->owner;
 	ev.policy_id = pol->id;
 	ev.flow = *flow;
 	ev.time = w->now_real;

@@ -39,6 +39,7 @@ typedef struct event {
 	uint32_t spi;          /* SA events */
 	uint8_t dir;           /* SA_DIR_IN / SA_DIR_OUT (sa.h) */
 	uint32_t reqid;        /* SA or policy reqid */
+	uint16_t owner;        /* SA events: the SA's owner (sa.h) */
 	ip_endpoint_t src, dst; /* SA events: the SA's outer endpoints */
 	uint32_t policy_id;    /* acquire */
 	ip_flow_t flow;        /* acquire: the packet that hit the trap */

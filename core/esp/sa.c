@@ -31,6 +31,7 @@ static void sa_event(const sa_t *sa, int type, int reason, event_t *ev)
 	ev->spi = sa->spi;
 	ev->dir = (uint8_t)sa->dir;
 	ev->reqid = sa->reqid;
+	ev->owner = sa->owner;
 	ev->src = sa->src;
 	ev->dst = sa->dst;
 	g_strlcpy(ev->tunnel, sa->tunnel, sizeof(ev->tunnel));
@@ -79,6 +80,7 @@ static int sa_build(const sa_cfg_t *cfg, const char *esp, const uint8_t key_id[3
 	sa->spi = cfg->spi;
 	sa->dir = cfg->dir;
 	sa->reqid = cfg->reqid;
+	sa->owner = cfg->owner;
 	sa->src = cfg->src;
 	sa->dst = cfg->dst;
 	g_strlcpy(sa->esp, esp, sizeof(sa->esp));

@@ -52,6 +52,7 @@ typedef struct sa_cfg {
 	uint32_t replay_window;          /* inbound, packets; 0 = off */
 	sa_limits_t soft, hard;
 	uint32_t reqid;                  /* links to policies (spd.h) */
+	uint16_t owner;                  /* who installed it (control_owner.h); 0 = configuration */
 	const char *tunnel;              /* optional name */
 	/* Inbound policy check: inner src must lie in remote_ts and inner dst
 	 * in local_ts (as protocol/ports). n_ts > 0 makes SA_TS_ANY SA_TS_LIST. */
@@ -81,6 +82,7 @@ typedef struct sa {
 	uint32_t spi;
 	sa_dir_t dir;
 	uint32_t reqid;
+	uint16_t owner;                  /* sa_cfg_t.owner */
 	ip_endpoint_t src, dst;
 	char esp[32];
 	char tunnel[64];

@@ -348,6 +348,7 @@ int spd_add(const spd_policy_cfg_t *cfg, uint32_t *id, uipsec_err_t *err)
 	sel_normalise(&p->sel, &cfg->sel);
 	p->specificity = sel_specificity(&p->sel);
 	p->reqid = cfg->reqid;
+	p->owner = cfg->owner;
 	if (cfg->tunnel)
 		g_strlcpy(p->tunnel, cfg->tunnel, sizeof(p->tunnel));
 

@@ -60,6 +60,7 @@ typedef struct spd_policy_cfg {
 	uint32_t priority;           /* 0 = SPD_PRIO_DEFAULT */
 	spd_sel_t sel;
 	uint32_t reqid;              /* protect/trap: links the policy to its SAs */
+	uint16_t owner;              /* who installed it (as sa_cfg_t.owner) */
 	const char *tunnel;          /* optional name (events, listings) */
 } spd_policy_cfg_t;
 
@@ -72,6 +73,7 @@ typedef struct spd_policy {
 	uint32_t specificity;
 	spd_sel_t sel;
 	uint32_t reqid;
+	uint16_t owner;
 	char tunnel[64];
 	int64_t last_acquire;        /* monotonic us, acquire rate limit (atomic) */
 } spd_policy_t;
