@@ -759,14 +759,20 @@ int route_mgr_bypass_add(route_mgr_t *m, uint32_t id, const uipsec_prefix_t *dst
 	return UIPSEC_OK;
 }
 
+/* Release what policy id holds in holders (bypasses or policies). */
+static int policy_holder_del(route_mgr_t *m, GHashTable *holders, const char *what, uint32_t id, uipsec_err_t *err)
+{
+	rm_tunnel_t *b = g_hash_table_lookup(holders, GUINT_TO_POINTER(id));
+	if (!b)
+		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "%s %u: no route installed", what, id);
+	int rc = tunnel_release(m, b, err);
+	g_hash_table_remove(holders, GUINT_TO_POINTER(id));
+	return rc;
+}
+
 int route_mgr_bypass_del(route_mgr_t *m, uint32_t id, uipsec_err_t *err)
 {
-	rm_tunnel_t *b = g_hash_table_lookup(m->bypasses, GUINT_TO_POINTER(id));
-	if (!b)
-		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "bypass policy %u: no route installed", id);
-	int rc = tunnel_release(m, b, err);
-	g_hash_table_remove(m->bypasses, GUINT_TO_POINTER(id));
-	return rc;
+	return policy_holder_del(m, m->bypasses, "bypass policy", id, err);
 }
 
 /* ---------------------------------------------------------------- routed policies */
@@ -811,12 +817,7 @@ int route_mgr_policy_add(route_mgr_t *m, uint32_t id, const route_mgr_policy_t *
 
 int route_mgr_policy_del(route_mgr_t *m, uint32_t id, uipsec_err_t *err)
 {
-	rm_tunnel_t *rt = g_hash_table_lookup(m->policies, GUINT_TO_POINTER(id));
-	if (!rt)
-		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "policy %u: no route installed", id);
-	int rc = tunnel_release(m, rt, err);
-	g_hash_table_remove(m->policies, GUINT_TO_POINTER(id));
-	return rc;
+	return policy_holder_del(m, m->policies, "policy", id, err);
 }
 
 void route_mgr_stop(route_mgr_t *m)
