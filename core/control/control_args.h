@@ -94,6 +94,9 @@ typedef struct control_policy {
 	uint32_t spi;                 /* protect: take the reqid of this outbound SA */
 	uint32_t reqid;               /* protect/trap: links the policy to its SAs */
 	uint32_t id;                  /* del-policy by id (0 = by selectors) */
+	/* v2 (control_args_v2.c): route like a tunnel, peer for the exception route */
+	bool route, has_peer;
+	uipsec_addr_t peer;
 } control_policy_t;
 
 /* Helpers for backends and uipsecctl: the names of the enums, and parsers. */

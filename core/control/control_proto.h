@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include "control/control_args.h"
+#include "control/control_args_v2.h"
 
 #define CONTROL_PROTO_VERSION 1
 
@@ -35,6 +36,8 @@ typedef struct control_backend {
 	 * with err set; a config error must leave the running state as it was */
 	JsonNode *(*reload)(void *user, int *status, uipsec_err_t *err);
 	int (*log_level)(void *user, const char *subsystem, const char *level, uipsec_err_t *err);
+	/* v2: move an SA, keeping its keys, sequence numbers and replay state */
+	int (*sa_migrate)(void *user, const control_migrate_t *m, uipsec_err_t *err);
 	void *user;
 } control_backend_t;
 

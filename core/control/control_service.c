@@ -9,6 +9,7 @@
 #include <uipsec/log.h>
 #include "control/control_server.h"
 #include "control/control_service.h"
+#include "control/control_service_v2.h"
 #include "esp/events.h"
 #include "util/ip.h"
 #include "plugin/feature_registry.h"
@@ -506,6 +507,8 @@ static int be_policy_add(void *user, const control_policy_t *p, uipsec_err_t *er
 	rc = spd_add(&c, &id, err);
 	if (rc == UIPSEC_OK && (rc = bypass_route_add(p, c.dir, id, err)) != UIPSEC_OK)
 		spd_del(id);   /* a bypass that would only drop is not added */
+	else if (rc == UIPSEC_OK && (rc = control_policy_route_add(p, id, err)) != UIPSEC_OK)
+		spd_del(id);   /* route: true is all or nothing */
 	if (rc == UIPSEC_OK) {
 		char s[64], d[64];
 		uinfo(LOG_SUBSYS, "added policy %u: %s === %s %s %s reqid %u", id,
@@ -561,6 +564,8 @@ static int be_policy_del(void *user, const control_policy_t *p, uipsec_err_t *er
 	int brc = rc == UIPSEC_OK && rm ? route_mgr_bypass_del(rm, id, &e) : UIPSEC_ERR_NOTFOUND;
 	if (brc != UIPSEC_OK && brc != UIPSEC_ERR_NOTFOUND)
 		uwarn(LOG_SUBSYS, "%s", e.msg);   /* the policy is gone all the same */
+	if (rc == UIPSEC_OK)
+		control_policy_route_del(id);
 	return rc;
 }
 
@@ -632,6 +637,7 @@ static const control_backend_t backend = {
 	.tunnel_down = be_tunnel_down,
 	.reload = be_reload,
 	.log_level = be_log_level,
+	.sa_migrate = control_be_sa_migrate,
 };
 
 const control_backend_t *control_service_backend(void)

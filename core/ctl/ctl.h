@@ -85,6 +85,7 @@ typedef enum ctl_args {
 	CTL_ARGS_POLICY = 1 << 2,       /* add-policy */
 	CTL_ARGS_POLICY_DEL = 1 << 3,   /* del-policy */
 	CTL_ARGS_TMPL = 1 << 4,         /* inside add-policy's "tmpl ..." */
+	CTL_ARGS_SA_MIGRATE = 1 << 5,   /* migrate-sa */
 } ctl_args_t;
 
 /* Keyword/value pairs of a command into a request object. */

@@ -183,7 +183,7 @@ static void show_ok(JsonNode *result)
 	(void)result;
 }
 
-/* add-sa, update-sa, del-sa, add-policy, del-policy */
+/* add-sa, update-sa, del-sa, migrate-sa, add-policy, del-policy */
 static int cmd_with_args(const command_t *cmd, char **argv, int argc)
 {
 	ctl_args_t which = cmd->args;
@@ -325,6 +325,7 @@ static const command_t commands[] = {
 	{ "add-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA, NULL },
 	{ "update-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA, NULL },
 	{ "del-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA_DEL, NULL },
+	{ "migrate-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA_MIGRATE, NULL },
 	{ "add-policy", ANY_ARGS, cmd_with_args, CTL_ARGS_POLICY, NULL },
 	{ "del-policy", ANY_ARGS, cmd_with_args, CTL_ARGS_POLICY_DEL, NULL },
 	{ "monitor", ANY_ARGS, cmd_monitor, 0, NULL },
