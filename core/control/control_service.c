@@ -742,6 +742,8 @@ static void on_event(const event_t *ev, void *user)
 		json_object_set_string_member(o, "reason", event_reason_name(ev->reason));
 	if (ev->msg[0])
 		json_object_set_string_member(o, "message", ev->msg);
+	if (ev->type == EVENT_MAPPING)
+		control_mapping_data(o, ev);
 	JsonNode *n = obj_node(o);
 	control_post_event(svc.ctl, event_type_name(ev->type), n);
 	json_node_unref(n);

@@ -42,6 +42,23 @@ void control_policy_route_del(uint32_t id)
 		uwarn(LOG_SUBSYS, "%s", e.msg);   /* the policy is gone all the same */
 }
 
+/* ------------------------------------------------------------ mapping */
+
+void control_mapping_data(JsonObject *o, const event_t *ev)
+{
+	char a[UIPSEC_ADDR_STRLEN];
+	/* our address: the inbound SA's destination (charon finds it by spi + dst) */
+	db_read_lock();
+	sa_t *in = sad_lookup_spi(ev->spi, NULL);
+	if (in)
+		json_object_set_string_member(o, "dst", uipsec_addr_str(&in->dst.addr, a, sizeof(a)));
+	db_read_unlock();
+	json_object_set_string_member(o, "old_src", uipsec_addr_str(&ev->src.addr, a, sizeof(a)));
+	json_object_set_int_member(o, "old_sport", ev->src.port);
+	json_object_set_string_member(o, "new_src", uipsec_addr_str(&ev->dst.addr, a, sizeof(a)));
+	json_object_set_int_member(o, "new_sport", ev->dst.port);
+}
+
 /* ------------------------------------------------------------ migrate-sa */
 
 /* The SA's configuration as it is now (keys aside: sad_replace keeps them). */

@@ -23,8 +23,9 @@ typedef struct datapath datapath_t;
 
 /* Called in the main context when an authenticated packet of inbound SA
  * `spi` (reqid) arrived from a source other than the peer its outbound SA
- * sends to (a NAT rebinding). */
-typedef void (*datapath_rebind_cb)(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user);
+ * sends to (a NAT rebinding). Returns true when it moved an outbound SA
+ * (workers then check their cached peers again). */
+typedef bool (*datapath_rebind_cb)(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user);
 
 /* Open the packet-I/O device (highest-priority UIPSEC_FT_PKTIO provider)
  * with one queue per worker, the sockets, and start the workers.
