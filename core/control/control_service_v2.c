@@ -125,6 +125,10 @@ int control_be_sa_migrate(void *user, const control_migrate_t *m, uipsec_err_t *
 	 * carry over; readers find the old SA or the new one, never none */
 	rc = sad_replace(c->dir, c->spi, &old_dst, c, SAD_REPLACE_KEEP_KEYS, err);
 	if (rc == UIPSEC_OK) {
+		/* the peer may now be elsewhere than where the SA sends: mapping */
+		dataplane_t *dpl = dataplane_current();
+		if (dpl && dataplane_datapath(dpl))
+			datapath_recheck_peers(dataplane_datapath(dpl));
 		char a[UIPSEC_ADDR_STRLEN], b[UIPSEC_ADDR_STRLEN];
 		uinfo(LOG_SUBSYS, "migrated SA %s 0x%08x to %s:%u -> %s:%u reqid %u", c->dir == SA_DIR_IN ? "in" : "out",
 		      c->spi, uipsec_addr_str(&c->src.addr, a, sizeof(a)), c->src.port,

@@ -688,6 +688,11 @@ void datapath_set_inner_room(datapath_t *dp, uint32_t room)
 	atomic_store(&dp->inner_room, room);
 }
 
+void datapath_recheck_peers(datapath_t *dp)
+{
+	atomic_fetch_add(&dp->rebind_gen, 1);
+}
+
 void datapath_set_rebind_cb(datapath_t *dp, datapath_rebind_cb cb, void *user)
 {
 	dp->rebind_user = user;

@@ -52,6 +52,9 @@ uint16_t datapath_port(const datapath_t *dp);
 void datapath_set_inner_room(datapath_t *dp, uint32_t room);
 
 void datapath_set_rebind_cb(datapath_t *dp, datapath_rebind_cb cb, void *user);
+/* An outbound SA was moved (migrate-sa): workers compare the next
+ * authenticated packet of each SA with where it sends now. */
+void datapath_recheck_peers(datapath_t *dp);
 
 /* Send a NAT keepalive (0xFF) to peer from the ESP-in-UDP port. */
 bool datapath_send_keepalive(datapath_t *dp, const ip_endpoint_t *peer);

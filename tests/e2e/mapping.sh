@@ -5,7 +5,8 @@
 # a NAT that changed its mapping would do). A raises `mapping` once for
 # the change (SPI, old and new endpoint) however many packets follow, and
 # does not move its outbound SA: the IKE daemon decides. A later change
-# (back to 4500 and on to 4502) is reported once more. Configured tunnels
+# (back to 4500 and on to 4502) is reported once more, as is a migrate-sa
+# that moves the outbound SA away from where the peer is. Configured tunnels
 # still rebind themselves (tests/e2e/nat.sh).
 . "$(dirname "$0")/lib.sh"
 require_root_tools jq ping nft
@@ -69,5 +70,17 @@ check "pings pass after the migration" nsx "$NS_HA" ping -c 5 -i 0.1 -W 2 10.2.0
 sleep 1.1
 kill -INT $MON 2>/dev/null; wait $MON 2>/dev/null
 check "monitor: no further mapping event" jq -s -e '[.[] | select(.event == "mapping")] | length == 2' "$T_TMP/monitor"
+# moving the outbound SA away from where the peer is: reported again
+nsx "$NS_GB" nft add rule ip uipt_map_in pre udp dport 4503 udp dport set 4500
+"$UIPSECCTL" --socket "$T_TMP/a.sock" --json monitor mapping >"$T_TMP/monitor2" 2>&1 &
+MON=$!
+T_PIDS+=("$MON")
+sleep 0.3
+check "migrate-sa of A's outbound SA to port 4503 (B still sends from 4502)" ctl a migrate-sa spi 0x2000 dir out dst 192.0.2.2 new-dport 4503
+check "pings pass" nsx "$NS_HA" ping -c 5 -i 0.1 -W 2 10.2.0.2
+sleep 0.5
+kill -INT $MON 2>/dev/null; wait $MON 2>/dev/null
+check "monitor: one mapping event, 4503 -> 4502" \
+	jq -s -e '[.[] | select(.event == "mapping") | [.data.old_sport, .data.new_sport]] == [[4503, 4502]]' "$T_TMP/monitor2"
 check "daemons stop cleanly" stop_daemons
 finish
