@@ -93,6 +93,14 @@ check "SAs 0x3100/0x3101 removed again" bash -c "'$UIPSECCTL' --socket '$SOCK' d
 
 check "update-sa: replaces the outbound SA" ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3000 dir out reqid 1000 esp aes128gcm16 key $K20
 check "update-sa: unknown SPI (exit 1)" rc_is 1 ctl update-sa src 192.0.2.1 dst 192.0.2.3 spi 0x3999 dir out esp aes128gcm16 key $K20
+check "migrate-sa: new port, keys kept" bash -c "'$UIPSECCTL' --socket '$SOCK' migrate-sa spi 0x3000 dir out dst 192.0.2.3 new-dport 4501 &&
+	'$UIPSECCTL' --socket '$SOCK' --json list-sas | jq -e '.[] | select(.spi == 12288 and .direction == \"out\") | .dst_port == 4501'"
+check "migrate-sa: unknown SPI (exit 1)" rc_is 1 ctl migrate-sa spi 0x3999 dir out dst 192.0.2.3 new-dport 4501
+check "migrate-sa: a keyword of add-sa is a usage error (exit 2)" rc_is 2 ctl migrate-sa spi 0x3000 dir out dst 192.0.2.3 esp aes128gcm16
+check "add-policy route peer, then del-policy" bash -c "'$UIPSECCTL' --socket '$SOCK' add-policy src 10.1.0.0/24 dst 10.8.0.0/24 dir out reqid 1000 route peer 192.0.2.3 &&
+	ip -n $NS route show table 220 | grep -q '^10.8.0.0/24 dev uipc0' && '$UIPSECCTL' --socket '$SOCK' del-policy src 10.1.0.0/24 dst 10.8.0.0/24 dir out &&
+	! ip -n $NS route show table 220 | grep -q '^10.8.0.0/24'"
+check "add-policy route on dir in (exit 1)" rc_is 1 ctl add-policy src 10.8.0.0/24 dst 10.1.0.0/24 dir in reqid 1000 route
 check "add-policy with tmpl (ip xfrm policy syntax)" ctl add-policy src 10.1.0.0/24 dst 10.3.0.0/24 dir out \
 	tmpl src 192.0.2.1 dst 192.0.2.3 proto esp reqid 1000 mode tunnel
 check "add-policy linked by spi, tcp port, priority" ctl add-policy src 10.1.0.0/24 dst 10.3.0.0/24 proto tcp dport 443 dir out priority 10 spi 0x3000

@@ -666,6 +666,54 @@ static void test_validation(void)
 	server_stop(s);
 }
 
+/* Protocol v2 arguments: add-policy route/peer, migrate-sa, the mapping
+ * event name; checked before the daemon is asked, as above. */
+static void test_validation_v2(void)
+{
+#define POL "\"cmd\":\"add-policy\",\"args\":{\"src\":\"10.1.0.0/24\",\"dst\":\"10.2.0.0/24\",\"reqid\":1,"
+#define MIG "\"cmd\":\"migrate-sa\",\"args\":{\"spi\":4096,"
+	static const struct {
+		const char *req;
+		const char *code;
+	} cases[] = {
+		{ "{" POL "\"dir\":\"out\",\"route\":true}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{" POL "\"dir\":\"out\",\"route\":true,\"peer\":\"192.0.2.2\"}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{" POL "\"dir\":\"out\",\"route\":\"yes\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{" POL "\"dir\":\"in\",\"route\":true}}", CONTROL_ERR_ARGUMENT },
+		{ "{" POL "\"dir\":\"out\",\"peer\":\"192.0.2.2\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{" POL "\"dir\":\"out\",\"route\":true,\"peer\":\"2001:db8::2\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{" POL "\"dir\":\"out\",\"route\":true,\"peer\":\"192.0.2.256\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{" MIG "\"direction\":\"out\",\"dst\":\"192.0.2.2\",\"new_dport\":4501}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{" MIG "\"direction\":\"in\",\"dst\":\"192.0.2.1\",\"new_src\":\"198.51.100.2\",\"new_sport\":\"0x1195\",\"new_reqid\":7}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{" MIG "\"direction\":\"out\",\"dst\":\"192.0.2.2\",\"new_src\":\"2001:db8::1\",\"new_dst\":\"2001:db8::2\"}}", CONTROL_ERR_UNAVAILABLE },
+		{ "{" MIG "\"direction\":\"out\",\"dst\":\"192.0.2.2\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{" MIG "\"direction\":\"out\",\"new_dport\":4501}}", CONTROL_ERR_ARGUMENT },
+		{ "{" MIG "\"direction\":\"fwd\",\"dst\":\"192.0.2.2\",\"new_dport\":4501}}", CONTROL_ERR_ARGUMENT },
+		{ "{" MIG "\"direction\":\"out\",\"dst\":\"192.0.2.2\",\"new_dport\":0}}", CONTROL_ERR_ARGUMENT },
+		{ "{" MIG "\"direction\":\"out\",\"dst\":\"192.0.2.2\",\"new_dport\":65536}}", CONTROL_ERR_ARGUMENT },
+		{ "{" MIG "\"direction\":\"out\",\"dst\":\"192.0.2.2\",\"new_src\":\"2001:db8::1\"}}", CONTROL_ERR_ARGUMENT },
+		{ "{" MIG "\"direction\":\"out\",\"dst\":\"192.0.2.2\",\"new_reqid\":-1}}", CONTROL_ERR_ARGUMENT },
+		{ "{" MIG "\"direction\":\"out\",\"dst\":\"192.0.2.2\",\"esp\":\"aes128gcm16\",\"new_dport\":4501}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"migrate-sa\",\"args\":{\"spi\":12,\"direction\":\"out\",\"dst\":\"192.0.2.2\",\"new_dport\":4501}}", CONTROL_ERR_ARGUMENT },
+		{ "{\"cmd\":\"subscribe\",\"args\":{\"events\":[\"mapping\"]}}", NULL },
+	};
+#undef POL
+#undef MIG
+	server_t *s = server_start(NULL);
+	int fd = client_connect(s->cfg.path);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		if (cases[i].code) {
+			assert_error(fd, cases[i].req, cases[i].code);
+		} else {
+			JsonNode *r = rpc(fd, cases[i].req);
+			g_assert_null(error_code(r));
+			json_node_unref(r);
+		}
+	}
+	close(fd);
+	server_stop(s);
+}
+
 /* ------------------------------------------------------------ back-pressure */
 
 /* A backend whose list-sas answers BIG_REPLY bytes and counts its calls
@@ -892,6 +940,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/control/server/events", test_events);
 	g_test_add_func("/control/server/event-names", test_event_names);
 	g_test_add_func("/control/server/validation", test_validation);
+	g_test_add_func("/control/server/validation-v2", test_validation_v2);
 	g_test_add_func("/control/server/no-key-echo", test_no_key_echo);
 	g_test_add_func("/control/server/key-length", test_key_length);
 	g_test_add_func("/control/server/backpressure", test_backpressure);

@@ -693,6 +693,72 @@ static void test_bypass_throw_route(void)
 	           "delete rule inet6 priority 220 table 220");
 }
 
+/* Control-socket policies with route: true: what tunnels get, shared
+ * with tunnels and each other, released with the last holder. */
+static route_mgr_policy_t *pol(route_mgr_policy_t *p, const char *src, const char *dst, const char *peer)
+{
+	memset(p, 0, sizeof(*p));
+	p->ifname = "uipt0";
+	p->src = prefix_of(src);
+	p->dst = prefix_of(dst);
+	if (peer)
+		g_assert_true(uipsec_addr_parse(peer, &p->peer));
+	return p;
+}
+
+static void test_policy_routes_refcount(void)
+{
+	rec_reset();
+	rec_add_local("10.1.0.1/24");
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	g_free(rec_take());
+	route_mgr_policy_t p;
+	tun_t a;
+	uipsec_err_t err = { "" };
+	/* preferred source from the local selector, as for a tunnel */
+	g_assert_cmpint(route_mgr_policy_add(m, 1, pol(&p, "10.1.0.0/24", "10.2.0.0/24", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("add route 10.2.0.0/24 dev uipt0 src 10.1.0.1 table 220");
+	/* a second policy and a tunnel needing the same route: no new route */
+	g_assert_cmpint(route_mgr_policy_add(m, 2, pol(&p, "10.1.0.0/24", "10.2.0.0/24", "192.0.2.2"), &err), ==, UIPSEC_OK);
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", NULL, "192.0.2.2", "10.1.0.0/24", "10.2.0.0/24", NULL), &err), ==, UIPSEC_OK);
+	assert_ops("");
+	g_assert_cmpint(route_mgr_policy_add(m, 2, &p, &err), ==, UIPSEC_ERR_EXISTS);
+	g_assert_cmpint(route_mgr_policy_del(m, 1, &err), ==, UIPSEC_OK);
+	g_assert_cmpint(route_mgr_tunnel_del(m, "a", &err), ==, UIPSEC_OK);
+	assert_ops("");
+	g_assert_cmpint(route_mgr_policy_del(m, 2, &err), ==, UIPSEC_OK);
+	assert_ops("delete route 10.2.0.0/24 dev uipt0 src 10.1.0.1 table 220");
+	g_assert_cmpint(route_mgr_policy_del(m, 2, &err), ==, UIPSEC_ERR_NOTFOUND);
+	/* the peer inside the destination: exception route first, shared */
+	g_assert_cmpint(route_mgr_policy_add(m, 3, pol(&p, "10.1.0.0/24", "192.0.2.0/24", "192.0.2.2"), &err), ==, UIPSEC_OK);
+	g_assert_cmpint(route_mgr_policy_add(m, 4, pol(&p, "10.1.0.0/24", "0.0.0.0/0", "192.0.2.2"), &err), ==, UIPSEC_OK);
+	assert_ops("lookup 192.0.2.2 mark 0x0\n"
+	           "add route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1 table 220\n"
+	           "add route 192.0.2.0/24 dev uipt0 src 10.1.0.1 table 220\n"
+	           "add route 0.0.0.0/0 dev uipt0 src 10.1.0.1 table 220");
+	g_assert_cmpint(route_mgr_policy_del(m, 3, &err), ==, UIPSEC_OK);
+	assert_ops("delete route 192.0.2.0/24 dev uipt0 src 10.1.0.1 table 220");
+	/* the destination is the peer: refused unless allow_peer_ts */
+	g_assert_cmpint(route_mgr_policy_add(m, 5, pol(&p, "192.0.2.1/32", "192.0.2.2/32", "192.0.2.2"), &err), ==, UIPSEC_ERR_PERM);
+	g_assert_nonnull(strstr(err.msg, "allow_peer_ts"));
+	g_assert_cmpint(route_mgr_policy_add(m, 5, pol(&p, "10.1.0.0/24", "2001:db8::/32", "192.0.2.2"), &err), ==, UIPSEC_ERR_INVAL);
+	assert_ops("");
+	/* stop removes policy routes with the rest */
+	route_mgr_stop(m);
+	assert_ops("delete route 0.0.0.0/0 dev uipt0 src 10.1.0.1 table 220\n"
+	           "delete route 192.0.2.2/32 via 198.51.100.254 dev eth0 src 198.51.100.1 table 220\n"
+	           "delete rule inet priority 220 table 220\n"
+	           "delete rule inet6 priority 220 table 220");
+	route_mgr_free(m);
+	/* allowed host-to-host */
+	rec_reset();
+	m = started(&rec_ops, true, true, 0);
+	g_free(rec_take());
+	g_assert_cmpint(route_mgr_policy_add(m, 6, pol(&p, "192.0.2.1/32", "192.0.2.2/32", "192.0.2.2"), &err), ==, UIPSEC_OK);
+	assert_ops("add route 192.0.2.2/32 dev uipt0 table 220");
+	route_mgr_free(m);
+}
+
 static void test_bypass_without_routing(void)
 {
 	uipsec_err_t err = { "" };
@@ -887,6 +953,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/route_mgr/event/source", test_event_source_appears);
 	g_test_add_func("/route_mgr/bypass/throw-route", test_bypass_throw_route);
 	g_test_add_func("/route_mgr/bypass/no-routing", test_bypass_without_routing);
+	g_test_add_func("/route_mgr/policy/refcount", test_policy_routes_refcount);
 	g_test_add_func("/route_mgr/event/not-routing", test_event_ignored_when_not_routing);
 	g_test_add_func("/route_mgr/bad-input", test_bad_input);
 	g_test_add_func("/net/prefix-parse", test_prefix_parse);

@@ -100,6 +100,9 @@ typedef struct control_policy {
 	uint32_t reqid;               /* protect/trap: links the policy to its SAs */
 	uint32_t id;                  /* del-policy by id (0 = by selectors) */
 	char owner[CONTROL_OWNER_MAX + 1];   /* "" = the default owner */
+	/* v2 (control_args_v2.c): route like a tunnel, peer for the exception route */
+	bool route, has_peer;
+	uipsec_addr_t peer;
 } control_policy_t;
 
 /* alloc-spi */

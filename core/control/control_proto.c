@@ -6,6 +6,7 @@
 #include <string.h>
 #include <uipsec/log.h>
 #include "control/control_args.h"
+#include "control/control_args_v2.h"
 #include "control/control_proto.h"
 #include "util/ip.h"
 #include "esp/replay.h"
@@ -15,7 +16,7 @@
 
 const char *const control_event_names[] = {
 	"sa-up", "sa-down", "expire-soft", "expire-hard", "acquire", "error",
-	"reload", "sa-updated", NULL,
+	"reload", "sa-updated", "mapping", NULL,
 };
 
 /* The first release's names, accepted for one more release: a client that
@@ -332,7 +333,7 @@ static bool parse_policy(call_t *c, control_policy_t *p, bool full)
 		return control_fail(r, CONTROL_ERR_ARGUMENT, "a protect policy needs 'reqid' or 'spi'");
 	if (p->action != CONTROL_ACTION_PROTECT && p->action != CONTROL_ACTION_TRAP && (p->has_spi || p->reqid))
 		return control_fail(r, CONTROL_ERR_ARGUMENT, "'%s' policies take no SA", control_action_name(p->action));
-	return true;
+	return control_arg_policy_route(a, p, r);
 }
 
 static bool h_add_policy(call_t *c)
@@ -361,6 +362,16 @@ static bool h_del_policy(call_t *c)
 		return false;
 	uipsec_err_t err = { "" };
 	return check_status(c, c->be->policy_del(c->be->user, &p, &err), &err);
+}
+
+static bool h_migrate_sa(call_t *c)
+{
+	control_migrate_t m = { 0 };
+	if (!control_arg_migrate(c->args, &m, c->r) ||
+	    !need(c, c->be ? (const void *)c->be->sa_migrate : NULL, "migrate-sa"))
+		return false;
+	uipsec_err_t err = { "" };
+	return check_status(c, c->be->sa_migrate(c->be->user, &m, &err), &err);
 }
 
 static bool tunnel_change(call_t *c, bool up)
@@ -541,7 +552,7 @@ static bool h_subscribe(call_t *c)
 	"esn", "replay_window", "soft_time", "hard_time", "soft_bytes", "hard_bytes", \
 	"soft_packets", "hard_packets", "tunnel", "reqid", "local_ts", "remote_ts", "any", "owner")
 #define POLICY_FIELDS F("src", "dst", "sport", "dport", "proto", "dir", "action", "priority", \
-	"spi", "reqid", "owner")
+	"spi", "reqid", "owner", "route", "peer")
 
 typedef struct command {
 	const char *name;
@@ -559,6 +570,8 @@ static const command_t commands[] = {
 	{ "add-sa", h_add_sa, SA_FIELDS },
 	{ "update-sa", h_update_sa, SA_FIELDS },
 	{ "del-sa", h_del_sa, F("spi", "direction", "src", "dst") },
+	{ "migrate-sa", h_migrate_sa, F("spi", "direction", "dst", "new_src", "new_dst", "new_sport", "new_dport",
+	                                "new_reqid") },
 	{ "add-policy", h_add_policy, POLICY_FIELDS },
 	{ "del-policy", h_del_policy, F("id", "src", "dst", "sport", "dport", "proto", "dir") },
 	{ "up", h_up, F("name") },

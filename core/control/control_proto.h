@@ -11,6 +11,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include "control/control_args.h"
+#include "control/control_args_v2.h"
 
 /* The line format ("v" of requests, replies and events) is version 1;
  * the request set is version 2 (owners, alloc-spi, query-sa, flush),
@@ -46,6 +47,8 @@ typedef struct control_backend {
 	JsonNode *(*query_sa)(void *user, const control_sa_t *sa, int *status, uipsec_err_t *err);
 	/* remove what owner installed; returns the counts */
 	JsonNode *(*flush)(void *user, const char *owner, int *status, uipsec_err_t *err);
+	/* v2: move an SA, keeping its keys, sequence numbers and replay state */
+	int (*sa_migrate)(void *user, const control_migrate_t *m, uipsec_err_t *err);
 	void *user;
 } control_backend_t;
 

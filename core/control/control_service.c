@@ -10,6 +10,7 @@
 #include "control/control_owner.h"
 #include "control/control_server.h"
 #include "control/control_service.h"
+#include "control/control_service_v2.h"
 #include "esp/events.h"
 #include "util/ip.h"
 #include "plugin/feature_registry.h"
@@ -599,6 +600,8 @@ static int be_policy_add(void *user, const control_policy_t *p, uipsec_err_t *er
 	rc = spd_add(&c, &id, err);
 	if (rc == UIPSEC_OK && (rc = bypass_route_add(p, c.dir, id, err)) != UIPSEC_OK)
 		spd_del(id);   /* a bypass that would only drop is not added */
+	else if (rc == UIPSEC_OK && (rc = control_policy_route_add(p, id, err)) != UIPSEC_OK)
+		spd_del(id);   /* route: true is all or nothing */
 	if (rc == UIPSEC_OK) {
 		char s[64], d[64];
 		uinfo(LOG_SUBSYS, "added policy %u: %s === %s %s %s reqid %u", id,
@@ -654,6 +657,8 @@ static int be_policy_del(void *user, const control_policy_t *p, uipsec_err_t *er
 	int brc = rc == UIPSEC_OK && rm ? route_mgr_bypass_del(rm, id, &e) : UIPSEC_ERR_NOTFOUND;
 	if (brc != UIPSEC_OK && brc != UIPSEC_ERR_NOTFOUND)
 		uwarn(LOG_SUBSYS, "%s", e.msg);   /* the policy is gone all the same */
+	if (rc == UIPSEC_OK)
+		control_policy_route_del(id);
 	return rc;
 }
 
@@ -844,6 +849,7 @@ static const control_backend_t backend = {
 	.alloc_spi = be_alloc_spi,
 	.query_sa = be_query_sa,
 	.flush = be_flush,
+	.sa_migrate = control_be_sa_migrate,
 };
 
 const control_backend_t *control_service_backend(void)
@@ -949,6 +955,8 @@ static void on_event(const event_t *ev, void *user)
 		json_object_set_string_member(o, "reason", event_reason_name(ev->reason));
 	if (ev->msg[0])
 		json_object_set_string_member(o, "message", ev->msg);
+	if (ev->type == EVENT_MAPPING)
+		control_mapping_data(o, ev);
 	JsonNode *n = obj_node(o);
 	control_post_event(svc.ctl, event_type_name(ev->type), n);
 	json_node_unref(n);

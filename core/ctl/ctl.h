@@ -91,6 +91,7 @@ typedef enum ctl_args {
 	CTL_ARGS_LIST = 1 << 7,         /* list-sas, list-policies */
 	/* the commands with an owner (--owner NAME or "owner NAME") */
 	CTL_ARGS_OWNED = CTL_ARGS_SA | CTL_ARGS_POLICY | CTL_ARGS_ALLOC_SPI | CTL_ARGS_FLUSH | CTL_ARGS_LIST,
+	CTL_ARGS_SA_MIGRATE = 1 << 8,   /* migrate-sa */
 } ctl_args_t;
 
 /* Keyword/value pairs of a command into a request object. */

@@ -34,6 +34,7 @@ enum {
 	POLICY_DEL = CTL_ARGS_POLICY_DEL,
 	TMPL = CTL_ARGS_TMPL,
 	ALLOC_SPI = CTL_ARGS_ALLOC_SPI,
+	MIGRATE = CTL_ARGS_SA_MIGRATE,
 	ALL_COMMANDS = SA | SA_DEL | POLICY | POLICY_DEL,
 };
 
@@ -43,15 +44,15 @@ enum {
  * own endpoints). */
 static const arg_spec_t arg_specs[] = {
 	{ "src", "src", ARG_STR, NULL, ALL_COMMANDS },
-	{ "dst", "dst", ARG_STR, NULL, ALL_COMMANDS | ALLOC_SPI },
+	{ "dst", "dst", ARG_STR, NULL, ALL_COMMANDS | ALLOC_SPI | MIGRATE },
 	{ "src", NULL, ARG_IGNORE, NULL, TMPL },
 	{ "dst", NULL, ARG_IGNORE, NULL, TMPL },
 	{ "proto", NULL, ARG_IGNORE, "esp", SA | SA_DEL | TMPL },
 	{ "proto", "proto", ARG_STR, NULL, POLICY | POLICY_DEL },
 	{ "mode", NULL, ARG_IGNORE, "tunnel", SA | TMPL },
 	{ "id", "id", ARG_NUM, NULL, POLICY_DEL },
-	{ "spi", "spi", ARG_NUM, NULL, SA | SA_DEL | POLICY | TMPL },
-	{ "dir", "direction", ARG_STR, NULL, SA | SA_DEL },
+	{ "spi", "spi", ARG_NUM, NULL, SA | SA_DEL | POLICY | TMPL | MIGRATE },
+	{ "dir", "direction", ARG_STR, NULL, SA | SA_DEL | MIGRATE },
 	{ "dir", "dir", ARG_STR, NULL, POLICY | POLICY_DEL },
 	{ "esp", "esp", ARG_STR, NULL, SA },
 	{ "key", "key", ARG_STR, NULL, SA },
@@ -67,6 +68,15 @@ static const arg_spec_t arg_specs[] = {
 	{ "any", "any", ARG_FLAG, NULL, SA },
 	{ "action", "action", ARG_STR, NULL, POLICY },
 	{ "priority", "priority", ARG_NUM, NULL, POLICY },
+	/* routing like a tunnel's (control protocol v2) */
+	{ "route", "route", ARG_FLAG, NULL, POLICY },
+	{ "peer", "peer", ARG_STR, NULL, POLICY },
+	/* migrate-sa: what changes; the SA is named by spi, dir and dst */
+	{ "new-src", "new_src", ARG_STR, NULL, MIGRATE },
+	{ "new-dst", "new_dst", ARG_STR, NULL, MIGRATE },
+	{ "new-sport", "new_sport", ARG_NUM, NULL, MIGRATE },
+	{ "new-dport", "new_dport", ARG_NUM, NULL, MIGRATE },
+	{ "new-reqid", "new_reqid", ARG_NUM, NULL, MIGRATE },
 	/* ip xfrm: limit time-soft N time-hard N byte-soft N ... */
 	{ "time-soft", "soft_time", ARG_NUM, NULL, SA },
 	{ "time-hard", "hard_time", ARG_NUM, NULL, SA },

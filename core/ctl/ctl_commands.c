@@ -196,7 +196,8 @@ static void show_ok(JsonNode *result)
  * object; NULL after a usage message (*rc set). */
 static JsonObject *keyword_args(const command_t *cmd, char **argv, int argc, int *rc);
 
-/* add-sa, update-sa, del-sa, add-policy, del-policy, alloc-spi, query-sa, flush */
+/* add-sa, update-sa, del-sa, migrate-sa, add-policy, del-policy, alloc-spi,
+ * query-sa, flush */
 static int cmd_with_args(const command_t *cmd, char **argv, int argc)
 {
 	int rc = EXIT_OK;
@@ -348,6 +349,7 @@ static const command_t commands[] = {
 	{ "add-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA, NULL },
 	{ "update-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA, NULL },
 	{ "del-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA_DEL, NULL },
+	{ "migrate-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA_MIGRATE, NULL },
 	{ "add-policy", ANY_ARGS, cmd_with_args, CTL_ARGS_POLICY, NULL },
 	{ "del-policy", ANY_ARGS, cmd_with_args, CTL_ARGS_POLICY_DEL, NULL },
 	{ "monitor", ANY_ARGS, cmd_monitor, 0, NULL },

@@ -25,6 +25,8 @@ static const char usage_text[] =
 	"  update-sa SA-ARGS           replace an installed SA (same spi and dir) atomically;\n"
 	"                              the same keys continue its sequence numbers\n"
 	"  del-sa spi SPI dir in|out [dst ADDR]\n"
+	"  migrate-sa spi SPI dir in|out dst ADDR [new-src A] [new-dst A] [new-sport N] [new-dport N]\n"
+	"             [new-reqid N]    move an SA, keeping keys, sequence numbers and replay state\n"
 	"  add-policy POLICY-ARGS      install a policy\n"
 	"  del-policy id ID | del-policy src PREFIX dst PREFIX dir DIR [proto P sport N dport N]\n"
 	"  reload                      re-read the configuration\n"
@@ -51,6 +53,7 @@ static const char usage_text[] =
 	"POLICY-ARGS (as ip xfrm policy):\n"
 	"  src PREFIX dst PREFIX [proto tcp|udp|icmp|N] [sport N] [dport N] dir in|out|fwd\n"
 	"  [action protect|bypass|drop|trap] [priority N] [tmpl [src A dst B proto esp mode tunnel] reqid N | spi SPI]\n"
+	"  [route [peer ADDR]]   dir out: route dst into the TUN device as a tunnel's remote_ts\n"
 	"\n"
 	"socket: --socket, else $UIPSEC_SOCKET, else " DEFAULT_SOCKET "\n"
 	"exit status: 0 ok, 1 refused by uipsecd, 2 usage error, 3 uipsecd not reachable\n";

@@ -131,10 +131,12 @@ typedef struct rebind_note {
 static gboolean rebind_deliver(gpointer data)
 {
 	rebind_note_t *n = data;
-	if (n->dp->rebind_cb)
-		n->dp->rebind_cb(n->reqid, n->spi, &n->from, n->dp->rebind_user);
-	/* outbound SAs may point elsewhere now: workers check again */
-	atomic_fetch_add(&n->dp->rebind_gen, 1);
+	/* an outbound SA points elsewhere now: workers check again. One that
+	 * was not moved (a client's SA: reported, not adopted) stays cached
+	 * in the workers, so a peer that keeps its new address is reported
+	 * once, not once per packet. */
+	if (n->dp->rebind_cb && n->dp->rebind_cb(n->reqid, n->spi, &n->from, n->dp->rebind_user))
+		atomic_fetch_add(&n->dp->rebind_gen, 1);
 	return G_SOURCE_REMOVE;
 }
 
@@ -706,6 +708,11 @@ uint16_t datapath_port(const datapath_t *dp) { return dp->port; }
 void datapath_set_inner_room(datapath_t *dp, uint32_t room)
 {
 	atomic_store(&dp->inner_room, room);
+}
+
+void datapath_recheck_peers(datapath_t *dp)
+{
+	atomic_fetch_add(&dp->rebind_gen, 1);
 }
 
 void datapath_set_rebind_cb(datapath_t *dp, datapath_rebind_cb cb, void *user)

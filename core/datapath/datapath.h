@@ -24,8 +24,9 @@ typedef struct datapath datapath_t;
 
 /* Called in the main context when an authenticated packet of inbound SA
  * `spi` (reqid) arrived from a source other than the peer its outbound SA
- * sends to (a NAT rebinding). */
-typedef void (*datapath_rebind_cb)(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user);
+ * sends to (a NAT rebinding). Returns true when it moved an outbound SA
+ * (workers then check their cached peers again). */
+typedef bool (*datapath_rebind_cb)(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user);
 
 /* Open the packet-I/O device (highest-priority UIPSEC_FT_PKTIO provider)
  * with one queue per worker, the sockets, and start the workers.
@@ -52,6 +53,9 @@ uint16_t datapath_port(const datapath_t *dp);
 void datapath_set_inner_room(datapath_t *dp, uint32_t room);
 
 void datapath_set_rebind_cb(datapath_t *dp, datapath_rebind_cb cb, void *user);
+/* An outbound SA was moved (migrate-sa): workers compare the next
+ * authenticated packet of each SA with where it sends now. */
+void datapath_recheck_peers(datapath_t *dp);
 
 /* From now on IKE datagrams and NAT keepalives arriving on the ESP port
  * go to relay (NULL: counted and dropped). relay must outlive the

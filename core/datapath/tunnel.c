@@ -18,6 +18,7 @@
 #include "esp/spd.h"
 #include "esp/ts.h"
 #include "datapath/tunnel.h"
+#include "datapath/mapping.h"
 #include "datapath/tunnel_config.h"
 #include "datapath/udp_socket.h"
 
@@ -117,7 +118,7 @@ static void tunnel_uninstall(tunnels_t *ts, tunnel_t *t);
 static void update_inner_room(tunnels_t *ts);
 static gboolean tunnels_reserve(gpointer user);
 static tunnel_t *find_by_reqid(tunnels_t *ts, uint32_t reqid);
-static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user);
+static bool on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user);
 
 /* An SA of a tunnel reached its hard lifetime (the SAD removes it): the
  * whole tunnel goes down, and its keys are not used again. */
@@ -672,12 +673,25 @@ bool tunnels_reload(tunnels_t *ts, const uipsec_settings_t *s, tunnel_reload_cb 
  * now on. The outbound SA is replaced by one with the new destination that
  * continues the sequence numbers (a reused sequence number would reuse a
  * nonce), after the old one is gone (sad_del waits for the workers). */
-static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user)
+/* Is inbound SA spi (of t = the tunnel with its reqid, may be NULL) a
+ * configured tunnel's? Otherwise a client added it over the control
+ * socket and decides itself where its peer is. (When SAs carry an owner,
+ * this becomes a look at it.) */
+static bool tunnel_owns_sa(const tunnel_t *t, uint32_t spi)
+{
+	return t && t->up && t->in.spi == spi;
+}
+
+static bool on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, void *user)
 {
 	tunnels_t *ts = user;
 	tunnel_t *t = find_by_reqid(ts, reqid);   /* control: reload keeps reqids, not positions */
-	if (!t || !t->up || t->in.spi != spi || udp_endpoint_equal(&t->peer, from))
-		return;
+	if (!tunnel_owns_sa(t, spi)) {
+		mapping_report(reqid, spi, from);   /* the client's IKE daemon decides */
+		return false;
+	}
+	if (udp_endpoint_equal(&t->peer, from))
+		return false;
 	char a[64], b[64];
 	uinfo(SUBSYS, "tunnel %s: peer moved from %s to %s (NAT rebinding), adopted", t->name,
 	      udp_endpoint_str(&t->peer, a, sizeof(a)), udp_endpoint_str(from, b, sizeof(b)));
@@ -686,4 +700,5 @@ static void on_rebind(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, v
 	uipsec_err_t e = { "" };
 	if (add_out_sa(ts, t, seq, &e) != UIPSEC_OK)
 		uerror(SUBSYS, "tunnel %s: re-adding the outbound SA after NAT rebinding: %s", t->name, e.msg);
+	return true;
 }

@@ -29,6 +29,7 @@ static const char *const type_names[] = {
 	[EVENT_ACQUIRE] = "acquire",
 	[EVENT_ERROR] = "error",
 	[EVENT_SA_UPDATED] = "sa-updated",
+	[EVENT_MAPPING] = "mapping",
 };
 
 static const char *const reason_names[] = {

@@ -21,6 +21,8 @@ typedef enum event_type {
 	EVENT_ACQUIRE,       /* traffic hit a trap policy without SA (rate limited per policy) */
 	EVENT_ERROR,
 	EVENT_SA_UPDATED,    /* replaced in place by sad_replace(): the SA never went away */
+	EVENT_MAPPING,       /* an authenticated packet of a client's inbound SA came from a new
+	                      * peer address/port (src: the peer as the SA knows it, dst: the new one) */
 } event_type_t;
 
 /* Why an SA expired. */
@@ -51,7 +53,7 @@ typedef struct event {
 typedef void (*event_cb)(const event_t *ev, void *user);
 
 /* "sa-up", "sa-down", "expire-soft", "expire-hard", "acquire", "error",
- * "sa-updated". */
+ * "sa-updated", "mapping". */
 const char *event_type_name(event_type_t t);
 const char *event_reason_name(event_reason_t r);
 

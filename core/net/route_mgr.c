@@ -64,6 +64,7 @@ struct route_mgr {
 	GPtrArray *vips;          /* rm_vip_t, owned */
 	GHashTable *tunnels;      /* name -> rm_tunnel_t */
 	GHashTable *bypasses;     /* policy id -> rm_tunnel_t */
+	GHashTable *policies;     /* policy id -> rm_tunnel_t (route: true, control socket) */
 	guint event_timer;        /* collecting a burst of events */
 	bool event_addrs;         /* ... among them an address change */
 };
@@ -107,6 +108,7 @@ route_mgr_t *route_mgr_new(const uipsec_net_ops_t *ops, uipsec_net_t *net, const
 	m->vips = g_ptr_array_new_with_free_func(g_free);
 	m->tunnels = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, tunnel_free);
 	m->bypasses = g_hash_table_new_full(NULL, NULL, NULL, tunnel_free);
+	m->policies = g_hash_table_new_full(NULL, NULL, NULL, tunnel_free);
 	return m;
 }
 
@@ -117,6 +119,7 @@ void route_mgr_free(route_mgr_t *m)
 	route_mgr_stop(m);
 	g_hash_table_unref(m->tunnels);
 	g_hash_table_unref(m->bypasses);
+	g_hash_table_unref(m->policies);
 	g_ptr_array_unref(m->vips);
 	g_ptr_array_unref(m->routes);
 	g_free(m);
@@ -327,7 +330,9 @@ static bool is_host_prefix_of(const uipsec_prefix_t *p, const uipsec_addr_t *a)
 	return p->len == uipsec_addr_bits(a->family) && uipsec_prefix_contains(p, a);
 }
 
-int route_mgr_tunnel_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err_t *err)
+/* A policy's peer is optional (no exception route, no allow_peer_ts
+ * check without it); a tunnel always has one. */
+static int holder_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err_t *err)
 {
 	char p[UIPSEC_PREFIX_STRLEN], a[UIPSEC_ADDR_STRLEN];
 	if (!t->name || !*t->name)
@@ -335,8 +340,6 @@ int route_mgr_tunnel_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, ui
 	if (!t->ifname || !*t->ifname || strlen(t->ifname) >= UIPSEC_IFNAMSIZ)
 		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: invalid device name '%s'", t->name,
 		            t->ifname ? t->ifname : "");
-	if (!uipsec_addr_bits(t->remote.family))
-		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: no remote (peer) address", t->name);
 	if ((t->remote_ts_count && !t->remote_ts) || (t->local_ts_count && !t->local_ts) ||
 	    (t->vip_count && !t->vips))
 		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: selector list missing", t->name);
@@ -360,6 +363,13 @@ int route_mgr_tunnel_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, ui
 			            uipsec_addr_str(&t->remote, a, sizeof(a)));
 	}
 	return UIPSEC_OK;
+}
+
+int route_mgr_tunnel_check(const route_mgr_t *m, const route_mgr_tunnel_t *t, uipsec_err_t *err)
+{
+	if (t->name && *t->name && !uipsec_addr_bits(t->remote.family))
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "tunnel %s: no remote (peer) address", t->name);
+	return holder_check(m, t, err);
 }
 
 typedef struct local_addrs {
@@ -654,11 +664,12 @@ static void refresh_sources(route_mgr_t *m)
 	GHashTable *done = g_hash_table_new(NULL, NULL);
 	GHashTableIter it;
 	gpointer v;
-	g_hash_table_iter_init(&it, m->tunnels);
-	while (g_hash_table_iter_next(&it, NULL, &v)) {
+	GHashTable *holders[] = { m->tunnels, m->policies };
+	for (size_t h = 0; h < G_N_ELEMENTS(holders); h++)
+	for (g_hash_table_iter_init(&it, holders[h]); g_hash_table_iter_next(&it, NULL, &v);) {
 		rm_tunnel_t *t = v;
 		char why[UIPSEC_IFNAMSIZ + 160];
-		snprintf(why, sizeof(why), "tunnel %s: local addresses changed", t->name);
+		snprintf(why, sizeof(why), "%s: local addresses changed", t->label);
 		for (guint i = 0; i < t->routes->len; i++) {
 			rm_route_t *x = g_ptr_array_index(t->routes, i);
 			if (x->kind != RM_TUNNEL || !g_hash_table_add(done, x))
@@ -748,14 +759,65 @@ int route_mgr_bypass_add(route_mgr_t *m, uint32_t id, const uipsec_prefix_t *dst
 	return UIPSEC_OK;
 }
 
+/* Release what policy id holds in holders (bypasses or policies). */
+static int policy_holder_del(route_mgr_t *m, GHashTable *holders, const char *what, uint32_t id, uipsec_err_t *err)
+{
+	rm_tunnel_t *b = g_hash_table_lookup(holders, GUINT_TO_POINTER(id));
+	if (!b)
+		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "%s %u: no route installed", what, id);
+	int rc = tunnel_release(m, b, err);
+	g_hash_table_remove(holders, GUINT_TO_POINTER(id));
+	return rc;
+}
+
 int route_mgr_bypass_del(route_mgr_t *m, uint32_t id, uipsec_err_t *err)
 {
-	rm_tunnel_t *b = g_hash_table_lookup(m->bypasses, GUINT_TO_POINTER(id));
-	if (!b)
-		return uipsec_err_set(err, UIPSEC_ERR_NOTFOUND, "bypass policy %u: no route installed", id);
-	int rc = tunnel_release(m, b, err);
-	g_hash_table_remove(m->bypasses, GUINT_TO_POINTER(id));
-	return rc;
+	return policy_holder_del(m, m->bypasses, "bypass policy", id, err);
+}
+
+/* ---------------------------------------------------------------- routed policies */
+
+/* What a tunnel with one local and one remote selector gets, held by the
+ * policy: the rules (allow_peer_ts, exception route, preferred source)
+ * are the tunnels' own, so the two cannot drift apart. */
+int route_mgr_policy_add(route_mgr_t *m, uint32_t id, const route_mgr_policy_t *p, uipsec_err_t *err)
+{
+	char name[24];
+	snprintf(name, sizeof(name), "policy %u", id);
+	route_mgr_tunnel_t t = {
+		.name = name, .ifname = p->ifname,
+		.local_ts = &p->src, .local_ts_count = 1, .remote_ts = &p->dst, .remote_ts_count = 1,
+	};
+	if (p->peer.family == p->dst.addr.family)
+		t.remote = p->peer;
+	else if (p->peer.family)
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "%s: peer and destination are of different address families",
+		            name);
+	int rc = holder_check(m, &t, err);
+	if (rc != UIPSEC_OK)
+		return rc;
+	if (!m->started)
+		return uipsec_err_set(err, UIPSEC_ERR_INVAL, "%s: routes cannot be installed before the route manager "
+		            "started", name);
+	if (g_hash_table_contains(m->policies, GUINT_TO_POINTER(id)))
+		return uipsec_err_set(err, UIPSEC_ERR_EXISTS, "%s: already routed", name);
+	rm_tunnel_t *rt = holder_new(name, g_strdup(name));
+	g_strlcpy(rt->ifname, p->ifname, sizeof(rt->ifname));
+	rt->local_ts = g_memdup2(&p->src, sizeof(p->src));
+	rt->local_ts_count = 1;
+	rc = tunnel_install(m, rt, &t, err);
+	if (rc != UIPSEC_OK) {
+		tunnel_release(m, rt, NULL);   /* all or nothing, as for tunnels */
+		tunnel_free(rt);
+		return rc;
+	}
+	g_hash_table_insert(m->policies, GUINT_TO_POINTER(id), rt);
+	return UIPSEC_OK;
+}
+
+int route_mgr_policy_del(route_mgr_t *m, uint32_t id, uipsec_err_t *err)
+{
+	return policy_holder_del(m, m->policies, "policy", id, err);
 }
 
 void route_mgr_stop(route_mgr_t *m)
@@ -768,7 +830,7 @@ void route_mgr_stop(route_mgr_t *m)
 		g_source_remove(m->event_timer);
 		m->event_timer = 0;
 	}
-	GHashTable *holders[] = { m->bypasses, m->tunnels };
+	GHashTable *holders[] = { m->bypasses, m->policies, m->tunnels };
 	for (size_t h = 0; h < G_N_ELEMENTS(holders); h++) {
 		g_hash_table_iter_init(&it, holders[h]);
 		while (g_hash_table_iter_next(&it, NULL, &v)) {

@@ -15,7 +15,9 @@
  *    allow_peer_ts is set;
  *  - virtual IPs added to the TUN device and removed with their tunnel;
  *  - a throw route in the backend's table for each outbound bypass
- *    policy, so its traffic skips the TUN device and leaves in clear.
+ *    policy, so its traffic skips the TUN device and leaves in clear;
+ *  - for outbound policies added with route: true, what a tunnel with
+ *    their selectors and peer gets (route_mgr_policy_add).
  * At start leftovers of a crashed run are flushed; at stop everything
  * installed is removed. Kernel errors come back per tunnel and operation,
  * e.g. "tunnel site-b: add route 10.2.0.0/24 dev uipsec0 table 220: No such device".
@@ -109,6 +111,24 @@ UIPSEC_EXPORT int route_mgr_bypass_add(route_mgr_t *m, uint32_t id, const uipsec
                                        uipsec_err_t *err);
 /* UIPSEC_ERR_NOTFOUND when policy id has no route. */
 UIPSEC_EXPORT int route_mgr_bypass_del(route_mgr_t *m, uint32_t id, uipsec_err_t *err);
+
+/* An outbound policy added over the control socket with route: true. */
+typedef struct route_mgr_policy {
+	const char *ifname;          /* TUN device */
+	uipsec_prefix_t src, dst;    /* selectors (prefixes): dst is routed, src gives the preferred source */
+	uipsec_addr_t peer;          /* family 0 = not given */
+} route_mgr_policy_t;
+
+/* Route policy 'id' as a tunnel with local_ts = src, remote_ts = dst and
+ * remote = peer would be: a route for dst into the TUN device with a
+ * preferred source inside src (a virtual IP there included), the
+ * exception route when the peer lies inside dst, and the allow_peer_ts
+ * refusal (UIPSEC_ERR_PERM) when dst is the peer. Routes are reference-
+ * counted with tunnels and other policies. All or nothing. Without
+ * install_routes only the checks run. */
+UIPSEC_EXPORT int route_mgr_policy_add(route_mgr_t *m, uint32_t id, const route_mgr_policy_t *p, uipsec_err_t *err);
+/* UIPSEC_ERR_NOTFOUND when policy id has no routes. */
+UIPSEC_EXPORT int route_mgr_policy_del(route_mgr_t *m, uint32_t id, uipsec_err_t *err);
 
 /* The backend's routing parameters in use (table 0 = no policy routing). */
 UIPSEC_EXPORT void route_mgr_routing(const route_mgr_t *m, uipsec_net_routing_t *out);

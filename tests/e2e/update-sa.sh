@@ -53,29 +53,7 @@ wait $PING
 check "no ping lost across the updates (150 sent, 150 received)" grep -q '150 packets transmitted, 150 received' "$T_TMP/ping"
 
 # wire_seqs: ESP-in-UDP packets of SPI 0x2000 in the capture, in order: "port seq"
-wire_seqs() {
-	python3 - "$T_TMP/wire.pcap" <<'PY'
-import struct, sys
-d = open(sys.argv[1], 'rb').read()
-end = '<' if d[:4] == b'\xd4\xc3\xb2\xa1' else '>'
-link = struct.unpack(end + 'I', d[20:24])[0]
-off = 24
-while off + 16 <= len(d):
-    incl = struct.unpack(end + 'I', d[off + 8:off + 12])[0]
-    pkt = d[off + 16:off + 16 + incl]
-    off += 16 + incl
-    ip = pkt[14:] if link == 1 else pkt
-    if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
-        continue
-    udp = ip[(ip[0] & 15) * 4:]
-    if len(udp) < 16:
-        continue
-    dport = struct.unpack('>H', udp[2:4])[0]
-    spi, seq = struct.unpack('>II', udp[8:16])
-    if spi == 0x2000:
-        print(dport, seq)
-PY
-}
+wire_seqs() { python3 "$(dirname "$0")/esp_wire.py" "$T_TMP/wire.pcap" 0x2000 | awk '{ print $2, $3 }'; }
 # a loaded machine: tcpdump may still be catching up with the last packets
 for _ in $(seq 50); do [ "$(wire_seqs | wc -l)" -ge 150 ] && break; sleep 0.1; done
 kill -TERM $DUMP 2>/dev/null; wait $DUMP 2>/dev/null   # a background job ignores SIGINT
