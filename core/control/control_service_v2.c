@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <uipsec/log.h>
+#include "control/control_owner.h"
 #include "control/control_service_v2.h"
 #include "esp/sad.h"
 #include "net/route_mgr.h"
@@ -84,6 +85,7 @@ static int current_cfg(const control_migrate_t *m, sa_cfg_t *c, char *tunnel, si
 		c->soft = sa->soft;
 		c->hard = sa->hard;
 		c->reqid = sa->reqid;
+		c->owner = sa->owner;   /* a migrated SA keeps its owner and namespace */
 		g_strlcpy(tunnel, sa->tunnel, tunnel_size);
 		c->tunnel = tunnel[0] ? tunnel : NULL;
 		c->n_ts = MIN(sa->n_ts, SA_MAX_TS);
@@ -113,8 +115,9 @@ int control_be_sa_migrate(void *user, const control_migrate_t *m, uipsec_err_t *
 		c->src.port = m->new_sport;
 	if (m->has_new_dport)
 		c->dst.port = m->new_dport;
-	if (m->has_new_reqid)
-		c->reqid = m->new_reqid;
+	/* the new reqid is in the SA owner's namespace, as add-sa's */
+	if (m->has_new_reqid && (rc = control_reqid_map(c->owner, m->new_reqid, &c->reqid, err)) != UIPSEC_OK)
+		goto out;
 	if (c->src.addr.family != c->dst.addr.family) {
 		snprintf(err->msg, sizeof(err->msg), "SA 0x%08x: the new addresses are of different families (give "
 		         "new_src and new_dst together to change the family)", m->spi);

@@ -76,6 +76,7 @@ static bool make_event(uint32_t reqid, uint32_t spi, const ip_endpoint_t *from, 
 		ev->dst = *from;
 		ev->time = g_get_real_time();
 		g_strlcpy(ev->tunnel, in->tunnel, sizeof(ev->tunnel));
+		ev->owner = in->owner;
 		ok = !udp_endpoint_equal(&ev->src, from);
 	}
 	db_read_unlock();
