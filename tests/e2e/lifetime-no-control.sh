@@ -14,6 +14,8 @@ two_gateways $A $B
 gw_pair_confs aes128gcm16 "$crypto io-tun net-netlink" "$crypto io-tun net-netlink" "" "rekey_time = 1s
         life_time = 2s"
 sed -i "s|control { socket = .* }|control { socket = none }|" "$T_TMP/a.conf"
+# and no IKE relay socket either: A listens on no UNIX socket at all
+sed -i "s|ike { socket = .* }|ike { socket = none }|" "$T_TMP/a.conf"
 sed -i "/rekey_time = 1s/d; /life_time = 2s/d" "$T_TMP/b.conf"
 start_daemon b $B "$T_TMP/b.conf" || not_ok "daemon B starts"
 start_daemon a $A "$T_TMP/a.conf" || not_ok "daemon A starts without a control socket"
