@@ -818,6 +818,8 @@ static JsonNode *be_flush(void *user, const char *owner, int *status, uipsec_err
 			int brc = rm ? route_mgr_bypass_del(rm, pid, &e) : UIPSEC_ERR_NOTFOUND;
 			if (brc != UIPSEC_OK && brc != UIPSEC_ERR_NOTFOUND)
 				uwarn(LOG_SUBSYS, "%s", e.msg);   /* the policy is gone all the same */
+			/* and its route ("route": true), as del-policy does */
+			control_policy_route_del(pid);
 		}
 		g_array_free(w.found, TRUE);
 		n_spis = spi_alloc_flush_owner(id);
