@@ -56,6 +56,7 @@ static uint32_t split_all(rx_t *r, uint32_t max)
 	uipsec_pkt_t views[MAXV + GUARD];
 	uipsec_pkt_t *vptr[MAXV + GUARD];
 	ip_endpoint_t vfrom[MAXV + GUARD];
+	uint32_t vbuf[MAXV + GUARD];
 	udp_split_t s = { 0, 0 };
 	uint32_t total = 0, want = 0, i = 0, off = 0, nv;
 	for (uint32_t b = 0; b < r->n; b++)
@@ -64,7 +65,8 @@ static uint32_t split_all(rx_t *r, uint32_t max)
 	memset(views, 0xa5, sizeof(views));
 	memset(vptr, 0xa5, sizeof(vptr));
 	memset(vfrom, 0xa5, sizeof(vfrom));
-	while ((nv = udp_split(&s, r->bufs, r->seg, r->from, r->n, views, vptr, vfrom, max)) > 0) {
+	memset(vbuf, 0xa5, sizeof(vbuf));
+	while ((nv = udp_split(&s, r->bufs, r->seg, r->from, r->n, views, vptr, vfrom, vbuf, max)) > 0) {
 		g_assert_cmpuint(nv, <=, max);
 		/* full chunks until the last one */
 		g_assert_true(nv == max || total + nv == want);
@@ -74,6 +76,7 @@ static uint32_t split_all(rx_t *r, uint32_t max)
 			uint32_t len = p->len - off < seg ? p->len - off : seg;
 			g_assert_true(vptr[k] == &views[k]);
 			g_assert_true(views[k].buf == p->buf);
+			g_assert_cmpuint(vbuf[k], ==, i);   /* where it arrived: that buffer's PKTINFO */
 			g_assert_cmpuint(views[k].off, ==, p->off + off);
 			g_assert_cmpuint(views[k].len, ==, len);
 			/* a view cannot grow into the next datagram */
@@ -89,16 +92,17 @@ static uint32_t split_all(rx_t *r, uint32_t max)
 		total += nv;
 		for (uint32_t k = max; k < MAXV + GUARD; k++) {
 			const uint8_t *gv = (const uint8_t *)&views[k], *gp = (const uint8_t *)&vptr[k];
-			const uint8_t *gf = (const uint8_t *)&vfrom[k];
+			const uint8_t *gf = (const uint8_t *)&vfrom[k], *gb = (const uint8_t *)&vbuf[k];
 			g_assert_cmpuint(gv[0], ==, 0xa5);
 			g_assert_cmpuint(gp[0], ==, 0xa5);
 			g_assert_cmpuint(gf[0], ==, 0xa5);
+			g_assert_cmpuint(gb[0], ==, 0xa5);
 		}
 	}
 	g_assert_cmpuint(i, ==, r->n);   /* every buffer, every byte */
 	g_assert_cmpuint(total, ==, want);
 	/* done means done */
-	g_assert_cmpuint(udp_split(&s, r->bufs, r->seg, r->from, r->n, views, vptr, vfrom, max), ==, 0);
+	g_assert_cmpuint(udp_split(&s, r->bufs, r->seg, r->from, r->n, views, vptr, vfrom, vbuf, max), ==, 0);
 	return total;
 }
 
@@ -148,9 +152,10 @@ static void test_len_past_cap(void)
 	r.seg[0] = 1500;
 	uipsec_pkt_t views[MAXV], *vptr[MAXV];
 	ip_endpoint_t vfrom[MAXV];
+	uint32_t vbuf[MAXV];
 	udp_split_t s = { 0, 0 };
 	uint32_t nv, end = 0;
-	while ((nv = udp_split(&s, r.bufs, r.seg, r.from, 1, views, vptr, vfrom, MAXV)) > 0)
+	while ((nv = udp_split(&s, r.bufs, r.seg, r.from, 1, views, vptr, vfrom, vbuf, MAXV)) > 0)
 		for (uint32_t k = 0; k < nv; k++)
 			end = views[k].cap;
 	g_assert_cmpuint(end, ==, r.pkt[0].cap);

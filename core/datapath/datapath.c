@@ -61,10 +61,11 @@ typedef struct worker {
 	uipsec_pkt_t *tun_rx[BATCH];
 	uipsec_pkt_t *udp_rx[UDP_RX];   /* 64 KiB each: coalesced datagrams */
 	uint16_t udp_gso[UDP_RX];
-	udp_local_t udp_local[UDP_RX];  /* where each read arrived (the IKE relay needs it) */
+	udp_local_t udp_local[UDP_RX];  /* where each read arrived (PKTINFO): SA lookup, IKE relay */
 	uipsec_pkt_t views[BATCH];      /* one per datagram, pointing into udp_rx buffers */
 	uipsec_pkt_t *vptr[BATCH];
 	ip_endpoint_t vfrom[BATCH];
+	uint32_t vbuf[BATCH];           /* the read each view was cut from */
 	uipsec_pkt_t *spare[SPARE];
 	uipsec_pkt_t *seg[SEGS];        /* only with segmentation offload */
 	uipsec_pkt_t *pend[BATCH];      /* packets of the current batch to encrypt, in order */
@@ -309,30 +310,28 @@ static uint32_t vip_device(const vip_map_t *map, const uint8_t *ip, uint32_t len
 	return 0;
 }
 
-/* IKE datagrams and NAT keepalives of the batch to the IKE daemon. A
- * view points into one of this read's buffers: that one says where it
- * arrived. Rare (IKE rates), so a search is fine. */
-static void relay_ike(worker_t *w, ike_relay_t *relay, uipsec_pkt_t **pkts, const ip_endpoint_t *from, uint32_t n)
+/* IKE datagrams and NAT keepalives of the batch to the IKE daemon, with
+ * the address and interface each arrived on. Rare (IKE rates). */
+static void relay_ike(worker_t *w, ike_relay_t *relay, uipsec_pkt_t **pkts, const ip_endpoint_t *from,
+                      const uint32_t *vbuf, uint32_t n)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		if (w->res[i].verdict != ESP_IKE && w->res[i].verdict != ESP_KEEPALIVE)
-			continue;
-		static const udp_local_t unknown;
-		const udp_local_t *local = &unknown;
-		for (uint32_t j = 0; j < UDP_RX; j++)
-			if (w->udp_rx[j] && w->udp_rx[j]->buf == pkts[i]->buf)
-				local = &w->udp_local[j];
-		ike_relay_forward(relay, uipsec_pkt_data(pkts[i]), pkts[i]->len, &from[i], local, w->dp->port);
-	}
+	for (uint32_t i = 0; i < n; i++)
+		if (w->res[i].verdict == ESP_IKE || w->res[i].verdict == ESP_KEEPALIVE)
+			ike_relay_forward(relay, uipsec_pkt_data(pkts[i]), pkts[i]->len, &from[i],
+			                  &w->udp_local[vbuf[i]], w->dp->port);
 }
 
-/* Decapsulate n datagrams and write what they carry into the TUN queue. */
-static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoint_t *from, uint32_t n)
+/* Decapsulate n datagrams and write what they carry into the TUN queue.
+ * The address each arrived at (PKTINFO of its read) picks among inbound
+ * SAs that share an SPI. */
+static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoint_t *from,
+                              const uint32_t *vbuf, uint32_t n)
 {
 	datapath_t *dp = w->dp;
 	for (uint32_t i = 0; i < n; i++) {
-		memset(&w->meta[i].dst, 0, sizeof(w->meta[i].dst));
 		w->meta[i].src = from[i];
+		w->meta[i].dst.addr = w->udp_local[vbuf[i]].addr;
+		w->meta[i].dst.port = dp->port;
 	}
 	int k = 0;
 	db_read_lock();
@@ -346,7 +345,7 @@ static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoin
 	db_read_unlock();
 	ike_relay_t *relay = atomic_load_explicit(&dp->ike_relay, memory_order_acquire);
 	if (relay)
-		relay_ike(w, relay, pkts, from, n);
+		relay_ike(w, relay, pkts, from, vbuf, n);
 	uint32_t ndevs = atomic_load_explicit(&dp->ndevs, memory_order_acquire);
 	if (ndevs == 1) {
 		write_to_device(w, 0, w->out, k);
@@ -383,8 +382,8 @@ static bool udp_rx(worker_t *w, int fd)
 	udp_split_t split = { 0, 0 };
 	uint32_t nv;
 	while ((nv = udp_split(&split, w->udp_rx, w->udp_gso, w->from, (uint32_t)n, w->views, w->vptr,
-	                       w->vfrom, BATCH)) > 0)
-		decap_and_deliver(w, w->vptr, w->vfrom, nv);
+	                       w->vfrom, w->vbuf, BATCH)) > 0)
+		decap_and_deliver(w, w->vptr, w->vfrom, w->vbuf, nv);
 	return n == UDP_RX;
 }
 

@@ -8,7 +8,7 @@
 
 uint32_t udp_split(udp_split_t *s, uipsec_pkt_t *const *bufs, const uint16_t *seg,
                    const ip_endpoint_t *from, uint32_t n, uipsec_pkt_t *views, uipsec_pkt_t **vptr,
-                   ip_endpoint_t *vfrom, uint32_t max)
+                   ip_endpoint_t *vfrom, uint32_t *vbuf, uint32_t max)
 {
 	uint32_t k = 0;
 	/* the bound is checked before every write: a chunk never holds more
@@ -27,6 +27,7 @@ uint32_t udp_split(udp_split_t *s, uipsec_pkt_t *const *bufs, const uint16_t *se
 		                     .cap = p->off + s->off + len, .gso_type = UIPSEC_GSO_NONE };
 		vptr[k] = v;
 		vfrom[k] = from[s->i];
+		vbuf[k] = s->i;
 		k++;
 		s->off += len;
 		/* len == 0 only when nothing is left: every pass makes progress */

@@ -25,11 +25,12 @@ typedef struct udp_split {
 /* bufs[0..n-1]: receive buffers, each holding datagrams of seg[i] bytes
  * (the last one may be shorter; 0 = a single datagram), received from
  * from[i]. Writes views[k] (data inside bufs[i], capacity ending where
- * the next datagram begins), vptr[k] = &views[k] and vfrom[k] = from[i]
- * for k < max; returns k, 0 once every buffer has been split. An empty
+ * the next datagram begins), vptr[k] = &views[k], vfrom[k] = from[i]
+ * and vbuf[k] = i (the buffer's PKTINFO says where it arrived) for
+ * k < max; returns k, 0 once every buffer has been split. An empty
  * buffer gives one empty view, so it is counted like any bad datagram. */
 uint32_t udp_split(udp_split_t *s, uipsec_pkt_t *const *bufs, const uint16_t *seg,
                    const ip_endpoint_t *from, uint32_t n, uipsec_pkt_t *views, uipsec_pkt_t **vptr,
-                   ip_endpoint_t *vfrom, uint32_t max);
+                   ip_endpoint_t *vfrom, uint32_t *vbuf, uint32_t max);
 
 #endif

@@ -84,7 +84,11 @@ static sa_t *lookup_spi(spi_memo_t *m, uint32_t spi, const uipsec_addr_t *dst)
 	if (m->valid && m->spi == spi && m->have_dst == (dst != NULL) &&
 	    (!dst || ip_addr_eq(&m->dst, dst)))
 		return m->sa;
+	/* the SA for the address it arrived at; else one with that SPI (its
+	 * destination is another of ours, or behind a NAT): the ICV decides */
 	m->sa = sad_lookup_spi(spi, dst);
+	if (!m->sa && dst)
+		m->sa = sad_lookup_spi(spi, NULL);
 	m->spi = spi;
 	m->have_dst = dst != NULL;
 	if (dst)

@@ -170,11 +170,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * past them */
 	uipsec_pkt_t *views = g_new(uipsec_pkt_t, max), **vptr = g_new(uipsec_pkt_t *, max);
 	ip_endpoint_t *vfrom = g_new(ip_endpoint_t, max);
+	uint32_t *vbuf = g_new(uint32_t, max);
 	esp_in_meta_t *meta = g_new0(esp_in_meta_t, max);
 	esp_result_t *res = g_new(esp_result_t, max);
 	udp_split_t split = { 0, 0 };
 	uint32_t nv, b = 0, next = 0;
-	while ((nv = udp_split(&split, bufs, seg, from, n, views, vptr, vfrom, max)) > 0) {
+	while ((nv = udp_split(&split, bufs, seg, from, n, views, vptr, vfrom, vbuf, max)) > 0) {
 		if (nv > max)
 			abort();
 		for (uint32_t k = 0; k < nv; k++) {
@@ -182,7 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 * empty view */
 			if (b >= n || views[k].buf != bufs[b]->buf || views[k].off != bufs[b]->off + next ||
 			    views[k].cap != views[k].off + views[k].len || vptr[k] != &views[k] ||
-			    vfrom[k].port != from[b].port)
+			    vfrom[k].port != from[b].port || vbuf[k] != b)
 				abort();
 			next += views[k].len;
 			if (next >= bufs[b]->len) {
@@ -215,6 +216,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	g_free(views);
 	g_free(vptr);
 	g_free(vfrom);
+	g_free(vbuf);
 	g_free(meta);
 	g_free(res);
 	for (uint32_t i = 0; i < n; i++)
