@@ -2,7 +2,11 @@
 /* Benchmark: install and remove 100 000 SAs through the control socket
  * (JSON lines over the UNIX socket, requests pipelined in windows of 64)
  * and the same through direct in-process calls of the control service.
- * Prints SAs/s and the process RSS growth per installed SA. The server
+ * Prints SAs/s and the process RSS growth per installed SA. Then what an
+ * IKE daemon does, one request at a time (it waits for every answer):
+ * SA installs (protocol 2, owner and selectors) and rekeys of a CHILD_SA
+ * (alloc-spi, new inbound SA, new outbound SA, old outbound and old
+ * inbound deleted: five round trips). The server
  * runs in a thread and main context of its own so that the benchmark's
  * client can block (uipsecd serves it from its main loop). */
 #include "config.h"
@@ -146,10 +150,93 @@ static double run_socket(const char *path, bool add)
 	return secs;
 }
 
+/* One request, one reply (a success); the reply's "spi" when asked. */
+static unsigned long round_trip(int fd, GString *in, const char *req)
+{
+	send_all(fd, req, strlen(req));
+	char *nl;
+	while (!(nl = memchr(in->str, '\n', in->len))) {
+		char tmp[4096];
+		ssize_t r = recv(fd, tmp, sizeof(tmp), 0);
+		if (r <= 0) {
+			perror("recv");
+			exit(1);
+		}
+		g_string_append_len(in, tmp, r);
+	}
+	*nl = '\0';
+	if (!strstr(in->str, "\"ok\":true")) {
+		fprintf(stderr, "request failed: %s\nrequest: %s", in->str, req);
+		exit(1);
+	}
+	const char *spi = strstr(in->str, "\"spi\":");
+	unsigned long v = spi ? strtoul(spi + 6, NULL, 10) : 0;
+	g_string_erase(in, 0, nl - in->str + 1);
+	return v;
+}
+
+#define N_IKE_SA 20000
+#define N_REKEY 5000
+#define IKE_SA_FMT "{\"v\":2,\"id\":1,\"cmd\":\"add-sa\",\"args\":{\"spi\":%lu,\"direction\":\"%s\"," \
+	"\"src\":\"%s\",\"dst\":\"%s\",\"esp\":\"aes128gcm16\",\"key\":\"%s\",\"reqid\":%u," \
+	"\"owner\":\"bench\"%s}}\n"
+#define IKE_TS ",\"local_ts\":\"10.1.0.0/24\",\"remote_ts\":\"10.2.0.0/24\""
+
+/* An IKE daemon's pace: installs (inbound SAs with selectors), then
+ * rekeys of one CHILD_SA; each request waits for its reply. */
+static void run_ike(const char *path, double *installs_s, double *rekeys_s)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	g_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		perror("connect");
+		exit(1);
+	}
+	GString *in = g_string_new(NULL);
+	char req[1024];
+	gint64 t0 = g_get_monotonic_time();
+	for (unsigned i = 0; i < N_IKE_SA; i++) {
+		snprintf(req, sizeof(req), IKE_SA_FMT, (unsigned long)SPI_BASE + i, "in", "192.0.2.2", "192.0.2.1",
+		         key_hex, 100 + i, IKE_TS);
+		round_trip(fd, in, req);
+	}
+	*installs_s = N_IKE_SA / ((double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+	snprintf(req, sizeof(req), "{\"v\":2,\"id\":1,\"cmd\":\"flush\",\"args\":{\"owner\":\"bench\"}}\n");
+	round_trip(fd, in, req);
+
+	/* the CHILD_SA: inbound SPI from alloc-spi, outbound SPI the peer's */
+	unsigned long in_spi = round_trip(fd, in, "{\"v\":2,\"id\":1,\"cmd\":\"alloc-spi\",\"args\":{\"owner\":\"bench\"}}\n");
+	unsigned long out_spi = 0x20000;
+	snprintf(req, sizeof(req), IKE_SA_FMT, in_spi, "in", "192.0.2.2", "192.0.2.1", key_hex, 1u, IKE_TS);
+	round_trip(fd, in, req);
+	snprintf(req, sizeof(req), IKE_SA_FMT, out_spi, "out", "192.0.2.1", "192.0.2.2", key_hex, 1u, "");
+	round_trip(fd, in, req);
+	t0 = g_get_monotonic_time();
+	for (unsigned i = 0; i < N_REKEY; i++) {
+		unsigned long new_in = round_trip(fd, in, "{\"v\":2,\"id\":1,\"cmd\":\"alloc-spi\",\"args\":{\"owner\":\"bench\"}}\n");
+		unsigned long new_out = out_spi + 1;
+		snprintf(req, sizeof(req), IKE_SA_FMT, new_in, "in", "192.0.2.2", "192.0.2.1", key_hex, 1u, IKE_TS);
+		round_trip(fd, in, req);
+		snprintf(req, sizeof(req), IKE_SA_FMT, new_out, "out", "192.0.2.1", "192.0.2.2", key_hex, 1u, "");
+		round_trip(fd, in, req);
+		snprintf(req, sizeof(req), "{\"v\":2,\"id\":1,\"cmd\":\"del-sa\",\"args\":{\"spi\":%lu,\"direction\":\"out\"}}\n", out_spi);
+		round_trip(fd, in, req);
+		snprintf(req, sizeof(req), "{\"v\":2,\"id\":1,\"cmd\":\"del-sa\",\"args\":{\"spi\":%lu,\"direction\":\"in\",\"dst\":\"192.0.2.1\"}}\n", in_spi);
+		round_trip(fd, in, req);
+		in_spi = new_in;
+		out_spi = new_out;
+	}
+	*rekeys_s = N_REKEY / ((double)(g_get_monotonic_time() - t0) / G_USEC_PER_SEC);
+	round_trip(fd, in, "{\"v\":2,\"id\":1,\"cmd\":\"flush\",\"args\":{\"owner\":\"bench\"}}\n");
+	close(fd);
+	g_string_free(in, TRUE);
+}
+
 static double run_direct(bool add)
 {
 	const control_backend_t *be = control_service_backend();
-	control_sa_t sa = { .dir = CONTROL_DIR_IN, .has_src = true, .has_dst = true, .reqid = 5, .replay_window = 32 };
+	control_sa_t sa = { .dir = CONTROL_DIR_IN, .has_src = true, .has_dst = true, .reqid = 5, .replay_window = 32, .any = true };
 	uipsec_addr_parse("192.0.2.2", &sa.src);
 	uipsec_addr_parse("192.0.2.1", &sa.dst);
 	g_strlcpy(sa.esp, "aes128gcm16", sizeof(sa.esp));
@@ -226,6 +313,11 @@ int main(void)
 	printf("socket:  %u SAs installed in %.3f s = %.0f SAs/s, removed at %.0f SAs/s, RSS +%.2f KiB per SA"
 	       " (target >= 20000 installs/s)\n",
 	       N_SA, t_add, N_SA / t_add, N_SA / t_del, (double)(rss1 - rss0) / N_SA);
+	double ike_installs, ike_rekeys;
+	run_ike(srv.cfg.path, &ike_installs, &ike_rekeys);
+	printf("IKE daemon's pace (one request per round trip, protocol 2): %u inbound SAs with selectors at %.0f installs/s;"
+	       " %u CHILD_SA rekeys (alloc-spi, add in, add out, del out, del in) at %.0f rekeys/s\n",
+	       N_IKE_SA, ike_installs, N_REKEY, ike_rekeys);
 
 	g_main_context_invoke(srv.ctx, quit_loop, srv.loop);
 	g_thread_join(th);
