@@ -21,6 +21,13 @@ PKGS=(
   clang libclang-rt-14-dev valgrind jq procps util-linux kmod ca-certificates
   # make check-portability: scripts/fetch-zig.sh gets zig with 'npm pack' (.tar.xz inside)
   xz-utils
+  # the charon plugin kernel-uipsec (integrations/strongswan/) and its tests:
+  #   strongswan-charon strongswan-swanctl strongswan-pki  charon, swanctl, pki (test certificates)
+  #   libstrongswan-standard-plugins  openssl, gcm, ... (charon's default proposals)
+  #   libcharon-extra-plugins         kernel-libipsec: the interop test's other side
+  #   dpkg-dev                        apt-get source (scripts/strongswan-headers.sh)
+  strongswan-charon strongswan-swanctl strongswan-pki libstrongswan-standard-plugins
+  libcharon-extra-plugins dpkg-dev
   # make docs: the plugin API reference from core/uipsec/*.h (CI runs it so a
   # public symbol without a doc comment fails)
   doxygen
@@ -44,4 +51,11 @@ fi
 if [ ! -c /dev/net/tun ]; then
   mkdir -p /dev/net && mknod /dev/net/tun c 10 200 && chmod 0666 /dev/net/tun
 fi
+# strongswan-starter comes with strongswan-charon: where systemd runs, keep
+# its charon (XFRM, ports 500/4500) from starting; the tests start their own
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl disable --now strongswan-starter.service >/dev/null 2>&1 || true
+fi
+# Debian ships no strongSwan headers: the source of the installed charon
+bash "$(dirname "$0")/strongswan-headers.sh"
 echo "== dependencies ready"
