@@ -291,9 +291,9 @@ CONF
 # connection "gw" 192.0.2.1 <-> 192.0.2.2 (IKEv2, aes128-sha256-x25519),
 # AUTH psk (a fresh random key) or pubkey (make_certs first), IKE_EXTRA in
 # the connection (e.g. rekey_time), CHILDREN the output of child_conf
-# (10.1.0.0/24 === 10.2.0.0/24)
+# (10.1.0.0/24 === 10.2.0.0/24); CHILDREN_B, if given, are B's instead
 sw_confs() {
-	local auth=$1 ike_extra=$2 children=$3 gw psk la lb d
+	local auth=$1 ike_extra=$2 children=$3 children_b=${4:-$3} gw psk la lb d ch
 	psk=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	for gw in a b; do
 		for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
@@ -330,7 +330,8 @@ connections {
         }
         children {
 CONF
-			sed -e "s|@LOCAL_TS@|$(gw_net $gw)|" -e "s|@REMOTE_TS@|$(gw_net "$(other $gw)")|" <<<"$children"
+			if [ $gw = a ]; then ch=$children; else ch=$children_b; fi
+			sed -e "s|@LOCAL_TS@|$(gw_net $gw)|" -e "s|@REMOTE_TS@|$(gw_net "$(other $gw)")|" <<<"$ch"
 			cat <<CONF
         }
     }
