@@ -40,8 +40,8 @@ round() {
 		diag "$gw: CHILD_SA net SPIs in $si out $so"
 		ucheck $gw "$auth: $gw's uipsecd holds the two SAs (owner $CHARON_OWNER, in 0x$si, out 0x$so)" \
 			ujq $gw sas "length == 2 and all(.[]; .owner == \"$CHARON_OWNER\")
-				and any(.[]; .direction == \"in\" and .spi == $((16#${si:-0})))
-				and any(.[]; .direction == \"out\" and .spi == $((16#${so:-0})) and .dst == \"$(gw_addr "$(other $gw)")\")"
+				and any(.[]; .direction == \"in\" and .spi == $(hexnum "$si"))
+				and any(.[]; .direction == \"out\" and .spi == $(hexnum "$so") and .dst == \"$(gw_addr "$(other $gw)")\")"
 		ucheck $gw "$auth: $gw's uipsecd has charon's policies, out $(gw_net $gw) -> $(gw_net "$(other $gw)")" \
 			ujq $gw policies "any(.[]; .dir == \"out\" and .src == \"$(gw_net $gw)\" and .dst == \"$(gw_net "$(other $gw)")\")
 				and any(.[]; .dir == \"in\")"

@@ -427,6 +427,9 @@ child_spis() {
 		END { gsub(/,/, "", si); gsub(/,/, "", so); print si, so }'
 }
 
+# hexnum HEX: HEX (an SPI as swanctl prints it) as a decimal number, 0 if not hex
+hexnum() { if [[ ${1:-} =~ ^[0-9a-fA-F]{1,8}$ ]]; then echo $((16#$1)); else echo 0; fi; }
+
 # child_bytes GW CHILD: "BYTES_IN BYTES_OUT" of CHILD's INSTALLED CHILD_SA
 child_bytes() {
 	sw "$1" --list-sas 2>/dev/null | awk -v c="$2" '
