@@ -20,6 +20,9 @@ ctl_unwrap
 
 charon_gateways uipsec uipsec || { echo "Bail out! gateways did not start"; exit 1; }
 check "certificates: a CA, one per gateway (pki)" make_certs
+for gw in a b; do
+	ucheck $gw "charon $gw loaded kernel-uipsec, not socket-default, not kernel-libipsec" uses_kernel_uipsec $gw
+done
 
 # round AUTH INITIATOR: one connection's life
 round() {
@@ -36,6 +39,7 @@ round() {
 			charon_log_has "$i" "authentication of '$(gw_id "$r")' with ECDSA.* successful"
 	fi
 	for gw in a b; do
+		ucheck $gw "$auth: IKE on port 4500 went through $gw's uipsecd (ike_rx > 0)" test "$(stat_of $gw ike_rx)" -gt 0
 		spis=$(child_spis $gw net); si=${spis% *} so=${spis#* }
 		diag "$gw: CHILD_SA net SPIs in $si out $so"
 		ucheck $gw "$auth: $gw's uipsecd holds the two SAs (owner $CHARON_OWNER, in 0x$si, out 0x$so)" \

@@ -457,8 +457,8 @@ no_child() {
 # ---- uipsecd's view (uipsec gateways only)
 
 # u_sas GW / u_policies GW: uipsecd's SAs / policies of owner charon (JSON array)
-u_sas() { "$UIPSECCTL" --socket "$T_TMP/$1.sock" --json list-sas owner "$CHARON_OWNER" | jq -c '.sas // .'; }
-u_policies() { "$UIPSECCTL" --socket "$T_TMP/$1.sock" --json list-policies owner "$CHARON_OWNER" | jq -c '.policies // .'; }
+u_sas() { "$UIPSECCTL" --socket "$T_TMP/$1.sock" --json list-sas owner "$CHARON_OWNER" | jq -c 'if type == "array" then . else .sas end'; }
+u_policies() { "$UIPSECCTL" --socket "$T_TMP/$1.sock" --json list-policies owner "$CHARON_OWNER" | jq -c 'if type == "array" then . else .policies end'; }
 # ujq GW sas|policies FILTER: FILTER holds for GW's charon SAs / policies (shown on failure)
 ujq() {
 	local out
@@ -470,8 +470,11 @@ u_spis() { u_sas "$1" | jq -r '.[] | "\(.direction):\(.spi)"' | sort | tr '\n' '
 
 # routed GW PREFIX / unrouted GW PREFIX: GW's table 220 routes PREFIX /
 # has no route for it (the table is shown on failure)
+# into uipsec0 (uipsecd) or ipsec0 (kernel-libipsec)
 routed() {
-	ip -n "$(gw_ns "$1")" route show table $CHARON_TABLE | grep -q "^$2 " ||
+	local dev=uipsec0
+	is_uipsec "$1" || dev=ipsec0
+	ip -n "$(gw_ns "$1")" route show table $CHARON_TABLE | grep -q "^$2 dev $dev " ||
 		{ ip -n "$(gw_ns "$1")" route show table $CHARON_TABLE; false; }
 }
 unrouted() {
@@ -492,5 +495,13 @@ uerrs() { stats_json "$1" | jq -c "$UERRS"; }
 
 # charon_log_has GW REGEX: GW's charon log matches (extended regex)
 charon_log_has() { grep -Eq "$2" "$T_TMP/$1-charon.log" || { tail -20 "$T_TMP/$1-charon.log"; false; }; }
+# uses_kernel_uipsec GW: GW's charon loaded kernel-uipsec, neither
+# socket-default nor kernel-libipsec
+uses_kernel_uipsec() {
+	local l
+	l=$(grep -m1 "loaded plugins:" "$T_TMP/$1-charon.log")
+	[[ " $l " == *" kernel-uipsec "* && " $l " != *" socket-default "* && " $l " != *" kernel-libipsec "* ]] ||
+		{ echo "$l"; false; }
+}
 # charon_log_count GW REGEX: how many lines of GW's charon log match
 charon_log_count() { grep -Ec "$2" "$T_TMP/$1-charon.log"; }
