@@ -361,7 +361,7 @@ CONF
 charon_gateways() {
 	local ka=$1 kb=$2 extra=${3:-} gw kind ns
 	if [ "$CHARON_MODE" = stock ]; then ka=stock kb=stock; fi
-	net2net_topo "uipt-sw$U"
+	net2net_topo "uipt-cs$U"
 	for gw in a b; do
 		if [ $gw = a ]; then kind=$ka ns=$NS_GA; else kind=$kb ns=$NS_GB; fi
 		charon_conf $gw "$kind" "$extra"
