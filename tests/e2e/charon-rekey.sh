@@ -80,14 +80,28 @@ for gw in a b; do
 done
 check "no CHILD_SA rekey failed (charon logs)" eval '! grep -hE "failed to (establish|rekey|install)|unable to install" '"$T_TMP"'/a-charon.log '"$T_TMP"'/b-charon.log'
 
-# uipsecd holds the newest SAs; the rekeyed ones go (charon keeps an old
-# inbound SA delete_rekeyed_delay = 5 s)
-sleep 6
+# uipsecd holds the newest SAs, and the rekeyed ones go: charon keeps an
+# old inbound SA for delete_rekeyed_delay (5 s), and with rand_time both
+# sides' inbound and outbound SAs raise soft expires, so rekey collisions
+# leave a redundant CHILD_SA now and then; no more than 3 pairs at a time,
+# not the 2 per rekey so far. Rekeys go on meanwhile: retried.
+# current_held GW: GW's uipsecd holds the SPIs of GW's current CHILD_SA and
+# at most 6 charon SAs
+current_held() {
+	local s out
+	for _ in 1 2 3 4 5; do
+		s=$(child_spis "$1" net)
+		out=$(ujq "$1" sas "length <= 6 and any(.[]; .direction == \"in\" and .spi == $(hexnum "${s% *}"))
+			and any(.[]; .direction == \"out\" and .spi == $(hexnum "${s#* }"))") && return 0
+		sleep 1
+	done
+	echo "CHILD_SA net SPIs: $s"
+	echo "$out" | jq -c '.[] | {direction, spi, added, state, bytes}' 2>/dev/null || echo "$out"
+	false
+}
 for gw in a b; do
-	s=$(child_spis $gw net)
-	ucheck $gw "$gw's uipsecd holds CHILD_SA net's SAs (in 0x${s% *}, out 0x${s#* }) and at most one older pair" \
-		ujq $gw sas "length <= 4 and any(.[]; .direction == \"in\" and .spi == $(hexnum "${s% *}"))
-			and any(.[]; .direction == \"out\" and .spi == $(hexnum "${s#* }"))"
+	ucheck $gw "$gw's uipsecd holds the current CHILD_SA's SAs and at most 2 older pairs, not all $((crk * 2)) rekeyed" \
+		current_held $gw
 done
 
 # by hand, under a 20 ms ping
