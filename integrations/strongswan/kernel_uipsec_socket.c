@@ -472,6 +472,7 @@ static void relay_bad_frame(private_kernel_uipsec_socket_t *this,
 {
 	time_t now = time_monotonic(NULL);
 
+	DBG2(DBG_NET, "malformed frame from uipsecd's IKE relay dropped: %s", why);
 	this->bad_frames++;
 	if (!this->bad_logged_ever ||
 		now - this->bad_logged >= RELAY_BAD_LOG_INTERVAL)
@@ -646,8 +647,8 @@ static packet_t *relay_read(private_kernel_uipsec_socket_t *this,
 	}
 	if (msg.msg_flags & MSG_TRUNC)
 	{
-		DBG1(DBG_NET, "receive buffer too small, packet from IKE relay "
-			 "discarded (charon.max_packet)");
+		/* a datagram from the net: rate-limited as the rest */
+		relay_bad_frame(this, "payload over charon.max_packet");
 		return NULL;
 	}
 	DBG3(DBG_NET, "received relay frame %b", buf, (u_int)n);
