@@ -1349,25 +1349,8 @@ static int open_socket(private_kernel_uipsec_socket_t *this,
 			return -1;
 		}
 	}
-#ifdef SO_MARK
-	{	/* set optional MARK on socket (requires CAP_NET_ADMIN) */
-		char *fwmark;
-		mark_t mark;
 
-		fwmark = lib->settings->get_str(lib->settings,
-							KU_SETTINGS ".fwmark", NULL, lib->ns);
-		if (fwmark && mark_from_string(fwmark, MARK_OP_NONE, &mark))
-		{
-			if (setsockopt(skt, SOL_SOCKET, SO_MARK, &mark.value,
-						   sizeof(mark.value)) < 0)
-			{
-				DBG1(DBG_NET, "unable to set SO_MARK on socket: %s",
-					 strerror(errno));
-			}
-		}
-	}
-#endif
-
+	/* kernel-uipsec's bypass_socket() marks it with uipsecd's fwmark */
 	if (!charon->kernel->bypass_socket(charon->kernel, skt, family))
 	{
 		DBG1(DBG_NET, "installing IKE bypass policy failed");
