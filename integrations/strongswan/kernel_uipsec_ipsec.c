@@ -543,6 +543,11 @@ METHOD(kernel_ipsec_t, add_sa, status_t,
 			 data->int_alg);
 		return NOT_SUPPORTED;
 	}
+	if (data->tfc && !data->inbound)
+	{
+		DBG1(DBG_KNL, "kernel-uipsec: SA %.8x: uipsecd adds no TFC padding "
+			 "(%u bytes requested), sending without", spi, data->tfc);
+	}
 	/* inbound: src_ts are the peer's (remote), dst_ts ours (local);
 	 * outbound the other way round */
 	local = data->inbound ? data->dst_ts : data->src_ts;
@@ -1375,6 +1380,116 @@ static void on_event(private_kernel_uipsec_ipsec_t *this, const char *event,
 	}
 }
 
+/**
+ * After the event connection was lost (uipsecd dropped a slow subscriber, or
+ * the connection broke) expiry events may be missing: re-read this owner's
+ * SAs, raise a soft expire for those soft-expired and a hard one for those
+ * that are gone.
+ */
+static void resync(private_kernel_uipsec_ipsec_t *this)
+{
+	enumerator_t *enumerator;
+	linked_list_t *soft, *hard;
+	JsonObject *res, *o;
+	JsonArray *list = NULL;
+	ctl_args_t *args;
+	char err[ERRLEN];
+	sa_entry_t *e;
+	host_t *dst;
+	const char *state, *dir, *addr;
+	uintptr_t val;
+	int64_t spi;
+	guint i;
+	bool found;
+
+	/* held across the request: an SA added meanwhile is not "gone" */
+	this->lock->lock(this->lock);
+	args = ctl_args_create();
+	ctl_args_str(args, "owner", this->ctl->get_owner(this->ctl));
+	if (this->ctl->request(this->ctl, "list-sas", args, &res, err,
+						   sizeof(err)) != CTL_OK || !res)
+	{
+		this->lock->unlock(this->lock);
+		ctl_args_destroy(args);
+		DBG1(DBG_KNL, "kernel-uipsec: list-sas after reconnect failed: %s",
+			 err);
+		return;
+	}
+	ctl_args_destroy(args);
+	if (json_object_has_member(res, "sas") &&
+		JSON_NODE_HOLDS_ARRAY(json_object_get_member(res, "sas")))
+	{
+		list = json_object_get_array_member(res, "sas");
+	}
+	soft = linked_list_create();
+	hard = linked_list_create();
+	enumerator = this->sas->create_enumerator(this->sas);
+	while (enumerator->enumerate(enumerator, &e))
+	{
+		found = FALSE;
+		for (i = 0; list && i < json_array_get_length(list); i++)
+		{
+			if (!JSON_NODE_HOLDS_OBJECT(json_array_get_element(list, i)))
+			{
+				continue;
+			}
+			o = json_array_get_object_element(list, i);
+			spi = ctl_json_int(o, "spi", -1);
+			dir = ctl_json_str(o, "direction");
+			addr = ctl_json_str(o, "dst");
+			if (spi != e->spi || !dir || !addr ||
+				streq(dir, "in") != e->inbound)
+			{
+				continue;
+			}
+			dst = host_create_from_string((char*)addr, 0);
+			found = dst && dst->ip_equals(dst, e->dst);
+			DESTROY_IF(dst);
+			if (found)
+			{
+				state = ctl_json_str(o, "state");
+				if (state && streq(state, "soft-expired"))
+				{
+					soft->insert_last(soft, e->dst->clone(e->dst));
+					soft->insert_last(soft, (void*)(uintptr_t)e->spi);
+				}
+				break;
+			}
+		}
+		if (!found)
+		{
+			hard->insert_last(hard, e->dst->clone(e->dst));
+			hard->insert_last(hard, (void*)(uintptr_t)e->spi);
+		}
+	}
+	enumerator->destroy(enumerator);
+	this->lock->unlock(this->lock);
+	json_object_unref(res);
+
+	if (soft->get_count(soft) || hard->get_count(hard))
+	{
+		DBG1(DBG_KNL, "kernel-uipsec: after reconnecting: %d SAs soft "
+			 "expired, %d gone", soft->get_count(soft) / 2,
+			 hard->get_count(hard) / 2);
+	}
+	while (soft->remove_first(soft, (void**)&dst) == SUCCESS &&
+		   soft->remove_first(soft, (void**)&val) == SUCCESS)
+	{
+		charon->kernel->expire(charon->kernel, IPPROTO_ESP,
+							   htonl((uint32_t)val), dst, FALSE);
+		dst->destroy(dst);
+	}
+	while (hard->remove_first(hard, (void**)&dst) == SUCCESS &&
+		   hard->remove_first(hard, (void**)&val) == SUCCESS)
+	{
+		charon->kernel->expire(charon->kernel, IPPROTO_ESP,
+							   htonl((uint32_t)val), dst, TRUE);
+		dst->destroy(dst);
+	}
+	soft->destroy(soft);
+	hard->destroy(hard);
+}
+
 /** make charon install virtual IPs on uipsecd's TUN device, unless set */
 static void set_vip_interface(ctl_daemon_status_t *st)
 {
@@ -1412,6 +1527,10 @@ static void on_connected(private_kernel_uipsec_ipsec_t *this, bool first,
 	this->lock->unlock(this->lock);
 	if (!restarted)
 	{
+		if (!first)
+		{	/* the event connection dropped: events may be lost */
+			resync(this);
+		}
 		return;
 	}
 	/* uipsecd restarted: it lost every SA and policy. Re-add our policies,
