@@ -674,6 +674,7 @@ METHOD(uipsec_ctl_t, request, ctl_status_t,
 	status = do_request(this, cmd, args, result, err, errlen, &retry);
 	if (status == CTL_IO && retry)
 	{	/* the idle timeout closed it, or uipsecd restarted: once more */
+		DBG2(DBG_KNL, "kernel-uipsec: %s, reconnecting for '%s'", err, cmd);
 		status = do_request(this, cmd, args, result, err, errlen, &retry);
 	}
 	this->mutex->unlock(this->mutex);
