@@ -1232,9 +1232,19 @@ METHOD(kernel_ipsec_t, flush_policies, status_t,
 	return flush(this);
 }
 
-/** set SO_MARK on a socket */
+/** set SO_MARK on a socket, unless it has a mark of its own already */
 static void mark_socket(int fd, uint32_t mark)
 {
+	uint32_t cur = 0;
+	socklen_t len = sizeof(cur);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_MARK, &cur, &len) == 0 && cur &&
+		cur != mark)
+	{
+		DBG1(DBG_KNL, "kernel-uipsec: socket %d keeps its mark 0x%x (uipsecd "
+			 "marks its packets 0x%x)", fd, cur, mark);
+		return;
+	}
 	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
 	{
 		DBG1(DBG_KNL, "kernel-uipsec: SO_MARK 0x%x on socket %d failed: %s",
