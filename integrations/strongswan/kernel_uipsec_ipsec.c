@@ -523,6 +523,13 @@ METHOD(kernel_ipsec_t, add_sa, status_t,
 			 ipsec_mode_names, data->mode);
 		return NOT_SUPPORTED;
 	}
+	if (!data->encap)
+	{	/* charon encapsulates always (KERNEL_REQUIRE_UDP_ENCAPSULATION)
+		 * unless the peer cannot: uipsecd has no raw ESP socket */
+		DBG1(DBG_KNL, "kernel-uipsec: SA %.8x without UDP encapsulation: "
+			 "uipsecd sends and receives ESP in UDP only", ntohl(id->spi));
+		return NOT_SUPPORTED;
+	}
 	if (data->ipcomp != IPCOMP_NONE)
 	{
 		DBG1(DBG_KNL, "kernel-uipsec: IPComp is not supported");
@@ -562,7 +569,7 @@ METHOD(kernel_ipsec_t, add_sa, status_t,
 	host_str(id->dst, dst, sizeof(dst));
 	ctl_args_str(args, "src", src);
 	ctl_args_str(args, "dst", dst);
-	if (data->encap)
+	/* the NAT-T ports of the IKE_SA: ours is uipsecd's socket.port */
 	{
 		if (id->src->get_port(id->src))
 		{
