@@ -12,6 +12,7 @@
 
 #include "uipsec_ctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -315,6 +316,7 @@ static bool conn_open(conn_t *c, const char *path)
 	conn_close(c);
 	if (strlen(path) >= sizeof(addr.sun_path))
 	{
+		errno = ENAMETOOLONG;
 		return FALSE;
 	}
 	strncpy(addr.sun_path, path, sizeof(addr.sun_path) - 1);
@@ -912,6 +914,25 @@ METHOD(uipsec_ctl_t, destroy, void,
 	free(this);
 }
 
+/** uipsecd's owner names: 1-32 of [A-Za-z0-9._-], not its own ones */
+static bool owner_valid(const char *owner)
+{
+	size_t i, n = strlen(owner);
+
+	if (n < 1 || n > 32 || streq(owner, "config") || streq(owner, "control"))
+	{
+		return FALSE;
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (!isalnum((unsigned char)owner[i]) && !strchr("._-", owner[i]))
+		{
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 uipsec_ctl_t *uipsec_ctl_create(void)
 {
 	private_uipsec_ctl_t *this;
@@ -942,6 +963,14 @@ uipsec_ctl_t *uipsec_ctl_create(void)
 	this->path = strdup(path);
 	this->owner = strdup(lib->settings->get_str(lib->settings,
 						"%s.plugins.kernel-uipsec.owner", "charon", lib->ns));
+	if (!owner_valid(this->owner))
+	{
+		DBG1(DBG_KNL, "kernel-uipsec: owner '%s' is not 1-32 letters, digits, "
+			 "'.', '-', '_' (or is uipsecd's 'config'/'control'): using "
+			 "'charon'", this->owner);
+		free(this->owner);
+		this->owner = strdup("charon");
+	}
 	if (pipe2(this->stop, O_CLOEXEC) < 0)
 	{
 		DBG1(DBG_KNL, "kernel-uipsec: pipe: %s", strerror(errno));
