@@ -1561,7 +1561,9 @@ static void on_connected(private_kernel_uipsec_ipsec_t *this, bool first,
 	enumerator = this->policies->create_enumerator(this->policies);
 	while (enumerator->enumerate(enumerator, &p))
 	{
-		if (send_policy(this, p, err, sizeof(err)) != CTL_OK)
+		ctl_status_t rc = send_policy(this, p, err, sizeof(err));
+
+		if (rc != CTL_OK && !(rc == CTL_ERROR && err_is(err, "exists")))
 		{
 			DBG1(DBG_KNL, "kernel-uipsec: re-adding policy %s failed: %s",
 				 p->key, err);
