@@ -255,7 +255,7 @@ ip -n $NA route show table 220 | indent "    "
 step "ping 10.1.0.1 -> 10.2.0.1 through the tunnel, watching the wire"
 ip netns exec $NA timeout 10 tcpdump -n -i eth0 -c 4 -l 'icmp or (udp port 4500 and udp[8:4] != 0)' >"$work/wire.txt" 2>/dev/null &
 td=$!
-pids+=($td)
+pids+=("$td")
 sleep 0.5
 ip netns exec $NA ping -c 4 -i 0.3 -I 10.1.0.1 10.2.0.1 || fail "no connectivity through the tunnel"
 wait $td 2>/dev/null

@@ -228,7 +228,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b + 0 == 0) 
 echo
 echo "## charon + kernel-uipsec benchmark ($(date -u '+%F %T') UTC, $(nproc) CPUs, IPERF_T=$IPERF_T RUNS=$RUNS, $ESP)"
 printf '%-17s %7s  %-16s %7s  %-14s %-12s %-9s %-11s %s\n' ROW "TCP1" "TCP1 runs" "TCP P4" "UDP rx (loss)" "peak MiB A" "peak all" "CPU%" "host busy"
-while IFS=$'\t' read -r label t1 runs p4 udp loss cpu rss hwm busy note; do
+while IFS=$'\t' read -r label t1 runs p4 udp loss cpu _ _ busy _; do
 	printf '%-17s %7s  %-16s %7s  %-14s %-12s %-9s %-11s %s\n' "$label" "$t1" "$runs" "$p4" "$udp ($loss%)" \
 		"$(peak_dp "$label")" "$(peak_all "$label")" "$cpu" "$busy%"
 done <"$RESULTS_TSV"
