@@ -9,7 +9,15 @@ cd "$top"
 [ -x configure ] && [ configure -nt configure.ac ] || ./autogen.sh
 mkdir -p "$b"
 cd "$b"
+# the strongSwan source + config.h of scripts/strongswan-headers.sh: build the
+# kernel-uipsec charon plugin (integrations/strongswan) unless told otherwise
+sw=/usr/local/src/uipsec-strongswan/current
+swargs=()
+case " $* " in
+  *" --with-strongswan-source"*|*" --without-strongswan-source "*|*" --disable-strongswan-plugin "*) ;;
+  *) [ -f "$sw/config.h" ] && swargs=(--with-strongswan-source="$sw") ;;
+esac
 if [ ! -f Makefile ] || [ "$top/configure" -nt config.status ]; then
-  "$top/configure" --enable-werror "$@" 2> >(grep -v "cannot remove 'core'" >&2)
+  "$top/configure" --enable-werror "${swargs[@]}" "$@" 2> >(grep -v "cannot remove 'core'" >&2)
 fi
 make -j"$(nproc)"

@@ -3,6 +3,10 @@
 # esp_wire.py PCAP SPI: the IPv4 ESP-in-UDP packets of SPI in a tcpdump
 # capture, in order, one line each: "DST DPORT SEQ" (tests that follow an
 # SA's sequence numbers and peer endpoint across update-sa/migrate-sa).
+# A datagram uipsecd sent with UDP GSO (runs of equal-sized ESP packets:
+# pings queued while the worker was busy) is captured on a veth as one
+# super-datagram; its segments are found by their header (SPI, seq + 1 at
+# one segment size) and printed one per line.
 import struct
 import sys
 
@@ -22,6 +26,17 @@ while off + 16 <= len(d):
     if len(udp) < 16:
         continue
     dport = struct.unpack('>H', udp[2:4])[0]
-    spi, seq = struct.unpack('>II', udp[8:16])
-    if spi == want:
-        print('%s %d %d' % ('.'.join(str(b) for b in ip[16:20]), dport, seq))
+    payload = udp[8:]
+    spi, seq = struct.unpack('>II', payload[:8])
+    if spi != want:
+        continue
+    dst = '.'.join(str(b) for b in ip[16:20])
+    print('%s %d %d' % (dst, dport, seq))
+    size = payload.find(struct.pack('>II', spi, seq + 1), 8)
+    k = 1
+    while size > 0 and k * size + 8 <= len(payload):
+        nspi, nseq = struct.unpack('>II', payload[k * size:k * size + 8])
+        if nspi != spi or nseq != seq + k:
+            break
+        print('%s %d %d' % (dst, dport, nseq))
+        k += 1

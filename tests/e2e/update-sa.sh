@@ -60,7 +60,11 @@ kill -TERM $DUMP 2>/dev/null; wait $DUMP 2>/dev/null   # a background job ignore
 kill -INT $MON 2>/dev/null; wait $MON 2>/dev/null
 wire_seqs >"$T_TMP/seqs"
 diag "on the wire: $(wc -l <"$T_TMP/seqs") ESP packets; first $(head -1 "$T_TMP/seqs"), last $(tail -1 "$T_TMP/seqs")"
-check "capture holds the 150 echo requests" bash -c "[ \$(wc -l <'$T_TMP/seqs') -ge 150 ]"
+diag "gaps: $(awk 'NR > 1 && $2 != last + 1 { printf "%s..%s ", last, $2 } { last = $2 }' "$T_TMP/seqs")"
+# what the capture missed, tcpdump counts (a loaded machine); the rest must be there
+drops=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$T_TMP/tcpdump.log")
+check "capture holds the 150 echo requests (with the ${drops:-0} tcpdump says it dropped)" \
+	bash -c "[ \$(( \$(wc -l <'$T_TMP/seqs') + ${drops:-0} )) -ge 150 ]"
 check "ESP sequence numbers strictly increase across the update (no restart, no repeat)" \
 	awk 'NR > 1 && $2 <= last { print "seq " $2 " after " last; bad = 1 } { last = $2 } END { exit bad }' "$T_TMP/seqs"
 check "packets go to port 4500, then (after the update) only to 4501" \
