@@ -388,6 +388,24 @@ pings() {
 # ping_hosts FROM_GW [COUNT]: the host behind FROM_GW pings the host behind the other
 ping_hosts() { pings "${2:-5}" 0.1 "$(host_ns "$1")" "$(gw_host "$(other "$1")")"; }
 
+# ping_gaps FILE COUNT: the echo requests of a `ping -D` output FILE (of
+# COUNT) never answered, as ranges "FIRST-LAST (after HH:MM:SS.mmm)", the
+# time of the last answer before each gap (to compare with charon's logs)
+ping_gaps() {
+	awk -v n="$2" '
+		/bytes from/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { s = substr($i, 10) + 0; got[s] = 1;
+		               t = $1; gsub(/[][]/, "", t); ts[s] = t } }
+		END {
+			last = ""
+			for (s = 1; s <= n; s++) {
+				if (s in got) { last = ts[s]; continue }
+				f = s; while (s + 1 <= n && !((s + 1) in got)) s++
+				cmd = "date -d @" (last == "" ? 0 : last) " +%T.%3N"; cmd | getline hms; close(cmd)
+				printf "%d-%d (after %s) ", f, s, (last == "" ? "start" : hms)
+			}
+		}' "$1"
+}
+
 # iperf_hosts FROM_GW SECONDS [-R]: iperf3 (TCP) from the host behind
 # FROM_GW to the host behind the other for SECONDS; -R: the other way
 iperf_hosts() {
@@ -405,9 +423,6 @@ iperf_hosts() {
 	if [ $rc != 0 ]; then tail -5 "$T_TMP/iperf.out"; return 1; fi
 	diag "iperf3 $from -> $to ${rev:+(reverse) }$(grep -E 'receiver$' "$T_TMP/iperf.out" | awk '{print $(NF-3), $(NF-2)}')"
 }
-
-# sas_json GW: swanctl --list-sas --raw of GW, as one JSON object per line
-# is not what swanctl prints; use sw_sas_* below
 
 # child_state GW CHILD: the state of CHILD's newest CHILD_SA (INSTALLED, ...)
 child_state() { sw "$1" --list-sas --ike gw 2>/dev/null | awk -v c="$2" '$1 == c":" {s = $4} END {print s}' | tr -d ','; }

@@ -46,7 +46,7 @@ nsx "$NS_HB" iperf3 -s -1 >"$T_TMP/iperf-srv.out" 2>&1 &
 srv=$!
 T_PIDS+=("$srv")
 for _ in $(seq 30); do nsx "$NS_HB" ss -ltn 2>/dev/null | grep -q ':5201 ' && break; sleep 0.1; done
-nsx "$NS_HA" ping -c "$count" -i 0.02 -W 2 10.2.0.2 >"$T_TMP/ping-rekey.out" 2>&1 &
+nsx "$NS_HA" ping -D -c "$count" -i 0.02 -W 2 10.2.0.2 >"$T_TMP/ping-rekey.out" 2>&1 &
 ping=$!
 nsx "$NS_HA" timeout $((SECS + 20)) iperf3 -c 10.2.0.2 -t "$((SECS - 3))" --bidir -b "$RATE" >"$T_TMP/iperf-rekey.out" 2>&1 &
 iperf=$!
@@ -61,6 +61,8 @@ wait "$ping"
 kill "$srv" 2>/dev/null; wait "$srv" 2>/dev/null
 
 diag "$(grep 'packets transmitted' "$T_TMP/ping-rekey.out")"
+grep -q "^$count packets transmitted, $count received" "$T_TMP/ping-rekey.out" ||
+	diag "unanswered pings: $(ping_gaps "$T_TMP/ping-rekey.out" "$count")"
 check "not one of $count pings lost across the rekeys" grep -q "^$count packets transmitted, $count received" "$T_TMP/ping-rekey.out"
 check "iperf3 --bidir ran through" eval "[ $irc = 0 ] || { tail -5 '$T_TMP/iperf-rekey.out'; false; }"
 diag "iperf3: $(grep -E '(sender|receiver)$' "$T_TMP/iperf-rekey.out" | awk '{print $1, $2, $(NF-3), $(NF-2), $NF}' | tr '\n' ';')"
@@ -108,7 +110,7 @@ done
 for what in "--child net" "--ike gw"; do
 	for gw in a b; do is_uipsec $gw && uerrs $gw >"$T_TMP/errs-$gw-0"; done
 	before=$(child_spis a net) ibefore=$(ike_spis a) n0=$(child_sas)
-	nsx "$NS_HA" ping -c 150 -i 0.02 -W 2 10.2.0.2 >"$T_TMP/ping-rekey.out" 2>&1 &
+	nsx "$NS_HA" ping -D -c 150 -i 0.02 -W 2 10.2.0.2 >"$T_TMP/ping-rekey.out" 2>&1 &
 	ping=$!
 	T_PIDS+=("$ping")
 	sleep 1
@@ -124,7 +126,8 @@ for what in "--child net" "--ike gw"; do
 	done
 	after=$(child_spis a net) iafter=$(ike_spis a) n1=$(child_sas)
 	wait "$ping"
-	check "rekey $what: not one of 150 pings lost" grep -q "^150 packets transmitted, 150 received" "$T_TMP/ping-rekey.out"
+	check "rekey $what: not one of 150 pings lost" eval "grep -q '^150 packets transmitted, 150 received' '$T_TMP/ping-rekey.out' ||
+		{ echo \"unanswered: \$(ping_gaps '$T_TMP/ping-rekey.out' 150)\"; false; }"
 	if [ "$what" = "--child net" ]; then
 		check "rekey $what: the CHILD_SA's SPIs changed" test "$after" != "$before"
 	else
