@@ -34,6 +34,8 @@
 #                         stock charons (kernel-libipsec); checks of uipsecd
 #                         are skipped. Debugs the tests themselves against
 #                         a known-good data plane.
+#   UIPT_CHARON_LOGDIR    a directory: the charon and uipsecd logs are
+#                         copied there at the end
 
 KERNEL_UIPSEC_PLUGIN=${KERNEL_UIPSEC_PLUGIN:-$top_builddir/integrations/strongswan/.libs/libstrongswan-kernel-uipsec.so}
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
@@ -225,6 +227,12 @@ charon_cleanup() {
 			[[ " ${T_PIDS[*]} " == *" $p "* ]] || kill -9 "$p" 2>/dev/null
 		done
 	done
+	# UIPT_CHARON_LOGDIR=DIR keeps every log and configuration (no keys:
+	# the swanctl.conf files with PSKs and the private keys stay behind)
+	if [ -n "${UIPT_CHARON_LOGDIR:-}" ]; then
+		mkdir -p "$UIPT_CHARON_LOGDIR" &&
+			cp "$T_TMP"/*.log "$T_TMP"/*.out "$T_TMP"/*-strongswan.conf "$UIPT_CHARON_LOGDIR"/ 2>/dev/null
+	fi
 }
 # lib.sh's cleanup runs after charon_cleanup (the EXIT trap calls cleanup)
 eval "lib_$(declare -f cleanup)"
