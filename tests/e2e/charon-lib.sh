@@ -299,9 +299,10 @@ CONF
 # connection "gw" 192.0.2.1 <-> 192.0.2.2 (IKEv2, aes128-sha256-x25519),
 # AUTH psk (a fresh random key) or pubkey (make_certs first), IKE_EXTRA in
 # the connection (e.g. rekey_time), CHILDREN the output of child_conf
-# (10.1.0.0/24 === 10.2.0.0/24); CHILDREN_B, if given, are B's instead
+# (10.1.0.0/24 === 10.2.0.0/24); CHILDREN_B and IKE_EXTRA_B, if given,
+# are B's instead
 sw_confs() {
-	local auth=$1 ike_extra=$2 children=$3 children_b=${4:-$3} gw psk la lb d ch
+	local auth=$1 ike_extra=$2 children=$3 children_b=${4:-$3} ike_extra_b=${5-$2} gw psk la lb d ch ie
 	psk=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	for gw in a b; do
 		for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
@@ -319,6 +320,7 @@ sw_confs() {
 			lb="auth = pubkey
                 id = $(gw_id "$(other $gw)")"
 		fi
+		if [ $gw = a ]; then ie=$ike_extra; else ie=$ike_extra_b; fi
 		{
 			cat <<CONF
 # gateway $gw, written by tests/e2e/charon-lib.sh
@@ -329,7 +331,7 @@ connections {
         remote_addrs = $(gw_addr "$(other $gw)")
         proposals = aes128-sha256-x25519
         dpd_delay = 0
-        $ike_extra
+        $ie
         local {
                 $la
         }
