@@ -51,13 +51,14 @@ round() {
 
 	is_uipsec a && uerrs a >"$T_TMP/errs-a-0"
 	before=$(child_spis a net)
-	nsx "$NS_HA" ping -c 150 -i 0.02 -W 2 10.2.0.2 >"$T_TMP/ping-rekey.out" 2>&1 &
+	nsx "$NS_HA" ping -D -c 150 -i 0.02 -W 2 10.2.0.2 >"$T_TMP/ping-rekey.out" 2>&1 &
 	ping=$!
 	T_PIDS+=("$ping")
 	sleep 1
 	check "$i initiates: swanctl --rekey --child net on $r under a 20 ms ping" sw "$r" --rekey --child net
 	wait "$ping"
-	check "$i initiates: rekey: not one of 150 pings lost" grep -q "^150 packets transmitted, 150 received" "$T_TMP/ping-rekey.out"
+	check "$i initiates: rekey: not one of 150 pings lost" eval "grep -q '^150 packets transmitted, 150 received' '$T_TMP/ping-rekey.out' ||
+		{ echo \"unanswered: \$(ping_gaps '$T_TMP/ping-rekey.out' 150)\"; false; }"
 	check "$i initiates: rekey: the SPIs changed" eval "[ \"\$(child_spis a net)\" != '$before' ] && child_installed b net"
 	ucheck a "$i initiates: rekey: A's uipsecd counted no no_sa, bad_spi, replay_dropped, auth_failed" errs_same a
 	check "$i initiates: ping host B -> host A after the rekey" ping_hosts b 3

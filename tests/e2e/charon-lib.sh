@@ -34,6 +34,8 @@
 #                         stock charons (kernel-libipsec); checks of uipsecd
 #                         are skipped. Debugs the tests themselves against
 #                         a known-good data plane.
+#   UIPT_CHARON_LOGDIR    a directory: the charon and uipsecd logs are
+#                         copied there at the end
 
 KERNEL_UIPSEC_PLUGIN=${KERNEL_UIPSEC_PLUGIN:-$top_builddir/integrations/strongswan/.libs/libstrongswan-kernel-uipsec.so}
 CHARON=${CHARON:-/usr/lib/ipsec/charon}
@@ -225,6 +227,12 @@ charon_cleanup() {
 			[[ " ${T_PIDS[*]} " == *" $p "* ]] || kill -9 "$p" 2>/dev/null
 		done
 	done
+	# UIPT_CHARON_LOGDIR=DIR keeps every log and configuration (no keys:
+	# the swanctl.conf files with PSKs and the private keys stay behind)
+	if [ -n "${UIPT_CHARON_LOGDIR:-}" ]; then
+		mkdir -p "$UIPT_CHARON_LOGDIR" &&
+			cp "$T_TMP"/*.log "$T_TMP"/*.out "$T_TMP"/*-strongswan.conf "$UIPT_CHARON_LOGDIR"/ 2>/dev/null
+	fi
 }
 # lib.sh's cleanup runs after charon_cleanup (the EXIT trap calls cleanup)
 eval "lib_$(declare -f cleanup)"
@@ -291,9 +299,10 @@ CONF
 # connection "gw" 192.0.2.1 <-> 192.0.2.2 (IKEv2, aes128-sha256-x25519),
 # AUTH psk (a fresh random key) or pubkey (make_certs first), IKE_EXTRA in
 # the connection (e.g. rekey_time), CHILDREN the output of child_conf
-# (10.1.0.0/24 === 10.2.0.0/24); CHILDREN_B, if given, are B's instead
+# (10.1.0.0/24 === 10.2.0.0/24); CHILDREN_B and IKE_EXTRA_B, if given,
+# are B's instead
 sw_confs() {
-	local auth=$1 ike_extra=$2 children=$3 children_b=${4:-$3} gw psk la lb d ch
+	local auth=$1 ike_extra=$2 children=$3 children_b=${4:-$3} ike_extra_b=${5-$2} gw psk la lb d ch ie
 	psk=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	for gw in a b; do
 		for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
@@ -311,6 +320,7 @@ sw_confs() {
 			lb="auth = pubkey
                 id = $(gw_id "$(other $gw)")"
 		fi
+		if [ $gw = a ]; then ie=$ike_extra; else ie=$ike_extra_b; fi
 		{
 			cat <<CONF
 # gateway $gw, written by tests/e2e/charon-lib.sh
@@ -321,7 +331,7 @@ connections {
         remote_addrs = $(gw_addr "$(other $gw)")
         proposals = aes128-sha256-x25519
         dpd_delay = 0
-        $ike_extra
+        $ie
         local {
                 $la
         }
@@ -388,6 +398,24 @@ pings() {
 # ping_hosts FROM_GW [COUNT]: the host behind FROM_GW pings the host behind the other
 ping_hosts() { pings "${2:-5}" 0.1 "$(host_ns "$1")" "$(gw_host "$(other "$1")")"; }
 
+# ping_gaps FILE COUNT: the echo requests of a `ping -D` output FILE (of
+# COUNT) never answered, as ranges "FIRST-LAST (after HH:MM:SS.mmm)", the
+# time of the last answer before each gap (to compare with charon's logs)
+ping_gaps() {
+	awk -v n="$2" '
+		/bytes from/ { for (i = 1; i <= NF; i++) if ($i ~ /^icmp_seq=/) { s = substr($i, 10) + 0; got[s] = 1;
+		               t = $1; gsub(/[][]/, "", t); ts[s] = t } }
+		END {
+			last = ""
+			for (s = 1; s <= n; s++) {
+				if (s in got) { last = ts[s]; continue }
+				f = s; while (s + 1 <= n && !((s + 1) in got)) s++
+				cmd = "date -d @" (last == "" ? 0 : last) " +%T.%3N"; cmd | getline hms; close(cmd)
+				printf "%d-%d (after %s) ", f, s, (last == "" ? "start" : hms)
+			}
+		}' "$1"
+}
+
 # iperf_hosts FROM_GW SECONDS [-R]: iperf3 (TCP) from the host behind
 # FROM_GW to the host behind the other for SECONDS; -R: the other way
 iperf_hosts() {
@@ -405,9 +433,6 @@ iperf_hosts() {
 	if [ $rc != 0 ]; then tail -5 "$T_TMP/iperf.out"; return 1; fi
 	diag "iperf3 $from -> $to ${rev:+(reverse) }$(grep -E 'receiver$' "$T_TMP/iperf.out" | awk '{print $(NF-3), $(NF-2)}')"
 }
-
-# sas_json GW: swanctl --list-sas --raw of GW, as one JSON object per line
-# is not what swanctl prints; use sw_sas_* below
 
 # child_state GW CHILD: the state of CHILD's newest CHILD_SA (INSTALLED, ...)
 child_state() { sw "$1" --list-sas --ike gw 2>/dev/null | awk -v c="$2" '$1 == c":" {s = $4} END {print s}' | tr -d ','; }
