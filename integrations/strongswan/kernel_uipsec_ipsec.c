@@ -177,127 +177,115 @@ static bool unsupported_extras(const char *what, mark_t mark, uint32_t if_id,
 
 /* ------------------------------------------------------------ algorithms */
 
-static const char *integ_name(uint16_t alg)
+/** charon's integrity algorithms as uipsecd's keyword suffixes */
+static const struct {
+	uint16_t alg;
+	const char *name;
+} integ_algs[] = {
+	{ AUTH_HMAC_SHA1_96,      "sha1" },
+	{ AUTH_HMAC_SHA2_256_128, "sha256" },
+	{ AUTH_HMAC_SHA2_384_192, "sha384" },
+	{ AUTH_HMAC_SHA2_512_256, "sha512" },
+	{ AUTH_AES_CMAC_96,       "aescmac" },
+};
+
+/**
+ * charon's encryption algorithms as uipsecd's ESP keywords (strongSwan's
+ * proposal keywords). charon's key lengths include the salt/nonce it
+ * derives with the key; uipsecd takes the keys the same way.
+ */
+static const struct {
+	uint16_t alg;
+	uint8_t salt;      /* bytes of salt/nonce at the end of the key */
+	bool aead;         /* no integrity algorithm, no integrity key */
+	bool aes;          /* "aes<bits><name>", key 16, 24 or 32 bytes */
+	uint8_t key;       /* otherwise: "<name>", exactly this many key bytes */
+	const char *name;
+} esp_algs[] = {
+	{ ENCR_AES_GCM_ICV8,       4, TRUE,  TRUE,   0, "gcm8" },
+	{ ENCR_AES_GCM_ICV12,      4, TRUE,  TRUE,   0, "gcm12" },
+	{ ENCR_AES_GCM_ICV16,      4, TRUE,  TRUE,   0, "gcm16" },
+	{ ENCR_AES_CCM_ICV8,       3, TRUE,  TRUE,   0, "ccm8" },
+	{ ENCR_AES_CCM_ICV12,      3, TRUE,  TRUE,   0, "ccm12" },
+	{ ENCR_AES_CCM_ICV16,      3, TRUE,  TRUE,   0, "ccm16" },
+	{ ENCR_NULL_AUTH_AES_GMAC, 4, TRUE,  TRUE,   0, "gmac" },
+	{ ENCR_CHACHA20_POLY1305,  4, TRUE,  FALSE, 32, "chacha20poly1305" },
+	{ ENCR_AES_CBC,            0, FALSE, TRUE,   0, "" },
+	{ ENCR_AES_CTR,            4, FALSE, TRUE,   0, "ctr" },
+	{ ENCR_NULL,               0, FALSE, FALSE,  0, "null" },
+};
+
+/** the index of an encryption algorithm in esp_algs, -1 if uipsecd has none */
+static int esp_alg_index(uint16_t enc_alg)
 {
-	switch (alg)
+	for (int i = 0; i < (int)countof(esp_algs); i++)
 	{
-		case AUTH_HMAC_SHA1_96:
-			return "sha1";
-		case AUTH_HMAC_SHA2_256_128:
-			return "sha256";
-		case AUTH_HMAC_SHA2_384_192:
-			return "sha384";
-		case AUTH_HMAC_SHA2_512_256:
-			return "sha512";
-		case AUTH_AES_CMAC_96:
-			return "aescmac";
-		default:
-			return NULL;
+		if (esp_algs[i].alg == enc_alg)
+		{
+			return i;
+		}
 	}
+	return -1;
 }
 
 /**
- * uipsecd's ESP keyword (strongSwan's proposal keywords) for charon's
- * algorithms; the key lengths include the salt/nonce as charon derives them.
+ * uipsecd's ESP keyword for charon's algorithms and key length, FALSE if
+ * uipsecd has none (key length included: AES 128/192/256 only).
  */
 static bool esp_keyword(uint16_t enc_alg, size_t enc_len, uint16_t int_alg,
 						char *buf, size_t len)
 {
 	const char *integ = NULL;
-	int bits = 0, icv = 0;
+	int i = esp_alg_index(enc_alg), n;
 
-	switch (enc_alg)
-	{
-		case ENCR_AES_GCM_ICV8:
-		case ENCR_AES_GCM_ICV12:
-		case ENCR_AES_GCM_ICV16:
-			icv = enc_alg == ENCR_AES_GCM_ICV8 ? 8 :
-				  enc_alg == ENCR_AES_GCM_ICV12 ? 12 : 16;
-			bits = (enc_len - 4) * 8;
-			if (enc_len < 4 || (bits != 128 && bits != 192 && bits != 256))
-			{
-				return FALSE;
-			}
-			snprintf(buf, len, "aes%dgcm%d", bits, icv);
-			return TRUE;
-		case ENCR_AES_CCM_ICV8:
-		case ENCR_AES_CCM_ICV12:
-		case ENCR_AES_CCM_ICV16:
-			icv = enc_alg == ENCR_AES_CCM_ICV8 ? 8 :
-				  enc_alg == ENCR_AES_CCM_ICV12 ? 12 : 16;
-			bits = (enc_len - 3) * 8;
-			if (enc_len < 3 || (bits != 128 && bits != 192 && bits != 256))
-			{
-				return FALSE;
-			}
-			snprintf(buf, len, "aes%dccm%d", bits, icv);
-			return TRUE;
-		case ENCR_NULL_AUTH_AES_GMAC:
-			bits = (enc_len - 4) * 8;
-			if (enc_len < 4 || (bits != 128 && bits != 192 && bits != 256))
-			{
-				return FALSE;
-			}
-			snprintf(buf, len, "aes%dgmac", bits);
-			return TRUE;
-		case ENCR_CHACHA20_POLY1305:
-			if (enc_len != 36)
-			{
-				return FALSE;
-			}
-			snprintf(buf, len, "chacha20poly1305");
-			return TRUE;
-		default:
-			break;
-	}
-	integ = integ_name(int_alg);
-	if (!integ)
+	if (i < 0 || enc_len < esp_algs[i].salt)
 	{
 		return FALSE;
 	}
-	switch (enc_alg)
+	if (!esp_algs[i].aead)
 	{
-		case ENCR_AES_CBC:
-			bits = enc_len * 8;
-			if (bits != 128 && bits != 192 && bits != 256)
+		for (int j = 0; j < (int)countof(integ_algs); j++)
+		{
+			if (integ_algs[j].alg == int_alg)
 			{
-				return FALSE;
+				integ = integ_algs[j].name;
 			}
-			snprintf(buf, len, "aes%d-%s", bits, integ);
-			return TRUE;
-		case ENCR_AES_CTR:
-			bits = (enc_len - 4) * 8;
-			if (enc_len < 4 || (bits != 128 && bits != 192 && bits != 256))
-			{
-				return FALSE;
-			}
-			snprintf(buf, len, "aes%dctr-%s", bits, integ);
-			return TRUE;
-		case ENCR_NULL:
-			snprintf(buf, len, "null-%s", integ);
-			return TRUE;
-		default:
+		}
+		if (!integ)
+		{
 			return FALSE;
+		}
 	}
+	enc_len -= esp_algs[i].salt;
+	if (esp_algs[i].aes)
+	{
+		if (enc_len != 16 && enc_len != 24 && enc_len != 32)
+		{
+			return FALSE;
+		}
+		n = snprintf(buf, len, "aes%d%s", (int)enc_len * 8, esp_algs[i].name);
+	}
+	else
+	{
+		if (enc_len != esp_algs[i].key)
+		{
+			return FALSE;
+		}
+		n = snprintf(buf, len, "%s", esp_algs[i].name);
+	}
+	if (integ && n >= 0 && (size_t)n < len)
+	{
+		n += snprintf(buf + n, len - n, "-%s", integ);
+	}
+	return n >= 0 && (size_t)n < len;
 }
 
 /** AEADs take no integrity key */
 static bool is_aead(uint16_t enc_alg)
 {
-	switch (enc_alg)
-	{
-		case ENCR_AES_GCM_ICV8:
-		case ENCR_AES_GCM_ICV12:
-		case ENCR_AES_GCM_ICV16:
-		case ENCR_AES_CCM_ICV8:
-		case ENCR_AES_CCM_ICV12:
-		case ENCR_AES_CCM_ICV16:
-		case ENCR_NULL_AUTH_AES_GMAC:
-		case ENCR_CHACHA20_POLY1305:
-			return TRUE;
-		default:
-			return FALSE;
-	}
+	int i = esp_alg_index(enc_alg);
+
+	return i >= 0 && esp_algs[i].aead;
 }
 
 /* ------------------------------------------------------------ selectors */
