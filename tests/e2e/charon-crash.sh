@@ -8,7 +8,9 @@
 #  b. uipsecd A is killed (SIGKILL) while the pings run and started again:
 #     the plugin notices, installs the policies again, charon rekeys the
 #     CHILD_SA; the pings get through again within $RESUME_BOUND s and no
-#     stale SA, policy, route or rule is left on either side
+#     stale SA, policy, route or rule is left on either side (seen: about
+#     4 s: uipsecd up, the plugin reconnects, installs the policies, charon
+#     rekeys the CHILD_SA)
 #  c. charon A is started BEFORE uipsecd A: charon comes up, the plugin
 #     connects when uipsecd does, an initiate works
 #  d. the capture: under every SPI the ESP sequence numbers only grow (an
