@@ -20,9 +20,11 @@ grep -E '^(PASS|FAIL|ERROR|XPASS|SKIP|XFAIL):' make-check.out | grep -v '^PASS:'
 grep -E '^# (TOTAL|PASS|SKIP|XFAIL|FAIL|XPASS|ERROR):' make-check.out || true
 if [ $rc -ne 0 ]; then
   tail -50 make-check.out
-  for f in $(grep -lE '^(FAIL|ERROR)' $(find . -name '*.trs') 2>/dev/null); do
+  for f in $(grep -lE '^:test-result: (FAIL|ERROR|XPASS)' $(find . -name '*.trs') 2>/dev/null); do
     echo "---- ${f%.trs}.log"; tail -40 "${f%.trs}.log"
   done
+  # last, where a reader of only the end of the output sees them
+  echo "failed:"; grep -E '^(FAIL|ERROR|XPASS):' make-check.out | sed 's/^/  /'
 fi
 bash "$top/scripts/tap-summary.sh" make-check.out
 exit $rc
