@@ -443,6 +443,17 @@ child_installed() {
 	grep -Eq "^ +$2: #[0-9]+, reqid [0-9]+, INSTALLED, TUNNEL" "$T_TMP/sas.out" || { cat "$T_TMP/sas.out"; false; }
 }
 
+# wait_child_installed GW CHILD [SECONDS]: poll (default 20 s) until GW lists
+# CHILD INSTALLED: a rekey in flight shows it REKEYED/REKEYING for a moment,
+# longer on a loaded machine
+wait_child_installed() {
+	local end=$(( $(date +%s) + ${3:-20} ))
+	until child_installed "$1" "$2" >/dev/null; do
+		[ "$(date +%s)" -lt "$end" ] || { child_installed "$1" "$2"; return 1; }
+		sleep 0.2
+	done
+}
+
 # child_spis GW CHILD: "SPI_IN SPI_OUT" (hex, no 0x) of CHILD's INSTALLED CHILD_SA
 child_spis() {
 	sw "$1" --list-sas 2>/dev/null | awk -v c="$2" '

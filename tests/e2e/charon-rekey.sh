@@ -77,9 +77,9 @@ ikrk=$(( $(charon_log_count a "IKE_SA gw\[[0-9]+\] rekeyed") - ikerk0 ))
 diag "CHILD_SA rekeys: $crk, IKE_SA rekeys: $ikrk"
 check "at least 5 CHILD_SA rekeys (A's log: $crk new CHILD_SAs)" test "$crk" -ge 5
 check "at least 2 IKE_SA rekeys (A's log: $ikrk)" test "$ikrk" -ge 2
+check "CHILD_SA net still INSTALLED on A and B" eval 'wait_child_installed a net && wait_child_installed b net'
 spis1=$(child_spis a net) ike1=$(ike_spis a)
 diag "after: CHILD_SA SPIs $spis1, IKE SPIs $ike1"
-check "CHILD_SA net still INSTALLED on A and B" eval 'child_installed a net && child_installed b net'
 check "the CHILD_SA's SPIs changed" test "$spis1" != "$spis0" -a -n "${spis1// /}"
 check "the IKE_SA's SPIs changed" test "$ike1" != "$ike0" -a -n "${ike1// /}"
 for gw in a b; do
