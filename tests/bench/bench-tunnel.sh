@@ -113,9 +113,9 @@ done
 
 echo
 echo "## uipsec tunnel benchmark ($(date -u '+%F %T') UTC, $(nproc) CPUs, IPERF_T=$IPERF_T RUNS=$RUNS)"
-printf '%-34s %7s  %-18s %7s  %-15s %-8s %-8s %-9s %s\n' ROW TCP1 "TCP1 runs" P4 "UDP rx (loss)" "CPU% a/b" "RSS a/b" "peak a/b" "host busy"
+printf '%-38s %7s  %-18s %7s  %-15s %-8s %-8s %-9s %s\n' ROW TCP1 "TCP1 runs" P4 "UDP rx (loss)" "CPU% a/b" "RSS a/b" "peak a/b" "host busy"
 while IFS=$'\t' read -r label t1 runs p4 udp loss cpu rss hwm busy note; do
-	printf '%-34s %7s  %-18s %7s  %-15s %-8s %-8s %-9s %s\n' "$label" "$t1" "$runs" "$p4" "$udp ($loss%)" "$cpu" "$rss" "$hwm" "$busy%"
+	printf '%-38s %7s  %-18s %7s  %-15s %-8s %-8s %-9s %s\n' "$label" "$t1" "$runs" "$p4" "$udp ($loss%)" "$cpu" "$rss" "$hwm" "$busy%"
 done <"$RESULTS_TSV"
 echo
 echo "notes:"
