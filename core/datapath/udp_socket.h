@@ -8,6 +8,7 @@
 #define UIPSEC_CORE_UDP_SOCKET_H
 
 #include <glib.h>
+#include <sys/socket.h>
 #include <uipsec/packet.h>
 #include <uipsec/settings.h>
 #include "util/ip.h"
@@ -64,6 +65,21 @@ bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const 
                           const ip_endpoint_t *dst);
 /* One NAT keepalive (0xFF) to dst. */
 bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst);
+
+/* Shared with the raw ESP sockets (raw_socket.h): */
+/* Open one socket with open_fn per configured address (any IPv4 and any
+ * IPv6 without; an IPv6 one that fails then is only warned about, naming
+ * what). fds/family get *nfds entries (at most UDP_SOCKET_MAX_FDS); false
+ * with err and nothing open on failure. */
+typedef int (*udp_socket_open_fn)(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GError **err);
+bool udp_socket_open_each(const udp_socket_cfg_t *cfg, udp_socket_open_fn open_fn, const char *what, int *fds,
+                          uint8_t *family, unsigned *nfds, GError **err);
+/* Our address and the interface from an IP_PKTINFO / IPV6_PKTINFO
+ * message; false for any other. */
+bool udp_socket_parse_pktinfo(const struct cmsghdr *c, udp_local_t *l);
+/* sockaddr_in / sockaddr_in6 <-> address and port */
+void udp_sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_t *e);
+socklen_t udp_endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_storage *ss);
 
 bool udp_endpoint_equal(const ip_endpoint_t *a, const ip_endpoint_t *b);
 /* "192.0.2.1:4500", "[2001:db8::1]:4500" */
