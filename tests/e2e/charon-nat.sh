@@ -146,6 +146,10 @@ diag "B's uipsecd sees A at $peer1"
 check "B's uipsecd: inbound SA from the NAT ($NAT_OUT, port 30000-30100)" \
 	ujq b sas "any(.[]; .direction == \"in\" and .src == \"$NAT_OUT\" and .src_port >= 30000 and .src_port <= 30100)"
 check "B's uipsecd: outbound SA to the same address and port" test "$(b_out)" = "$peer1"
+for gw in a b; do
+	check "$gw's uipsecd lists both SAs with encap \"udp\" (NAT detected: no plain ESP)" \
+		ujq $gw sas 'length == 2 and all(.[]; .encap == "udp")'
+done
 check "A's uipsecd: outbound SA to $B_ADDR:4500" ujq a sas "any(.[]; .direction == \"out\" and .dst == \"$B_ADDR\" and .dst_port == 4500)"
 check "ping A -> B through the NAT" ping_from "$NS_A" 10.1.0.1 10.2.0.1
 check "ping B -> A through the NAT" ping_from "$NS_B" 10.2.0.1 10.1.0.1
