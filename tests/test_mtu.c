@@ -69,16 +69,20 @@ static void test_room(void)
 	int fams[] = { AF_INET, AF_INET6 };
 	for (unsigned x = 0; x < 2; x++)
 		for (unsigned f = 0; f < 2; f++)
-			for (uint32_t path = 1280; path <= 9000; path += 97) {
-				uint32_t room = mtu_inner_room(xs[x], fams[f], path);
-				g_assert_cmpuint(room, >, 1000);
-				/* the room fits, one byte more does not */
-				g_assert_cmpuint(room + mtu_esp_overhead(xs[x], fams[f], room), <=, path);
-				g_assert_cmpuint(room + 1 + mtu_esp_overhead(xs[x], fams[f], room + 1), >, path);
-			}
-	/* the well-known figure: AES-GCM over IPv4 in UDP leaves 1438 of 1500 */
-	g_assert_cmpuint(mtu_inner_room(&gcm, AF_INET, 1500), ==, 1438);
-	g_assert_cmpuint(mtu_inner_room(&gcm, AF_INET, 40), ==, 0);
+			for (int udp = 0; udp < 2; udp++)
+				for (uint32_t path = 1280; path <= 9000; path += 97) {
+					uint32_t room = mtu_inner_room(xs[x], fams[f], udp, path);
+					g_assert_cmpuint(room, >, 1000);
+					/* the room fits, one byte more does not */
+					g_assert_cmpuint(room + mtu_esp_overhead(xs[x], fams[f], udp, room), <=, path);
+					g_assert_cmpuint(room + 1 + mtu_esp_overhead(xs[x], fams[f], udp, room + 1), >, path);
+				}
+	/* the well-known figure: AES-GCM over IPv4 in UDP leaves 1438 of 1500;
+	 * raw ESP (no UDP header) 8 more */
+	g_assert_cmpuint(mtu_inner_room(&gcm, AF_INET, true, 1500), ==, 1438);
+	g_assert_cmpuint(mtu_inner_room(&gcm, AF_INET, false, 1500), ==, 1446);
+	g_assert_cmpuint(mtu_inner_room(&cbc, AF_INET6, false, 1500) - mtu_inner_room(&cbc, AF_INET6, true, 1500), <=, 8);
+	g_assert_cmpuint(mtu_inner_room(&gcm, AF_INET, true, 40), ==, 0);
 }
 
 static void test_check(void)

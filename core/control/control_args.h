@@ -68,6 +68,7 @@ typedef struct control_sa {
 	bool has_src, has_dst;
 	uipsec_addr_t src, dst;       /* outer addresses */
 	uint16_t sport, dport;        /* UDP encapsulation ports, 0 = socket.port */
+	bool encap;                   /* "encap": ESP in UDP (true, the default) or raw ESP */
 	char esp[32];                 /* proposal keyword */
 	uint8_t key[CONTROL_KEY_MAX];
 	size_t key_len;

@@ -53,9 +53,16 @@ bool control_arg_migrate(JsonObject *a, control_migrate_t *m, control_reply_t *r
 			return false;
 		m->has_new_reqid = true;
 	}
-	if (!m->has_new_src && !m->has_new_dst && !m->has_new_sport && !m->has_new_dport && !m->has_new_reqid)
+	JsonNode *en = json_object_get_member(a, "encap");
+	if (en && !JSON_NODE_HOLDS_NULL(en)) {
+		if (!control_arg_bool(a, "encap", &m->encap, r))
+			return false;
+		m->has_encap = true;
+	}
+	if (!m->has_new_src && !m->has_new_dst && !m->has_new_sport && !m->has_new_dport && !m->has_new_reqid &&
+	    !m->has_encap)
 		return control_fail(r, CONTROL_ERR_ARGUMENT,
-		            "nothing to change: give new_src, new_dst, new_sport, new_dport or new_reqid");
+		            "nothing to change: give new_src, new_dst, new_sport, new_dport, new_reqid or encap");
 	/* one family for both ends; a family change moves both at once */
 	const uipsec_addr_t *s = m->has_new_src ? &m->new_src : NULL, *d = m->has_new_dst ? &m->new_dst : &m->dst;
 	if (s && s->family != d->family)

@@ -13,7 +13,8 @@ typedef struct control_migrate {
 	uint32_t spi;
 	control_dir_t dir;
 	uipsec_addr_t dst;            /* the SA's outer destination now */
-	bool has_new_src, has_new_dst, has_new_sport, has_new_dport, has_new_reqid;
+	bool has_new_src, has_new_dst, has_new_sport, has_new_dport, has_new_reqid, has_encap;
+	bool encap;                   /* has_encap: ESP in UDP (true) or raw ESP (false) from now on */
 	uipsec_addr_t new_src, new_dst;
 	uint16_t new_sport, new_dport;
 	uint32_t new_reqid;

@@ -230,7 +230,9 @@ static bool parse_sa(call_t *c, control_sa_t *sa, bool full)
 		return control_fail(r, CONTROL_ERR_ARGUMENT, "'src' and 'dst' are of different address families");
 	if (!full)
 		return true;
-	if (!control_arg_u16(a, "sport", &sa->sport, r) || !control_arg_u16(a, "dport", &sa->dport, r))
+	sa->encap = true;   /* RFC 3948, as before the member existed */
+	if (!control_arg_u16(a, "sport", &sa->sport, r) || !control_arg_u16(a, "dport", &sa->dport, r) ||
+	    !control_arg_bool(a, "encap", &sa->encap, r))
 		return false;
 	if (!control_arg_str(a, "esp", sizeof(sa->esp) - 1, true, &esp, r))
 		return false;
@@ -548,7 +550,7 @@ static bool h_subscribe(call_t *c)
 
 #define F(...) ((const char *const[]){ __VA_ARGS__, NULL })
 #define NO_ARGS ((const char *const[]){ NULL })
-#define SA_FIELDS F("spi", "direction", "src", "dst", "sport", "dport", "esp", "key", "integ_key", \
+#define SA_FIELDS F("spi", "direction", "src", "dst", "sport", "dport", "encap", "esp", "key", "integ_key", \
 	"esn", "replay_window", "soft_time", "hard_time", "soft_bytes", "hard_bytes", \
 	"soft_packets", "hard_packets", "tunnel", "reqid", "local_ts", "remote_ts", "any", "owner")
 #define POLICY_FIELDS F("src", "dst", "sport", "dport", "proto", "dir", "action", "priority", \
@@ -571,7 +573,7 @@ static const command_t commands[] = {
 	{ "update-sa", h_update_sa, SA_FIELDS },
 	{ "del-sa", h_del_sa, F("spi", "direction", "src", "dst") },
 	{ "migrate-sa", h_migrate_sa, F("spi", "direction", "dst", "new_src", "new_dst", "new_sport", "new_dport",
-	                                "new_reqid") },
+	                                "new_reqid", "encap") },
 	{ "add-policy", h_add_policy, POLICY_FIELDS },
 	{ "del-policy", h_del_policy, F("id", "src", "dst", "sport", "dport", "proto", "dir") },
 	{ "up", h_up, F("name") },

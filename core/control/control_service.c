@@ -235,6 +235,7 @@ static JsonObject *sa_object(sa_t *sa, int64_t now)
 	json_object_set_string_member(o, "esp", sa->esp);
 	set_endpoint(o, "src", &sa->src);
 	set_endpoint(o, "dst", &sa->dst);
+	json_object_set_string_member(o, "encap", sa_encap_name(sa->encap));
 	json_object_set_string_member(o, "peer", "");
 	set_addr(o, "peer", sa->dir == SA_DIR_IN ? &sa->src.addr : &sa->dst.addr);
 	set_owner(o, sa->owner, sa->reqid);
@@ -356,6 +357,7 @@ static void add_tunnel(const tunnel_info_t *t, void *user)
 	json_object_set_int_member(o, "spi_in", t->spi_in);
 	json_object_set_int_member(o, "spi_out", t->spi_out);
 	json_object_set_int_member(o, "reqid", t->reqid);
+	json_object_set_string_member(o, "encap", sa_encap_name(t->encap ? SA_ENCAP_UDP : SA_ENCAP_NONE));
 	json_array_add_object_element(user, o);
 }
 
@@ -472,6 +474,11 @@ static int be_sa_add(void *user, const control_sa_t *r, uipsec_err_t *err)
 	c.dst.addr = r->dst;
 	c.src.port = r->sport ? r->sport : port;
 	c.dst.port = r->dport ? r->dport : port;
+	c.encap = r->encap ? SA_ENCAP_UDP : SA_ENCAP_NONE;
+	if (!r->encap && dp && !datapath_raw_esp(dp)) {
+		snprintf(err->msg, sizeof(err->msg), "raw ESP (encap false) needs uipsecd.socket.raw_esp = yes");
+		return UIPSEC_ERR_NOTSUP;
+	}
 	c.esp = r->esp;
 	c.key = r->key;
 	c.key_len = r->key_len;
@@ -949,6 +956,8 @@ static void on_event(const event_t *ev, void *user)
 		json_object_set_int_member(o, "spi", ev->spi);
 		json_object_set_string_member(o, "direction", ev->dir == SA_DIR_IN ? "in" : "out");
 		set_addr(o, "dst", &ev->dst.addr);
+		if (ev->spi)
+			json_object_set_string_member(o, "encap", sa_encap_name(ev->encap));
 	}
 	set_owner(o, ev->owner, ev->reqid);
 	if (ev->tunnel[0])

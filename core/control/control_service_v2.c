@@ -81,6 +81,7 @@ static int current_cfg(const control_migrate_t *m, sa_cfg_t *c, char *tunnel, si
 		c->src = sa->src;
 		c->dst = sa->dst;
 		c->esn = sa->esn;
+		c->encap = (sa_encap_t)sa->encap;
 		c->replay_window = sa->replay.window;
 		c->soft = sa->soft;
 		c->hard = sa->hard;
@@ -115,6 +116,14 @@ int control_be_sa_migrate(void *user, const control_migrate_t *m, uipsec_err_t *
 		c->src.port = m->new_sport;
 	if (m->has_new_dport)
 		c->dst.port = m->new_dport;
+	if (m->has_encap)
+		c->encap = m->encap ? SA_ENCAP_UDP : SA_ENCAP_NONE;
+	dataplane_t *cur = dataplane_current();
+	if (c->encap == SA_ENCAP_NONE && cur && dataplane_datapath(cur) && !datapath_raw_esp(dataplane_datapath(cur))) {
+		snprintf(err->msg, sizeof(err->msg), "raw ESP (encap false) needs uipsecd.socket.raw_esp = yes");
+		rc = UIPSEC_ERR_NOTSUP;
+		goto out;
+	}
 	/* the new reqid is in the SA owner's namespace, as add-sa's */
 	if (m->has_new_reqid && (rc = control_reqid_map(c->owner, m->new_reqid, &c->reqid, err)) != UIPSEC_OK)
 		goto out;
@@ -133,9 +142,9 @@ int control_be_sa_migrate(void *user, const control_migrate_t *m, uipsec_err_t *
 		if (dpl && dataplane_datapath(dpl))
 			datapath_recheck_peers(dataplane_datapath(dpl));
 		char a[UIPSEC_ADDR_STRLEN], b[UIPSEC_ADDR_STRLEN];
-		uinfo(LOG_SUBSYS, "migrated SA %s 0x%08x to %s:%u -> %s:%u reqid %u", c->dir == SA_DIR_IN ? "in" : "out",
-		      c->spi, uipsec_addr_str(&c->src.addr, a, sizeof(a)), c->src.port,
-		      uipsec_addr_str(&c->dst.addr, b, sizeof(b)), c->dst.port, c->reqid);
+		uinfo(LOG_SUBSYS, "migrated SA %s 0x%08x to %s:%u -> %s:%u reqid %u encap %s",
+		      c->dir == SA_DIR_IN ? "in" : "out", c->spi, uipsec_addr_str(&c->src.addr, a, sizeof(a)), c->src.port,
+		      uipsec_addr_str(&c->dst.addr, b, sizeof(b)), c->dst.port, c->reqid, sa_encap_name(c->encap));
 	} else if (rc == UIPSEC_ERR_EXISTS) {
 		char a[UIPSEC_ADDR_STRLEN];
 		snprintf(err->msg, sizeof(err->msg), "an inbound SA with SPI 0x%08x and dst %s exists", m->spi,

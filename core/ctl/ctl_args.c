@@ -185,13 +185,19 @@ static int skip_noise_word(parse_t *p)
 	return EXIT_OK;
 }
 
-/* encap espinudp SPORT DPORT [OADDR] */
+/* encap udp | encap none (raw ESP, IP protocol 50) | ip xfrm's
+ * encap espinudp SPORT DPORT [OADDR] */
 static int parse_encap(parse_t *p)
 {
 	char **argv = p->argv;
 	int i = p->i;
+	if (i + 1 < p->argc && (strcmp(argv[i + 1], "udp") == 0 || strcmp(argv[i + 1], "none") == 0)) {
+		json_object_set_boolean_member(p->o, "encap", strcmp(argv[i + 1], "udp") == 0);
+		p->i += 2;
+		return EXIT_OK;
+	}
 	if (i + 3 >= p->argc || strcmp(argv[i + 1], "espinudp"))
-		return usage_error("'encap' takes: espinudp SPORT DPORT");
+		return usage_error("'encap' takes: udp, none, or espinudp SPORT DPORT");
 	if (!set_number(p->o, "sport", argv[i + 2]) || !set_number(p->o, "dport", argv[i + 3]))
 		return usage_error("'encap espinudp' ports must be numbers");
 	p->i += 4;
@@ -306,7 +312,7 @@ static const struct {
 } phrases[] = {
 	{ "limit", ALL_COMMANDS, skip_noise_word },
 	{ "flag", ALL_COMMANDS, skip_noise_word },
-	{ "encap", ALL_COMMANDS, parse_encap },
+	{ "encap", ALL_COMMANDS | MIGRATE, parse_encap },
 	{ "tmpl", POLICY, parse_tmpl },
 	{ "aead", SA, parse_xfrm_alg },
 	{ "enc", SA, parse_xfrm_alg },

@@ -76,7 +76,9 @@ char *fmt_endpoint(JsonObject *row, const char *member)
 	char *addr = member_text(row, member);
 	char port_member[32];
 	snprintf(port_member, sizeof(port_member), "%s_port", member);
-	gint64 port = json_object_get_int_member_with_default(row, port_member, 0);
+	/* raw ESP (encap none) has no port to show */
+	gint64 port = g_strcmp0(json_object_get_string_member_with_default(row, "encap", "udp"), "none") == 0
+	                  ? 0 : json_object_get_int_member_with_default(row, port_member, 0);
 	char *s = port ? g_strdup_printf(strchr(addr, ':') ? "[%s]:%" G_GINT64_FORMAT : "%s:%" G_GINT64_FORMAT,
 	                                 addr, port)
 	               : g_strdup(addr);
@@ -194,6 +196,9 @@ static const struct {
 	{ "icmp_suppressed", "ICMP too-big replies not sent because of the rate limit" },
 	{ "ike_relay_dropped", "IKE datagrams the relay could not pass on (IKE daemon not keeping up)" },
 	{ "ike_relay_malformed", "Frames from the IKE daemon rejected by the relay" },
+	{ "encap_mismatch", "ESP packets that arrived in UDP for a raw ESP SA or as raw ESP for a UDP SA" },
+	{ "raw_esp_rx", "IP protocol 50 packets read from the raw ESP sockets" },
+	{ "raw_esp_tx", "ESP packets sent as IP protocol 50 (SAs with encap none)" },
 };
 
 static const char *help_of(const char *name)

@@ -22,6 +22,7 @@
 #include "esp/pktbuf.h"
 #include "esp/sad.h"
 #include "esp/stats.h"
+#include "datapath/raw_socket.h"
 #include "datapath/udp_socket.h"
 #include "datapath/udp_split.h"
 #include "datapath/datapath.h"
@@ -46,6 +47,8 @@
 #define TAG_STOP UINT32_MAX
 /* TUN device d of the data path: TAG_TUN + d */
 #define TAG_TUN 0xffff0000u
+/* the shared raw ESP socket fd: TAG_RAW + fd (below: a UDP socket's fd) */
+#define TAG_RAW 0xfffe0000u
 /* devices: the default one plus one per virtual IP (per_vip_device) */
 #define MAX_DEVS 16
 
@@ -60,6 +63,9 @@ typedef struct worker {
 	pktbuf_pool_t *pool;
 	uipsec_pkt_t *tun_rx[BATCH];
 	uipsec_pkt_t *udp_rx[UDP_RX];   /* 64 KiB each: coalesced datagrams */
+	uipsec_pkt_t *raw_rx[BATCH];    /* raw ESP reads (only with raw sockets) */
+	udp_local_t raw_local[BATCH];   /* where each arrived */
+	ip_endpoint_t raw_from[BATCH];
 	uint16_t udp_gso[UDP_RX];
 	udp_local_t udp_local[UDP_RX];  /* where each read arrived (PKTINFO): SA lookup, IKE relay */
 	uipsec_pkt_t views[BATCH];      /* one per datagram, pointing into udp_rx buffers */
@@ -80,6 +86,8 @@ typedef struct worker {
 	esp_result_t res[BATCH];
 	uipsec_pkt_t *out[BATCH];
 	ip_endpoint_t to[BATCH];
+	uipsec_pkt_t *raw_out[BATCH];   /* the share of a batch for SAs with encap none */
+	ip_endpoint_t raw_to[BATCH];
 	/* the (SPI, source) pair checked last for a NAT rebinding */
 	uint32_t rebind_spi;
 	ip_endpoint_t rebind_from;
@@ -107,6 +115,7 @@ struct datapath {
 	uint16_t port;
 	uint32_t nworkers;
 	worker_t *workers;
+	raw_socket_t *raw;                    /* shared by the workers; NULL: socket.raw_esp = no */
 	int stop_fd;
 	_Atomic uint32_t inner_room;
 	datapath_rebind_cb rebind_cb;
@@ -159,29 +168,48 @@ static void check_rebinding(worker_t *w, const esp_result_t *r, const ip_endpoin
 	w->rebind_spi = spi;
 	w->rebind_from = *from;
 	w->rebind_gen = gen;
-	if (udp_endpoint_equal(&out->dst, from))
+	/* raw ESP has no port: the address alone tells a move */
+	if (out->encap == SA_ENCAP_NONE ? ip_addr_eq(&out->dst.addr, &from->addr) : udp_endpoint_equal(&out->dst, from))
 		return;
 	rebind_note_t *n = g_new0(rebind_note_t, 1);
 	n->dp = w->dp;
 	n->reqid = r->reqid;
 	n->spi = spi;
 	n->from = *from;
+	if (out->encap == SA_ENCAP_NONE)
+		n->from.port = out->dst.port;   /* kept for a switch back to UDP */
 	g_idle_add_full(G_PRIORITY_DEFAULT, rebind_deliver, n, g_free);
 }
 
 /* ------------------------------------------------------------ outbound */
 
+/* The share of a batch for SAs without UDP encapsulation: out of the
+ * raw socket (the kernel adds the IP header, protocol 50). */
+static __attribute__((noinline)) void send_raw(worker_t *w, int k)
+{
+	int sent = w->dp->raw ? raw_socket_send(w->dp->raw, w->raw_out, w->raw_to, k) : 0;
+	stats_add(STAT_RAW_ESP_TX, (uint64_t)sent);
+	if (sent < k)
+		stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - sent));
+}
+
 /* Encapsulate pkts and send what the engine made into ESP (the UDP
- * payload: the kernel adds the outer headers). */
+ * payload, or the IP payload for raw ESP: the kernel adds the outer
+ * headers). */
 static void encap_and_send(worker_t *w, uipsec_pkt_t **pkts, uint32_t n)
 {
 	db_read_lock();
 	esp_encap_batch(w->esp, pkts, n, w->res);
 	db_read_unlock();
-	int k = 0;
+	int k = 0, kr = 0;
 	for (uint32_t i = 0; i < n; i++) {
 		if (w->res[i].verdict != ESP_SEND)
 			continue;   /* dropped, or bypass (counted `bypass`): its throw route should have kept it off the TUN */
+		if (__builtin_expect(w->res[i].encap != SA_ENCAP_UDP, 0)) {
+			w->raw_out[kr] = pkts[i];
+			w->raw_to[kr++] = w->res[i].peer;
+			continue;
+		}
 		w->out[k] = pkts[i];
 		w->to[k] = w->res[i].peer;
 		k++;
@@ -191,6 +219,8 @@ static void encap_and_send(worker_t *w, uipsec_pkt_t **pkts, uint32_t n)
 		if (sent < k)
 			stats_add(STAT_QUEUE_DROPPED, (uint64_t)(k - sent));
 	}
+	if (kr)
+		send_raw(w, kr);
 }
 
 /* Oversized cleartext: ICMP error back into the TUN device, or fragments. */
@@ -313,25 +343,27 @@ static uint32_t vip_device(const vip_map_t *map, const uint8_t *ip, uint32_t len
 /* IKE datagrams and NAT keepalives of the batch to the IKE daemon, with
  * the address and interface each arrived on. Rare (IKE rates). */
 static void relay_ike(worker_t *w, ike_relay_t *relay, uipsec_pkt_t **pkts, const ip_endpoint_t *from,
-                      const uint32_t *vbuf, uint32_t n)
+                      const udp_local_t *local, const uint32_t *vbuf, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
 		if (w->res[i].verdict == ESP_IKE || w->res[i].verdict == ESP_KEEPALIVE)
 			ike_relay_forward(relay, uipsec_pkt_data(pkts[i]), pkts[i]->len, &from[i],
-			                  &w->udp_local[vbuf[i]], w->dp->port);
+			                  &local[vbuf[i]], w->dp->port);
 }
 
-/* Decapsulate n datagrams and write what they carry into the TUN queue.
- * The address each arrived at (PKTINFO of its read) picks among inbound
- * SAs that share an SPI. */
+/* Decapsulate n ESP packets (UDP payloads, or raw ESP with encap
+ * SA_ENCAP_NONE) and write what they carry into the TUN queue. The
+ * address each arrived at (local[vbuf[i]], PKTINFO of its read) picks
+ * among inbound SAs that share an SPI. */
 static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoint_t *from,
-                              const uint32_t *vbuf, uint32_t n)
+                              const udp_local_t *local, const uint32_t *vbuf, uint32_t n, uint8_t encap)
 {
 	datapath_t *dp = w->dp;
 	for (uint32_t i = 0; i < n; i++) {
 		w->meta[i].src = from[i];
-		w->meta[i].dst.addr = w->udp_local[vbuf[i]].addr;
-		w->meta[i].dst.port = dp->port;
+		w->meta[i].dst.addr = local[vbuf[i]].addr;
+		w->meta[i].dst.port = encap == SA_ENCAP_UDP ? dp->port : 0;
+		w->meta[i].encap = encap;
 	}
 	int k = 0;
 	db_read_lock();
@@ -345,7 +377,7 @@ static void decap_and_deliver(worker_t *w, uipsec_pkt_t **pkts, const ip_endpoin
 	db_read_unlock();
 	ike_relay_t *relay = atomic_load_explicit(&dp->ike_relay, memory_order_acquire);
 	if (relay)
-		relay_ike(w, relay, pkts, from, vbuf, n);
+		relay_ike(w, relay, pkts, from, local, vbuf, n);
 	uint32_t ndevs = atomic_load_explicit(&dp->ndevs, memory_order_acquire);
 	if (ndevs == 1) {
 		write_to_device(w, 0, w->out, k);
@@ -383,8 +415,35 @@ static bool udp_rx(worker_t *w, int fd)
 	uint32_t nv;
 	while ((nv = udp_split(&split, w->udp_rx, w->udp_gso, w->from, (uint32_t)n, w->views, w->vptr,
 	                       w->vfrom, w->vbuf, BATCH)) > 0)
-		decap_and_deliver(w, w->vptr, w->vfrom, w->vbuf, nv);
+		decap_and_deliver(w, w->vptr, w->vfrom, w->udp_local, w->vbuf, nv, SA_ENCAP_UDP);
 	return n == UDP_RX;
+}
+
+/* Raw ESP from the shared socket fd: IP header (IPv4) checked and
+ * stripped, then the same decapsulation as ESP in UDP. */
+static bool raw_rx(worker_t *w, int fd)
+{
+	uint32_t kdrops = 0;
+	int n = raw_socket_recv(w->dp->raw, fd, w->raw_rx, w->raw_from, w->raw_local, BATCH, &kdrops);
+	if (kdrops)
+		stats_add(STAT_QUEUE_DROPPED, kdrops);
+	if (n <= 0)
+		return false;
+	stats_add(STAT_RAW_ESP_RX, (uint64_t)n);
+	uint32_t k = 0;
+	for (int i = 0; i < n; i++) {
+		stats_id_t why;
+		if (!raw_esp_parse(w->raw_rx[i], w->raw_from[i].addr.family, &w->raw_local[i].addr, &why)) {
+			stats_inc(why);
+			continue;
+		}
+		w->vptr[k] = w->raw_rx[i];
+		w->vfrom[k] = w->raw_from[i];
+		w->vbuf[k++] = (uint32_t)i;
+	}
+	if (k)
+		decap_and_deliver(w, w->vptr, w->vfrom, w->raw_local, w->vbuf, k, SA_ENCAP_NONE);
+	return n == BATCH;
 }
 
 /* ------------------------------------------------------------ thread */
@@ -406,7 +465,8 @@ static void *worker_main(void *arg)
 			if (tag == TAG_STOP)
 				return NULL;
 			for (int b = 0; b < BUDGET; b++) {
-				bool more = tag >= TAG_TUN ? tun_rx(w, tag - TAG_TUN) : udp_rx(w, (int)tag);
+				bool more = tag >= TAG_TUN ? tun_rx(w, tag - TAG_TUN)
+				            : tag >= TAG_RAW ? raw_rx(w, (int)(tag - TAG_RAW)) : udp_rx(w, (int)tag);
 				if (!more)
 					break;
 			}
@@ -415,10 +475,15 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+static bool epoll_watch_ev(int epfd, int fd, uint32_t tag, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.u32 = tag };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
 static bool epoll_watch(int epfd, int fd, uint32_t tag)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
+	return epoll_watch_ev(epfd, fd, tag, EPOLLIN);
 }
 
 static void worker_free(worker_t *w)
@@ -429,10 +494,10 @@ static void worker_free(worker_t *w)
 	if (w->esp)
 		esp_worker_free(w->esp);
 	pktbuf_pool_t *tun_pool = w->tun_big ? w->big_pool : w->pool;
-	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg, w->gro };
-	pktbuf_pool_t *pools[] = { tun_pool, w->big_pool, w->pool, w->pool, w->big_pool };
-	unsigned sizes[] = { BATCH, UDP_RX, SPARE, SEGS, GRO_BUFS };
-	for (unsigned s = 0; s < 5; s++)
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg, w->gro, w->raw_rx };
+	pktbuf_pool_t *pools[] = { tun_pool, w->big_pool, w->pool, w->pool, w->big_pool, w->pool };
+	unsigned sizes[] = { BATCH, UDP_RX, SPARE, SEGS, GRO_BUFS, BATCH };
+	for (unsigned s = 0; s < 6; s++)
 		for (unsigned i = 0; i < sizes[s]; i++)
 			if (sets[s][i])
 				pktbuf_free(pools[s], sets[s][i]);
@@ -454,7 +519,8 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	w->esp = esp_worker_new(id);
 	bool gso = dp->ops->offloads && (dp->ops->offloads(dp->devs[0]) & UIPSEC_PKTIO_OFF_GSO);
 	w->tun_big = gso;
-	w->pool = pktbuf_pool_new((gso ? 0 : BATCH) + SPARE + (gso ? SEGS : 0), buf_size);
+	uint32_t raw = dp->raw ? BATCH : 0;
+	w->pool = pktbuf_pool_new((gso ? 0 : BATCH) + SPARE + (gso ? SEGS : 0) + raw, buf_size);
 	w->gro_on = gso;
 	w->big_pool = pktbuf_pool_new(UDP_RX + (gso ? BATCH + GRO_BUFS : 0),
 	                              UIPSEC_PKT_HEADROOM + GSO_MAX_PACKET + UIPSEC_PKT_TAILROOM);
@@ -462,10 +528,10 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: out of memory", id);
 		return false;
 	}
-	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg, w->gro };
-	pktbuf_pool_t *pools[] = { gso ? w->big_pool : w->pool, w->big_pool, w->pool, w->pool, w->big_pool };
-	unsigned sizes[] = { BATCH, UDP_RX, SPARE, gso ? SEGS : 0, gso ? GRO_BUFS : 0 };
-	for (unsigned s = 0; s < 5; s++)
+	uipsec_pkt_t **sets[] = { w->tun_rx, w->udp_rx, w->spare, w->seg, w->gro, w->raw_rx };
+	pktbuf_pool_t *pools[] = { gso ? w->big_pool : w->pool, w->big_pool, w->pool, w->pool, w->big_pool, w->pool };
+	unsigned sizes[] = { BATCH, UDP_RX, SPARE, gso ? SEGS : 0, gso ? GRO_BUFS : 0, raw };
+	for (unsigned s = 0; s < 6; s++)
 		for (unsigned i = 0; i < sizes[s]; i++)
 			if (!(sets[s][i] = pktbuf_alloc(pools[s]))) {
 				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: packet pool exhausted", id);
@@ -478,6 +544,10 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	          epoll_watch(w->epfd, dp->ops->fd(dp->devs[0], id), TAG_TUN);
 	for (unsigned i = 0; ok && i < nfd; i++)
 		ok = epoll_watch(w->epfd, fds[i], (uint32_t)fds[i]);
+	/* the shared raw sockets: one worker woken per burst, not all */
+	nfd = dp->raw ? raw_socket_fds(dp->raw, fds, UDP_SOCKET_MAX_FDS) : 0;
+	for (unsigned i = 0; ok && i < nfd; i++)
+		ok = epoll_watch_ev(w->epfd, fds[i], TAG_RAW + (uint32_t)fds[i], EPOLLIN | EPOLLEXCLUSIVE);
 	if (!ok) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "worker %u: epoll: %s", id,
 		            g_strerror(errno));
@@ -589,14 +659,18 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 	sa_set_workers(dp->nworkers);
 	dp->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	dp->workers = g_new0(worker_t, dp->nworkers);
-	bool ok = dp->stop_fd >= 0 && init_workers(dp, &scfg, err);
+	bool ok = dp->stop_fd >= 0;
+	/* before the workers (they watch it) and before any privilege drop */
+	if (ok && raw_socket_enabled(s))
+		ok = (dp->raw = raw_socket_open(&scfg, err)) != NULL;
+	ok = ok && init_workers(dp, &scfg, err);
 	udp_socket_cfg_clear(&scfg);
 	if (!ok || !start_worker_threads(dp, err)) {
 		datapath_stop(dp);
 		return NULL;
 	}
-	uinfo(SUBSYS, "data path: %u worker thread%s on %s (MTU %u), ESP-in-UDP port %u", dp->nworkers,
-	      dp->nworkers == 1 ? "" : "s", dp->ifname, dp->mtu, dp->port);
+	uinfo(SUBSYS, "data path: %u worker thread%s on %s (MTU %u), ESP-in-UDP port %u, raw ESP %s", dp->nworkers,
+	      dp->nworkers == 1 ? "" : "s", dp->ifname, dp->mtu, dp->port, dp->raw ? "on" : "off");
 	return dp;
 }
 
@@ -615,6 +689,7 @@ void datapath_stop(datapath_t *dp)
 	for (uint32_t i = 0; dp->workers && i < dp->nworkers; i++)
 		worker_free(&dp->workers[i]);
 	g_free(dp->workers);
+	raw_socket_close(dp->raw);
 	if (dp->stop_fd >= 0)
 		close(dp->stop_fd);
 	for (uint32_t d = 0; d < MAX_DEVS; d++)
@@ -703,6 +778,7 @@ const char *datapath_vip_device(datapath_t *dp, const uipsec_addr_t *vips, unsig
 uint32_t datapath_mtu(const datapath_t *dp) { return dp->mtu; }
 uint32_t datapath_threads(const datapath_t *dp) { return dp->nworkers; }
 uint16_t datapath_port(const datapath_t *dp) { return dp->port; }
+bool datapath_raw_esp(const datapath_t *dp) { return dp->raw != NULL; }
 
 void datapath_set_inner_room(datapath_t *dp, uint32_t room)
 {

@@ -47,6 +47,8 @@ const char *datapath_vip_device(datapath_t *dp, const uipsec_addr_t *vips, unsig
 uint32_t datapath_mtu(const datapath_t *dp);
 uint32_t datapath_threads(const datapath_t *dp);
 uint16_t datapath_port(const datapath_t *dp);
+/* Raw ESP sockets open (uipsecd.socket.raw_esp): SAs with encap none can be sent. */
+bool datapath_raw_esp(const datapath_t *dp);
 
 /* Largest inner packet that fits the outer path after ESP overhead
  * (0 = no limit). Bigger packets get ICMP errors or are fragmented. */

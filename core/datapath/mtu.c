@@ -16,18 +16,18 @@
 #define ESP_HDR 8
 #define ICMP_HDR 8
 
-uint32_t mtu_esp_overhead(const uipsec_xform_info_t *xi, int outer_family, uint32_t inner_len)
+uint32_t mtu_esp_overhead(const uipsec_xform_info_t *xi, int outer_family, bool udp, uint32_t inner_len)
 {
 	uint32_t block = xi->block_size > 4 ? xi->block_size : 4;   /* ESP aligns to 4 at least */
 	uint32_t body = inner_len + 2;                              /* pad length + next header */
 	uint32_t padded = (body + block - 1) / block * block;
-	return (outer_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + UDP_HDR_LEN + ESP_HDR + xi->iv_size +
-	       (padded - inner_len) + xi->icv_size;
+	return (outer_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + (udp ? UDP_HDR_LEN : 0) + ESP_HDR +
+	       xi->iv_size + (padded - inner_len) + xi->icv_size;
 }
 
-uint32_t mtu_inner_room(const uipsec_xform_info_t *xi, int outer_family, uint32_t path_mtu)
+uint32_t mtu_inner_room(const uipsec_xform_info_t *xi, int outer_family, bool udp, uint32_t path_mtu)
 {
-	uint32_t fixed = (outer_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + UDP_HDR_LEN + ESP_HDR +
+	uint32_t fixed = (outer_family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN) + (udp ? UDP_HDR_LEN : 0) + ESP_HDR +
 	                 xi->iv_size + xi->icv_size;
 	if (path_mtu <= fixed + 2)
 		return 0;

@@ -22,11 +22,12 @@
 #define MTU_IPV6_MIN 1280u
 #define MTU_IPV4_MIN 576u
 
-/* Outer bytes ESP-in-UDP adds to an inner packet of inner_len bytes:
- * outer IP + UDP + SPI/seq + IV + padding + pad length/next header + ICV. */
-uint32_t mtu_esp_overhead(const uipsec_xform_info_t *xi, int outer_family, uint32_t inner_len);
+/* Outer bytes ESP adds to an inner packet of inner_len bytes: outer IP
+ * + UDP (udp: ESP-in-UDP; false: raw ESP, IP protocol 50) + SPI/seq + IV
+ * + padding + pad length/next header + ICV. */
+uint32_t mtu_esp_overhead(const uipsec_xform_info_t *xi, int outer_family, bool udp, uint32_t inner_len);
 /* Largest inner packet that fits into path_mtu with this transform. */
-uint32_t mtu_inner_room(const uipsec_xform_info_t *xi, int outer_family, uint32_t path_mtu);
+uint32_t mtu_inner_room(const uipsec_xform_info_t *xi, int outer_family, bool udp, uint32_t path_mtu);
 
 typedef enum mtu_verdict {
 	MTU_FITS = 0,      /* send as it is */

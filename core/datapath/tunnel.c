@@ -98,7 +98,7 @@ static uint32_t tunnel_room(const tunnel_t *t, uint32_t path_mtu)
 	if (uipsec_xform_create(t->esp, t->out.key, t->out.key_len, t->out.integ_key, t->out.integ_key_len, &x,
 	                        NULL) != UIPSEC_OK)
 		return 0;
-	uint32_t room = mtu_inner_room(uipsec_xform_info(x), t->peer.addr.family, path_mtu);
+	uint32_t room = mtu_inner_room(uipsec_xform_info(x), t->peer.addr.family, t->encap, path_mtu);
 	uipsec_xform_destroy(x);
 	return room;
 }
@@ -169,6 +169,7 @@ static void sa_cfg_fill(const tunnels_t *ts, const tunnel_t *t, sa_dir_t dir, sa
 	c->integ_key = k->integ_key;
 	c->integ_key_len = k->integ_key_len;
 	c->esn = t->esn;
+	c->encap = t->encap ? SA_ENCAP_UDP : SA_ENCAP_NONE;
 	c->replay_window = t->replay_window;
 	c->soft.time_s = t->rekey_time;
 	c->hard.time_s = t->life_time;
@@ -202,7 +203,8 @@ static gboolean keepalive_send(gpointer data)
 
 static void keepalive_start(tunnels_t *ts, tunnel_t *t)
 {
-	if (t->keepalive && ts->dp) {
+	/* NAT keepalives are UDP (RFC 3948): none for raw ESP */
+	if (t->keepalive && t->encap && ts->dp) {
 		ka_ctx_t *kc = g_new0(ka_ctx_t, 1);
 		kc->ts = ts;
 		kc->t = t;
@@ -362,6 +364,11 @@ static int install_sas(tunnels_t *ts, tunnel_t *t, uipsec_err_t *err)
 	int rc;
 	uipsec_err_t e = { "" };
 	sa_cfg_t c;
+	if (!t->encap && ts->dp && !datapath_raw_esp(ts->dp)) {
+		snprintf(err->msg, sizeof(err->msg), "tunnel %s: encap = no needs the raw ESP sockets "
+		         "(uipsecd.socket.raw_esp = yes)", t->name);
+		return UIPSEC_ERR_NOTSUP;
+	}
 	sa_cfg_fill(ts, t, SA_DIR_IN, &c);
 	if ((rc = sad_add(&c, &e)) != UIPSEC_OK) {
 		snprintf(err->msg, sizeof(err->msg), "tunnel %s: inbound SA 0x%08x: %s", t->name, t->in.spi, e.msg);
@@ -546,7 +553,7 @@ void tunnels_foreach(tunnels_t *ts, void (*fn)(const tunnel_info_t *info, void *
 		tunnel_t *t = ts->list->pdata[i];
 		tunnel_info_t info = {
 			.name = t->name, .up = t->up, .esp = t->esp, .local = t->local, .peer = t->peer,
-			.spi_in = t->in.spi, .spi_out = t->out.spi, .reqid = t->reqid,
+			.spi_in = t->in.spi, .spi_out = t->out.spi, .reqid = t->reqid, .encap = t->encap,
 		};
 		fn(&info, user);
 	}

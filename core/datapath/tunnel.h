@@ -50,6 +50,7 @@ typedef struct tunnel_info {
 	ip_endpoint_t local, peer;     /* peer: current (after NAT rebinding) */
 	uint32_t spi_in, spi_out;
 	uint32_t reqid;
+	bool encap;                    /* ESP in UDP; false: raw ESP */
 } tunnel_info_t;
 void tunnels_foreach(tunnels_t *t, void (*fn)(const tunnel_info_t *info, void *user), void *user);
 

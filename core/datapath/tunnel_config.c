@@ -249,7 +249,7 @@ static bool parse_selectors(tunnel_t *t, const uipsec_settings_t *s, const char 
 	return true;
 }
 
-/* esp, esn, start, replay_window, keepalive and the lifetimes */
+/* esp, esn, encap, start, replay_window, keepalive and the lifetimes */
 static bool parse_options(tunnel_t *t, const uipsec_settings_t *s, const char *p, GError **err)
 {
 	char key[512];
@@ -262,6 +262,7 @@ static bool parse_options(tunnel_t *t, const uipsec_settings_t *s, const char *p
 	t->esp = g_strdup(esp);
 	t->esn = uipsec_settings_get_bool(s, K("esn"), false);
 	t->start = uipsec_settings_get_bool(s, K("start"), true);
+	t->encap = uipsec_settings_get_bool(s, K("encap"), true);
 	int64_t rw = uipsec_settings_get_int(s, K("replay_window"), REPLAY_WINDOW_DEFAULT);
 	if (rw < 0 || rw > REPLAY_WINDOW_MAX) {
 		const char *o = uipsec_settings_origin(s, key);
@@ -337,7 +338,7 @@ bool tunnel_config_same_plumbing(const tunnel_t *a, const tunnel_t *b)
 bool tunnel_config_same(const tunnel_t *a, const tunnel_t *b)
 {
 	return tunnel_config_same_plumbing(a, b) && strcmp(a->esp, b->esp) == 0 && a->esn == b->esn &&
-	       a->replay_window == b->replay_window && a->keepalive == b->keepalive &&
+	       a->encap == b->encap && a->replay_window == b->replay_window && a->keepalive == b->keepalive &&
 	       a->rekey_time == b->rekey_time && a->life_time == b->life_time && a->life_bytes == b->life_bytes &&
 	       a->life_packets == b->life_packets && tunnel_keyset_equal(&a->in, &b->in) && tunnel_keyset_equal(&a->out, &b->out);
 }

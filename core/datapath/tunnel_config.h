@@ -39,6 +39,7 @@ typedef struct tunnel {
 	unsigned n_vips;
 	char *esp;
 	bool esn, start;
+	bool encap;             /* ESP in UDP (yes, the default) or raw ESP, IP protocol 50 (no) */
 	uint32_t replay_window;
 	uint64_t keepalive, rekey_time, life_time, life_bytes, life_packets;
 	keyset_t in, out;

@@ -202,7 +202,7 @@ unsigned udp_socket_fds(const udp_socket_t *us, int *fds, unsigned max)
 	return n;
 }
 
-static void sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_t *e)
+void udp_sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_t *e)
 {
 	memset(e, 0, sizeof(*e));
 	if (ss->ss_family == AF_INET) {
@@ -218,7 +218,7 @@ static void sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_
 	}
 }
 
-static socklen_t endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_storage *ss)
+socklen_t udp_endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (e->addr.family == AF_INET) {
@@ -235,10 +235,8 @@ static socklen_t endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_st
 	return sizeof(*sin6);
 }
 
-/* Our address and the interface from an IP_PKTINFO / IPV6_PKTINFO
- * message; false for any other. The kernel writes it, but its length is
- * checked all the same. */
-static bool parse_pktinfo(const struct cmsghdr *c, udp_local_t *l)
+/* The kernel writes it, but its length is checked all the same. */
+bool udp_socket_parse_pktinfo(const struct cmsghdr *c, udp_local_t *l)
 {
 	if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
 	    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
@@ -309,7 +307,7 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 			gso_size[i] = 0;
 		if (local)
 			memset(&local[i], 0, sizeof(local[i]));
-		sockaddr_to_endpoint(&src[i], &from[i]);
+		udp_sockaddr_to_endpoint(&src[i], &from[i]);
 		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
 			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
 				uint32_t ovfl;
@@ -321,7 +319,7 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 				memcpy(&gs, CMSG_DATA(c), sizeof(gs));
 				gso_size[i] = gs > 0 && gs < 65536 ? (uint16_t)gs : 0;
 			} else if (local) {
-				parse_pktinfo(c, &local[i]);
+				udp_socket_parse_pktinfo(c, &local[i]);
 			}
 		}
 	}
@@ -366,7 +364,7 @@ static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endp
 		m->msg_iov = &iov[start];
 		m->msg_iovlen = (size_t)(i - start);
 		m->msg_name = &dst[nm];
-		m->msg_namelen = endpoint_to_sockaddr(&to[start], &dst[nm]);
+		m->msg_namelen = udp_endpoint_to_sockaddr(&to[start], &dst[nm]);
 		if (i - start > 1) {
 			/* zeroed: the kernel copies the alignment padding after the
 			 * 2-byte segment size too (valgrind: uninitialised bytes) */
@@ -443,7 +441,7 @@ bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const 
 		return false;
 	struct sockaddr_storage ss;
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr m = { .msg_name = &ss, .msg_namelen = endpoint_to_sockaddr(dst, &ss), .msg_iov = &iov,
+	struct msghdr m = { .msg_name = &ss, .msg_namelen = udp_endpoint_to_sockaddr(dst, &ss), .msg_iov = &iov,
 	                    .msg_iovlen = 1 };
 	union { char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))]; struct cmsghdr align; } ctl;
 	memset(&ctl, 0, sizeof(ctl));

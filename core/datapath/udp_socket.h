@@ -8,6 +8,7 @@
 #define UIPSEC_CORE_UDP_SOCKET_H
 
 #include <glib.h>
+#include <sys/socket.h>
 #include <uipsec/packet.h>
 #include <uipsec/settings.h>
 #include "util/ip.h"
@@ -64,6 +65,14 @@ bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const 
                           const ip_endpoint_t *dst);
 /* One NAT keepalive (0xFF) to dst. */
 bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst);
+
+/* Shared with the raw ESP sockets (raw_socket.h): */
+/* Our address and the interface from an IP_PKTINFO / IPV6_PKTINFO
+ * message; false for any other. */
+bool udp_socket_parse_pktinfo(const struct cmsghdr *c, udp_local_t *l);
+/* sockaddr_in / sockaddr_in6 <-> address and port */
+void udp_sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_t *e);
+socklen_t udp_endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_storage *ss);
 
 bool udp_endpoint_equal(const ip_endpoint_t *a, const ip_endpoint_t *b);
 /* "192.0.2.1:4500", "[2001:db8::1]:4500" */

@@ -165,6 +165,11 @@ static esp_verdict_t decap_one(esp_worker_t *w, spi_memo_t *memo, tally_t *tally
 	sa_t *sa = lookup_spi(memo, spi, meta ? our_addr(&meta->dst.addr, &dst_buf) : NULL);
 	if (!sa || !sa_usable(sa))
 		return drop(res, STAT_BAD_SPI);
+	/* RFC 4303 and RFC 3948 leave it open; Linux XFRM drops ESP that
+	 * arrives other than its state's encapsulation (XfrmInStateMismatch):
+	 * so do we, in a counter of its own (docs/datapath.md) */
+	if (meta && sa->encap != meta->encap)
+		return drop(res, STAT_ENCAP_MISMATCH);
 
 	/* Lengths before anything else: header, IV, at least the trailer
 	 * padded to the block size, ICV; the cipher text a whole number of blocks. */

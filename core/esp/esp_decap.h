@@ -3,7 +3,7 @@
  * context, esp_encap.h for the batch conventions.
  *
  * Order of checks per packet: keepalive / non-ESP marker, length, SPI
- * lookup (bad_spi), replay check before decryption (replay_dropped),
+ * lookup (bad_spi), encapsulation the SA's (encap_mismatch), replay check before decryption (replay_dropped),
  * ICV (auth_failed), replay window update, padding and next header
  * (malformed; 59 = dummy, dropped silently), inner packet validation and
  * TFC padding trimmed (malformed), inbound policy (policy_dropped): the
@@ -16,14 +16,19 @@
 
 #include "esp/esp_worker.h"
 
-/* Where a received UDP payload came from (recvmsg addresses). */
+/* Where a received ESP packet came from (recvmsg addresses) and how. */
 typedef struct esp_in_meta {
 	ip_endpoint_t src;       /* the peer */
 	ip_endpoint_t dst;       /* our address (selects among equal SPIs) */
+	uint8_t encap;           /* sa_encap_t it arrived with: the SA's must match */
 } esp_in_meta_t;
 
-/* pkts[i] holds the UDP payload (from a UDP socket). meta may be NULL
- * (SPI alone selects the SA). Must run inside db_read_lock(). */
+/* pkts[i] holds the UDP payload (from a UDP socket) or, with meta encap
+ * SA_ENCAP_NONE, the IP payload of a protocol 50 packet (a raw socket;
+ * its reader drops what is shorter than the ESP header or has SPI 0, so
+ * nothing raw is taken for IKE or a keepalive). meta may be NULL (SPI
+ * alone selects the SA, any encapsulation). Must run inside
+ * db_read_lock(). */
 void esp_decap_batch(esp_worker_t *w, uipsec_pkt_t **pkts, uint32_t n,
                      const esp_in_meta_t *meta, esp_result_t *res);
 

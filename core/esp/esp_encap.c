@@ -167,6 +167,7 @@ static esp_verdict_t encap_one(esp_worker_t *w, sa_t *sa, uipsec_pkt_t *p, esp_r
 	res->verdict = ESP_SEND;
 	res->local = sa->src;
 	res->peer = sa->dst;
+	res->encap = sa->encap;
 	return ESP_SEND;
 
 crypto_failed:

@@ -42,7 +42,7 @@ void esp_worker_set_iv_source(esp_worker_t *w, esp_iv_fn fn, void *user)
 uint32_t esp_overhead(const sa_t *sa, uint32_t len)
 {
 	uint32_t ip = sa->dst.addr.family == AF_INET6 ? IPV6_HDR_LEN : IPV4_HDR_LEN;
-	return ip + UDP_HDR_LEN + ESP_HDR_LEN + sa->iv_size + esp_pad_len(sa, len) + ESP_TRAILER_LEN +
+	return ip + (sa->encap == SA_ENCAP_UDP ? UDP_HDR_LEN : 0) + ESP_HDR_LEN + sa->iv_size + esp_pad_len(sa, len) + ESP_TRAILER_LEN +
 	       sa->icv_size;
 }
 

@@ -34,6 +34,7 @@ typedef struct esp_result {
 	ip_endpoint_t local;     /* ESP_SEND: our outer address/port (source);
 	                          * ESP_DELIVER: the SA's destination (ours) */
 	ip_endpoint_t peer;      /* ESP_SEND: where to send; ESP_DELIVER: the SA's source */
+	uint8_t encap;           /* ESP_SEND: the SA's sa_encap_t (UDP socket or raw socket) */
 } esp_result_t;
 
 typedef struct esp_worker esp_worker_t;
@@ -76,7 +77,7 @@ size_t esp_build_aad(const sa_t *sa, uint32_t spi, uint64_t seq, uint8_t aad[12]
                      uint8_t tail[4], size_t *tail_len);
 
 /* Bytes an SA adds to an inner packet of len bytes (headers, padding,
- * trailer, ICV; outer IP + UDP included). */
+ * trailer, ICV; outer IP and, with encap udp, UDP included). */
 uint32_t esp_overhead(const sa_t *sa, uint32_t len);
 
 #endif

@@ -43,6 +43,7 @@ typedef struct event {
 	uint32_t reqid;        /* SA or policy reqid */
 	uint16_t owner;        /* SA events: the SA's owner (sa.h) */
 	ip_endpoint_t src, dst; /* SA events: the SA's outer endpoints */
+	uint8_t encap;         /* SA events: the SA's sa_encap_t */
 	uint32_t policy_id;    /* acquire */
 	ip_flow_t flow;        /* acquire: the packet that hit the trap */
 	int64_t time;          /* g_get_real_time() when raised */

@@ -34,6 +34,7 @@ static void sa_event(const sa_t *sa, int type, int reason, event_t *ev)
 	ev->owner = sa->owner;
 	ev->src = sa->src;
 	ev->dst = sa->dst;
+	ev->encap = sa->encap;
 	g_strlcpy(ev->tunnel, sa->tunnel, sizeof(ev->tunnel));
 }
 
@@ -50,7 +51,8 @@ static int cfg_check(const sa_cfg_t *cfg, bool need_esp, uipsec_err_t *err)
 	if ((need_esp && !cfg->esp) || cfg->spi == 0 || cfg->n_ts > SA_MAX_TS || cfg->ts_mode > SA_TS_POLICIES ||
 	    (cfg->dir != SA_DIR_IN && cfg->dir != SA_DIR_OUT) ||
 	    (cfg->src.addr.family != AF_INET && cfg->src.addr.family != AF_INET6) ||
-	    cfg->src.addr.family != cfg->dst.addr.family) {
+	    cfg->src.addr.family != cfg->dst.addr.family ||
+	    (cfg->encap != SA_ENCAP_UDP && cfg->encap != SA_ENCAP_NONE)) {
 		snprintf(err->msg, sizeof(err->msg), "SA needs a proposal, a non-zero SPI, a direction "
 		         "and outer addresses of one family");
 		return UIPSEC_ERR_INVAL;
@@ -83,6 +85,7 @@ static int sa_build(const sa_cfg_t *cfg, const char *esp, const uint8_t key_id[3
 	sa->owner = cfg->owner;
 	sa->src = cfg->src;
 	sa->dst = cfg->dst;
+	sa->encap = (uint8_t)cfg->encap;
 	g_strlcpy(sa->esp, esp, sizeof(sa->esp));
 	if (cfg->tunnel)
 		g_strlcpy(sa->tunnel, cfg->tunnel, sizeof(sa->tunnel));
@@ -393,4 +396,10 @@ const char *sa_ts_mode_name(int mode)
 {
 	static const char *const names[] = { "any", "selectors", "in-policies" };
 	return (unsigned)mode < G_N_ELEMENTS(names) ? names[mode] : "?";
+}
+
+const char *sa_encap_name(int encap)
+{
+	static const char *const names[] = { "udp", "none" };
+	return (unsigned)encap < G_N_ELEMENTS(names) ? names[encap] : "?";
 }

@@ -20,6 +20,14 @@ typedef enum sa_dir {
 	SA_DIR_OUT = 1,
 } sa_dir_t;
 
+/* How the SA's ESP packets travel: in UDP (RFC 3948, NAT traversal) or
+ * as IP protocol 50 (RFC 4303 alone). A packet that arrives the other way
+ * is dropped (encap_mismatch), as Linux XFRM does (XfrmInStateMismatch). */
+typedef enum sa_encap {
+	SA_ENCAP_UDP = 0,
+	SA_ENCAP_NONE = 1,
+} sa_encap_t;
+
 /* 0 = unlimited for every field. */
 typedef struct sa_limits {
 	uint64_t time_s;     /* seconds since the SA was added */
@@ -43,8 +51,10 @@ typedef struct sa_cfg {
 	sa_dir_t dir;
 	/* Outer endpoints: src = sender of the ESP packets. For outbound SAs
 	 * src is us and dst the peer; for inbound SAs src is the peer and dst us.
-	 * Ports: UDP encapsulation ports (RFC 3948), 4500 by default. */
+	 * Ports: UDP encapsulation ports (RFC 3948), 4500 by default; kept
+	 * but unused with SA_ENCAP_NONE (a later switch back to UDP uses them). */
 	ip_endpoint_t src, dst;
+	sa_encap_t encap;                /* SA_ENCAP_UDP by default */
 	const char *esp;                 /* proposal keyword, e.g. "aes128gcm16" */
 	const uint8_t *key; size_t key_len;             /* includes the salt for AEAD */
 	const uint8_t *integ_key; size_t integ_key_len; /* cipher + integrity only */
@@ -84,6 +94,7 @@ typedef struct sa {
 	uint32_t reqid;
 	uint16_t owner;                  /* sa_cfg_t.owner */
 	ip_endpoint_t src, dst;
+	uint8_t encap;                   /* sa_encap_t */
 	char esp[32];
 	char tunnel[64];
 	bool esn;
@@ -199,6 +210,8 @@ static inline bool sa_usable(const sa_t *sa)
 /* Does the inner flow belong to the SA's selectors? (true without any) */
 bool sa_ts_match(const sa_t *sa, const ip_flow_t *f);
 const char *sa_ts_mode_name(int mode);
+/* "udp" or "none" (list-sas, query-sa, events). */
+const char *sa_encap_name(int encap);
 
 /* Lifetime left in seconds (-1 = unlimited) for listings. */
 int64_t sa_time_left(const sa_t *sa, int64_t now);

@@ -29,6 +29,9 @@ static const char *const stat_names[STAT_COUNT] = {
 	[STAT_CONTROL_STALLED] = "control_stalled",
 	[STAT_IKE_RELAY_DROPPED] = "ike_relay_dropped",
 	[STAT_IKE_RELAY_MALFORMED] = "ike_relay_malformed",
+	[STAT_ENCAP_MISMATCH] = "encap_mismatch",
+	[STAT_RAW_ESP_RX] = "raw_esp_rx",
+	[STAT_RAW_ESP_TX] = "raw_esp_tx",
 };
 
 __thread stats_block_t *stats_tls;

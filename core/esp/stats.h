@@ -33,6 +33,9 @@ typedef enum stats_id {
 	STAT_IKE_RELAY_DROPPED, /* IKE datagrams the relay could not pass on (client socket full,
 	                         * or a reply the kernel would not send) */
 	STAT_IKE_RELAY_MALFORMED, /* frames from the IKE daemon rejected (length, version, family, flags) */
+	STAT_ENCAP_MISMATCH, /* ESP of an encap=udp SA as IP protocol 50, or of an encap=none SA in UDP */
+	STAT_RAW_ESP_RX,     /* IP protocol 50 packets read from the raw ESP sockets (before any check) */
+	STAT_RAW_ESP_TX,     /* ESP packets sent as IP protocol 50 (SAs with encap none) */
 	STAT_COUNT
 } stats_id_t;
 
