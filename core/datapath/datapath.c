@@ -475,15 +475,10 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static bool epoll_watch_ev(int epfd, int fd, uint32_t tag, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.u32 = tag };
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
-}
-
 static bool epoll_watch(int epfd, int fd, uint32_t tag)
 {
-	return epoll_watch_ev(epfd, fd, tag, EPOLLIN);
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
 }
 
 static void worker_free(worker_t *w)
@@ -544,10 +539,14 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	          epoll_watch(w->epfd, dp->ops->fd(dp->devs[0], id), TAG_TUN);
 	for (unsigned i = 0; ok && i < nfd; i++)
 		ok = epoll_watch(w->epfd, fds[i], (uint32_t)fds[i]);
-	/* the shared raw sockets: one worker woken per burst, not all */
+	/* each raw socket is read by one worker (IPv4 by worker 0, IPv6 by
+	 * worker 1, ...): what arrives keeps its order, as ESP in UDP from one
+	 * peer does (its 4-tuple hashes to one SO_REUSEPORT socket). Every
+	 * worker sends on them. */
 	nfd = dp->raw ? raw_socket_fds(dp->raw, fds, UDP_SOCKET_MAX_FDS) : 0;
 	for (unsigned i = 0; ok && i < nfd; i++)
-		ok = epoll_watch_ev(w->epfd, fds[i], TAG_RAW + (uint32_t)fds[i], EPOLLIN | EPOLLEXCLUSIVE);
+		if (i % dp->nworkers == id)
+			ok = epoll_watch(w->epfd, fds[i], TAG_RAW + (uint32_t)fds[i]);
 	if (!ok) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "worker %u: epoll: %s", id,
 		            g_strerror(errno));

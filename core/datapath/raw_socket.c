@@ -85,33 +85,9 @@ static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GErr
 raw_socket_t *raw_socket_open(const udp_socket_cfg_t *cfg, GError **err)
 {
 	raw_socket_t *rs = g_new0(raw_socket_t, 1);
-	uipsec_addr_t addrs[UDP_SOCKET_MAX_FDS];
-	unsigned n = 0;
-	memset(addrs, 0, sizeof(addrs));
-	if (cfg->addresses && cfg->addresses[0]) {
-		for (char **a = cfg->addresses; *a && n < UDP_SOCKET_MAX_FDS; a++)
-			if (uipsec_addr_parse(*a, &addrs[n]))
-				n++;
-	} else {
-		addrs[0].family = AF_INET;
-		addrs[1].family = AF_INET6;
-		n = 2;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		GError *e = NULL;
-		int fd = open_one(cfg, &addrs[i], &e);
-		if (fd < 0) {
-			if (!(cfg->addresses && cfg->addresses[0]) && addrs[i].family == AF_INET6 && rs->nfds) {
-				uwarn(SUBSYS, "no IPv6 raw ESP socket: %s", e->message);
-				g_error_free(e);
-				continue;
-			}
-			g_propagate_error(err, e);
-			raw_socket_close(rs);
-			return NULL;
-		}
-		rs->family[rs->nfds] = addrs[i].family;
-		rs->fds[rs->nfds++] = fd;
+	if (!udp_socket_open_each(cfg, open_one, "raw ESP", rs->fds, rs->family, &rs->nfds, err)) {
+		g_free(rs);
+		return NULL;
 	}
 	return rs;
 }

@@ -3,10 +3,11 @@
  * address family (or per socket.address), opened at start-up (they need
  * CAP_NET_RAW, which a dropped daemon no longer has) and shared by every
  * worker: a raw socket gets a copy of every protocol 50 packet, so one
- * socket per worker would deliver each packet once per worker. Workers
- * wait on them with EPOLLEXCLUSIVE (one wakes per packet burst) and
- * call recvmmsg / sendmmsg on them concurrently; the kernel serialises
- * what it must, there is no lock of ours (internal API).
+ * socket per worker would deliver each packet once per worker. Each
+ * socket is read by one worker (order kept, as ESP in UDP from one peer
+ * lands on one SO_REUSEPORT socket); every worker sends on them with
+ * sendmmsg, the kernel serialises what it must, there is no lock of ours
+ * (internal API).
  *
  * Receiving: an IPv4 raw socket hands over the IP header with the
  * packet, an IPv6 one the payload only (IPV6_PKTINFO tells our address).

@@ -148,40 +148,53 @@ static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GErr
 	return fd;
 }
 
-udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
+bool udp_socket_open_each(const udp_socket_cfg_t *cfg, udp_socket_open_fn open_fn, const char *what, int *fds,
+                          uint8_t *family, unsigned *nfds, GError **err)
 {
-	udp_socket_t *us = g_new0(udp_socket_t, 1);
-	us->gso = true;
-	us->has_fwmark = cfg->has_fwmark;
-	us->fwmark = cfg->fwmark;
 	uipsec_addr_t addrs[UDP_SOCKET_MAX_FDS];
 	unsigned n = 0;
+	memset(addrs, 0, sizeof(addrs));
+	*nfds = 0;
 	if (cfg->addresses && cfg->addresses[0]) {
 		for (char **a = cfg->addresses; *a && n < UDP_SOCKET_MAX_FDS; a++)
 			if (uipsec_addr_parse(*a, &addrs[n]))
 				n++;
 	} else {
-		memset(addrs, 0, sizeof(addrs));
 		addrs[0].family = AF_INET;
 		addrs[1].family = AF_INET6;
 		n = 2;
 	}
 	for (unsigned i = 0; i < n; i++) {
 		GError *e = NULL;
-		int fd = open_one(cfg, &addrs[i], &e);
+		int fd = open_fn(cfg, &addrs[i], &e);
 		if (fd < 0) {
 			/* any-address IPv6 may be unavailable (disabled IPv6): IPv4 alone is fine */
-			if (!(cfg->addresses && cfg->addresses[0]) && addrs[i].family == AF_INET6 && us->nfds) {
-				uwarn(SUBSYS, "no IPv6 ESP-in-UDP socket: %s", e->message);
+			if (!(cfg->addresses && cfg->addresses[0]) && addrs[i].family == AF_INET6 && *nfds) {
+				uwarn(SUBSYS, "no IPv6 %s socket: %s", what, e->message);
 				g_error_free(e);
 				continue;
 			}
 			g_propagate_error(err, e);
-			udp_socket_close(us);
-			return NULL;
+			for (unsigned k = 0; k < *nfds; k++)
+				close(fds[k]);
+			*nfds = 0;
+			return false;
 		}
-		us->family[us->nfds] = addrs[i].family;
-		us->fds[us->nfds++] = fd;
+		family[*nfds] = addrs[i].family;
+		fds[(*nfds)++] = fd;
+	}
+	return true;
+}
+
+udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
+{
+	udp_socket_t *us = g_new0(udp_socket_t, 1);
+	us->gso = true;
+	us->has_fwmark = cfg->has_fwmark;
+	us->fwmark = cfg->fwmark;
+	if (!udp_socket_open_each(cfg, open_one, "ESP-in-UDP", us->fds, us->family, &us->nfds, err)) {
+		g_free(us);
+		return NULL;
 	}
 	return us;
 }

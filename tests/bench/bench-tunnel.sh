@@ -13,7 +13,9 @@
 # from the source tree), IPERF_T, RUNS, DO_UDP (as the anchors), ROWS to pick
 # rows (e.g. ROWS="uipsec-gcm-openssl-t2 baseline"). A row ending in
 # -norelay runs with the IKE relay off (ike.socket = none): the ESP cost of
-# the relay is the difference to the same row without the suffix.
+# the relay is the difference to the same row without the suffix. A row
+# ending in -raw runs the tunnel in raw ESP (encap = no, IP protocol 50)
+# beside its ESP-in-UDP twin.
 set -u
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 top_builddir=${top_builddir:-$(pwd)}
@@ -34,7 +36,7 @@ rm -rf "$OUT_DIR"; mkdir -p "$OUT_DIR"
 hexkey() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
 # uipsec_conf SIDE LOCAL REMOTE LTS RTS SPI_IN SPI_OUT ESP KEY_IN KEY_OUT IKEY_IN IKEY_OUT CRYPTO THREADS
-# (RELAY=no: without the IKE relay socket)
+# (RELAY=no: without the IKE relay socket; ENCAP=no: raw ESP)
 uipsec_conf() {
 	cat <<CONF
 uipsecd {
@@ -52,6 +54,7 @@ tunnels {
         local_ts = $4
         remote_ts = $5
         esp = $8
+        encap = ${ENCAP:-yes}
         in { spi = $6
              key = 0x$9
              ${11:+integ_key = 0x${11}} }
@@ -89,7 +92,7 @@ uipsec_row() {
 	cleanup
 }
 
-ALL_ROWS="baseline uipsec-gcm-openssl-t1 uipsec-gcm-openssl-t2 uipsec-gcm-openssl-t2-norelay uipsec-gcm-gcrypt-t2 uipsec-cbc-openssl-t2 uipsec-cbc-gcrypt-t2 strongswan-gcm strongswan-cbc"
+ALL_ROWS="baseline uipsec-gcm-openssl-t1 uipsec-gcm-openssl-t1-raw uipsec-gcm-openssl-t2 uipsec-gcm-openssl-t2-raw uipsec-gcm-openssl-t2-norelay uipsec-gcm-gcrypt-t2 uipsec-cbc-openssl-t2 uipsec-cbc-openssl-t2-raw uipsec-cbc-gcrypt-t2 strongswan-gcm strongswan-cbc"
 for row in ${ROWS:-$ALL_ROWS}; do
 	case $row in
 	baseline) ns_setup; measure baseline "$NS_A" "$NS_B" "$IP_B" "$IP_A" "" "plain veth, MTU 1500, no tunnel"; cleanup ;;
@@ -97,7 +100,8 @@ for row in ${ROWS:-$ALL_ROWS}; do
 		IFS=- read -r _ mode crypto t relay <<<"$row"
 		esp=aes128gcm16; [ "$mode" = cbc ] && esp=aes128-sha256
 		RELAY=yes; [ "$relay" = norelay ] && RELAY=no
-		RELAY=$RELAY uipsec_row "uipsec-$esp-$crypto-${t#t}thr${relay:+-$relay}" "$esp" "crypto-$crypto" "${t#t}" ;;
+		ENCAP=yes; [ "$relay" = raw ] && ENCAP=no
+		ENCAP=$ENCAP RELAY=$RELAY uipsec_row "uipsec-$esp-$crypto-${t#t}thr${relay:+-$relay}" "$esp" "crypto-$crypto" "${t#t}" ;;
 	strongswan-*)
 		if [ -x /usr/lib/ipsec/charon ]; then
 			NS_A=uipt-dp-bench-a NS_B=uipt-dp-bench-b bash "$ANCHORS/02-strongswan.sh" "${row#strongswan-}" || log "$row failed"

@@ -5,7 +5,9 @@
 # device from table 220, selected by a rule for packets NOT marked 0x42
 # (net-netlink.fwmark = !0x42); the daemon marks its own ESP-in-UDP packets
 # 0x42 (socket.fwmark), so they leave through the real interface. On the
-# wire there must be only UDP 4500, no cleartext.
+# wire there must be only UDP 4500, no cleartext. Then the same tunnel in
+# raw ESP (encap = no): the raw sockets carry the mark too, and the wire
+# holds only IP protocol 50.
 . "$(dirname "$0")/lib.sh"
 require_root_tools tcpdump iperf3
 has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink plugin not built"
@@ -64,4 +66,24 @@ check "captured datagrams are ESP with our SPIs" bash -c \
 	"tcpdump -n -r '$T_TMP/wire.pcap' -c 20 2>/dev/null | grep -q 'UDP-encap: ESP(spi=0x0000[12]000'"
 check "daemon A stops cleanly" stop_daemon a
 check "rule and routes removed on stop" bash -c "! ip -n $A rule | grep -q 'lookup 220' && ! ip -n $A route show table 220 | grep -q ."
+
+# ---- raw ESP: the same with encap = no
+stop_daemon b
+sed -i 's/^\( *\)esp = aes128gcm16$/&\n\1encap = no/' "$T_TMP/a.conf" "$T_TMP/b.conf"
+start_daemon a $A "$T_TMP/a.conf" || not_ok "raw ESP: daemon A starts"
+start_daemon b $B "$T_TMP/b.conf" || not_ok "raw ESP: daemon B starts"
+nsx $A tcpdump -U -n -i eth0 -w "$T_TMP/raw.pcap" ip 2>"$T_TMP/tcpdump.log" &
+td=$!; T_PIDS+=("$td")
+for _ in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.log" && break; sleep 0.1; done
+check "raw ESP: ping A -> B through the tunnel" nsx $A ping -c 3 -i 0.2 -W 2 192.0.2.2
+check "raw ESP: TCP both ways (iperf3)" tcp_transfer $A $B 192.0.2.2 1M
+sleep 0.5
+kill $td; wait $td 2>/dev/null
+esp=$(tcpdump -n -r "$T_TMP/raw.pcap" 'ip proto 50' 2>/dev/null | wc -l)
+clear=$(tcpdump -n -r "$T_TMP/raw.pcap" 'not ip proto 50' 2>/dev/null | wc -l)
+diag "raw ESP: $esp protocol 50 packets on the wire, $clear other"
+check "raw ESP: protocol 50 on the wire" test "$esp" -gt 100
+check "raw ESP: nothing but protocol 50 on the wire (no UDP, no cleartext)" test "$clear" = 0
+check "raw ESP: daemon A stops cleanly" stop_daemon a
+check "raw ESP: daemon B stops cleanly" stop_daemon b
 finish
