@@ -420,7 +420,17 @@ static bool ts_to_policy(traffic_selector_t *ts, char *buf, size_t len,
 METHOD(kernel_ipsec_t, get_features, kernel_feature_t,
 	private_kernel_uipsec_ipsec_t *this)
 {
-	return KERNEL_REQUIRE_UDP_ENCAPSULATION | KERNEL_ESP_V3_TFC;
+	ctl_daemon_status_t st;
+
+	/* asked by charon's NAT detection of every IKE_SA: plain ESP (IP
+	 * protocol 50) unless uipsecd said it has no raw ESP socket
+	 * (socket.raw_esp = no); then every SA is UDP-encapsulated, as NAT-T */
+	this->ctl->get_status(this->ctl, &st);
+	if (st.pid && !st.raw_esp)
+	{
+		return KERNEL_REQUIRE_UDP_ENCAPSULATION | KERNEL_ESP_V3_TFC;
+	}
+	return KERNEL_ESP_V3_TFC;
 }
 
 METHOD(kernel_ipsec_t, get_spi, status_t,
@@ -511,13 +521,6 @@ METHOD(kernel_ipsec_t, add_sa, status_t,
 			 ipsec_mode_names, data->mode);
 		return NOT_SUPPORTED;
 	}
-	if (!data->encap)
-	{	/* charon encapsulates always (KERNEL_REQUIRE_UDP_ENCAPSULATION)
-		 * unless the peer cannot: uipsecd has no raw ESP socket */
-		DBG1(DBG_KNL, "kernel-uipsec: SA %.8x without UDP encapsulation: "
-			 "uipsecd sends and receives ESP in UDP only", ntohl(id->spi));
-		return NOT_SUPPORTED;
-	}
 	if (data->ipcomp != IPCOMP_NONE)
 	{
 		DBG1(DBG_KNL, "kernel-uipsec: IPComp is not supported");
@@ -557,8 +560,16 @@ METHOD(kernel_ipsec_t, add_sa, status_t,
 	host_str(id->dst, dst, sizeof(dst));
 	ctl_args_str(args, "src", src);
 	ctl_args_str(args, "dst", dst);
-	/* the NAT-T ports of the IKE_SA: ours is uipsecd's socket.port */
+	/* ESP in UDP (NAT-T, RFC 3948, uipsecd's default: "encap" is sent only
+	 * when false, so a uipsecd without raw ESP still takes UDP SAs) or plain
+	 * ESP, IP protocol 50 */
+	if (!data->encap)
 	{
+		ctl_args_bool(args, "encap", FALSE);
+	}
+	else
+	{	/* the NAT-T ports of the IKE_SA: ours is uipsecd's socket.port;
+		 * without encapsulation the hosts carry IKE's ports, no ESP's */
 		if (id->src->get_port(id->src))
 		{
 			ctl_args_u64(args, "sport", id->src->get_port(id->src));
@@ -616,8 +627,9 @@ METHOD(kernel_ipsec_t, add_sa, status_t,
 			 data->inbound ? "in" : "out", spi, err);
 		return FAILED;
 	}
-	DBG2(DBG_KNL, "kernel-uipsec: added %s SA %.8x %s (reqid %u)",
-		 data->inbound ? "in" : "out", spi, esp, data->reqid);
+	DBG2(DBG_KNL, "kernel-uipsec: added %s SA %.8x %s%s (reqid %u)",
+		 data->inbound ? "in" : "out", spi, esp,
+		 data->encap ? " in UDP" : "", data->reqid);
 
 	INIT(e,
 		.spi = spi,
@@ -662,7 +674,9 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 	ctl_args_t *args;
 	ctl_status_t st;
 	sa_entry_t *e;
+	uint16_t sport, dport;
 	bool inbound, changed = FALSE;
+	bool encap_changed = data->new_encap != data->encap;
 
 	inbound = sa_inbound(this, spi, id->dst, NULL);
 	args = ctl_args_create();
@@ -682,17 +696,26 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 		ctl_args_str(args, "new_dst", addr);
 		changed = TRUE;
 	}
-	if (data->new_src && data->new_encap && data->new_src->get_port(data->new_src) &&
-		data->new_src->get_port(data->new_src) != id->src->get_port(id->src))
-	{
-		ctl_args_u64(args, "new_sport", data->new_src->get_port(data->new_src));
+	if (encap_changed)
+	{	/* NAT appeared (or went) on a MOBIKE address update or DPD */
+		ctl_args_bool(args, "encap", data->new_encap);
 		changed = TRUE;
 	}
-	if (data->new_dst && data->new_encap && data->new_dst->get_port(data->new_dst) &&
-		data->new_dst->get_port(data->new_dst) != id->dst->get_port(id->dst))
-	{
-		ctl_args_u64(args, "new_dport", data->new_dst->get_port(data->new_dst));
-		changed = TRUE;
+	if (data->new_encap)
+	{	/* ports are ESP's only with encapsulation; when it starts, both are
+		 * sent: the SA had IKE's ports (500) or uipsecd's default */
+		sport = data->new_src ? data->new_src->get_port(data->new_src) : 0;
+		dport = data->new_dst ? data->new_dst->get_port(data->new_dst) : 0;
+		if (sport && (encap_changed || sport != id->src->get_port(id->src)))
+		{
+			ctl_args_u64(args, "new_sport", sport);
+			changed = TRUE;
+		}
+		if (dport && (encap_changed || dport != id->dst->get_port(id->dst)))
+		{
+			ctl_args_u64(args, "new_dport", dport);
+			changed = TRUE;
+		}
 	}
 	if (data->new_reqid)
 	{
@@ -712,8 +735,10 @@ METHOD(kernel_ipsec_t, update_sa, status_t,
 		DBG1(DBG_KNL, "kernel-uipsec: migrate-sa %.8x failed: %s", spi, err);
 		return FAILED;
 	}
-	DBG1(DBG_KNL, "kernel-uipsec: migrated SA %.8x to %H -> %H", spi,
-		 data->new_src ?: id->src, data->new_dst ?: id->dst);
+	DBG1(DBG_KNL, "kernel-uipsec: migrated SA %.8x to %H -> %H%s", spi,
+		 data->new_src ?: id->src, data->new_dst ?: id->dst,
+		 !encap_changed ? "" : data->new_encap ? ", now ESP in UDP"
+												: ", now plain ESP");
 	if (data->new_dst)
 	{
 		this->lock->lock(this->lock);

@@ -703,6 +703,7 @@ static bool read_status(private_uipsec_ctl_t *this, ctl_daemon_status_t *old,
 	now->protocol = ctl_json_int(res, "protocol", 1);
 	now->fwmark = ctl_json_int(res, "fwmark", 0);
 	now->port = ctl_json_int(res, "port", 0);
+	now->raw_esp = ctl_json_int(res, "raw_esp", TRUE) != 0;
 	tun = ctl_json_str(res, "tun");
 	snprintf(now->tun, sizeof(now->tun), "%s", tun ?: "");
 	json_object_unref(res);
@@ -845,8 +846,10 @@ static void *event_main(private_uipsec_ctl_t *this)
 		}
 		first = old.pid == 0 && old.started == 0;
 		DBG1(DBG_KNL, "uipsecd %" PRId64 " (protocol %" PRId64 ", tun %s, "
-			 "port %u, fwmark 0x%x) connected, events subscribed",
-			 now.pid, now.protocol, now.tun, now.port, now.fwmark);
+			 "port %u, fwmark 0x%x, %s) connected, events subscribed",
+			 now.pid, now.protocol, now.tun, now.port, now.fwmark,
+			 now.raw_esp ? "plain ESP and ESP in UDP"
+						 : "ESP in UDP only (no raw ESP socket)");
 		if (now.protocol < 2)
 		{
 			DBG1(DBG_KNL, "uipsecd speaks control protocol %" PRId64 ", "

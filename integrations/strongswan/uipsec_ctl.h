@@ -54,6 +54,9 @@ typedef struct {
 	uint16_t port;
 	/** its TUN device name, "" if unknown */
 	char tun[64];
+	/** it sends and receives plain ESP (IP protocol 50): `raw_esp`, TRUE
+	 *  when the member is absent */
+	bool raw_esp;
 } ctl_daemon_status_t;
 
 /**

@@ -13,9 +13,10 @@
 #     rekeys the CHILD_SA)
 #  c. charon A is started BEFORE uipsecd A: charon comes up, the plugin
 #     connects when uipsecd does, an initiate works
-#  d. the capture: under every SPI the ESP sequence numbers only grow (an
-#     SPI used again after a crash with its sequence numbers starting over
-#     would repeat a nonce under one key)
+#  d. the capture (ESP in UDP and plain ESP, IP protocol 50: without a NAT
+#     the CHILD_SAs are plain ESP): under every SPI the ESP sequence
+#     numbers only grow (an SPI used again after a crash with its sequence
+#     numbers starting over would repeat a nonce under one key)
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/charon-lib.sh"
 require_charon ping tcpdump python3
@@ -28,7 +29,7 @@ charon_gateways uipsec uipsec || { echo "Bail out! gateways did not start"; exit
 sw_confs psk "" "$(child_conf net aes128gcm16)"
 check "swanctl --load-all on A and B" eval 'sw_load a && sw_load b'
 
-nsx "$NS_GA" tcpdump -U -n -i out0 -w "$T_TMP/wire.pcap" udp 2>"$T_TMP/tcpdump.out" &
+nsx "$NS_GA" tcpdump -U -n -i out0 -w "$T_TMP/wire.pcap" "udp or ip proto 50" 2>"$T_TMP/tcpdump.out" &
 TD=$!
 T_PIDS+=("$TD")
 for _ in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.out" && break; sleep 0.1; done

@@ -11,8 +11,11 @@
 #    packets (ESP and the relayed IKE on 4500), the plugin marks charon's
 #    UDP 500 sockets (bypass_socket); the CHILD_SA is installed, table 220
 #    routes the peer into uipsec0, pings both ways pass through the tunnel
-#    and a capture on the link shows only UDP 4500 and 500 (no ICMP or
-#    anything else in the clear) while they run.
+#    and a capture on the link shows only ESP and IKE on UDP 4500 and 500
+#    (no ICMP or anything else in the clear) while they run. Twice: with
+#    the default encapsulation (no NAT: plain ESP, IP protocol 50, issue 15)
+#    and with swanctl's encap = yes (ESP in UDP 4500); each time the capture
+#    holds only the expected kind of ESP.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 . "$top_srcdir/tests/e2e/charon-lib.sh"
 require_charon ping tcpdump ss
@@ -100,53 +103,73 @@ for gw in a b; do
 	check "$gw: rule 'not fwmark 0x42 -> table 220'" \
 		eval "ip -n $(eval echo \$NS_${gw^^}) rule | grep -q 'not from all fwmark 0x42 lookup 220'"
 done
-nsx "$NS_A" tcpdump -U -n -i out0 -w "$T_TMP/wire.pcap" ip 2>"$T_TMP/tcpdump.out" &
-TD=$!
-T_PIDS+=("$TD")
-for _ in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.out" && break; sleep 0.1; done
-check "swanctl --initiate --child host on A" sw a --initiate --child host --timeout 30
-for gw in a b; do
-	check "$gw lists CHILD_SA host INSTALLED" child_installed $gw host
-	check "$gw: charon's UDP 500 sockets carry fwmark 0x42 (bypass_socket)" marked_500 "$(eval echo \$NS_${gw^^})"
-	check "$gw's uipsecd: charon's outbound policy $(gw_addr $gw)/32 -> $(gw_addr "$(other $gw)")/32" \
-		ujq $gw policies "any(.[]; .dir == \"out\" and .src == \"$(gw_addr $gw)/32\" and .dst == \"$(gw_addr "$(other $gw)")/32\")"
-	check "$gw's table $CHARON_TABLE routes the peer $(gw_addr "$(other $gw)") into uipsec0" routed $gw "$(gw_addr "$(other $gw)")"
-done
-spis=$(child_spis a host)
-check "ping A -> B ($B_ADDR) through the tunnel" ping_peer "$NS_A" $B_ADDR 10
-check "ping B -> A ($A_ADDR) through the tunnel" ping_peer "$NS_B" $A_ADDR 10
-check "A's uipsecd: both SAs counted the pings (>= 20 packets each)" ujq a sas 'length == 2 and all(.[]; .packets >= 20)'
-sleep 0.5
-kill $TD; wait $TD 2>/dev/null
-total=$(tcpdump -n -r "$T_TMP/wire.pcap" 2>/dev/null | wc -l)
-esp=$(tcpdump -n -r "$T_TMP/wire.pcap" 'udp port 4500 and udp[8:4] != 0' 2>/dev/null | wc -l)
-ike=$(tcpdump -n -r "$T_TMP/wire.pcap" '(udp port 500) or (udp port 4500 and udp[8:4] = 0)' 2>/dev/null | wc -l)
-# link-local multicast (IGMP reports of the fresh links) is no traffic of the hosts
-clear=$(tcpdump -n -r "$T_TMP/wire.pcap" 'not (udp port 4500 or udp port 500) and not ip multicast' 2>/dev/null | wc -l)
-icmp=$(tcpdump -n -r "$T_TMP/wire.pcap" icmp 2>/dev/null | wc -l)
-tcpdump -n -r "$T_TMP/wire.pcap" 'not (udp port 4500 or udp port 500)' 2>/dev/null | head -5 | sed 's/^/# other: /'
-# UIPT_DEBUG_PCAP=1: the whole capture in the output
-[ -n "${UIPT_DEBUG_PCAP:-}" ] && tcpdump -n -r "$T_TMP/wire.pcap" 2>/dev/null | sed "s/^/# pcap: /"
-diag "captured $total packets on the link: $esp ESP-in-UDP, $ike IKE (500, 4500), $clear other, $icmp ICMP"
-check "the pings crossed the link as ESP in UDP 4500 (>= 40 packets)" test "$esp" -ge 40
-check "IKE seen on the link (UDP 500 and 4500)" test "$ike" -ge 4
-check "nothing but UDP 4500 and 500 between A and B on the link (no ICMP in the clear)" test "$clear" = 0 -a "$icmp" = 0
-# wire_spis_are SPI...: the ESP packets captured carry exactly these SPIs (hex, no 0x)
+# h2h_round ENCAP: one CHILD_SA's life with swanctl's encap = ENCAP: no
+# (the default: plain ESP, IP protocol 50, as no NAT is between A and B) or
+# yes (ESP in UDP 4500 forced)
+h2h_round() {
+	local e=$1 w f_esp f_other gw spis total esp ike clear icmp other
+	if [ "$e" = yes ]; then
+		w="encap = yes (ESP in UDP)"
+		f_esp='udp port 4500 and udp[8:4] != 0' f_other='ip proto 50'
+	else
+		w="default encap (plain ESP)"
+		f_esp='ip proto 50' f_other='udp port 4500 and udp[8:4] != 0'
+	fi
+	sw_confs psk "encap = $e" "$(h2h_child $A_ADDR $B_ADDR)" "$(h2h_child $B_ADDR $A_ADDR)"
+	check "$w: swanctl --load-all on A and B" eval 'sw_load a && sw_load b'
+	nsx "$NS_A" tcpdump -U -n -i out0 -w "$T_TMP/wire.pcap" ip 2>"$T_TMP/tcpdump.out" &
+	TD=$!
+	T_PIDS+=("$TD")
+	for _ in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.out" && break; sleep 0.1; done
+	check "$w: swanctl --initiate --child host on A" sw a --initiate --child host --timeout 30
+	for gw in a b; do
+		check "$w: $gw lists CHILD_SA host INSTALLED" child_installed $gw host
+		check "$w: $gw: charon's UDP 500 sockets carry fwmark 0x42 (bypass_socket)" marked_500 "$(eval echo \$NS_${gw^^})"
+		check "$w: $gw's uipsecd: charon's outbound policy $(gw_addr $gw)/32 -> $(gw_addr "$(other $gw)")/32" \
+			ujq $gw policies "any(.[]; .dir == \"out\" and .src == \"$(gw_addr $gw)/32\" and .dst == \"$(gw_addr "$(other $gw)")/32\")"
+		check "$w: $gw's table $CHARON_TABLE routes the peer $(gw_addr "$(other $gw)") into uipsec0" routed $gw "$(gw_addr "$(other $gw)")"
+	done
+	spis=$(child_spis a host)
+	check "$w: ping A -> B ($B_ADDR) through the tunnel" ping_peer "$NS_A" $B_ADDR 10
+	check "$w: ping B -> A ($A_ADDR) through the tunnel" ping_peer "$NS_B" $A_ADDR 10
+	check "$w: A's uipsecd: both SAs counted the pings (>= 20 packets each)" ujq a sas 'length == 2 and all(.[]; .packets >= 20)'
+	sleep 0.5
+	kill $TD; wait $TD 2>/dev/null
+	total=$(tcpdump -n -r "$T_TMP/wire.pcap" 2>/dev/null | wc -l)
+	esp=$(tcpdump -n -r "$T_TMP/wire.pcap" "$f_esp" 2>/dev/null | wc -l)
+	other=$(tcpdump -n -r "$T_TMP/wire.pcap" "$f_other" 2>/dev/null | wc -l)
+	ike=$(tcpdump -n -r "$T_TMP/wire.pcap" '(udp port 500) or (udp port 4500 and udp[8:4] = 0)' 2>/dev/null | wc -l)
+	# link-local multicast (IGMP reports of the fresh links) is no traffic of the hosts
+	clear=$(tcpdump -n -r "$T_TMP/wire.pcap" 'not (udp port 4500 or udp port 500 or ip proto 50) and not ip multicast' 2>/dev/null | wc -l)
+	icmp=$(tcpdump -n -r "$T_TMP/wire.pcap" icmp 2>/dev/null | wc -l)
+	tcpdump -n -r "$T_TMP/wire.pcap" 'not (udp port 4500 or udp port 500 or ip proto 50)' 2>/dev/null | head -5 | sed 's/^/# other: /'
+	# UIPT_DEBUG_PCAP=1: the whole capture in the output
+	[ -n "${UIPT_DEBUG_PCAP:-}" ] && tcpdump -n -r "$T_TMP/wire.pcap" 2>/dev/null | sed "s/^/# pcap: /"
+	diag "$w: captured $total packets on the link: $esp ESP as expected, $other ESP the other way, $ike IKE (500, 4500), $clear other, $icmp ICMP"
+	check "$w: the pings crossed the link as $([ "$e" = yes ] && echo "ESP in UDP 4500" || echo "IP protocol 50") (>= 40 packets)" test "$esp" -ge 40
+	check "$w: no ESP $([ "$e" = yes ] && echo "as IP protocol 50" || echo "in UDP 4500") on the link" test "$other" = 0
+	check "$w: IKE seen on the link (UDP 500 and 4500)" test "$ike" -ge 4
+	check "$w: nothing but ESP and IKE between A and B on the link (no ICMP in the clear)" test "$clear" = 0 -a "$icmp" = 0
+	# shellcheck disable=SC2086
+	check "$w: the ESP packets on the link carry the CHILD_SA's two SPIs ($spis)" wire_spis_are "$f_esp" $spis
+	check "$w: swanctl --terminate --ike gw on A" sw a --terminate --ike gw --timeout 30
+	sleep 0.3
+	for gw in a b; do
+		check "$w: $gw's uipsecd has no charon SA or policy left" eval "ujq $gw sas 'length == 0' && ujq $gw policies 'length == 0'"
+		check "$w: $gw's table $CHARON_TABLE route to the peer is gone" unrouted $gw "$(gw_addr "$(other $gw)")"
+	done
+	check "$w: plain ping A -> B after the terminate (the main table)" ping_peer "$NS_A" $B_ADDR 3
+}
+# wire_spis_are FILTER SPI...: the ESP packets captured (FILTER) carry exactly these SPIs (hex, no 0x)
 wire_spis_are() {
-	local want got
+	local want got f=$1
+	shift
 	want=$(printf '0x%s\n' "$@" | sort -u | tr '\n' ' ')
-	got=$(tcpdump -n -r "$T_TMP/wire.pcap" 'udp port 4500 and udp[8:4] != 0' 2>/dev/null |
+	got=$(tcpdump -n -r "$T_TMP/wire.pcap" "$f" 2>/dev/null |
 		grep -o 'spi=0x[0-9a-f]*' | cut -d= -f2 | sort -u | tr '\n' ' ')
 	[ "$got" = "$want" ] || { echo "captured SPIs: $got, the CHILD_SA's: $want"; false; }
 }
-# shellcheck disable=SC2086
-check "the ESP packets on the link carry the CHILD_SA's two SPIs ($spis)" wire_spis_are $spis
-check "swanctl --terminate --ike gw on A" sw a --terminate --ike gw --timeout 30
-sleep 0.3
-for gw in a b; do
-	check "$gw's uipsecd has no charon SA or policy left" eval "ujq $gw sas 'length == 0' && ujq $gw policies 'length == 0'"
-	check "$gw's table $CHARON_TABLE route to the peer is gone" unrouted $gw "$(gw_addr "$(other $gw)")"
-done
-check "plain ping A -> B after the terminate (the main table)" ping_peer "$NS_A" $B_ADDR 3
+h2h_round no
+h2h_round yes
 check "charons and uipsecd stop cleanly" stop_all
 finish

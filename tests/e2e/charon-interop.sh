@@ -6,7 +6,9 @@
 # routes in table 220). PSK, ESP aes128gcm16 (libipsec knows no ESN).
 # Twice, A initiating and then B:
 #  - swanctl --initiate: INSTALLED on both sides, A's uipsecd holds the two
-#    SAs with charon's SPIs, both table 220 route the remote subnet
+#    SAs with charon's SPIs, both table 220 route the remote subnet; the
+#    CHILD_SA is UDP-encapsulated although there is no NAT (kernel-libipsec
+#    forces it, issue 15: kernel-uipsec alone would take plain ESP)
 #  - ping and iperf3 both ways, byte counters grew on both sides
 #  - one CHILD_SA rekey (swanctl --rekey, by the responder) under a 20 ms
 #    ping: nothing lost, the SPIs changed, A's uipsecd counted no error
@@ -33,6 +35,14 @@ round() {
 	r=$(other "$i")
 	check "$i initiates: swanctl --initiate --child net" sw "$i" --initiate --child net --timeout 30
 	check "$i initiates: CHILD_SA net INSTALLED on A and B" eval 'child_installed a net && child_installed b net'
+	if ! is_uipsec b; then
+		# kernel-libipsec forces UDP encapsulation (faked NAT-D): the pair
+		# speaks ESP in UDP although kernel-uipsec would take plain ESP
+		check "$i initiates: UDP-encapsulated (TUNNEL-in-UDP) on A and B, kernel-libipsec forces it" \
+			eval "child_installed a net && grep -q 'INSTALLED, TUNNEL-in-UDP' '$T_TMP/sas.out' &&
+				child_installed b net && grep -q 'INSTALLED, TUNNEL-in-UDP' '$T_TMP/sas.out'"
+		ucheck a "$i initiates: A's uipsecd lists both SAs with encap \"udp\"" ujq a sas 'length == 2 and all(.[]; .encap == "udp")'
+	fi
 	s=$(child_spis a net); si=${s% *} so=${s#* }
 	ucheck a "$i initiates: A's uipsecd holds the two SAs (in 0x$si, out 0x$so)" \
 		ujq a sas "length == 2 and any(.[]; .direction == \"in\" and .spi == $(hexnum "$si"))

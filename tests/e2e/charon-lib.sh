@@ -363,6 +363,64 @@ CONF
 	done
 }
 
+# fqdn_confs LOCAL_A REMOTE_A LOCAL_B REMOTE_B [IKE_EXTRA]: swanctl.conf of
+# A and B (local_addrs / remote_addrs as given, e.g. %any), one connection
+# gw (IKEv2, aes128-sha256-x25519, no DPD, IKE_EXTRA), PSK (a fresh random
+# key) with the identities a.uipsec.test / b.uipsec.test (addresses may
+# change: behind a NAT, MOBIKE), CHILD_SA net 10.1.0.0/24 === 10.2.0.0/24
+# (aes128gcm16)
+fqdn_confs() {
+	local psk gw d la ra lts rts
+	psk=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	for gw in a b; do
+		for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
+			mkdir -p "$T_TMP/$gw-swanctl/$d"
+		done
+		if [ $gw = a ]; then
+			la=$1 ra=$2 lts=10.1.0.0/24 rts=10.2.0.0/24
+		else
+			la=$3 ra=$4 lts=10.2.0.0/24 rts=10.1.0.0/24
+		fi
+		cat >"$T_TMP/$gw-swanctl/swanctl.conf" <<CONF
+connections {
+    gw {
+        version = 2
+        local_addrs = $la
+        remote_addrs = $ra
+        proposals = aes128-sha256-x25519
+        dpd_delay = 0
+        ${5:-}
+        local {
+            auth = psk
+            id = $(gw_id $gw)
+        }
+        remote {
+            auth = psk
+            id = $(gw_id "$(other $gw)")
+        }
+        children {
+            net {
+                local_ts = $lts
+                remote_ts = $rts
+                esp_proposals = aes128gcm16
+                mode = tunnel
+                start_action = none
+            }
+        }
+    }
+}
+secrets {
+    ike-gw {
+        id-a = $(gw_id a)
+        id-b = $(gw_id b)
+        secret = 0x$psk
+    }
+}
+CONF
+		chmod 600 "$T_TMP/$gw-swanctl/swanctl.conf"
+	done
+}
+
 # ---- gateways
 
 # charon_gateways KIND_A KIND_B [EXTRA_CHARON]: net2net_topo (hosts ha, hb

@@ -57,59 +57,6 @@ NFT
 }
 nat_rule 30000-30100 || { echo "Bail out! nftables masquerade failed"; exit 1; }
 
-# nat_confs: swanctl.conf of A (initiator, remote 192.0.2.2) and B (any
-# remote), PSK, identities a.uipsec.test / b.uipsec.test
-nat_confs() {
-	local psk gw d la ra lts rts
-	psk=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-	for gw in a b; do
-		for d in x509 x509ca x509ocsp x509aa x509ac x509crl pubkey private rsa ecdsa bliss pkcs8 pkcs12; do
-			mkdir -p "$T_TMP/$gw-swanctl/$d"
-		done
-		if [ $gw = a ]; then
-			la=$A_ADDR ra=$B_ADDR lts=10.1.0.0/24 rts=10.2.0.0/24
-		else
-			la=$B_ADDR ra=%any lts=10.2.0.0/24 rts=10.1.0.0/24
-		fi
-		cat >"$T_TMP/$gw-swanctl/swanctl.conf" <<CONF
-connections {
-    gw {
-        version = 2
-        local_addrs = $la
-        remote_addrs = $ra
-        proposals = aes128-sha256-x25519
-        dpd_delay = 0
-        local {
-            auth = psk
-            id = $(gw_id $gw)
-        }
-        remote {
-            auth = psk
-            id = $(gw_id "$(other $gw)")
-        }
-        children {
-            net {
-                local_ts = $lts
-                remote_ts = $rts
-                esp_proposals = aes128gcm16
-                mode = tunnel
-                start_action = none
-            }
-        }
-    }
-}
-secrets {
-    ike-gw {
-        id-a = $(gw_id a)
-        id-b = $(gw_id b)
-        secret = 0x$psk
-    }
-}
-CONF
-		chmod 600 "$T_TMP/$gw-swanctl/swanctl.conf"
-	done
-}
-
 # ping_from NS SRC DST [COUNT]: every echo request from SRC answered
 ping_from() {
 	nsx "$1" ping -c "${4:-5}" -i 0.1 -W 2 -I "$2" "$3" >"$T_TMP/ping.out" 2>&1
@@ -129,7 +76,7 @@ for gw in a b; do
 	start_daemon $gw "$ns" "$T_TMP/$gw.conf" || { echo "Bail out! uipsecd $gw did not start"; exit 1; }
 	charon_start $gw "$ns" || { echo "Bail out! charon $gw did not start"; exit 1; }
 done
-nat_confs
+fqdn_confs $A_ADDR $B_ADDR $B_ADDR %any
 check "swanctl --load-all on A and B" eval 'sw_load a && sw_load b'
 check "A initiates through the NAT (swanctl --initiate --child net)" sw a --initiate --child net --timeout 30
 for gw in a b; do
@@ -146,6 +93,10 @@ diag "B's uipsecd sees A at $peer1"
 check "B's uipsecd: inbound SA from the NAT ($NAT_OUT, port 30000-30100)" \
 	ujq b sas "any(.[]; .direction == \"in\" and .src == \"$NAT_OUT\" and .src_port >= 30000 and .src_port <= 30100)"
 check "B's uipsecd: outbound SA to the same address and port" test "$(b_out)" = "$peer1"
+for gw in a b; do
+	check "$gw's uipsecd lists both SAs with encap \"udp\" (NAT detected: no plain ESP)" \
+		ujq $gw sas 'length == 2 and all(.[]; .encap == "udp")'
+done
 check "A's uipsecd: outbound SA to $B_ADDR:4500" ujq a sas "any(.[]; .direction == \"out\" and .dst == \"$B_ADDR\" and .dst_port == 4500)"
 check "ping A -> B through the NAT" ping_from "$NS_A" 10.1.0.1 10.2.0.1
 check "ping B -> A through the NAT" ping_from "$NS_B" 10.2.0.1 10.1.0.1

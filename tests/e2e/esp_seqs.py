@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-# esp_seqs.py PCAP: every IPv4 ESP-in-UDP packet of a tcpdump capture, in
-# order, one line each: "SPI SEQ" (SPI in hex, SEQ decimal). Tests check
-# with it that no sequence number is ever sent twice under one SPI (e.g.
+# esp_seqs.py PCAP: every IPv4 ESP packet (in UDP 4500, or plain: IP
+# protocol 50) of a tcpdump capture, in order, one line each: "SPI SEQ"
+# (SPI in hex, SEQ decimal). Tests check with it that no sequence number is ever sent twice under one SPI (e.g.
 # across a crash of charon or uipsecd). IKE on port 4500 (non-ESP marker,
 # SPI 0) and NAT keepalives are skipped. A UDP GSO super-datagram (runs of
 # equal-sized ESP packets, captured on a veth as one datagram) is split as
@@ -20,7 +20,16 @@ while off + 16 <= len(d):
     pkt = d[off + 16:off + 16 + incl]
     off += 16 + incl
     ip = pkt[14:] if link == 1 else pkt
-    if len(ip) < 20 or ip[0] >> 4 != 4 or ip[9] != 17:
+    if len(ip) < 20 or ip[0] >> 4 != 4:
+        continue
+    if ip[9] == 50:
+        # plain ESP (IP protocol 50, no UDP encapsulation): SPI, seq follow
+        # the IPv4 header
+        esp = ip[(ip[0] & 15) * 4:]
+        if len(esp) >= 8:
+            print('%08x %d' % struct.unpack('>II', esp[:8]))
+        continue
+    if ip[9] != 17:
         continue
     udp = ip[(ip[0] & 15) * 4:]
     if len(udp) < 16:
