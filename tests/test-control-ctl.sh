@@ -9,6 +9,8 @@ UIPSECCTL=${UIPSECCTL_UNDER_TEST:-$top_builddir/core/ctl/uipsecctl}   # e.g. a s
 require_root_tools jq setpriv
 has_plugin io-tun && has_plugin net-netlink && has_plugin crypto-openssl || skip_all "io-tun, net-netlink or crypto-openssl not built"
 [ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
+# the daemons run dropped to user uipsec with CAP_NET_ADMIN only (docs/security.md)
+use_daemon_user
 
 NS=uipt-ctl-c$$   # PID: parallel runs must not collide
 ns_add $NS
