@@ -213,5 +213,7 @@ kill -HUP "$PID_c"
 for _ in $(seq 30); do ctl --json list-tunnels | jq -e '.[0].spi_in == 4608' >/dev/null 2>&1 && break; sleep 0.1; done
 check "SIGHUP reloads the same way" bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-tunnels | jq -e '.[0].spi_in == 4608'"
 
-check "daemon stops cleanly; socket removed" bash -c "kill $PID_c; for i in \$(seq 50); do kill -0 $PID_c 2>/dev/null || break; sleep 0.1; done; ! kill -0 $PID_c 2>/dev/null && [ ! -e '$SOCK' ]"
+# dropped to uipsec, the daemon cannot remove the socket file from a
+# directory of root (docs/security.md): it stays, answering nobody (exit 3)
+check "daemon stops cleanly; socket removed (or, dropped, left refusing connections)" bash -c "kill $PID_c; for i in \$(seq 50); do kill -0 $PID_c 2>/dev/null || break; sleep 0.1; done; ! kill -0 $PID_c 2>/dev/null && { [ ! -e '$SOCK' ] || { [ '${UIPT_DAEMON_USER:-root}' != root ] && ! '$UIPSECCTL' --socket '$SOCK' status >/dev/null 2>&1; }; }"
 finish
