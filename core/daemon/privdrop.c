@@ -108,6 +108,16 @@ static const char *state_dir(const daemon_t *d)
 	return dir && *dir && strcmp(dir, "none") != 0 ? dir : NULL;
 }
 
+static bool hand_over(const char *dir, const daemon_user_t *u, const char *how, GError **err)
+{
+	if (lchown(dir, u->uid, u->gid) < 0) {
+		priv_error(err, "uipsecd.state_dir: chown %s: %s", dir, g_strerror(errno));
+		return false;
+	}
+	uinfo(LOG_SUBSYS, "state directory %s %s user %s", dir, how, u->name);
+	return true;
+}
+
 /* The daemon user writes its sequence-number reservations there after the
  * drop: it must own the directory. Created when missing (0700, parents
  * 0755). An existing one of root with mode 0700 -- what uipsecd running as
@@ -128,12 +138,7 @@ static bool state_dir_prepare(daemon_t *d, GError **err)
 			priv_error(err, "uipsecd.state_dir: cannot create %s: %s", dir, g_strerror(errno));
 			return false;
 		}
-		if (lchown(dir, u->uid, u->gid) < 0) {
-			priv_error(err, "uipsecd.state_dir: chown %s: %s", dir, g_strerror(errno));
-			return false;
-		}
-		uinfo(LOG_SUBSYS, "state directory %s created for user %s", dir, u->name);
-		return true;
+		return hand_over(dir, u, "created for", err);
 	}
 	if (lstat(dir, &st) < 0) {
 		priv_error(err, "uipsecd.state_dir: %s: %s", dir, g_strerror(errno));
@@ -152,12 +157,7 @@ static bool state_dir_prepare(daemon_t *d, GError **err)
 		           (unsigned)st.st_uid, mode, u->name, u->name, u->name, dir);
 		return false;
 	}
-	if (lchown(dir, u->uid, u->gid) < 0) {
-		priv_error(err, "uipsecd.state_dir: chown %s: %s", dir, g_strerror(errno));
-		return false;
-	}
-	uinfo(LOG_SUBSYS, "state directory %s handed to user %s", dir, u->name);
-	return true;
+	return hand_over(dir, u, "handed to", err);
 }
 
 /* Reservation files written before the drop (by this start-up as root, or
