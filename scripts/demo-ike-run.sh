@@ -101,6 +101,7 @@ for g in a b; do
 	cat >"$work/$g-uipsecd.conf" <<CONF
 uipsecd {
     load = crypto-openssl io-tun net-netlink
+    user = root
     pidfile = $work/$g-uipsecd.pid
     state_dir = $work/$g-state
     control { socket = $work/$g.sock }

@@ -7,6 +7,9 @@ PKGS=(
   # build
   build-essential autoconf automake libtool libltdl-dev pkg-config
   libglib2.0-dev libjson-glib-dev libssl-dev libgcrypt20-dev libnl-3-dev libnl-route-3-dev
+  #   libcap-ng-dev   uipsecd's privilege drop: keep CAP_NET_ADMIN over the switch to uipsecd.user
+  #   libsystemd-dev  sd_notify: Type=notify readiness, reload and watchdog under systemd (optional)
+  libcap-ng-dev libsystemd-dev
   # tests only (none is linked into uipsec):
   #   iproute2 iputils-ping  namespaces, veth, routes; ping through tunnels
   #   iperf3                 TCP/UDP through tunnels (e2e, demo, bench)
@@ -17,7 +20,9 @@ PKGS=(
   #   valgrind               make check-valgrind
   #   jq                     reading uipsecctl --json in shell tests
   #   procps util-linux kmod ps/pgrep, setpriv (unprivileged-client test), modprobe
-  iproute2 iputils-ping iperf3 tcpdump tshark python3 python3-scapy nftables
+  #   passwd                 useradd/userdel: the privilege-drop test's system user uipsec
+  #   systemd                systemd-analyze verify/security on conf/uipsecd.service (no running systemd needed)
+  iproute2 iputils-ping iperf3 tcpdump tshark python3 python3-scapy nftables passwd systemd
   clang libclang-rt-14-dev valgrind jq procps util-linux kmod ca-certificates
   # make check-portability: scripts/fetch-zig.sh gets zig with 'npm pack' (.tar.xz inside)
   xz-utils

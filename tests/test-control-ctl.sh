@@ -9,6 +9,8 @@ UIPSECCTL=${UIPSECCTL_UNDER_TEST:-$top_builddir/core/ctl/uipsecctl}   # e.g. a s
 require_root_tools jq setpriv
 has_plugin io-tun && has_plugin net-netlink && has_plugin crypto-openssl || skip_all "io-tun, net-netlink or crypto-openssl not built"
 [ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
+# the daemons run dropped to user uipsec with CAP_NET_ADMIN only (docs/security.md)
+use_daemon_user
 
 NS=uipt-ctl-c$$   # PID: parallel runs must not collide
 ns_add $NS
@@ -211,5 +213,7 @@ kill -HUP "$PID_c"
 for _ in $(seq 30); do ctl --json list-tunnels | jq -e '.[0].spi_in == 4608' >/dev/null 2>&1 && break; sleep 0.1; done
 check "SIGHUP reloads the same way" bash -c "'$UIPSECCTL' --socket '$SOCK' --json list-tunnels | jq -e '.[0].spi_in == 4608'"
 
-check "daemon stops cleanly; socket removed" bash -c "kill $PID_c; for i in \$(seq 50); do kill -0 $PID_c 2>/dev/null || break; sleep 0.1; done; ! kill -0 $PID_c 2>/dev/null && [ ! -e '$SOCK' ]"
+# dropped to uipsec, the daemon cannot remove the socket file from a
+# directory of root (docs/security.md): it stays, answering nobody (exit 3)
+check "daemon stops cleanly; socket removed (or, dropped, left refusing connections)" bash -c "kill $PID_c; for i in \$(seq 50); do kill -0 $PID_c 2>/dev/null || break; sleep 0.1; done; ! kill -0 $PID_c 2>/dev/null && { [ ! -e '$SOCK' ] || { [ '${UIPT_DAEMON_USER:-root}' != root ] && ! '$UIPSECCTL' --socket '$SOCK' status >/dev/null 2>&1; }; }"
 finish

@@ -9,6 +9,8 @@
 . "${top_srcdir:-$(dirname "$0")/..}/tests/e2e/lib.sh"
 require_root_tools python3
 has_plugin io-tun && has_plugin net-netlink && has_plugin crypto-openssl || skip_all "io-tun, net-netlink or crypto-openssl not built"
+# the daemons run dropped to user uipsec with CAP_NET_ADMIN only (docs/security.md)
+use_daemon_user
 
 NS=uipt-ctl-f$$   # PID: parallel runs must not collide
 ns_add $NS

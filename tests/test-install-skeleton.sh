@@ -68,6 +68,7 @@ cat > "$tmp/uipsec.conf" <<CONF
 uipsecd {
     plugin_dir = $tmp/skeleton $top_builddir/tests/plugins/.libs
     load = skeleton test-net test-pktio
+    user = root
     plugins {
         skeleton { greeting = bonjour }
     }

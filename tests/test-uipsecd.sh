@@ -25,7 +25,9 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; sed 's/^/# /' "$tmp/out" "$tmp/err" 2>/dev/null; }
 
 # check NAME EXPECTED_RC CONFIG_TEXT [ARGS...]: run, compare the exit status
-conf() { printf '%s\n' "$1" > "$tmp/uipsec.conf"; }
+# uipsecd.user = root: these daemons keep their privileges (appended, so
+# the line numbers the checks expect stay)
+conf() { printf '%s\nuipsecd.user = root\n' "$1" > "$tmp/uipsec.conf"; }
 run() { "$uipsecd" --config "$tmp/uipsec.conf" "$@" > "$tmp/out" 2> "$tmp/err"; }
 # has FILE TEXT: fixed-string search
 has() { grep -qF -- "$2" "$tmp/$1"; }

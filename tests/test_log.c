@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include "config/logging.h"
 #include "config/settings_parser.h"
 
@@ -310,6 +311,82 @@ static void test_syslog_target(void)
 	g_free(text);
 }
 
+/* Under systemd (JOURNAL_STREAM names stderr's device:inode) each line
+ * starts with its syslog priority and carries no time stamp. */
+static bool journal_seen;
+static void log_to_journal_stream(void)
+{
+	struct stat st;
+	g_assert_cmpint(fstat(STDERR_FILENO, &st), ==, 0);
+	char *js = g_strdup_printf("%llu:%llu", (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+	g_setenv("JOURNAL_STREAM", js, TRUE);
+	g_free(js);
+	log_set_target(LOG_TARGET_STDERR);
+	journal_seen = log_stderr_is_journal();
+	uerror("esp", "broken");
+	uwarn("cfg", "careful");
+	uinfo("esp", "hello world");
+	log_set_level(NULL, UIPSEC_LOG_DEBUG);
+	udebug("net", "details");
+	g_unsetenv("JOURNAL_STREAM");
+	log_set_target(LOG_TARGET_STDERR);
+}
+
+static void log_to_other_stream(void)
+{
+	g_setenv("JOURNAL_STREAM", "1:2", TRUE);   /* the journal, but not our stderr */
+	log_set_target(LOG_TARGET_STDERR);
+	journal_seen = log_stderr_is_journal();
+	uinfo("esp", "hello world");
+	g_unsetenv("JOURNAL_STREAM");
+	log_set_target(LOG_TARGET_STDERR);
+}
+
+static void test_journal_prefix(void)
+{
+	setup();
+	log_set_sink(NULL, NULL);
+	char *text = capture_stderr(log_to_journal_stream);
+	g_assert_true(journal_seen);
+	g_assert_cmpstr(text, ==, "<3>[esp] ERROR broken\n<4>[cfg] WARN careful\n<6>[esp] INFO hello world\n"
+	                          "<7>[net] DEBUG details\n");
+	g_free(text);
+	text = capture_stderr(log_to_other_stream);
+	g_assert_false(journal_seen);
+	g_assert_true(g_regex_match_simple("^\\d{4}-\\d\\d-\\d\\dT[0-9:.]+ \\[esp\\] INFO hello world\n$", text, 0, 0));
+	g_free(text);
+	g_assert_false(log_stderr_is_journal());
+	log_set_sink(sink, &sink_calls);
+}
+
+/* GLib's and json-glib's own messages reach our logger (subsystem glib,
+ * "DOMAIN: message", mapped levels) and its level filter. */
+static void test_glib_capture(void)
+{
+	setup();
+	/* g_test_init() made warnings fatal; a daemon's are not */
+	g_log_set_always_fatal(G_LOG_FATAL_MASK);
+	log_capture_glib();
+	log_capture_glib();   /* twice is fine */
+	g_log("Json", G_LOG_LEVEL_WARNING, "bad member %d", 7);
+	g_log("GLib-GIO", G_LOG_LEVEL_MESSAGE, "note");
+	g_log("GLib", G_LOG_LEVEL_DEBUG, "hidden at level info");
+	g_assert_cmpuint(captured->len, ==, 2);
+	entry_t *e = g_ptr_array_index(captured, 0);
+	g_assert_cmpstr(e->subsys, ==, "glib");
+	g_assert_cmpint(e->level, ==, UIPSEC_LOG_WARN);
+	g_assert_cmpstr(e->msg, ==, "Json: bad member 7");
+	e = g_ptr_array_index(captured, 1);
+	g_assert_cmpint(e->level, ==, UIPSEC_LOG_INFO);
+	g_assert_cmpstr(e->msg, ==, "GLib-GIO: note");
+	log_set_level(LOG_GLIB_SUBSYS, UIPSEC_LOG_DEBUG);
+	g_log("GLib", G_LOG_LEVEL_DEBUG, "shown at level debug");
+	g_assert_cmpuint(captured->len, ==, 3);
+	e = g_ptr_array_index(captured, 2);
+	g_assert_cmpint(e->level, ==, UIPSEC_LOG_DEBUG);
+	g_assert_cmpstr(e->msg, ==, "GLib: shown at level debug");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -322,6 +399,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/log/threads", test_threads);
 	g_test_add_func("/log/stderr-format", test_stderr_format);
 	g_test_add_func("/log/syslog-target", test_syslog_target);
+	g_test_add_func("/log/journal-prefix", test_journal_prefix);
+	g_test_add_func("/log/glib-capture", test_glib_capture);
 	int rc = g_test_run();
 	log_set_sink(NULL, NULL);
 	if (captured)

@@ -939,6 +939,59 @@ static void test_check_private(void)
 	g_free(dir);
 }
 
+/* With a key reader (uipsecd.user, after settings_set_key_reader()): owner
+ * root or the reader, group access only for its group, none for others,
+ * and the reader must be able to read the file. */
+static void refused_with(const char *path, const char *why)
+{
+	GError *err = NULL;
+	g_assert_false(settings_check_private(-1, path, "a.conf:3: tunnel t", "key_file", &err));
+	g_assert_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM);
+	if (!strstr(err->message, why))
+		g_error("'%s' does not say '%s'", err->message, why);
+	g_assert_true(g_str_has_prefix(err->message, "a.conf:3: tunnel t: key_file "));
+	g_error_free(err);
+}
+
+static void test_key_reader(void)
+{
+	char *dir = g_dir_make_tmp("uipsec-reader-XXXXXX", NULL);
+	char *path = g_build_filename(dir, "k.conf", NULL);
+	g_assert_true(g_file_set_contents(path, "key = 0x00\n", -1, NULL));
+	struct stat st;
+	g_assert_cmpint(stat(path, &st), ==, 0);
+	GError *err = NULL;
+	/* the reader owns the file (or it is root's and the reader is us) */
+	settings_set_key_reader(st.st_uid, st.st_gid, "tester");
+	g_assert_cmpint(chmod(path, 0600), ==, 0);
+	g_assert_true(settings_check_private(-1, path, NULL, "key_file", &err));
+	g_assert_cmpint(chmod(path, 0640), ==, 0);
+	g_assert_true(settings_check_private(-1, path, NULL, "key_file", &err));   /* the reader's group */
+	g_assert_no_error(err);
+	g_assert_cmpint(chmod(path, 0604), ==, 0);
+	refused_with(path, "is accessible by others (mode 0604); key files are never world-readable");
+	/* a reader of another group: group access is not for that one */
+	settings_set_key_reader(st.st_uid, st.st_gid + 1, "tester");
+	g_assert_cmpint(chmod(path, 0640), ==, 0);
+	refused_with(path, "access (mode 0640); only the daemon's group");
+	/* another reader: the file is ours, not root's (unless we are root) */
+	settings_set_key_reader(st.st_uid + 4242, st.st_gid + 4242, "tester");
+	g_assert_cmpint(chmod(path, 0600), ==, 0);
+	if (st.st_uid == 0)
+		refused_with(path, "cannot be read by the daemon user tester (owner root");
+	else
+		refused_with(path, "key files must belong to root or to the daemon user tester");
+	/* without a reader: the rule before (no group or other access) */
+	settings_clear_key_reader();
+	g_assert_true(settings_check_private(-1, path, NULL, "key_file", &err));
+	g_assert_cmpint(chmod(path, 0640), ==, 0);
+	refused_with(path, "is readable by group or others (mode 0640); refusing it (chmod 600)");
+	g_assert_cmpint(unlink(path), ==, 0);
+	g_assert_cmpint(rmdir(dir), ==, 0);
+	g_free(path);
+	g_free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -973,5 +1026,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/settings/options/example-config", test_example_config);
 	g_test_add_func("/settings/data/full", test_data_full);
 	g_test_add_func("/settings/check-private", test_check_private);
+	g_test_add_func("/settings/key-reader", test_key_reader);
 	return g_test_run();
 }

@@ -69,7 +69,7 @@ vg_run() {
 
 net2net_topo uipt-vg
 gw_pair_confs aes128gcm16 "$prov_a io-tun net-netlink" "$prov_b io-tun net-netlink"
-printf 'uipsecd {\n  load = %s io-tun net-netlink\n  threads = two\n}\ntunnels { x { esp = nosuch } }\n' \
+printf 'uipsecd {\n  load = %s io-tun net-netlink\n  user = root\n  threads = two\n}\ntunnels { x { esp = nosuch } }\n' \
 	"$prov_a" > "$T_TMP/bad.conf"
 
 check "--check-config on a good file: exit 0, valgrind clean" vg_run check-good 0 --check-config --config "$T_TMP/a.conf"

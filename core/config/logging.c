@@ -1,6 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Logging: a level per subsystem with a default, written to stderr (one
- * line per message) or syslog, or handed to a sink in tests.
+ * line per message) or syslog, or handed to a sink in tests. When stderr
+ * is systemd's journal stream ($JOURNAL_STREAM names its device:inode),
+ * each line starts with the syslog priority "<N>" (sd-daemon.h's SD_ERR
+ * style) instead of a time stamp: the journal keeps the level and its own
+ * time. GLib's and json-glib's own messages come through here too
+ * (log_capture_glib()).
  *
  * uipsec_log_enabled() is on hot paths: it first compares against the
  * highest level any subsystem has enabled (one relaxed atomic load), and
@@ -11,8 +16,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
 #include "config/logging.h"
 #include "config/settings_parser.h"
 
@@ -27,6 +35,7 @@ static GHashTable *subsys_levels;                 /* char* -> GINT_TO_POINTER(le
 static pthread_mutex_t out_lock = PTHREAD_MUTEX_INITIALIZER;
 static log_target_t out_target = LOG_TARGET_STDERR;
 static bool syslog_opened;
+static bool stderr_journal;     /* stderr is the journal's stream: "<N>" prefixes */
 static log_sink_fn sink_fn;
 static void *sink_user;
 
@@ -142,10 +151,34 @@ bool uipsec_log_enabled(const char *subsys, uipsec_log_level_t level)
 	return level <= log_get_level(subsys);
 }
 
-void log_set_target(log_target_t target)
+/* systemd sets JOURNAL_STREAM=DEV:INODE for a service whose stderr is
+ * connected to the journal; a stderr redirected elsewhere by a child does
+ * not match it */
+static bool detect_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	char end;
+	struct stat st;
+	if (!js || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
+bool log_stderr_is_journal(void)
 {
 	pthread_mutex_lock(&out_lock);
+	bool j = stderr_journal;
+	pthread_mutex_unlock(&out_lock);
+	return j;
+}
+
+void log_set_target(log_target_t target)
+{
+	bool journal = target == LOG_TARGET_STDERR && detect_journal();
+	pthread_mutex_lock(&out_lock);
 	out_target = target;
+	stderr_journal = journal;
 	if (target == LOG_TARGET_SYSLOG && !syslog_opened) {
 		openlog("uipsecd", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		syslog_opened = true;
@@ -199,6 +232,9 @@ void uipsec_log(const char *subsys, uipsec_log_level_t level, const char *fmt, .
 	log_target_t target = out_target;
 	if (!fn && target == LOG_TARGET_SYSLOG) {
 		syslog(level_syslog[level], "[%s] %s", subsys, msg);
+	} else if (!fn && stderr_journal) {
+		fprintf(stderr, "<%d>[%s] %s %s\n", level_syslog[level], subsys, level_tags[level], msg);
+		fflush(stderr);
 	} else if (!fn) {
 		struct timespec ts;
 		struct tm tm;
@@ -277,4 +313,48 @@ bool log_configure(const uipsec_settings_t *s, GError **err)
 	g_strfreev(keys);
 	g_string_free(errors, TRUE);
 	return ok;
+}
+
+/* ---------------------------------------------------------------- GLib's messages */
+
+/* GLib's levels on ours; G_LOG_LEVEL_ERROR aborts after this in GLib */
+static uipsec_log_level_t glib_level(GLogLevelFlags flags)
+{
+	static const struct { GLogLevelFlags flag; uipsec_log_level_t level; } map[] = {
+		{ G_LOG_LEVEL_ERROR, UIPSEC_LOG_ERROR },   { G_LOG_LEVEL_CRITICAL, UIPSEC_LOG_ERROR },
+		{ G_LOG_LEVEL_WARNING, UIPSEC_LOG_WARN },  { G_LOG_LEVEL_MESSAGE, UIPSEC_LOG_INFO },
+		{ G_LOG_LEVEL_INFO, UIPSEC_LOG_INFO },     { G_LOG_LEVEL_DEBUG, UIPSEC_LOG_DEBUG },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(map); i++)
+		if (flags & map[i].flag)
+			return map[i].level;
+	return UIPSEC_LOG_INFO;
+}
+
+static GLogWriterOutput glib_writer(GLogLevelFlags flags, const GLogField *fields, gsize n_fields, gpointer user)
+{
+	const char *domain = NULL, *message = NULL;
+	for (gsize i = 0; i < n_fields; i++) {
+		if (fields[i].length >= 0)
+			continue;             /* binary fields: not ours to print */
+		if (strcmp(fields[i].key, "GLIB_DOMAIN") == 0)
+			domain = fields[i].value;
+		else if (strcmp(fields[i].key, "MESSAGE") == 0)
+			message = fields[i].value;
+	}
+	uipsec_log_level_t level = glib_level(flags);
+	if (uipsec_log_enabled(LOG_GLIB_SUBSYS, level))
+		uipsec_log(LOG_GLIB_SUBSYS, level, "%s%s%s", domain ? domain : "", domain ? ": " : "",
+		           message ? message : "(no message)");
+	return G_LOG_WRITER_HANDLED;
+}
+
+void log_capture_glib(void)
+{
+	/* GLib allows one writer per process, set before its first message */
+	static gsize once;
+	if (g_once_init_enter(&once)) {
+		g_log_set_writer_func(glib_writer, NULL, NULL);
+		g_once_init_leave(&once, 1);
+	}
 }

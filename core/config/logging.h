@@ -25,7 +25,19 @@ UIPSEC_EXPORT void log_set_level(const char *subsys, uipsec_log_level_t level);
 UIPSEC_EXPORT void log_clear_levels(void);
 UIPSEC_EXPORT uipsec_log_level_t log_get_level(const char *subsys);
 
+/* Also looks at whether stderr is systemd's journal stream (the
+ * JOURNAL_STREAM variable names stderr's device and inode): its lines then
+ * start with the syslog priority, "<3>" for errors, and carry no time. */
 UIPSEC_EXPORT void log_set_target(log_target_t target);
+/* Whether the last log_set_target() found stderr to be the journal. */
+UIPSEC_EXPORT bool log_stderr_is_journal(void);
+
+/* Subsystem of GLib's and json-glib's own messages (log_capture_glib). */
+#define LOG_GLIB_SUBSYS "glib"
+/* From now on GLib's messages (g_warning(), g_critical(), ... of GLib,
+ * GIO and json-glib) are logged as subsystem "glib", "DOMAIN: message",
+ * with the matching level, to the daemon's target. Once per process. */
+UIPSEC_EXPORT void log_capture_glib(void);
 
 /* Apply uipsecd.log.default, uipsecd.log.target and uipsecd.log.<subsystem>
  * from s, replacing earlier per-subsystem levels. Nothing changes when a

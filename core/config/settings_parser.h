@@ -6,6 +6,7 @@
 #define UIPSEC_CORE_SETTINGS_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <glib.h>
 #include <uipsec/settings.h>
 
@@ -54,6 +55,15 @@ UIPSEC_EXPORT char **settings_split_list(const char *v);
  * be examined is an error too. where may be NULL. */
 UIPSEC_EXPORT bool settings_check_private(int fd, const char *path, const char *where, const char *what,
                                           GError **err);
+/* From now on settings_check_private() applies the rule for a daemon that
+ * runs as this user (uipsecd.user, not root) and must read key files again
+ * at reload: owned by root or uid, group access only for gid, no access for
+ * others, readable by uid (as owner or through gid). name is for messages.
+ * Without it (uipsecctl, a daemon running as root) the rule is: no group or
+ * other access at all. */
+UIPSEC_EXPORT void settings_set_key_reader(uid_t uid, gid_t gid, const char *name);
+/* Back to the rule without a key reader (tests). */
+UIPSEC_EXPORT void settings_clear_key_reader(void);
 
 /* Option registry. prefix is prepended to every key of opts ("" for the
  * core's own, "uipsecd.plugins.<name>." for a plugin's). Declaring a key

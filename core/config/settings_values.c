@@ -4,6 +4,8 @@
  * that a file holding keys is private. */
 #include "config.h"
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -126,6 +128,70 @@ char **settings_split_list(const char *v)
 	return (char **)g_ptr_array_free(out, FALSE);
 }
 
+/* Who must be able to read key files later: the user uipsecd switches to
+ * (settings_set_key_reader()). A property of the process, like its uid:
+ * set once by the daemon before it reads any key, read by every check. */
+static struct {
+	bool set;
+	uid_t uid;
+	gid_t gid;
+	char name[64];
+} key_reader;
+
+void settings_set_key_reader(uid_t uid, gid_t gid, const char *name)
+{
+	key_reader.set = true;
+	key_reader.uid = uid;
+	key_reader.gid = gid;
+	g_strlcpy(key_reader.name, name ? name : "", sizeof(key_reader.name));
+}
+
+void settings_clear_key_reader(void)
+{
+	memset(&key_reader, 0, sizeof(key_reader));
+}
+
+static char *group_name(gid_t gid)
+{
+	struct group *gr = getgrgid(gid);
+	return gr ? g_strdup(gr->gr_name) : g_strdup_printf("%u", (unsigned)gid);
+}
+
+static char *user_name(uid_t uid)
+{
+	struct passwd *pw = getpwuid(uid);
+	return pw ? g_strdup(pw->pw_name) : g_strdup_printf("%u", (unsigned)uid);
+}
+
+/* The rule when the daemon runs as key_reader (docs/security.md): owned by
+ * root or the daemon user, group access only for the daemon's group,
+ * nothing for others, and readable by the daemon user. NULL when fine,
+ * else why not (g_free). */
+static char *reader_refusal(const struct stat *st)
+{
+	unsigned mode = (unsigned)(st->st_mode & 07777);
+	const char *u = key_reader.name;
+	char *why = NULL, *owner = user_name(st->st_uid), *group = group_name(st->st_gid);
+	char *dgroup = group_name(key_reader.gid);
+	if (mode & 007)
+		why = g_strdup_printf("is accessible by others (mode %04o); key files are never world-readable "
+		                      "(chmod o-rwx)", mode);
+	else if (st->st_uid != 0 && st->st_uid != key_reader.uid)
+		why = g_strdup_printf("belongs to user %s; key files must belong to root or to the daemon user %s "
+		                      "(uipsecd.user)", owner, u);
+	else if ((mode & 070) && st->st_gid != key_reader.gid)
+		why = g_strdup_printf("gives group %s access (mode %04o); only the daemon's group %s may have it "
+		                      "(chgrp %s, or chmod 600)", group, mode, dgroup, dgroup);
+	else if (!((st->st_uid == key_reader.uid && (mode & 0400)) || (st->st_gid == key_reader.gid && (mode & 040))))
+		why = g_strdup_printf("cannot be read by the daemon user %s (owner %s, group %s, mode %04o), so a "
+		                      "reload could not read it again; chown %s it, or chgrp %s it and chmod 640",
+		                      u, owner, group, mode, u, dgroup);
+	g_free(owner);
+	g_free(group);
+	g_free(dgroup);
+	return why;
+}
+
 bool settings_check_private(int fd, const char *path, const char *where, const char *what, GError **err)
 {
 	struct stat st;
@@ -137,7 +203,17 @@ bool settings_check_private(int fd, const char *path, const char *where, const c
 	}
 	/* a FIFO or terminal (uipsecctl --key-file - from a pipe) is nobody
 	 * else's to read; only files keep the key for others to find */
-	if (S_ISREG(st.st_mode) && (st.st_mode & 077)) {
+	if (!S_ISREG(st.st_mode))
+		return true;
+	if (key_reader.set) {
+		char *why = reader_refusal(&st);
+		if (why)
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM, "%s%s%s %s %s", where ? where : "",
+			            where ? ": " : "", what, path, why);
+		g_free(why);
+		return why == NULL;
+	}
+	if (st.st_mode & 077) {
 		g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_PERM,
 		            "%s%s%s %s is readable by group or others (mode %04o); refusing it (chmod 600)",
 		            where ? where : "", where ? ": " : "", what, path, (unsigned)(st.st_mode & 07777));

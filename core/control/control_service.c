@@ -870,7 +870,7 @@ const control_backend_t *control_service_backend(void)
 
 /* Options read once at start-up: a change needs a restart. */
 static const char *const restart_keys[] = {
-	"uipsecd.load", "uipsecd.plugin_dir", "uipsecd.threads", "uipsecd.socket.port",
+	"uipsecd.load", "uipsecd.plugin_dir", "uipsecd.threads", "uipsecd.user", "uipsecd.socket.port",
 	"uipsecd.socket.address", "uipsecd.socket.fwmark", "uipsecd.control.socket", "uipsecd.control.mode",
 	"uipsecd.control.group", "uipsecd.install_routes", "uipsecd.allow_peer_ts",
 	"uipsecd.plugins.io-tun.name", "uipsecd.plugins.io-tun.mtu", "uipsecd.plugins.net-netlink.table",

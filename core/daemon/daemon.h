@@ -9,6 +9,7 @@
 #define UIPSEC_DAEMON_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <glib.h>
 typedef struct _JsonNode JsonNode;   /* json-glib; only passed through here */
 #include <uipsec/settings.h>
@@ -16,12 +17,21 @@ typedef struct _JsonNode JsonNode;   /* json-glib; only passed through here */
 typedef struct daemon_opts {
 	char *config;            /* --config */
 	gboolean foreground;     /* --foreground */
+	char *pidfile;           /* --pidfile */
 	char *debug;             /* --debug LEVEL */
 	gboolean check_config;   /* --check-config */
 	gboolean list_plugins;   /* --list-plugins */
 	gboolean help_options;   /* --help-options */
 	gboolean version;        /* --version */
 } daemon_opts_t;
+
+/* uipsecd.user, resolved at start-up (privdrop.c) */
+typedef struct daemon_user {
+	char *name;
+	bool drop;                     /* false: root (or uid 0), nothing to drop */
+	uid_t uid;
+	gid_t gid;                     /* the user's primary group */
+} daemon_user_t;
 
 typedef struct daemon {
 	daemon_opts_t opts;
@@ -32,6 +42,8 @@ typedef struct daemon {
 	char *pidfile;
 	unsigned started;              /* steps started so far */
 	int ready_fd;                  /* background start: tells the waiting parent how it went, -1 = none */
+	daemon_user_t user;            /* uipsecd.user */
+	guint watchdog;                /* systemd watchdog timer source, 0 = none */
 } daemon_t;
 
 /* One start-up step; stop() undoes start() (may be NULL). reload() (may
@@ -57,6 +69,26 @@ JsonNode *daemon_reload(daemon_t *d, GError **err);
 /* Plugins, their features and who serves what, for --list-plugins (and
  * --check-config's summary). */
 void daemon_print_plugins(FILE *out, bool verbose);
+
+/* uipsecd.user: look it up (false with err when it does not exist) and
+ * make key-file checks expect it as their reader (privdrop.c). */
+bool daemon_user_resolve(daemon_t *d, GError **err);
+void daemon_user_clear(daemon_t *d);
+/* Start-up step "privileges" (the first): PR_SET_NO_NEW_PRIVS, the
+ * capability bounding set cut to CAP_NET_ADMIN, the state directory made
+ * the daemon user's. Nothing when uipsecd.user is root. */
+bool daemon_privileges_prepare(daemon_t *d, GError **err);
+/* Start-up step "privilege drop" (the last): switch to the daemon user with
+ * CAP_NET_ADMIN only. Everything that needs more is open before it. */
+bool daemon_privileges_drop(daemon_t *d, GError **err);
+
+/* systemd's service notifications (notify.c; nothing without libsystemd
+ * or outside systemd): ready once the data path runs, reloading around a
+ * reload, stopping; the watchdog pinged from the main loop. */
+void daemon_notify_ready(daemon_t *d);
+void daemon_notify_reloading(daemon_t *d);
+void daemon_notify_stopping(daemon_t *d);
+void daemon_watchdog_stop(daemon_t *d);
 
 /* PID file: false (with a message) when another live instance holds it. */
 bool daemon_pidfile_acquire(daemon_t *d, GError **err);

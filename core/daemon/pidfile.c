@@ -11,10 +11,13 @@
 #include <unistd.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <uipsec/log.h>
 #include "daemon/daemon.h"
 
 bool daemon_pidfile_acquire(daemon_t *d, GError **err)
 {
+	if (strcmp(d->pidfile, "none") == 0)
+		return true;
 	int fd = open(d->pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno),
@@ -47,7 +50,10 @@ void daemon_pidfile_release(daemon_t *d)
 {
 	if (d->pidfile_fd < 0)
 		return;
-	g_unlink(d->pidfile);
+	/* after the privilege drop the directory (/run) may not let us remove
+	 * it: an empty file names no process that a recycled PID could match */
+	if (g_unlink(d->pidfile) < 0 && ftruncate(d->pidfile_fd, 0) < 0)
+		udebug("daemon", "cannot remove or empty %s: %s", d->pidfile, g_strerror(errno));
 	close(d->pidfile_fd);     /* releases the lock */
 	d->pidfile_fd = -1;
 }

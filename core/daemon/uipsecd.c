@@ -3,10 +3,10 @@
  *
  * Steps: command line -> config -> logging -> (--check-config,
  * --list-plugins, --help-options stop here) -> daemonize -> pidfile ->
- * daemon_steps[] (plugins, data path, events and SA lifetimes, control
- * socket)
- * -> main loop (SIGTERM/SIGINT stop, SIGHUP reloads) -> steps stopped in
- * reverse -> pidfile removed. */
+ * uipsecd.user looked up -> daemon_steps[] (privileges, plugins, data
+ * path, events and SA lifetimes, control socket, privilege drop)
+ * -> READY=1 to systemd -> main loop (SIGTERM/SIGINT stop, SIGHUP reloads)
+ * -> steps stopped in reverse -> pidfile removed. */
 #include "config.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -102,13 +102,18 @@ static bool control_start_step(daemon_t *d, GError **err)
 static void control_stop_step(daemon_t *d) { control_service_stop(); }
 /* control end */
 
-/* Started in this order, stopped in reverse. */
+/* Started in this order, stopped in reverse. The privilege drop is the
+ * last step: whatever needs more than CAP_NET_ADMIN (binding sockets, raw
+ * sockets, SO_MARK, TUN devices, files of root) is done by the steps
+ * before it; a new step that opens such things goes above it. */
 static const daemon_step_t daemon_steps[] = {
+	{ "privileges", daemon_privileges_prepare, NULL },
 	{ "plugins", plugins_start, plugins_stop },
 	{ "security databases", databases_start_step, databases_stop_step },
 	{ "data path", datapath_start_step, datapath_stop_step, .check = datapath_check_step },   /* datapath */
 	{ "events and SA lifetimes", events_start_step, events_stop_step },
 	{ "control socket", control_start_step, control_stop_step }, /* control */
+	{ "privilege drop", daemon_privileges_drop, NULL },
 };
 
 static bool steps_start(daemon_t *d, GError **err)
@@ -185,7 +190,7 @@ static void diff_one(const char *key, const char *value, const char *origin, voi
 
 /* SIGHUP and the control socket's reload: NULL with err when the new
  * configuration is rejected; the running one is kept then. */
-JsonNode *daemon_reload(daemon_t *d, GError **err)
+static JsonNode *reload(daemon_t *d, GError **err)
 {
 	uinfo(LOG_SUBSYS, "reloading %s", d->opts.config);
 	uipsec_settings_t *s = read_config(d, err);
@@ -220,6 +225,15 @@ JsonNode *daemon_reload(daemon_t *d, GError **err)
 	return report;
 }
 
+/* systemd hears of every reload, refused or not */
+JsonNode *daemon_reload(daemon_t *d, GError **err)
+{
+	daemon_notify_reloading(d);
+	JsonNode *report = reload(d, err);
+	daemon_notify_ready(d);
+	return report;
+}
+
 static gboolean on_reload(gpointer user)
 {
 	daemon_t *d = user;
@@ -239,6 +253,7 @@ static gboolean on_stop(gpointer user)
 {
 	daemon_t *d = user;
 	uinfo(LOG_SUBSYS, "signal received, stopping");
+	daemon_notify_stopping(d);
 	g_main_loop_quit(d->loop);
 	return G_SOURCE_CONTINUE;
 }
@@ -268,6 +283,11 @@ static int check_config(daemon_t *d)
 		fprintf(stderr, "%s\n", err->message);
 		g_clear_error(&err);
 		errors++;
+	}
+	/* a missing user is the system's state, not the file's: said, not counted */
+	if (!daemon_user_resolve(d, &err)) {
+		fprintf(stderr, "warning: %s\n", err->message);
+		g_clear_error(&err);
 	}
 	if (!plugin_loader_load(d->settings, &err)) {
 		fprintf(stderr, "%s\n", err->message);
@@ -397,14 +417,15 @@ static int run(daemon_t *d)
 
 	if (!d->opts.foreground && !daemonize(d, &err))
 		goto out;
-	d->pidfile = g_strdup(uipsec_settings_get_str(d->settings, "uipsecd.pidfile",
-	                                              UIPSEC_RUNSTATEDIR "/uipsecd.pid"));
+	d->pidfile = g_strdup(d->opts.pidfile ? d->opts.pidfile
+	                                      : uipsec_settings_get_str(d->settings, "uipsecd.pidfile",
+	                                                                UIPSEC_RUNSTATEDIR "/uipsecd.pid"));
 	if (!daemon_pidfile_acquire(d, &err))
 		goto out;
 
 	uinfo(LOG_SUBSYS, "uipsecd %s starting (config %s, pid %ld)", PACKAGE_VERSION,
 	      d->opts.config, (long)getpid());
-	if (!options_check_values(d->settings, &err))
+	if (!options_check_values(d->settings, &err) || !daemon_user_resolve(d, &err))
 		goto out;
 	bool started = steps_start(d, &err);
 	/* after loading plugins: they declare their options then */
@@ -420,7 +441,9 @@ static int run(daemon_t *d)
 	};
 	uinfo(LOG_SUBSYS, "uipsecd running");
 	report_start(d, "ok");
+	daemon_notify_ready(d);
 	g_main_loop_run(d->loop);
+	daemon_watchdog_stop(d);
 	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
 		g_source_remove(sources[i]);
 	g_main_loop_unref(d->loop);
@@ -436,6 +459,7 @@ out:
 		g_error_free(err);
 	}
 	report_start(d, "stopped before it was running");
+	daemon_notify_stopping(d);
 	steps_stop(d);
 	daemon_pidfile_release(d);
 	if (status == EXIT_SUCCESS)
@@ -453,6 +477,8 @@ static bool parse_cli(daemon_t *d, int *argc, char ***argv)
 		  "configuration file (default " DEFAULT_CONFIG ")", "FILE" },
 		{ "foreground", 'f', 0, G_OPTION_ARG_NONE, &o->foreground,
 		  "stay in the foreground, log to stderr", NULL },
+		{ "pidfile", 'p', 0, G_OPTION_ARG_FILENAME, &o->pidfile,
+		  "PID file (overrides uipsecd.pidfile; none = no PID file)", "FILE" },
 		{ "debug", 'd', 0, G_OPTION_ARG_STRING, &o->debug,
 		  "log level for every subsystem: error, warn, info, debug, trace", "LEVEL" },
 		{ "check-config", 0, 0, G_OPTION_ARG_NONE, &o->check_config,
@@ -493,6 +519,7 @@ int main(int argc, char **argv)
 	int status;
 
 	d.old_settings = g_ptr_array_new_with_free_func((GDestroyNotify)settings_free);
+	log_capture_glib();   /* GLib's and json-glib's own warnings: through our logger */
 	if (!parse_cli(&d, &argc, &argv)) {
 		status = 2;
 		goto out;
@@ -544,5 +571,7 @@ out:
 	g_free(d.pidfile);
 	g_free(d.opts.config);
 	g_free(d.opts.debug);
+	g_free(d.opts.pidfile);
+	daemon_user_clear(&d);
 	return status;
 }

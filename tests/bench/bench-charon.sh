@@ -68,6 +68,7 @@ charon_uipsec_row() {
 		cat >"$d/$s/uipsecd.conf" <<CONF
 uipsecd {
     load = crypto-openssl io-tun net-netlink
+    user = root
     threads = 2
     pidfile = $d/$s/uipsecd.pid
     state_dir = $d/$s/state

@@ -41,6 +41,7 @@ uipsec_conf() {
 	cat <<CONF
 uipsecd {
     load = ${13} io-tun net-netlink
+    user = root
     threads = ${14}
     pidfile = $OUT_DIR/$1.pid
     control { socket = $OUT_DIR/$1.sock }

@@ -12,6 +12,8 @@ UIPSECCTL=${UIPSECCTL_UNDER_TEST:-$top_builddir/core/ctl/uipsecctl}
 require_root_tools jq ping
 has_plugin io-tun && has_plugin net-netlink && has_plugin crypto-openssl || skip_all "io-tun, net-netlink or crypto-openssl not built"
 [ -x "$UIPSECCTL" ] || skip_all "uipsecctl not built"
+# the daemons run dropped to user uipsec with CAP_NET_ADMIN only (docs/security.md)
+use_daemon_user
 
 net2net_topo uipt-ctl-rt$$
 K1=$(gen_key 20) K2=$(gen_key 20)

@@ -37,6 +37,7 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null
 	done
 	for ns in "${T_NS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	release_daemon_user
 	if [ "$T_FAILED" != 0 ] || [ -n "${UIPT_KEEP_LOGS:-}" ]; then
 		for f in "$T_TMP"/*.log; do [ -f "$f" ] && { echo "# --- $f"; tail -30 "$f" | sed 's/^/# /'; }; done
 	fi
@@ -97,6 +98,51 @@ two_gateways() {
 	ip -n "$2" addr add 10.2.0.1/32 dev lo
 }
 
+# ---- the daemon user: uipsecd.user of the daemons daemon_conf writes.
+# Default root (uipsecd keeps its privileges, as before the option); a test
+# that calls use_daemon_user (or UIPT_DAEMON_USER=uipsec in the
+# environment) runs its daemons dropped to user uipsec with CAP_NET_ADMIN
+# only. The user is created when missing and removed again by the last test
+# using it (one file per test PID under T_DUSER_DIR, under a lock), so tests
+# running at the same time share it.
+T_DUSER_DIR=/run/uipsec-test-user
+T_DUSER_USED=
+# use_daemon_user: this test's daemons run as uipsec: its configs are
+# group uipsec, mode 0640, and T_TMP is group uipsec, mode 0750, so the
+# daemon can read them again at reload (docs/security.md)
+use_daemon_user() {
+	command -v useradd >/dev/null && command -v flock >/dev/null || skip_all "useradd or flock missing"
+	mkdir -p "$T_DUSER_DIR" || { echo "Bail out! cannot create $T_DUSER_DIR"; exit 1; }
+	(
+		flock 9
+		if ! getent passwd uipsec >/dev/null; then
+			useradd --system --user-group --no-create-home --home-dir /nonexistent \
+				--shell /usr/sbin/nologin uipsec || exit 1
+			touch "$T_DUSER_DIR/created"
+		fi
+		touch "$T_DUSER_DIR/$$"
+	) 9>"$T_DUSER_DIR/lock" || { echo "Bail out! cannot create the system user uipsec"; exit 1; }
+	T_DUSER_USED=1
+	UIPT_DAEMON_USER=uipsec
+	chgrp uipsec "$T_TMP" && chmod 750 "$T_TMP"
+}
+# in cleanup: remove the user if the tests created it and none uses it now
+release_daemon_user() {
+	[ -n "$T_DUSER_USED" ] || return 0
+	(
+		flock 9
+		rm -f "$T_DUSER_DIR/$$"
+		local f
+		for f in "$T_DUSER_DIR"/[0-9]*; do
+			[ -e "$f" ] && ! kill -0 "${f##*/}" 2>/dev/null && rm -f "$f"
+		done
+		if [ -e "$T_DUSER_DIR/created" ] && ! compgen -G "$T_DUSER_DIR/[0-9]*" >/dev/null; then
+			userdel uipsec 2>/dev/null && rm -f "$T_DUSER_DIR/created"
+		fi
+	) 9>"$T_DUSER_DIR/lock"
+	T_DUSER_USED=
+}
+
 # start_daemon NAME NS CONF: runs uipsecd in NS, waits until its TUN device is up
 start_daemon() {
 	local name=$1 ns=$2 conf=$3 tun=${4:-uipsec0}
@@ -148,13 +194,19 @@ uipsecd {
     control { socket = $T_TMP/$name.sock }
     ike { socket = $T_TMP/$name-ike.sock }
     state_dir = $T_TMP/$name-state
+    user = ${UIPT_DAEMON_USER:-root}
     log { default = info }
     $extra
 }
 CONF
 	# tunnels appended to it carry inline keys: uipsecd refuses such a
-	# file when group or others may read it
-	chmod 600 "$file"
+	# file when group or others may read it; a dropped daemon reads it
+	# again at reload through its group
+	if [ "${UIPT_DAEMON_USER:-root}" != root ]; then
+		chgrp "$UIPT_DAEMON_USER" "$file" && chmod 640 "$file"
+	else
+		chmod 600 "$file"
+	fi
 }
 
 # stat_of NAME COUNTER: a counter from uipsecctl stats --json (empty if unavailable)
@@ -370,3 +422,6 @@ ctl_daemons() {
 
 # stop_daemons: stop daemons a and b (of ctl_daemons), each must exit cleanly
 stop_daemons() { stop_daemon a && stop_daemon b; }
+
+# the whole suite dropped: UIPT_DAEMON_USER=uipsec make check ...
+if [ "${UIPT_DAEMON_USER:-root}" != root ] && [ "$(id -u)" = 0 ]; then use_daemon_user; fi
