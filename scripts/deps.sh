@@ -36,6 +36,13 @@ PKGS=(
   # make docs: the plugin API reference from core/uipsec/*.h (CI runs it so a
   # public symbol without a doc comment fails)
   doxygen
+  # the Debian packages (debian/, CI stage 7): dpkg-buildpackage with dh
+  # (debhelper; dh-autoreconf comes with it), fakeroot for the binary target,
+  # lintian to check the .debs
+  debhelper fakeroot lintian
+  # tests only: promtool (package prometheus) validates stats --prometheus
+  # (tests/e2e/prometheus.sh); its server is not started (below)
+  prometheus
 )
 missing=()
 for p in "${PKGS[@]}"; do
@@ -60,6 +67,8 @@ fi
 # its charon (XFRM, ports 500/4500) from starting; the tests start their own
 if command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now strongswan-starter.service >/dev/null 2>&1 || true
+  # only promtool of the prometheus package is used: no server on port 9090
+  systemctl disable --now prometheus.service >/dev/null 2>&1 || true
 fi
 # Debian ships no strongSwan headers: the source of the installed charon
 # (without it configure skips the plugin and its tests say so)

@@ -50,8 +50,11 @@ check "list-policies --json: two protect policies of the tunnel" \
 check "stats --json: every SPEC counter is a number" \
 	bash -c "'$UIPSECCTL' --socket '$SOCK' stats --json | jq -e '[.rx_packets, .tx_packets, .rx_bytes, .tx_bytes, .auth_failed, .replay_dropped, .bad_spi, .malformed, .policy_dropped, .no_sa, .keepalive_rx, .ike_rx, .queue_dropped] | all(type == \"number\")'"
 ctl stats --prometheus >"$T_TMP/prom" 2>&1
-check "stats --prometheus: HELP/TYPE/sample per counter, uipsec_ prefix" \
-	bash -c "grep -q '^# HELP uipsec_rx_packets_total ' '$T_TMP/prom' && grep -q '^# TYPE uipsec_rx_packets_total counter$' '$T_TMP/prom' && grep -Eq '^uipsec_queue_dropped_total [0-9]+$' '$T_TMP/prom' && ! grep -Ev '^(# (HELP|TYPE) uipsec_[a-z_]+ .*|uipsec_[a-z_]+ [0-9]+)$' '$T_TMP/prom'"
+check "stats --prometheus: HELP/TYPE/sample per counter, uipsec_ prefix, labelled tunnel/SA series" \
+	bash -c "grep -q '^# HELP uipsec_rx_packets_total ' '$T_TMP/prom' && grep -q '^# TYPE uipsec_rx_packets_total counter$' '$T_TMP/prom' && grep -Eq '^uipsec_queue_dropped_total [0-9]+$' '$T_TMP/prom' && grep -qx 'uipsec_tunnel_up{tunnel=\"site-b\"} 1' '$T_TMP/prom' && grep -q '^uipsec_sa_packets_total{tunnel=\"site-b\",spi=\"0x00001000\",direction=\"in\",' '$T_TMP/prom' && ! grep -Ev '^(# (HELP|TYPE) uipsec_[a-z_]+ .*|uipsec_[a-z_]+(\{[^}]*\})? [0-9]+)$' '$T_TMP/prom'"
+# the bash completion asks the daemon for tunnel names (tests/test-ctl-help.sh: the rest)
+check "bash completion: 'uipsecctl --socket SOCK up s' -> site-b (list-tunnels of that daemon)" \
+	bash -c ". '$top_srcdir/conf/completion/uipsecctl' && COMP_WORDS=('$UIPSECCTL' --socket '$SOCK' up s) COMP_CWORD=4 && _uipsecctl && [ \"\${COMPREPLY[*]}\" = site-b ]"
 
 # --- ad-hoc SAs and policies (ip xfrm syntax)
 check "add-sa (aead rfc4106 as ip xfrm) exits 0" ctl add-sa src 192.0.2.1 dst 192.0.2.3 proto esp spi 0x3000 dir out reqid 1000 \

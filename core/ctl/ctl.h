@@ -6,6 +6,7 @@
 #define UIPSEC_CTL_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <json-glib/json-glib.h>
 
 #define DEFAULT_SOCKET "/run/uipsec/uipsecd.sock"
@@ -25,6 +26,13 @@ extern ctl_options_t ctl_opt;
 
 /* Runs one command (ctl_commands.c); returns the exit status. */
 int run_command(const char *name, char **argv, int argc);
+
+/* ---- usage (ctl_help.c) */
+
+/* The whole usage: every command, the shared argument grammars. */
+void ctl_usage(FILE *out);
+/* "help [COMMAND]": the usage, or one command's; unknown: EXIT_USAGE. */
+int ctl_help(char **argv, int argc);
 
 /* ---- errors (ctl_conn.c): print "uipsecctl: ..." and return the exit code */
 
@@ -73,7 +81,9 @@ char *fmt_inbound(JsonObject *row, const char *member);
 void print_table(JsonArray *rows, const column_t *cols);
 /* Print "key: value" for every member of an object (status, reload). */
 void print_object(JsonObject *o, int indent);
-void print_prometheus(JsonObject *o);
+/* stats --prometheus: the global counters (stats), each tunnel's state
+ * (list-tunnels) and each SA's counters (list-sas); tunnels/sas may be NULL. */
+void print_prometheus(JsonObject *stats, JsonArray *tunnels, JsonArray *sas);
 void print_event(JsonNode *ev);
 /* The result itself when it is an array, else its array member. */
 JsonArray *result_array(JsonNode *result, const char *member);

@@ -114,6 +114,35 @@ static int run_listing(const listing_t *l, JsonObject *args)
 }
 
 
+/* The array member of one request's result; *reply keeps it alive. */
+static int fetch_array(const char *cmd, const char *member, JsonNode **reply, JsonArray **rows)
+{
+	JsonNode *result = NULL;
+	int rc = call(cmd, NULL, reply);
+	if (!rc)
+		rc = reply_status(*reply, &result);
+	if (!rc && !(*rows = result_array(result, member)))
+		rc = die_unreachable("malformed %s reply", cmd);
+	return rc;
+}
+
+/* stats --prometheus: the counters, then the tunnels' and SAs' series */
+static int stats_prometheus(JsonObject *stats)
+{
+	JsonNode *treply = NULL, *sreply = NULL;
+	JsonArray *tunnels = NULL, *sas = NULL;
+	int rc = fetch_array("list-tunnels", "tunnels", &treply, &tunnels);
+	if (!rc)
+		rc = fetch_array("list-sas", "sas", &sreply, &sas);
+	if (!rc)
+		print_prometheus(stats, tunnels, sas);
+	if (treply)
+		json_node_unref(treply);
+	if (sreply)
+		json_node_unref(sreply);
+	return rc;
+}
+
 static int cmd_stats(const command_t *cmd, char **argv, int argc)
 {
 	(void)cmd;
@@ -127,7 +156,7 @@ static int cmd_stats(const command_t *cmd, char **argv, int argc)
 		if (!JSON_NODE_HOLDS_OBJECT(result))
 			rc = die_unreachable("malformed stats reply");
 		else if (ctl_opt.prometheus)
-			print_prometheus(json_node_get_object(result));
+			rc = stats_prometheus(json_node_get_object(result));
 		else if (ctl_opt.json)
 			print_json(result);
 		else
@@ -338,6 +367,13 @@ static int cmd_log_level(const command_t *cmd, char **argv, int argc)
 	return simple(cmd->name, o, show_ok);
 }
 
+/* help [COMMAND]: no daemon needed */
+static int cmd_help(const command_t *cmd, char **argv, int argc)
+{
+	(void)cmd;
+	return ctl_help(argv, argc);
+}
+
 static const command_t commands[] = {
 	{ "status", NO_ARGS, cmd_show, 0, show_object },
 	{ "plugins", NO_ARGS, cmd_show, 0, show_plugins },
@@ -360,6 +396,7 @@ static const command_t commands[] = {
 	{ "alloc-spi", ANY_ARGS, cmd_with_args, CTL_ARGS_ALLOC_SPI, show_spi },
 	{ "query-sa", ANY_ARGS, cmd_with_args, CTL_ARGS_SA_DEL, show_object },
 	{ "flush", ANY_ARGS, cmd_with_args, CTL_ARGS_FLUSH, show_object },
+	{ "help", ANY_ARGS, cmd_help, 0, NULL },
 };
 
 int run_command(const char *name, char **argv, int argc)
@@ -377,6 +414,6 @@ int run_command(const char *name, char **argv, int argc)
 	if (ctl_opt.prometheus && strcmp(name, "stats"))
 		return usage_error("--prometheus goes with stats");
 	if (!cmd)
-		return usage_error("unknown command '%s'", name);
+		return usage_error("unknown command '%s' (uipsecctl help: the list)", name);
 	return cmd->run(cmd, argv, argc);
 }

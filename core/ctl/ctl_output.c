@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* uipsecctl's output: replies as JSON, tables, "key value" lists, the
- * Prometheus exposition of stats, and event lines of monitor. */
+ * Prometheus exposition of stats (global, per tunnel, per SA), and event
+ * lines of monitor. */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
@@ -219,7 +220,45 @@ static char *metric_name(const char *name)
 	return m;
 }
 
-void print_prometheus(JsonObject *o)
+/* A label value in the exposition format: \\, \" and \n escaped. */
+static void put_label_value(GString *s, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			g_string_append_c(s, '\\');
+		if (*v == '\n')
+			g_string_append(s, "\\n");
+		else
+			g_string_append_c(s, *v);
+	}
+}
+
+static void put_label(GString *s, const char *name, const char *value)
+{
+	g_string_append_printf(s, "%s%s=\"", s->len > 1 ? "," : "", name);
+	put_label_value(s, value);
+	g_string_append_c(s, '"');
+}
+
+/* One metric family: HELP and TYPE once, before its first sample (none
+ * without samples). */
+typedef struct family {
+	const char *name;
+	const char *type;
+	const char *help;
+	bool started;
+} family_t;
+
+static void put_sample(family_t *f, const char *labels, gint64 value)
+{
+	if (!f->started) {
+		printf("# HELP %s %s\n# TYPE %s %s\n", f->name, f->help, f->name, f->type);
+		f->started = true;
+	}
+	printf("%s%s %" G_GINT64_FORMAT "\n", f->name, labels, value);
+}
+
+static void print_counters(JsonObject *o)
 {
 	GList *names = json_object_get_members(o);
 	for (GList *l = names; l; l = l->next) {
@@ -228,12 +267,89 @@ void print_prometheus(JsonObject *o)
 			continue;
 		char *m = metric_name(l->data);
 		const char *help = help_of(l->data);
-		printf("# HELP %s %s\n", m, help ? help : (const char *)l->data);
-		printf("# TYPE %s counter\n", m);
-		printf("%s %" G_GINT64_FORMAT "\n", m, json_node_get_int(n));
+		family_t f = { m, "counter", help ? help : (const char *)l->data, false };
+		put_sample(&f, "", json_node_get_int(n));
 		g_free(m);
 	}
 	g_list_free(names);
+}
+
+/* {tunnel="..."} of a list-tunnels row */
+static char *tunnel_labels(JsonObject *t)
+{
+	GString *s = g_string_new("{");
+	put_label(s, "tunnel", json_object_get_string_member_with_default(t, "name", ""));
+	g_string_append_c(s, '}');
+	return g_string_free(s, FALSE);
+}
+
+/* {tunnel, spi, direction, owner, peer} of a list-sas row: an outbound SPI
+ * is chosen by the peer, so two peers' SAs may share one (peer tells them
+ * apart) */
+static char *sa_labels(JsonObject *sa)
+{
+	GString *s = g_string_new("{");
+	char *spi = fmt_hex(sa, "spi");
+	put_label(s, "tunnel", json_object_get_string_member_with_default(sa, "tunnel", ""));
+	put_label(s, "spi", spi);
+	put_label(s, "direction", json_object_get_string_member_with_default(sa, "direction", ""));
+	put_label(s, "owner", json_object_get_string_member_with_default(sa, "owner", ""));
+	put_label(s, "peer", json_object_get_string_member_with_default(sa, "peer", ""));
+	g_string_append_c(s, '}');
+	g_free(spi);
+	return g_string_free(s, FALSE);
+}
+
+/* Per-SA series from list-sas members; min: samples below it are left out
+ * (-1 = unlimited lifetime, 0 = never used). */
+static const struct sa_series {
+	const char *member;
+	gint64 min;
+	family_t family;
+} sa_series[] = {
+	{ "bytes", 0, { "uipsec_sa_bytes_total", "counter", "Inner bytes protected (out) or delivered (in) by the SA", false } },
+	{ "packets", 0, { "uipsec_sa_packets_total", "counter", "Packets protected (out) or delivered (in) by the SA", false } },
+	{ "auth_failed", 0, { "uipsec_sa_auth_failed_total", "counter", "ESP packets for the SA whose ICV did not verify", false } },
+	{ "replay_dropped", 0, { "uipsec_sa_replay_dropped_total", "counter", "ESP packets for the SA dropped as replayed or too old", false } },
+	{ "policy_dropped", 0, { "uipsec_sa_policy_dropped_total", "counter", "Decrypted packets the SA's inbound check dropped", false } },
+	{ "time_left", 0, { "uipsec_sa_lifetime_remaining_seconds", "gauge", "Seconds until the SA's hard lifetime (absent: unlimited)", false } },
+	{ "last_use", 1, { "uipsec_sa_last_use_timestamp_seconds", "gauge", "Unix time the SA last carried a packet (absent: never)", false } },
+	{ "added", 1, { "uipsec_sa_added_timestamp_seconds", "gauge", "Unix time the SA was installed", false } },
+};
+
+void print_prometheus(JsonObject *stats, JsonArray *tunnels, JsonArray *sas)
+{
+	print_counters(stats);
+	family_t up = { "uipsec_tunnel_up", "gauge", "1 when the configured tunnel is up (its SAs installed), else 0", false };
+	for (guint i = 0; tunnels && i < json_array_get_length(tunnels); i++) {
+		JsonNode *n = json_array_get_element(tunnels, i);
+		if (!JSON_NODE_HOLDS_OBJECT(n))
+			continue;
+		JsonObject *t = json_node_get_object(n);
+		char *labels = tunnel_labels(t);
+		put_sample(&up, labels, strcmp(json_object_get_string_member_with_default(t, "state", ""), "up") == 0);
+		g_free(labels);
+	}
+	guint nsa = sas ? json_array_get_length(sas) : 0;
+	char **labels = g_new0(char *, nsa + 1);
+	for (guint i = 0; i < nsa; i++) {
+		JsonNode *n = json_array_get_element(sas, i);
+		labels[i] = JSON_NODE_HOLDS_OBJECT(n) ? sa_labels(json_node_get_object(n)) : NULL;
+	}
+	/* family by family: the exposition format wants each one's samples together */
+	for (size_t k = 0; k < G_N_ELEMENTS(sa_series); k++) {
+		family_t f = sa_series[k].family;
+		for (guint i = 0; i < nsa; i++) {
+			JsonObject *sa = labels[i] ? json_array_get_object_element(sas, i) : NULL;
+			JsonNode *v = sa ? json_object_get_member(sa, sa_series[k].member) : NULL;
+			if (v && JSON_NODE_HOLDS_VALUE(v) && json_node_get_value_type(v) == G_TYPE_INT64 &&
+			    json_node_get_int(v) >= sa_series[k].min)
+				put_sample(&f, labels[i], json_node_get_int(v));
+		}
+	}
+	for (guint i = 0; i < nsa; i++)
+		g_free(labels[i]);
+	g_free(labels);
 }
 
 void print_event(JsonNode *ev)

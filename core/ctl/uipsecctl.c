@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* uipsecctl: drive and observe a running uipsecd over its control socket
  * (docs/control-protocol.md, uipsecctl(8)). This file: the global options
- * and main(); the commands are in ctl_commands.c. */
+ * and main(); the commands are in ctl_commands.c, their usage in
+ * ctl_help.c. */
 #include "config.h"
 #include <stdio.h>
 #include <string.h>
@@ -9,56 +10,6 @@
 #include "ctl/ctl.h"
 
 ctl_options_t ctl_opt;
-
-static const char usage_text[] =
-	"usage: uipsecctl [--socket PATH] [--json] [--timeout SECONDS] [--owner NAME] COMMAND [ARGS]\n"
-	"\n"
-	"commands:\n"
-	"  status                      daemon version, uptime, plugins, TUN device, threads\n"
-	"  plugins                     loaded plugins, features, provider of each algorithm\n"
-	"  list-sas [owner NAME]       installed SAs with counters and lifetime left\n"
-	"  list-policies [owner NAME]  installed policies (owner config: the configured tunnels')\n"
-	"  list-tunnels                configured tunnels and their state\n"
-	"  stats [--prometheus]        global counters\n"
-	"  up NAME | down NAME         install / remove a configured tunnel\n"
-	"  add-sa SA-ARGS              install an SA\n"
-	"  update-sa SA-ARGS           replace an installed SA (same spi and dir) atomically;\n"
-	"                              the same keys continue its sequence numbers\n"
-	"  del-sa spi SPI dir in|out [dst ADDR]\n"
-	"  migrate-sa spi SPI dir in|out dst ADDR [new-src A] [new-dst A] [new-sport N] [new-dport N]\n"
-	"             [new-reqid N] [encap udp|none]\n"
-	"                              move an SA, keeping keys, sequence numbers and replay state\n"
-	"  add-policy POLICY-ARGS      install a policy\n"
-	"  del-policy id ID | del-policy src PREFIX dst PREFIX dir DIR [proto P sport N dport N]\n"
-	"  reload                      re-read the configuration\n"
-	"  monitor [EVENT...]          print events until interrupted\n"
-	"  log-level LEVEL [SUBSYSTEM] error, warn, info, debug or trace\n"
-	"  alloc-spi [min SPI] [max SPI] [dst ADDR] [timeout S]\n"
-	"                              reserve a free inbound SPI (printed in hex) for add-sa\n"
-	"  query-sa spi SPI dir in|out [dst ADDR]   one SA's counters, last use, lifetime left\n"
-	"  flush owner NAME            remove every SA, policy and reserved SPI of an owner\n"
-	"--owner NAME (or owner NAME) names who installs or lists: add-sa, update-sa, add-policy,\n"
-	"  alloc-spi, flush, list-sas, list-policies (default \"control\"; listings: every owner)\n"
-	"\n"
-	"SA-ARGS (as ip xfrm state):\n"
-	"  src ADDR dst ADDR [proto esp] spi SPI dir in|out [mode tunnel] [reqid N]\n"
-	"  esp KEYWORD key HEX [integ-key HEX]    (strongSwan proposal, e.g. aes128gcm16)\n"
-	"   or esp KEYWORD --key-file FILE|-      (key = 0x.. / integ_key = 0x.. lines, mode 0600)\n"
-	"   or aead rfc4106(gcm(aes)) HEX 128 | enc cbc(aes) HEX auth-trunc hmac(sha256) HEX 128\n"
-	"  [encap espinudp SPORT DPORT | encap udp | encap none] [replay-window N] [flag esn]\n"
-	"  [tunnel LABEL]   (encap none: raw ESP, IP protocol 50; default ESP in UDP)\n"
-	"  [local-ts TS[,TS...] remote-ts TS[,TS...] | any]   inner traffic a dir in SA accepts\n"
-	"   (TS as local_ts in a tunnel, e.g. 10.1.0.0/24[tcp/443]; neither = the dir in policies\n"
-	"   with the SA's reqid)\n"
-	"  [limit time-soft S time-hard S byte-soft N byte-hard N packet-soft N packet-hard N]\n"
-	"\n"
-	"POLICY-ARGS (as ip xfrm policy):\n"
-	"  src PREFIX dst PREFIX [proto tcp|udp|icmp|N] [sport N] [dport N] dir in|out|fwd\n"
-	"  [action protect|bypass|drop|trap] [priority N] [tmpl [src A dst B proto esp mode tunnel] reqid N | spi SPI]\n"
-	"  [route [peer ADDR]]   dir out: route dst into the TUN device as a tunnel's remote_ts\n"
-	"\n"
-	"socket: --socket, else $UIPSEC_SOCKET, else " DEFAULT_SOCKET "\n"
-	"exit status: 0 ok, 1 refused by uipsecd, 2 usage error, 3 uipsecd not reachable\n";
 
 /* What a global option handler returns to let main() go on; anything else
  * is the exit status. */
@@ -103,7 +54,7 @@ static int opt_owner(const char *value)
 static int opt_help(const char *value)
 {
 	(void)value;
-	fputs(usage_text, stdout);
+	ctl_usage(stdout);
 	return EXIT_OK;
 }
 
@@ -174,7 +125,7 @@ int main(int argc, char **argv)
 	if (!ctl_opt.socket || !*ctl_opt.socket)
 		ctl_opt.socket = DEFAULT_SOCKET;
 	if (rc == GO_ON && !cmd) {
-		fputs(usage_text, stderr);
+		ctl_usage(stderr);
 		rc = EXIT_USAGE;
 	} else if (rc == GO_ON) {
 		rc = run_command(cmd, rest, nrest);
