@@ -43,7 +43,7 @@
 #include "daemon/daemon.h"
 
 #define LOG_SUBSYS "daemon"
-#define USER_DEFAULT "uipsec"
+#define USER_DEFAULT "root"
 #define STATE_DIR_DEFAULT "/var/lib/uipsec"   /* as core/datapath/tunnel.c */
 
 static void priv_error(GError **err, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
