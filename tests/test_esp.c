@@ -1071,6 +1071,7 @@ static gpointer conc_worker(gpointer data)
 				/* the UDP payload, as a socket delivers it */
 				meta[n].src = res[i].local;
 				meta[n].dst = res[i].peer;
+				meta[n].encap = SA_ENCAP_UDP;
 				sent[n++] = pk[i];
 			} else if (res[i].reason == STAT_NO_SA) {
 				c->no_sa++;
