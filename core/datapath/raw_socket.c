@@ -19,9 +19,7 @@
 #define BATCH_MAX 64
 
 struct raw_socket {
-	unsigned nfds;
-	int fds[UDP_SOCKET_MAX_FDS];
-	uint8_t family[UDP_SOCKET_MAX_FDS];
+	socket_set_t set;
 	/* SO_RXQ_OVFL seen last: several workers read one socket */
 	_Atomic uint32_t last_ovfl[UDP_SOCKET_MAX_FDS];
 };
@@ -85,7 +83,7 @@ static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GErr
 raw_socket_t *raw_socket_open(const udp_socket_cfg_t *cfg, GError **err)
 {
 	raw_socket_t *rs = g_new0(raw_socket_t, 1);
-	if (!udp_socket_open_each(cfg, open_one, "raw ESP", rs->fds, rs->family, &rs->nfds, err)) {
+	if (!socket_set_open(&rs->set, cfg, open_one, "raw ESP", err)) {
 		g_free(rs);
 		return NULL;
 	}
@@ -96,16 +94,13 @@ void raw_socket_close(raw_socket_t *rs)
 {
 	if (!rs)
 		return;
-	for (unsigned i = 0; i < rs->nfds; i++)
-		close(rs->fds[i]);
+	socket_set_close(&rs->set);
 	g_free(rs);
 }
 
 unsigned raw_socket_fds(const raw_socket_t *rs, int *fds, unsigned max)
 {
-	unsigned n = rs->nfds < max ? rs->nfds : max;
-	memcpy(fds, rs->fds, n * sizeof(int));
-	return n;
+	return socket_set_fds(&rs->set, fds, max);
 }
 
 /* Kernel drops since the last look, with several readers: only the
@@ -130,9 +125,9 @@ int raw_socket_recv(raw_socket_t *rs, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 		struct cmsghdr align;
 	} ctl[BATCH_MAX];
 	unsigned idx = 0;
-	while (idx < rs->nfds && rs->fds[idx] != fd)
+	while (idx < rs->set.nfds && rs->set.fds[idx] != fd)
 		idx++;
-	if (idx == rs->nfds)
+	if (idx == rs->set.nfds)
 		return UIPSEC_ERR_INVAL;
 	if (n > BATCH_MAX)
 		n = BATCH_MAX;
@@ -250,9 +245,9 @@ int raw_socket_send(raw_socket_t *rs, uipsec_pkt_t **pkts, const ip_endpoint_t *
 		while (end < n && end - start < BATCH_MAX && to[end].addr.family == fam)
 			end++;
 		int fd = -1;
-		for (unsigned i = 0; i < rs->nfds && fd < 0; i++)
-			if (rs->family[i] == fam)
-				fd = rs->fds[i];
+		for (unsigned i = 0; i < rs->set.nfds && fd < 0; i++)
+			if (rs->set.family[i] == fam)
+				fd = rs->set.fds[i];
 		if (fd >= 0)
 			total += send_run(fd, pkts + start, to + start, end - start);
 		start = end;

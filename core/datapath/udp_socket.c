@@ -17,9 +17,7 @@
 #define BATCH_MAX 64
 
 struct udp_socket {
-	unsigned nfds;
-	int fds[UDP_SOCKET_MAX_FDS];
-	uint8_t family[UDP_SOCKET_MAX_FDS];
+	socket_set_t set;
 	uint32_t last_ovfl[UDP_SOCKET_MAX_FDS];   /* SO_RXQ_OVFL counter seen last */
 	uint32_t fwmark;
 	bool has_fwmark;
@@ -148,13 +146,13 @@ static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GErr
 	return fd;
 }
 
-bool udp_socket_open_each(const udp_socket_cfg_t *cfg, udp_socket_open_fn open_fn, const char *what, int *fds,
-                          uint8_t *family, unsigned *nfds, GError **err)
+bool socket_set_open(socket_set_t *set, const udp_socket_cfg_t *cfg, udp_socket_open_fn open_fn, const char *what,
+                     GError **err)
 {
 	uipsec_addr_t addrs[UDP_SOCKET_MAX_FDS];
 	unsigned n = 0;
 	memset(addrs, 0, sizeof(addrs));
-	*nfds = 0;
+	set->nfds = 0;
 	if (cfg->addresses && cfg->addresses[0]) {
 		for (char **a = cfg->addresses; *a && n < UDP_SOCKET_MAX_FDS; a++)
 			if (uipsec_addr_parse(*a, &addrs[n]))
@@ -169,21 +167,33 @@ bool udp_socket_open_each(const udp_socket_cfg_t *cfg, udp_socket_open_fn open_f
 		int fd = open_fn(cfg, &addrs[i], &e);
 		if (fd < 0) {
 			/* any-address IPv6 may be unavailable (disabled IPv6): IPv4 alone is fine */
-			if (!(cfg->addresses && cfg->addresses[0]) && addrs[i].family == AF_INET6 && *nfds) {
+			if (!(cfg->addresses && cfg->addresses[0]) && addrs[i].family == AF_INET6 && set->nfds) {
 				uwarn(SUBSYS, "no IPv6 %s socket: %s", what, e->message);
 				g_error_free(e);
 				continue;
 			}
 			g_propagate_error(err, e);
-			for (unsigned k = 0; k < *nfds; k++)
-				close(fds[k]);
-			*nfds = 0;
+			socket_set_close(set);
 			return false;
 		}
-		family[*nfds] = addrs[i].family;
-		fds[(*nfds)++] = fd;
+		set->family[set->nfds] = addrs[i].family;
+		set->fds[set->nfds++] = fd;
 	}
 	return true;
+}
+
+void socket_set_close(socket_set_t *set)
+{
+	for (unsigned i = 0; i < set->nfds; i++)
+		close(set->fds[i]);
+	set->nfds = 0;
+}
+
+unsigned socket_set_fds(const socket_set_t *set, int *fds, unsigned max)
+{
+	unsigned n = set->nfds < max ? set->nfds : max;
+	memcpy(fds, set->fds, n * sizeof(int));
+	return n;
 }
 
 udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
@@ -192,7 +202,7 @@ udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
 	us->gso = true;
 	us->has_fwmark = cfg->has_fwmark;
 	us->fwmark = cfg->fwmark;
-	if (!udp_socket_open_each(cfg, open_one, "ESP-in-UDP", us->fds, us->family, &us->nfds, err)) {
+	if (!socket_set_open(&us->set, cfg, open_one, "ESP-in-UDP", err)) {
 		g_free(us);
 		return NULL;
 	}
@@ -203,16 +213,13 @@ void udp_socket_close(udp_socket_t *us)
 {
 	if (!us)
 		return;
-	for (unsigned i = 0; i < us->nfds; i++)
-		close(us->fds[i]);
+	socket_set_close(&us->set);
 	g_free(us);
 }
 
 unsigned udp_socket_fds(const udp_socket_t *us, int *fds, unsigned max)
 {
-	unsigned n = us->nfds < max ? us->nfds : max;
-	memcpy(fds, us->fds, n * sizeof(int));
-	return n;
+	return socket_set_fds(&us->set, fds, max);
 }
 
 void udp_sockaddr_to_endpoint(const struct sockaddr_storage *ss, ip_endpoint_t *e)
@@ -285,9 +292,9 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 		struct cmsghdr align;
 	} ctl[BATCH_MAX];
 	unsigned idx = 0;
-	while (idx < us->nfds && us->fds[idx] != fd)
+	while (idx < us->set.nfds && us->set.fds[idx] != fd)
 		idx++;
-	if (idx == us->nfds)
+	if (idx == us->set.nfds)
 		return UIPSEC_ERR_INVAL;
 	if (n > BATCH_MAX)
 		n = BATCH_MAX;
@@ -341,9 +348,9 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 
 static int fd_for_family(const udp_socket_t *us, int fam)
 {
-	for (unsigned i = 0; i < us->nfds; i++)
-		if (us->family[i] == fam)
-			return us->fds[i];
+	for (unsigned i = 0; i < us->set.nfds; i++)
+		if (us->set.family[i] == fam)
+			return us->set.fds[i];
 	return -1;
 }
 

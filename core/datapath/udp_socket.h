@@ -67,13 +67,21 @@ bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const 
 bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst);
 
 /* Shared with the raw ESP sockets (raw_socket.h): */
+/* The sockets of one kind: one per configured local address. */
+typedef struct socket_set {
+	unsigned nfds;
+	int fds[UDP_SOCKET_MAX_FDS];
+	uint8_t family[UDP_SOCKET_MAX_FDS];
+} socket_set_t;
 /* Open one socket with open_fn per configured address (any IPv4 and any
  * IPv6 without; an IPv6 one that fails then is only warned about, naming
- * what). fds/family get *nfds entries (at most UDP_SOCKET_MAX_FDS); false
- * with err and nothing open on failure. */
+ * what) into set; false with err and nothing open on failure. */
 typedef int (*udp_socket_open_fn)(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GError **err);
-bool udp_socket_open_each(const udp_socket_cfg_t *cfg, udp_socket_open_fn open_fn, const char *what, int *fds,
-                          uint8_t *family, unsigned *nfds, GError **err);
+bool socket_set_open(socket_set_t *set, const udp_socket_cfg_t *cfg, udp_socket_open_fn open_fn, const char *what,
+                     GError **err);
+void socket_set_close(socket_set_t *set);
+/* Copies up to max descriptors into fds; returns how many. */
+unsigned socket_set_fds(const socket_set_t *set, int *fds, unsigned max);
 /* Our address and the interface from an IP_PKTINFO / IPV6_PKTINFO
  * message; false for any other. */
 bool udp_socket_parse_pktinfo(const struct cmsghdr *c, udp_local_t *l);
