@@ -14,6 +14,7 @@ import sys
 # layers above it in this list; nothing below it. One line per layer.
 LAYERS = [
     "uipsec",    # installed plugin SDK headers (declarations, inline helpers)
+    "os",        # operating-system seams: one implementation per system family
     "util",      # status strings, key wiping, hex, IP addresses, checksums
     "config",    # settings parser, option registry, logging
     "plugin",    # module seam, plugin loader, feature registry

@@ -19,6 +19,11 @@ bool control_fail(control_reply_t *r, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(r->message, sizeof(r->message), fmt, ap);
 	va_end(ap);
+	/* a name cut by "%.64s" or by the buffer may end inside a UTF-8
+	 * sequence: the reply must stay UTF-8 (found by fuzz-control) */
+	const char *bad;
+	while (!g_utf8_validate(r->message, -1, &bad))
+		*(char *)bad = '?';
 	return false;
 }
 

@@ -701,21 +701,24 @@ static bool dispatch(const control_backend_t *be, JsonNode *root, JsonNode **id_
 	return ok;
 }
 
-/* json-glib quotes the offending token ("unexpected identifier `...'"),
- * which may be key material: keep position and reason, drop the token. */
+/* json-glib quotes the offending token ("unexpected identifier `...'",
+ * "invalid string constant \"...\""), which may be key material: keep
+ * position and reason, drop the token. A string token comes unescaped
+ * ("\221" as byte 0x91): what is left must be ASCII, or the reply would
+ * not be UTF-8 (found by fuzz-control). */
 static void parse_error_message(const char *msg, control_reply_t *r)
 {
 	unsigned line = 0, col = 0;
 	const char *reason = strstr(msg, "Parse error: ");
 	GString *clean = g_string_new(NULL);
-	bool quoted = false;
+	char close = 0;   /* the quote that ends the token being dropped */
 	for (const char *p = reason ? reason + 13 : msg; *p && clean->len < 120; p++) {
-		if (*p == '`')
-			quoted = true;
-		else if (*p == '\'' && quoted)
-			quoted = false, g_string_append(clean, "(token)");
-		else if (!quoted)
-			g_string_append_c(clean, *p);
+		if (!close && (*p == '`' || *p == '"'))
+			close = *p == '`' ? '\'' : '"';
+		else if (close && *p == close)
+			close = 0, g_string_append(clean, "(token)");
+		else if (!close)
+			g_string_append_c(clean, (*p & 0x80) ? '?' : *p);
 	}
 	if (sscanf(msg, "<data>:%u:%u", &line, &col) == 2)
 		control_fail(r, CONTROL_ERR_PARSE, "not valid JSON at column %u: %s", col, clean->str);

@@ -7,7 +7,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +16,7 @@
 #include "control/control_server.h"
 #include "config/settings_parser.h"
 #include "esp/stats.h"
+#include "os/wake.h"
 #include "util/unix_listen.h"
 
 #define LOG_SUBSYS "ctl"
@@ -65,7 +65,7 @@ struct control {
 	GSource *listen_src;
 	GSource *tick_src;
 	GSource *reap_src;       /* pending reap() of dead clients (not owned) */
-	int wake_fd;             /* eventfd: events queued by other threads */
+	os_wake_t *wake;         /* signalled when other threads queued events */
 	GSource *wake_src;
 	pthread_mutex_t lock;    /* guards queue; pthread, not GMutex (a bare futex): TSan sees it */
 	GQueue queue;
@@ -363,7 +363,7 @@ static gboolean listen_io(gint fd, GIOCondition cond, gpointer user)
 				uwarn(LOG_SUBSYS, "accept on %s: %s", srv->cfg.path, g_strerror(e));
 			return G_SOURCE_CONTINUE;
 		}
-		struct ucred cr;
+		struct { uid_t uid; gid_t gid; pid_t pid; } cr;   /* not struct ucred: Linux only */
 		if (!unix_listen_peer_allowed(&srv->listen, cfd, &cr.uid, &cr.gid, &cr.pid)) {
 			uwarn(LOG_SUBSYS, "refused control connection from uid %d gid %d pid %d",
 			      (int)cr.uid, (int)cr.gid, (int)cr.pid);
@@ -486,10 +486,9 @@ static void pending_free(pending_event_t *ev)
 static gboolean wake_io(gint fd, GIOCondition cond, gpointer user)
 {
 	control_t *srv = user;
-	uint64_t n;
+	(void)fd;
 	(void)cond;
-	if (read(fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		uwarn(LOG_SUBSYS, "event wake-up: %s", g_strerror(errno));
+	os_wake_drain(srv->wake);
 	for (;;) {
 		pthread_mutex_lock(&srv->lock);
 		pending_event_t *ev = g_queue_pop_head(&srv->queue);
@@ -516,8 +515,7 @@ void control_post_event(control_t *srv, const char *event, JsonNode *data)
 	pthread_mutex_lock(&srv->lock);
 	g_queue_push_tail(&srv->queue, ev);
 	pthread_mutex_unlock(&srv->lock);
-	uint64_t one = 1;
-	if (write(srv->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	if (!os_wake_signal(srv->wake))
 		uwarn(LOG_SUBSYS, "event wake-up: %s", g_strerror(errno));
 }
 
@@ -550,7 +548,7 @@ control_t *control_start(const control_config_t *cfg, const control_backend_t *b
 	if (!ctx)
 		g_main_context_unref(srv->ctx);
 	srv->owner = g_thread_self();
-	srv->listen.fd = srv->wake_fd = -1;
+	srv->listen.fd = -1;
 	pthread_mutex_init(&srv->lock, NULL);
 	g_queue_init(&srv->queue);
 	if (!unix_listen_open(&srv->listen, srv->cfg.path, SOCK_STREAM, srv->cfg.mode, srv->cfg.group,
@@ -558,14 +556,15 @@ control_t *control_start(const control_config_t *cfg, const control_backend_t *b
 		control_stop(srv);
 		return NULL;
 	}
-	srv->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (srv->wake_fd < 0) {
-		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno), "eventfd: %s", g_strerror(errno));
+	srv->wake = os_wake_create();
+	if (!srv->wake) {
+		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno), "event wake-up (%s): %s", os_wake_kind(),
+		            g_strerror(errno));
 		control_stop(srv);
 		return NULL;
 	}
 	srv->listen_src = add_fd_source(srv, srv->listen.fd, listen_io);
-	srv->wake_src = add_fd_source(srv, srv->wake_fd, wake_io);
+	srv->wake_src = add_fd_source(srv, os_wake_fd(srv->wake), wake_io);
 	if (srv->cfg.idle_timeout) {
 		srv->tick_src = g_timeout_source_new_seconds(1);
 		g_source_set_callback(srv->tick_src, tick, srv, NULL);
@@ -597,8 +596,7 @@ void control_stop(control_t *srv)
 	if (srv->reap_src)
 		g_source_destroy(srv->reap_src);
 	unix_listen_close(&srv->listen);
-	if (srv->wake_fd >= 0)
-		close(srv->wake_fd);
+	os_wake_destroy(srv->wake);
 	pending_event_t *ev;
 	while ((ev = g_queue_pop_head(&srv->queue)))
 		pending_free(ev);

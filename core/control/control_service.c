@@ -137,6 +137,7 @@ static JsonNode *be_status(void *user)
 	json_object_set_int_member(o, "port", dp ? datapath_port(dp) : 0);
 	/* an IKE daemon negotiates plain ESP only when this is true */
 	json_object_set_boolean_member(o, "raw_esp", dp && datapath_raw_esp(dp));
+	json_object_set_string_member(o, "datapath", datapath_flavour());
 	json_object_set_int_member(o, "fwmark", svc.fwmark);
 	json_object_set_int_member(o, "spis_reserved", spi_alloc_count());
 	json_object_set_int_member(o, "sas", sad_count());

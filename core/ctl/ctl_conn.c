@@ -10,9 +10,12 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <uipsec/common.h>
+#include "os/sockfd.h"
 #include "control/control_proto.h"
 #include "ctl/ctl.h"
 
+static void vreport(const char *fmt, va_list ap, const char *suffix) G_GNUC_PRINTF(1, 0);
 static void vreport(const char *fmt, va_list ap, const char *suffix)
 {
 	fputs("uipsecctl: ", stderr);
@@ -44,7 +47,7 @@ int conn_open(conn_t *c)
 	if (strlen(ctl_opt.socket) >= sizeof(sun.sun_path))
 		return die_unreachable("socket path too long: %s", ctl_opt.socket);
 	strcpy(sun.sun_path, ctl_opt.socket);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	c->fd = os_socket(AF_UNIX, SOCK_STREAM, 0, false);
 	if (c->fd < 0)
 		return die_unreachable("socket: %s", strerror(errno));
 	if (connect(c->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
@@ -62,7 +65,7 @@ void conn_close(conn_t *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->in) {
-		explicit_bzero(c->in->str, c->in->allocated_len);
+		uipsec_memwipe(c->in->str, c->in->allocated_len);
 		g_string_free(c->in, TRUE);
 	}
 }
@@ -170,7 +173,7 @@ bool conn_send_request(conn_t *c, const char *id, const char *cmd, JsonObject *a
 	size_t len = strlen(line);
 	bool sent = send_all(c->fd, line, len) && send_all(c->fd, "\n", 1);
 	int send_errno = errno;
-	explicit_bzero(line, len);   /* may hold keys */
+	uipsec_memwipe(line, len);   /* may hold keys */
 	g_free(line);
 	errno = send_errno;
 	return sent;

@@ -36,7 +36,6 @@ typedef struct daemon_user {
 typedef struct daemon {
 	daemon_opts_t opts;
 	uipsec_settings_t *settings;   /* current configuration */
-	GPtrArray *old_settings;       /* replaced by reloads; plugins may still point into them */
 	GMainLoop *loop;
 	int pidfile_fd;                /* -1 when we hold no pidfile */
 	char *pidfile;
@@ -44,6 +43,7 @@ typedef struct daemon {
 	int ready_fd;                  /* background start: tells the waiting parent how it went, -1 = none */
 	daemon_user_t user;            /* uipsecd.user */
 	guint watchdog;                /* systemd watchdog timer source, 0 = none */
+	bool failed;                   /* stopping for a fault (its TUN device deleted): exit status 1 */
 } daemon_t;
 
 /* One start-up step; stop() undoes start() (may be NULL). reload() (may

@@ -1,22 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* uipsecd's least privilege (uipsecd.user; docs/security.md).
  *
- * uipsecd starts as root and ends up as the daemon user with CAP_NET_ADMIN
- * only, in three places of the start-up:
+ * uipsecd starts as root and ends up as the daemon user, in three places of
+ * the start-up; what the system can keep over the switch is the seam
+ * core/os/privilege.h (Linux: CAP_NET_ADMIN in the main thread; FreeBSD,
+ * macOS: nothing):
  *
  *  1. daemon_user_resolve() (before any step): the user must exist; from
  *     then on key files are checked for what that user can read at reload.
  *  2. step "privileges" (first step, while the process has one thread):
- *     PR_SET_NO_NEW_PRIVS and the capability bounding set cut to
- *     CAP_NET_ADMIN -- both per thread and inherited, so every thread the
- *     later steps start has them too; the state directory is created or
- *     handed to the daemon user.
+ *     os_priv_prepare() (Linux: PR_SET_NO_NEW_PRIVS and the capability
+ *     bounding set cut to CAP_NET_ADMIN, inherited by every later thread);
+ *     the state directory is created or handed to the daemon user.
  *  3. step "privilege drop" (last step: every socket, TUN device and file
- *     that needs more than CAP_NET_ADMIN is open by then): uid and gids
- *     switch in every thread (glibc applies set*id to all of them); only
- *     the main thread keeps its capabilities over the switch
- *     (PR_SET_KEEPCAPS) and cuts them to CAP_NET_ADMIN; the data-path
- *     workers keep none, which is all they need.
+ *     that needs more is open by then): os_priv_switch() changes uid and
+ *     gids of every thread; the data-path workers keep nothing, which is
+ *     all they need.
  *
  * uipsecd.user = root skips all of it (the behaviour before the option). */
 #include "config.h"
@@ -32,13 +31,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <uipsec/log.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
-#ifdef HAVE_LIBCAP_NG
-#include <cap-ng.h>
-#include <linux/capability.h>
-#endif
+#include "os/privilege.h"
 #include "config/settings_parser.h"
 #include "daemon/daemon.h"
 
@@ -78,11 +71,11 @@ bool daemon_user_resolve(daemon_t *d, GError **err)
 		/* another name of uid 0: nothing to drop */
 		return true;
 	}
-#ifndef HAVE_LIBCAP_NG
-	priv_error(err, "uipsecd.user = %s: this uipsecd was built without libcap-ng (no privilege drop); "
-	           "set uipsecd.user = root", u->name);
-	return false;
-#else
+	char why[256];
+	if (!os_priv_available(why, sizeof(why))) {
+		priv_error(err, "uipsecd.user = %s: %s; set uipsecd.user = root", u->name, why);
+		return false;
+	}
 	u->drop = true;
 	u->uid = pw->pw_uid;
 	u->gid = pw->pw_gid;
@@ -90,7 +83,6 @@ bool daemon_user_resolve(daemon_t *d, GError **err)
 	 * what cannot be read again at reload is refused at once */
 	settings_set_key_reader(u->uid, u->gid, u->name);
 	return true;
-#endif
 }
 
 void daemon_user_clear(daemon_t *d)
@@ -99,7 +91,6 @@ void daemon_user_clear(daemon_t *d)
 	memset(&d->user, 0, sizeof(d->user));
 }
 
-#ifdef HAVE_LIBCAP_NG
 /* ---------------------------------------------------------------- state directory */
 
 static const char *state_dir(const daemon_t *d)
@@ -198,25 +189,14 @@ static bool state_files_chown(daemon_t *d, GError **err)
 /* ---------------------------------------------------------------- TUN devices later */
 
 /* io-tun's per-VIP mode creates a TUN device for each new virtual IP, also
- * after the drop: CAP_NET_ADMIN covers creating it, the file permissions
- * of /dev/net/tun (0666 by Debian's udev rule) opening it. */
+ * after the drop: whether the daemon user still can is the system's
+ * business (os_priv_tun_later). */
 static void warn_tun_access(const daemon_t *d)
 {
-	const daemon_user_t *u = &d->user;
-	struct stat st;
-	if (!uipsec_settings_get_bool(d->settings, "uipsecd.plugins.io-tun.per_vip_device", false) ||
-	    stat("/dev/net/tun", &st) < 0)
-		return;
-	mode_t rw = S_IROTH | S_IWOTH;
-	if (st.st_uid == u->uid)
-		rw = S_IRUSR | S_IWUSR;
-	else if (st.st_gid == u->gid)
-		rw = S_IRGRP | S_IWGRP;
-	if ((st.st_mode & rw) != rw)
-		uwarn(LOG_SUBSYS, "plugins.io-tun.per_vip_device: /dev/net/tun (mode %04o) cannot be opened by the "
-		      "daemon user %s: TUN devices for virtual IPs added after start-up will fail (chmod 666 "
-		      "/dev/net/tun as Debian's udev rule does, or uipsecd.user = root)",
-		      (unsigned)(st.st_mode & 07777), u->name);
+	char why[512];
+	if (uipsec_settings_get_bool(d->settings, "uipsecd.plugins.io-tun.per_vip_device", false) &&
+	    !os_priv_tun_later(d->user.uid, d->user.gid, why, sizeof(why)))
+		uwarn(LOG_SUBSYS, "plugins.io-tun.per_vip_device, uipsecd.user = %s: %s", d->user.name, why);
 }
 
 /* ---------------------------------------------------------------- the steps */
@@ -230,50 +210,26 @@ bool daemon_privileges_prepare(daemon_t *d, GError **err)
 		           "uipsecd.user = root)", d->user.name);
 		return false;
 	}
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		priv_error(err, "PR_SET_NO_NEW_PRIVS: %s", g_strerror(errno));
-		return false;
-	}
-	/* the bounding set only limits what an execve() could gain: cutting it
-	 * now costs the start-up nothing and every later thread inherits it */
-	if (capng_get_caps_process() < 0) {
-		priv_error(err, "reading the capabilities: %s", g_strerror(errno));
-		return false;
-	}
-	capng_clear(CAPNG_SELECT_BOUNDS);
-	if (capng_update(CAPNG_ADD, CAPNG_BOUNDING_SET, CAP_NET_ADMIN) < 0 || capng_apply(CAPNG_SELECT_BOUNDS) < 0) {
-		priv_error(err, "reducing the capability bounding set to CAP_NET_ADMIN failed (CAP_SETPCAP is "
-		           "needed at start-up)");
+	char why[256];
+	if (!os_priv_prepare(why, sizeof(why))) {
+		priv_error(err, "%s", why);
 		return false;
 	}
 	warn_tun_access(d);
 	return state_dir_prepare(d, err);
 }
 
-/* After the switch: neither root again nor anything but CAP_NET_ADMIN. */
+/* After the switch: neither root again nor anything the system would not
+ * keep (os_priv_verify checks the saved ids and capabilities). */
 static bool verify_dropped(const daemon_user_t *u, GError **err)
 {
-	uid_t r, e, s;
-	gid_t rg, eg, sg;
-	if (getresuid(&r, &e, &s) < 0 || getresgid(&rg, &eg, &sg) < 0 || r != u->uid || e != u->uid ||
-	    s != u->uid || rg != u->gid || eg != u->gid || sg != u->gid) {
-		priv_error(err, "the switch to user %s did not take", u->name);
-		return false;
-	}
+	char why[256];
 	if (setuid(0) == 0) {
 		priv_error(err, "the switch to user %s can be undone: refusing to run", u->name);
 		return false;
 	}
-	capng_get_caps_process();
-	for (unsigned c = 0; c <= CAP_LAST_CAP; c++)
-		if (c != CAP_NET_ADMIN && (capng_have_capability(CAPNG_EFFECTIVE, c) ||
-		                           capng_have_capability(CAPNG_PERMITTED, c) ||
-		                           capng_have_capability(CAPNG_BOUNDING_SET, c))) {
-			priv_error(err, "capability %s still held after the drop", capng_capability_to_name(c));
-			return false;
-		}
-	if (!capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN)) {
-		priv_error(err, "CAP_NET_ADMIN lost in the switch to user %s", u->name);
+	if (!os_priv_verify(u->uid, u->gid, why, sizeof(why))) {
+		priv_error(err, "user %s: %s", u->name, why);
 		return false;
 	}
 	return true;
@@ -305,35 +261,15 @@ bool daemon_privileges_drop(daemon_t *d, GError **err)
 		return true;
 	if (!state_files_chown(d, err))
 		return false;
-	/* this thread keeps its permitted set over the uid switch; the other
-	 * threads (data-path workers) lose every capability with it */
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
-		priv_error(err, "PR_SET_KEEPCAPS: %s", g_strerror(errno));
-		return false;
-	}
-	/* glibc's set*id apply to every thread of the process */
-	if (setgroups(0, NULL) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 || setresuid(u->uid, u->uid, u->uid) < 0) {
+	char why[256];
+	if (!os_priv_switch(u->uid, u->gid, why, sizeof(why))) {
 		priv_error(err, "switching to user %s (uid %u, gid %u): %s", u->name, (unsigned)u->uid,
-		           (unsigned)u->gid, g_strerror(errno));
+		           (unsigned)u->gid, why);
 		return false;
 	}
-	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
-	capng_get_caps_process();
-	capng_clear(CAPNG_SELECT_CAPS);
-	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_NET_ADMIN) < 0 ||
-	    capng_apply(CAPNG_SELECT_CAPS) < 0) {
-		priv_error(err, "keeping CAP_NET_ADMIN after the switch to %s failed", u->name);
-		return false;
-	}
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (!verify_dropped(u, err) || !check_after_drop(d, err))
 		return false;
-	uinfo(LOG_SUBSYS, "running as user %s (uid %u, gid %u) with CAP_NET_ADMIN only", u->name, (unsigned)u->uid,
-	      (unsigned)u->gid);
+	uinfo(LOG_SUBSYS, "running as user %s (uid %u, gid %u) with %s", u->name, (unsigned)u->uid,
+	      (unsigned)u->gid, os_priv_kept());
 	return true;
 }
-#else
-/* without libcap-ng daemon_user_resolve() accepts only root */
-bool daemon_privileges_prepare(daemon_t *d, GError **err) { return true; }
-bool daemon_privileges_drop(daemon_t *d, GError **err) { return true; }
-#endif

@@ -26,6 +26,7 @@
 #include "esp/sad.h"
 #include "esp/spd.h"
 #include "datapath/dataplane.h"   /* datapath */
+#include "datapath/datapath.h"   /* datapath */
 #include "datapath/tunnel.h"   /* datapath */
 #include "control/control_service.h"   /* control */
 
@@ -64,10 +65,28 @@ static void databases_stop_step(daemon_t *d)
 		uinfo(LOG_SUBSYS, "stop: removed %u SAs left in the SAD (keys wiped)", left);
 }
 
+/* The TUN device was deleted from outside: its queues are gone with it.
+ * Stop with a failure status, so that a service manager restarts uipsecd
+ * (Restart=on-failure), which creates it anew; SAs added over the control
+ * socket are the IKE daemon's to install again, as after any restart. */
+static void on_tun_lost(const char *ifname, void *user)
+{
+	daemon_t *d = user;
+	uerror(LOG_SUBSYS, "TUN device %s is gone: stopping with exit status 1 (a service manager restarts uipsecd, "
+	       "which creates it again)", ifname);
+	d->failed = true;
+	daemon_notify_stopping(d);
+	if (d->loop)
+		g_main_loop_quit(d->loop);
+}
+
 /* datapath: TUN device, workers, ESP-in-UDP sockets, tunnels (dataplane.c) */
 static bool datapath_start_step(daemon_t *d, GError **err)
 {
-	return dataplane_start(d->settings, err) != NULL;
+	dataplane_t *svc = dataplane_start(d->settings, err);
+	if (svc && dataplane_route_mgr(svc))
+		route_mgr_watch_device(dataplane_route_mgr(svc), datapath_ifname(dataplane_datapath(svc)), on_tun_lost, d);
+	return svc != NULL;
 }
 static void datapath_stop_step(daemon_t *d) { dataplane_stop(dataplane_current()); }
 /* --check-config: the tunnels parse (keys, their files' modes, proposals) */
@@ -213,15 +232,17 @@ static JsonNode *reload(daemon_t *d, GError **err)
 		uerror("cfg", "%s", lerr->message);
 		g_clear_error(&lerr);
 	}
-	/* plugins may still hold strings of the old configuration */
+	/* the replaced tree goes once every step saw it: nothing keeps a
+	 * pointer into it (plugins' option strings are interned, plugin.h),
+	 * so 100 reloads cost no memory */
 	uipsec_settings_t *old = d->settings;
-	g_ptr_array_add(d->old_settings, old);
 	d->settings = s;
 	plugin_loader_set_settings(s);
 	crypto_init(s);
 	for (unsigned i = 0; i < d->started; i++)
 		if (daemon_steps[i].reload)
 			daemon_steps[i].reload(d, old);
+	settings_free(old);
 	return report;
 }
 
@@ -442,13 +463,14 @@ static int run(daemon_t *d)
 	uinfo(LOG_SUBSYS, "uipsecd running");
 	report_start(d, "ok");
 	daemon_notify_ready(d);
-	g_main_loop_run(d->loop);
+	if (!d->failed)   /* a fault during start-up (on_tun_lost) */
+		g_main_loop_run(d->loop);
 	daemon_watchdog_stop(d);
 	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
 		g_source_remove(sources[i]);
 	g_main_loop_unref(d->loop);
 	d->loop = NULL;
-	status = EXIT_SUCCESS;
+	status = d->failed ? EXIT_FAILURE : EXIT_SUCCESS;
 
 out:
 	if (err) {
@@ -518,15 +540,14 @@ int main(int argc, char **argv)
 	GError *err = NULL;
 	int status;
 
-	d.old_settings = g_ptr_array_new_with_free_func((GDestroyNotify)settings_free);
 	log_capture_glib();   /* GLib's and json-glib's own warnings: through our logger */
 	if (!parse_cli(&d, &argc, &argv)) {
 		status = 2;
 		goto out;
 	}
 	if (d.opts.version) {
-		printf("uipsecd %s (module loader %s, plugins built: %s)\n", PACKAGE_VERSION,
-		       module_loader_name(), UIPSEC_BUILT_PLUGINS);
+		printf("uipsecd %s (module loader %s, plugins built: %s, data path %s)\n", PACKAGE_VERSION,
+		       module_loader_name(), UIPSEC_BUILT_PLUGINS, datapath_flavour());
 		status = EXIT_SUCCESS;
 		goto out;
 	}
@@ -567,7 +588,6 @@ out:
 	crypto_deinit();
 	if (d.settings)
 		settings_free(d.settings);
-	g_ptr_array_unref(d.old_settings);
 	g_free(d.pidfile);
 	g_free(d.opts.config);
 	g_free(d.opts.debug);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Data-path workers: epoll loop per thread, batches through the ESP engine. */
+/* Data-path workers: an event loop per thread (core/os seam), batches through
+ * the ESP engine. */
 #include "config.h"
 
 #include <errno.h>
@@ -8,13 +9,15 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 
 #include <uipsec/log.h>
 #include <uipsec/plugin.h>
 #include <uipsec/pktio.h>
 
+#include "os/dgram.h"
+#include "os/event_loop.h"
+#include "os/thread_name.h"
+#include "os/wake.h"
 #include "esp/esp_decap.h"
 #include "esp/esp_encap.h"
 #include "datapath/gso.h"
@@ -57,7 +60,7 @@ typedef struct worker {
 	uint32_t id;
 	pthread_t thread;
 	bool started;
-	int epfd;
+	os_event_loop_t *loop;
 	udp_socket_t *us;
 	esp_worker_t *esp;
 	pktbuf_pool_t *pool;
@@ -116,7 +119,7 @@ struct datapath {
 	uint32_t nworkers;
 	worker_t *workers;
 	raw_socket_t *raw;                    /* shared by the workers; NULL: socket.raw_esp = no */
-	int stop_fd;
+	os_wake_t *stop;                      /* signalled once: the workers return */
 	_Atomic uint32_t inner_room;
 	datapath_rebind_cb rebind_cb;
 	void *rebind_user;
@@ -252,10 +255,22 @@ static void handle_too_big(worker_t *w, uint32_t dev, uipsec_pkt_t *p, mtu_verdi
 	stats_inc(STAT_MALFORMED);
 }
 
+/* Reads fail once the device was deleted from outside, and its fd stays
+ * readable (EPOLLERR): stop watching it, or this worker spins. The main
+ * thread learns of it from the network backend and stops the daemon. */
+static void tun_read_failed(worker_t *w, uint32_t dev, int status)
+{
+	if (os_event_loop_remove(w->loop, w->dp->ops->fd(w->dp->devs[dev], w->id)))
+		uwarn(SUBSYS, "worker %u: reading TUN device %u failed (%s): no longer reading it", w->id, dev,
+		      uipsec_status_str(status));
+}
+
 static bool tun_rx(worker_t *w, uint32_t dev)
 {
 	datapath_t *dp = w->dp;
 	int n = dp->ops->read(dp->devs[dev], w->id, w->tun_rx, BATCH);
+	if (n < 0 && n != UIPSEC_ERR_INVAL)
+		tun_read_failed(w, dev, n);
 	if (n <= 0)
 		return false;
 	uint32_t room = atomic_load_explicit(&dp->inner_room, memory_order_relaxed);
@@ -451,17 +466,20 @@ static bool raw_rx(worker_t *w, int fd)
 static void *worker_main(void *arg)
 {
 	worker_t *w = arg;
-	struct epoll_event evs[16];
+	char tname[16];
+	g_snprintf(tname, sizeof(tname), "uipsec-w%u", w->id);
+	os_thread_name_self(tname);
+	uint32_t tags[16];
 	for (;;) {
-		int n = epoll_wait(w->epfd, evs, 16, -1);
+		int n = os_event_loop_wait(w->loop, tags, 16, -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			uerror(SUBSYS, "worker %u: epoll_wait: %s", w->id, g_strerror(errno));
+			uerror(SUBSYS, "worker %u: %s wait: %s", w->id, os_event_loop_kind(), g_strerror(errno));
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			uint32_t tag = evs[i].data.u32;
+			uint32_t tag = tags[i];
 			if (tag == TAG_STOP)
 				return NULL;
 			for (int b = 0; b < BUDGET; b++) {
@@ -475,16 +493,9 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static bool epoll_watch(int epfd, int fd, uint32_t tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
-}
-
 static void worker_free(worker_t *w)
 {
-	if (w->epfd > 0)
-		close(w->epfd);
+	os_event_loop_destroy(w->loop);
 	udp_socket_close(w->us);
 	if (w->esp)
 		esp_worker_free(w->esp);
@@ -507,7 +518,6 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 {
 	w->dp = dp;
 	w->id = id;
-	w->epfd = -1;
 	w->us = udp_socket_open(scfg, err);
 	if (!w->us)
 		return false;
@@ -532,13 +542,13 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 				g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_NOMEM, "worker %u: packet pool exhausted", id);
 				return false;
 			}
-	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	w->loop = os_event_loop_create();
 	int fds[UDP_SOCKET_MAX_FDS];
 	unsigned nfd = udp_socket_fds(w->us, fds, UDP_SOCKET_MAX_FDS);
-	bool ok = w->epfd >= 0 && epoll_watch(w->epfd, dp->stop_fd, TAG_STOP) &&
-	          epoll_watch(w->epfd, dp->ops->fd(dp->devs[0], id), TAG_TUN);
+	bool ok = w->loop && os_event_loop_add(w->loop, os_wake_fd(dp->stop), TAG_STOP) &&
+	          os_event_loop_add(w->loop, dp->ops->fd(dp->devs[0], id), TAG_TUN);
 	for (unsigned i = 0; ok && i < nfd; i++)
-		ok = epoll_watch(w->epfd, fds[i], (uint32_t)fds[i]);
+		ok = os_event_loop_add(w->loop, fds[i], (uint32_t)fds[i]);
 	/* each raw socket is read by one worker (IPv4 by worker 0, IPv6 by
 	 * worker 1, ...): what arrives keeps its order, as ESP in UDP from one
 	 * peer does (its 4-tuple hashes to one SO_REUSEPORT socket). Every
@@ -546,10 +556,10 @@ static bool worker_init(datapath_t *dp, worker_t *w, uint32_t id, const udp_sock
 	nfd = dp->raw ? raw_socket_fds(dp->raw, fds, UDP_SOCKET_MAX_FDS) : 0;
 	for (unsigned i = 0; ok && i < nfd; i++)
 		if (i % dp->nworkers == id)
-			ok = epoll_watch(w->epfd, fds[i], TAG_RAW + (uint32_t)fds[i]);
+			ok = os_event_loop_add(w->loop, fds[i], TAG_RAW + (uint32_t)fds[i]);
 	if (!ok) {
-		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "worker %u: epoll: %s", id,
-		            g_strerror(errno));
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "worker %u: %s: %s", id,
+		            os_event_loop_kind(), g_strerror(errno));
 		return false;
 	}
 	return true;
@@ -574,9 +584,11 @@ static bool wanted_workers(const uipsec_settings_t *s, uint32_t *want, GError **
 static bool open_first_device(datapath_t *dp, uint32_t default_mtu, uint32_t want, GError **err)
 {
 	const uipsec_pktio_ops_t *ops = dp->ops;
-	/* the workers segment super-packets and complete checksums themselves */
+	/* the workers segment super-packets and complete checksums themselves;
+	 * the portable data path asks for no TUN offloads (FreeBSD and macOS
+	 * have none), so Linux runs the code they run */
 	uipsec_pktio_cfg_t pcfg = { .name = NULL, .mtu = default_mtu, .queues = want,
-	                            .offloads = UIPSEC_PKTIO_OFF_GSO | UIPSEC_PKTIO_OFF_CSUM };
+	                            .offloads = os_dgram_offloads() ? UIPSEC_PKTIO_OFF_GSO | UIPSEC_PKTIO_OFF_CSUM : 0 };
 	uipsec_err_t perr = { "" };
 	int rc = ops->open(dp->pktio_state, &pcfg, &dp->devs[0], &perr);
 	if (rc != UIPSEC_OK) {
@@ -613,9 +625,6 @@ static bool start_worker_threads(datapath_t *dp, GError **err)
 			return false;
 		}
 		dp->workers[i].started = true;
-		char tname[16];
-		g_snprintf(tname, sizeof(tname), "uipsec-w%u", i);
-		pthread_setname_np(dp->workers[i].thread, tname);
 	}
 	return true;
 }
@@ -635,20 +644,15 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 	udp_socket_cfg_t scfg;
 	if (!udp_socket_cfg_load(&scfg, s, err))
 		return NULL;
-	scfg.gro = true;   /* udp_rx() splits coalesced datagrams */
+	scfg.gro = os_dgram_offloads();   /* udp_rx() splits coalesced datagrams */
 
 	datapath_t *dp = g_new0(datapath_t, 1);
 	dp->ops = ops;
-	dp->stop_fd = -1;
 	dp->port = scfg.port;
 	dp->pktio_state = pstate;
 	/* BSD/macOS need one device per virtual IP (routes there name a
 	 * device, and an address picks the device its replies come from) */
-#if defined(__linux__)
-	dp->per_vip = uipsec_settings_get_bool(s, "uipsecd.plugins.io-tun.per_vip_device", false);
-#else
-	dp->per_vip = uipsec_settings_get_bool(s, "uipsecd.plugins.io-tun.per_vip_device", true);
-#endif
+	dp->per_vip = uipsec_settings_get_bool(s, "uipsecd.plugins.io-tun.per_vip_device", UIPSEC_PER_VIP_DEFAULT);
 	dp->old_vips = g_ptr_array_new_with_free_func(g_free);
 	if (!open_first_device(dp, default_mtu, want, err)) {
 		udp_socket_cfg_clear(&scfg);
@@ -656,9 +660,12 @@ datapath_t *datapath_start(const uipsec_settings_t *s, uint32_t default_mtu, GEr
 		return NULL;
 	}
 	sa_set_workers(dp->nworkers);
-	dp->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	dp->stop = os_wake_create();
 	dp->workers = g_new0(worker_t, dp->nworkers);
-	bool ok = dp->stop_fd >= 0;
+	bool ok = dp->stop != NULL;
+	if (!ok)
+		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "stop signal (%s): %s", os_wake_kind(),
+		            g_strerror(errno));
 	/* before the workers (they watch it) and before any privilege drop */
 	if (ok && raw_socket_enabled(s))
 		ok = (dp->raw = raw_socket_open(&scfg, err)) != NULL;
@@ -677,11 +684,8 @@ void datapath_stop(datapath_t *dp)
 {
 	if (!dp)
 		return;
-	if (dp->stop_fd >= 0) {
-		uint64_t one = 1;
-		if (write(dp->stop_fd, &one, sizeof(one)) < 0)
-			uwarn(SUBSYS, "stopping workers: %s", g_strerror(errno));
-	}
+	if (dp->stop && !os_wake_signal(dp->stop))
+		uwarn(SUBSYS, "stopping workers: %s", g_strerror(errno));
 	for (uint32_t i = 0; dp->workers && i < dp->nworkers; i++)
 		if (dp->workers[i].started)
 			pthread_join(dp->workers[i].thread, NULL);
@@ -689,8 +693,7 @@ void datapath_stop(datapath_t *dp)
 		worker_free(&dp->workers[i]);
 	g_free(dp->workers);
 	raw_socket_close(dp->raw);
-	if (dp->stop_fd >= 0)
-		close(dp->stop_fd);
+	os_wake_destroy(dp->stop);
 	for (uint32_t d = 0; d < MAX_DEVS; d++)
 		if (dp->devs[d])
 			dp->ops->close(dp->devs[d]);
@@ -767,9 +770,9 @@ const char *datapath_vip_device(datapath_t *dp, const uipsec_addr_t *vips, unsig
 	vip_map_publish(dp, vips, nvips, n);
 	atomic_store_explicit(&dp->ndevs, n + 1, memory_order_release);
 	/* each worker reads its queue of the new device from now on
-	 * (epoll_ctl on another thread's epoll set is safe) */
+	 * (the event loop seam allows adding while its thread waits) */
 	for (uint32_t i = 0; i < dp->nworkers; i++)
-		if (!epoll_watch(dp->workers[i].epfd, dp->ops->fd(dev, i), TAG_TUN + n))
+		if (!os_event_loop_add(dp->workers[i].loop, dp->ops->fd(dev, i), TAG_TUN + n))
 			uwarn(SUBSYS, "worker %u: watching %s: %s", i, dp->ops->name(dev), g_strerror(errno));
 	uinfo(SUBSYS, "TUN device %s for virtual IP", dp->ops->name(dev));
 	return dp->ops->name(dev);
@@ -778,6 +781,7 @@ uint32_t datapath_mtu(const datapath_t *dp) { return dp->mtu; }
 uint32_t datapath_threads(const datapath_t *dp) { return dp->nworkers; }
 uint16_t datapath_port(const datapath_t *dp) { return dp->port; }
 bool datapath_raw_esp(const datapath_t *dp) { return dp->raw != NULL; }
+const char *datapath_flavour(void) { return UIPSEC_DATAPATH_FLAVOUR; }
 
 void datapath_set_inner_room(datapath_t *dp, uint32_t room)
 {

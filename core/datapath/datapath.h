@@ -3,10 +3,11 @@
  *
  * `threads` workers (uipsecd.threads, 0 = one per online CPU), each a
  * pthread owning one queue of the packet-I/O device and one set of
- * ESP-in-UDP sockets (SO_REUSEPORT). A worker waits in epoll and moves
- * packets in batches of up to PKTBUF_BATCH:
- *   TUN queue  -> MTU check -> esp_encap_batch -> sendmmsg
- *   recvmmsg   -> esp_decap_batch -> TUN queue
+ * ESP-in-UDP sockets (SO_REUSEPORT). A worker waits in its event loop
+ * (core/os: epoll, kqueue or poll) and moves packets in batches of up to
+ * PKTBUF_BATCH:
+ *   TUN queue  -> MTU check -> esp_encap_batch -> batched send (os/dgram.h)
+ *   batched receive -> esp_decap_batch -> TUN queue
  * Buffers come from the worker's own pool, allocated at start: no
  * per-packet malloc, no lock shared between workers except the SAD/SPD
  * read lock taken once per batch. Every queue is bounded (TUN queue,
@@ -48,6 +49,9 @@ uint32_t datapath_mtu(const datapath_t *dp);
 uint32_t datapath_threads(const datapath_t *dp);
 uint16_t datapath_port(const datapath_t *dp);
 /* Raw ESP sockets open (uipsecd.socket.raw_esp): SAs with encap none can be sent. */
+/* "linux-fast" (epoll, eventfd, recvmmsg/sendmmsg, UDP and TUN offloads) or
+ * "portable" (configure --with-portable-datapath; FreeBSD, macOS) */
+const char *datapath_flavour(void);
 bool datapath_raw_esp(const datapath_t *dp);
 
 /* Largest inner packet that fits the outer path after ESP overhead

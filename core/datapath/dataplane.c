@@ -28,6 +28,9 @@ struct dataplane {
 /* A burst of network events (one `ip route replace` is several messages)
  * is acted on once, this long after its first message. */
 #define NET_EVENT_DELAY_MS 100
+/* Routes and rules removed without a notification are put back this late
+ * at most (docs/reliability.md). */
+#define NET_CHECK_INTERVAL_S 30
 
 static void on_net_event(const uipsec_net_event_t *ev, void *user)
 {
@@ -128,6 +131,7 @@ dataplane_t *dataplane_start(const uipsec_settings_t *s, GError **err)
 			.allow_peer_ts = uipsec_settings_get_bool(s, "uipsecd.allow_peer_ts", false),
 			.socket_fwmark = (uint32_t)uipsec_settings_get_int(s, "uipsecd.socket.fwmark", 0),
 			.event_delay_ms = NET_EVENT_DELAY_MS,
+			.check_interval_s = NET_CHECK_INTERVAL_S,
 		};
 		svc->rm = route_mgr_new(svc->net_ops, svc->net, &rc);
 		if (route_mgr_start(svc->rm, &e) != UIPSEC_OK) {

@@ -116,11 +116,13 @@ static void send_frame(ike_relay_t *r, size_t len)
 		stats_inc(STAT_IKE_RELAY_DROPPED);
 }
 
-/* After a 0-byte read: end of file, or an empty message? */
+/* After a 0-byte read: end of file, or an empty message? A SEQPACKET
+ * socket whose peer closed reports POLLHUP (POSIX; POLLRDHUP is
+ * Linux-only and adds nothing here). */
 static bool peer_gone(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
-	return poll(&p, 1, 0) != 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, 0) != 0 && (p.revents & (POLLHUP | POLLERR));
 }
 
 static gboolean client_io(gint fd, GIOCondition cond, gpointer user)

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include "os/sockfd.h"
 #include "util/ip.h"
 #include "datapath/mtu.h"
 
@@ -215,7 +216,7 @@ uint32_t mtu_of_interface(const char *ifname)
 {
 	if (!ifname || !*ifname)
 		return 0;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int s = os_socket(AF_INET, SOCK_DGRAM, 0, false);
 	if (s < 0)
 		return 0;
 	struct ifreq ifr;

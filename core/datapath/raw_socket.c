@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 
 #include <uipsec/log.h>
+#include "os/dgram.h"
+#include "os/sockopt.h"
 #include "util/byteorder.h"
 #include "esp/esp_worker.h"
 #include "datapath/raw_socket.h"
@@ -20,7 +22,7 @@
 
 struct raw_socket {
 	socket_set_t set;
-	/* SO_RXQ_OVFL seen last: several workers read one socket */
+	/* kernel drop counter seen last: several workers read one socket */
 	_Atomic uint32_t last_ovfl[UDP_SOCKET_MAX_FDS];
 };
 
@@ -32,22 +34,21 @@ bool raw_socket_enabled(const uipsec_settings_t *s)
 static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GError **err)
 {
 	int fam = addr->family;
-	int fd = socket(fam, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ESP);
+	int fd = os_sockopt_socket(fam, SOCK_RAW, IPPROTO_ESP);
 	if (fd < 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "raw ESP socket: %s%s", g_strerror(errno),
 		            errno == EPERM ? " (needs CAP_NET_RAW; or set uipsecd.socket.raw_esp = no)" : "");
 		return -1;
 	}
-	int one = 1;
 	const char *what = NULL;
-	if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
+	if (!os_dgram_enable_drop_count(fd))
 		what = "SO_RXQ_OVFL";
-	else if (cfg->has_fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &cfg->fwmark, sizeof(cfg->fwmark)) < 0)
-		what = "SO_MARK";
+	else if (cfg->has_fwmark && !os_sockopt_set_mark(fd, cfg->fwmark))
+		what = os_sockopt_mark_name();
 	/* IPv6 raw sockets give no header: the destination (our address,
 	 * for the SA lookup) comes as IPV6_PKTINFO; IPv4 reads it from the header */
-	else if (fam == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
-		what = "IPV6_RECVPKTINFO";
+	else if (fam == AF_INET6)
+		(void)os_sockopt_recv_local(fd, fam, &what);   /* what: the option that failed */
 	if (what) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "raw ESP socket: %s: %s", what,
 		            g_strerror(errno));
@@ -55,9 +56,7 @@ static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GErr
 		return -1;
 	}
 	/* as the UDP sockets: let the kernel fragment rather than refuse */
-	int pmtu = fam == AF_INET ? IP_PMTUDISC_DONT : IPV6_PMTUDISC_DONT;
-	(void)setsockopt(fd, fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
-	                 fam == AF_INET ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
+	os_sockopt_no_pmtu_discovery(fd, fam);
 	if (cfg->rcvbuf)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf, sizeof(cfg->rcvbuf));
 	if (cfg->sndbuf)
@@ -117,7 +116,7 @@ static uint32_t ovfl_delta(_Atomic uint32_t *last, uint32_t now)
 int raw_socket_recv(raw_socket_t *rs, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from, udp_local_t *local, int n,
                     uint32_t *kernel_drops)
 {
-	struct mmsghdr msgs[BATCH_MAX];
+	os_dgram_t msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_storage src[BATCH_MAX];
 	union {
@@ -136,32 +135,20 @@ int raw_socket_recv(raw_socket_t *rs, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 		uipsec_pkt_t *p = pkts[i];
 		p->off = UIPSEC_PKT_HEADROOM;
 		p->len = 0;
-		iov[i].iov_base = p->buf + p->off;
-		iov[i].iov_len = p->cap - p->off - UIPSEC_PKT_TAILROOM;
-		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &src[i];
-		msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
-		msgs[i].msg_hdr.msg_control = ctl[i].buf;
-		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		os_dgram_prepare(&msgs[i], &iov[i], p->buf + p->off, p->cap - p->off - UIPSEC_PKT_TAILROOM, &src[i],
+		                 sizeof(src[i]), ctl[i].buf, sizeof(ctl[i].buf));
 	}
-	int r;
-	do
-		r = recvmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT, NULL);
-	while (r < 0 && errno == EINTR);
+	int r = os_dgram_recv(fd, msgs, (unsigned)n);
 	if (r < 0)
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : UIPSEC_ERR_IO;
+		return UIPSEC_ERR_IO;
 	for (int i = 0; i < r; i++) {
-		pkts[i]->len = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].msg_len;
+		pkts[i]->len = (msgs[i].hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].len;
 		memset(&local[i], 0, sizeof(local[i]));
 		udp_sockaddr_to_endpoint(&src[i], &from[i]);
 		from[i].port = 0;
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL &&
-			    c->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
-				uint32_t ovfl;
-				memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].hdr); c; c = CMSG_NXTHDR(&msgs[i].hdr, c)) {
+			uint32_t ovfl;
+			if (os_dgram_drop_count(c, &ovfl)) {
 				*kernel_drops += ovfl_delta(&rs->last_ovfl[idx], ovfl);
 			} else {
 				udp_socket_parse_pktinfo(c, &local[i]);
@@ -203,10 +190,10 @@ bool raw_esp_parse(uipsec_pkt_t *p, int family, uipsec_addr_t *local, stats_id_t
 	return true;
 }
 
-/* sendmmsg one run of packets of one family. */
+/* Batched send of one run of packets of one family. */
 static int send_run(int fd, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
 {
-	struct mmsghdr msgs[BATCH_MAX];
+	os_dgram_t msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_storage dst[BATCH_MAX];
 	for (int i = 0; i < n; i++) {
@@ -214,7 +201,7 @@ static int send_run(int fd, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
 		ip_endpoint_t ep = { .addr = to[i].addr, .port = 0 };
 		iov[i].iov_base = uipsec_pkt_data(pkts[i]);
 		iov[i].iov_len = pkts[i]->len;
-		struct msghdr *m = &msgs[i].msg_hdr;
+		struct msghdr *m = &msgs[i].hdr;
 		memset(m, 0, sizeof(*m));
 		m->msg_iov = &iov[i];
 		m->msg_iovlen = 1;
@@ -223,10 +210,8 @@ static int send_run(int fd, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
 	}
 	int pos = 0, delivered = 0;
 	while (pos < n) {
-		int r = sendmmsg(fd, msgs + pos, (unsigned)(n - pos), MSG_DONTWAIT);
+		int r = os_dgram_send(fd, msgs + pos, (unsigned)(n - pos));
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
 			pos++;   /* full send queue or no route: skip it (the caller counts) */
 			continue;
 		}

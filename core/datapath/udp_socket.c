@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* ESP-in-UDP sockets: SO_REUSEPORT per worker, recvmmsg/sendmmsg batches. */
+/* ESP-in-UDP sockets: SO_REUSEPORT per worker, batched I/O (os/dgram.h). */
 #include "config.h"
 
 #include <errno.h>
@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 
 #include <uipsec/log.h>
+#include "os/dgram.h"
+#include "os/sockopt.h"
 #include "datapath/udp_socket.h"
 
 #define SUBSYS "net"
@@ -18,7 +20,7 @@
 
 struct udp_socket {
 	socket_set_t set;
-	uint32_t last_ovfl[UDP_SOCKET_MAX_FDS];   /* SO_RXQ_OVFL counter seen last */
+	uint32_t last_ovfl[UDP_SOCKET_MAX_FDS];   /* kernel drop counter seen last */
 	uint32_t fwmark;
 	bool has_fwmark;
 	bool gso;               /* UDP_SEGMENT works: runs of equal datagrams go as one */
@@ -52,6 +54,13 @@ bool udp_socket_cfg_load(udp_socket_cfg_t *cfg, const uipsec_settings_t *s, GErr
 		}
 	}
 	if (uipsec_settings_get_str(s, "uipsecd.socket.fwmark", NULL)) {
+		if (!os_sockopt_mark_supported()) {
+			const char *o = uipsec_settings_origin(s, "uipsecd.socket.fwmark");
+			g_set_error(err, G_FILE_ERROR, G_FILE_ERROR_INVAL, "%s: uipsecd.socket.fwmark: not supported: %s",
+			            o ? o : "config", os_sockopt_mark_name());
+			udp_socket_cfg_clear(cfg);
+			return false;
+		}
 		int64_t mark = uipsec_settings_get_int(s, "uipsecd.socket.fwmark", -1);
 		if (mark < 0 || mark > 0xffffffffLL) {
 			const char *o = uipsec_settings_origin(s, "uipsecd.socket.fwmark");
@@ -78,7 +87,7 @@ void udp_socket_cfg_clear(udp_socket_cfg_t *cfg)
 static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GError **err)
 {
 	int fam = addr->family;
-	int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	int fd = os_sockopt_socket(fam, SOCK_DGRAM, IPPROTO_UDP);
 	if (fd < 0) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "UDP socket: %s", g_strerror(errno));
 		return -1;
@@ -87,20 +96,18 @@ static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GErr
 	const char *what = NULL;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0)
 		what = "SO_REUSEPORT";
-	else if (setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof(one)) < 0)
+	else if (!os_dgram_enable_drop_count(fd))
 		what = "SO_RXQ_OVFL";
-	else if (cfg->gro && setsockopt(fd, SOL_UDP, UDP_GRO, &one, sizeof(one)) < 0)
+	else if (cfg->gro && !os_dgram_enable_gro(fd))
 		what = "UDP_GRO";
 	else if (fam == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) < 0)
 		what = "IPV6_V6ONLY";
-	else if (cfg->has_fwmark && setsockopt(fd, SOL_SOCKET, SO_MARK, &cfg->fwmark, sizeof(cfg->fwmark)) < 0)
-		what = "SO_MARK";
+	else if (cfg->has_fwmark && !os_sockopt_set_mark(fd, cfg->fwmark))
+		what = os_sockopt_mark_name();
 	/* our address each datagram was sent to: the IKE daemon answers from
 	 * it (the relay); one more control message per datagram for ESP */
-	else if (fam == AF_INET && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0)
-		what = "IP_PKTINFO";
-	else if (fam == AF_INET6 && setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0)
-		what = "IPV6_RECVPKTINFO";
+	else
+		(void)os_sockopt_recv_local(fd, fam, &what);   /* what: the option that failed */
 	if (what) {
 		g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errno), "UDP socket: %s: %s", what,
 		            g_strerror(errno));
@@ -109,11 +116,9 @@ static int open_one(const udp_socket_cfg_t *cfg, const uipsec_addr_t *addr, GErr
 	}
 	/* Let the kernel fragment an outer packet rather than refuse it: the
 	 * TUN MTU normally keeps ESP packets below the path MTU. */
-	int pmtu = fam == AF_INET ? IP_PMTUDISC_DONT : IPV6_PMTUDISC_DONT;
-	(void)setsockopt(fd, fam == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
-	                 fam == AF_INET ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER, &pmtu, sizeof(pmtu));
-	/* Bigger buffers absorb bursts; still bounded (excess is dropped and
-	 * counted through SO_RXQ_OVFL). Failure is harmless. */
+	os_sockopt_no_pmtu_discovery(fd, fam);
+	/* Bigger buffers absorb bursts; still bounded (excess is dropped and,
+	 * on the fast path, counted through SO_RXQ_OVFL). Failure is harmless. */
 	if (cfg->rcvbuf)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf, sizeof(cfg->rcvbuf));
 	if (cfg->sndbuf)
@@ -199,7 +204,7 @@ unsigned socket_set_fds(const socket_set_t *set, int *fds, unsigned max)
 udp_socket_t *udp_socket_open(const udp_socket_cfg_t *cfg, GError **err)
 {
 	udp_socket_t *us = g_new0(udp_socket_t, 1);
-	us->gso = true;
+	us->gso = os_dgram_offloads();
 	us->has_fwmark = cfg->has_fwmark;
 	us->fwmark = cfg->fwmark;
 	if (!socket_set_open(&us->set, cfg, open_one, "ESP-in-UDP", err)) {
@@ -255,36 +260,28 @@ socklen_t udp_endpoint_to_sockaddr(const ip_endpoint_t *e, struct sockaddr_stora
 	return sizeof(*sin6);
 }
 
-/* The kernel writes it, but its length is checked all the same. */
+/* One message may carry the address, the interface or both (FreeBSD
+ * sends them apart): each fills its part. */
 bool udp_socket_parse_pktinfo(const struct cmsghdr *c, udp_local_t *l)
 {
-	if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
-	    c->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
-		struct in_pktinfo pi;
-		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-		memset(l, 0, sizeof(*l));
-		l->addr.family = AF_INET;
-		memcpy(l->addr.bytes, &pi.ipi_addr, 4);
-		l->ifindex = (uint32_t)pi.ipi_ifindex;
-		return true;
+	int fam = 0;
+	uint8_t a[16] = { 0 };
+	uint32_t ifindex = l->ifindex;
+	if (!os_sockopt_local(c, &fam, a, &ifindex))
+		return false;
+	if (fam) {
+		memset(&l->addr, 0, sizeof(l->addr));
+		l->addr.family = (uint8_t)fam;
+		memcpy(l->addr.bytes, a, ip_addr_len(fam));
 	}
-	if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
-	    c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
-		struct in6_pktinfo pi;
-		memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-		memset(l, 0, sizeof(*l));
-		l->addr.family = AF_INET6;
-		memcpy(l->addr.bytes, &pi.ipi6_addr, 16);
-		l->ifindex = pi.ipi6_ifindex;
-		return true;
-	}
-	return false;
+	l->ifindex = ifindex;
+	return true;
 }
 
 int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t *from, udp_local_t *local,
                     uint16_t *gso_size, int n, uint32_t *kernel_drops)
 {
-	struct mmsghdr msgs[BATCH_MAX];
+	os_dgram_t msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_storage src[BATCH_MAX];
 	union {
@@ -303,41 +300,30 @@ int udp_socket_recv(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, ip_endpoint_t
 		uipsec_pkt_t *p = pkts[i];
 		p->off = UIPSEC_PKT_HEADROOM;
 		p->len = 0;
-		iov[i].iov_base = p->buf + p->off;
-		iov[i].iov_len = p->cap - p->off;
-		memset(&msgs[i].msg_hdr, 0, sizeof(msgs[i].msg_hdr));
-		msgs[i].msg_hdr.msg_iov = &iov[i];
-		msgs[i].msg_hdr.msg_iovlen = 1;
-		msgs[i].msg_hdr.msg_name = &src[i];
-		msgs[i].msg_hdr.msg_namelen = sizeof(src[i]);
-		msgs[i].msg_hdr.msg_control = ctl[i].buf;
-		msgs[i].msg_hdr.msg_controllen = sizeof(ctl[i].buf);
+		os_dgram_prepare(&msgs[i], &iov[i], p->buf + p->off, p->cap - p->off, &src[i], sizeof(src[i]), ctl[i].buf,
+		                 sizeof(ctl[i].buf));
 	}
-	int r;
-	do
-		r = recvmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT, NULL);
-	while (r < 0 && errno == EINTR);
+	int r = os_dgram_recv(fd, msgs, (unsigned)n);
 	if (r < 0)
-		return (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : UIPSEC_ERR_IO;
+		return UIPSEC_ERR_IO;
 	for (int i = 0; i < r; i++) {
-		pkts[i]->len = msgs[i].msg_len;
-		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC)
+		pkts[i]->len = msgs[i].len;
+		if (msgs[i].hdr.msg_flags & MSG_TRUNC)
 			pkts[i]->len = 0;   /* larger than any ESP packet we accept: malformed */
 		if (gso_size)
 			gso_size[i] = 0;
 		if (local)
 			memset(&local[i], 0, sizeof(local[i]));
 		udp_sockaddr_to_endpoint(&src[i], &from[i]);
-		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c; c = CMSG_NXTHDR(&msgs[i].msg_hdr, c)) {
-			if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
-				uint32_t ovfl;
-				memcpy(&ovfl, CMSG_DATA(c), sizeof(ovfl));
+		for (struct cmsghdr *c = CMSG_FIRSTHDR(&msgs[i].hdr); c; c = CMSG_NXTHDR(&msgs[i].hdr, c)) {
+			uint32_t ovfl;
+			uint16_t gs;
+			if (os_dgram_drop_count(c, &ovfl)) {
 				*kernel_drops += ovfl - us->last_ovfl[idx];
 				us->last_ovfl[idx] = ovfl;
-			} else if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && gso_size) {
-				int gs;
-				memcpy(&gs, CMSG_DATA(c), sizeof(gs));
-				gso_size[i] = gs > 0 && gs < 65536 ? (uint16_t)gs : 0;
+			} else if (os_dgram_gro_size(c, &gs)) {
+				if (gso_size)
+					gso_size[i] = gs;
 			} else if (local) {
 				udp_socket_parse_pktinfo(c, &local[i]);
 			}
@@ -354,16 +340,16 @@ static int fd_for_family(const udp_socket_t *us, int fam)
 	return -1;
 }
 
-/* sendmmsg one run of packets to the same socket. Consecutive datagrams to
+/* Batched send of one run of packets to the same socket. Consecutive datagrams to
  * one peer of one size (the last may be shorter) -- the segments of a TCP
  * super-packet -- leave as one UDP GSO send: one trip through the stack
  * instead of one per datagram. */
 static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endpoint_t *to, int n)
 {
-	struct mmsghdr msgs[BATCH_MAX];
+	os_dgram_t msgs[BATCH_MAX];
 	struct iovec iov[BATCH_MAX];
 	struct sockaddr_storage dst[BATCH_MAX];
-	union { char buf[CMSG_SPACE(sizeof(uint16_t))]; struct cmsghdr align; } ctl[BATCH_MAX];
+	union { char buf[OS_DGRAM_SEGMENT_SPACE]; struct cmsghdr align; } ctl[BATCH_MAX];
 	int count[BATCH_MAX];
 	int nm = 0;
 	for (int i = 0; i < n;) {
@@ -379,7 +365,7 @@ static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endp
 			bytes += pkts[i]->len;
 			i++;
 		}
-		struct msghdr *m = &msgs[nm].msg_hdr;
+		struct msghdr *m = &msgs[nm].hdr;
 		memset(m, 0, sizeof(*m));
 		m->msg_iov = &iov[start];
 		m->msg_iovlen = (size_t)(i - start);
@@ -391,21 +377,14 @@ static int send_run(udp_socket_t *us, int fd, uipsec_pkt_t **pkts, const ip_endp
 			memset(&ctl[nm], 0, sizeof(ctl[nm]));
 			m->msg_control = ctl[nm].buf;
 			m->msg_controllen = sizeof(ctl[nm].buf);
-			struct cmsghdr *c = CMSG_FIRSTHDR(m);
-			c->cmsg_level = SOL_UDP;
-			c->cmsg_type = UDP_SEGMENT;
-			c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-			uint16_t gs = (uint16_t)seg;
-			memcpy(CMSG_DATA(c), &gs, sizeof(gs));
+			os_dgram_put_segment(CMSG_FIRSTHDR(m), (uint16_t)seg);   /* runs only when us->gso */
 		}
 		count[nm++] = i - start;
 	}
 	int pos = 0, delivered = 0;
 	while (pos < nm) {
-		int r = sendmmsg(fd, msgs + pos, (unsigned)(nm - pos), MSG_DONTWAIT);
+		int r = os_dgram_send(fd, msgs + pos, (unsigned)(nm - pos));
 		if (r < 0) {
-			if (errno == EINTR)
-				continue;
 			if (count[pos] > 1 && (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
 				/* no UDP GSO here (old kernel, device without it):
 				 * single datagrams from now on */
@@ -463,38 +442,15 @@ bool udp_socket_send_from(udp_socket_t *us, const void *data, size_t len, const 
 	struct iovec iov = { .iov_base = (void *)data, .iov_len = len };
 	struct msghdr m = { .msg_name = &ss, .msg_namelen = udp_endpoint_to_sockaddr(dst, &ss), .msg_iov = &iov,
 	                    .msg_iovlen = 1 };
-	union { char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))]; struct cmsghdr align; } ctl;
+	union { char buf[OS_SOCKOPT_SOURCE_SPACE]; struct cmsghdr align; } ctl;
 	memset(&ctl, 0, sizeof(ctl));
 	if (!addr_is_any(src) || ifindex) {
-		m.msg_control = ctl.buf;
-		struct cmsghdr *c = (struct cmsghdr *)ctl.buf;
-		if (dst->addr.family == AF_INET) {
-			struct in_pktinfo pi;
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi_ifindex = (int)ifindex;
-			memcpy(&pi.ipi_spec_dst, src->bytes, 4);   /* zero when src is unset */
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			m.msg_controllen = CMSG_SPACE(sizeof(pi));
-		} else {
-			struct in6_pktinfo pi;
-			memset(&pi, 0, sizeof(pi));
-			pi.ipi6_ifindex = ifindex;
-			memcpy(&pi.ipi6_addr, src->bytes, 16);
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-			m.msg_controllen = CMSG_SPACE(sizeof(pi));
-		}
+		/* zero bytes when src is unset: the kernel picks */
+		m.msg_controllen = os_sockopt_put_source(ctl.buf, dst->addr.family, src->bytes, ifindex);
+		m.msg_control = m.msg_controllen ? ctl.buf : NULL;
 	}
-	ssize_t r;
-	do
-		r = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-	while (r < 0 && errno == EINTR);
-	return r == (ssize_t)len;
+	os_dgram_t d = { .hdr = m, .len = 0 };
+	return os_dgram_send(fd, &d, 1) == 1 && d.len == len;
 }
 
 bool udp_socket_send_keepalive(udp_socket_t *us, const ip_endpoint_t *dst)

@@ -3,6 +3,8 @@
  * packet's policy and SA lookups must see one consistent state). */
 #include "config.h"
 #include <pthread.h>
+#include <stdlib.h>
+#include "os/rwlock.h"
 #include "esp/db_lock.h"
 
 static pthread_rwlock_t db_lock;
@@ -10,12 +12,11 @@ static pthread_once_t db_once = PTHREAD_ONCE_INIT;
 
 static void db_lock_init(void)
 {
-	pthread_rwlockattr_t attr;
-	pthread_rwlockattr_init(&attr);
-	/* Writers must not starve behind overlapping batches of readers. */
-	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-	pthread_rwlock_init(&db_lock, &attr);
-	pthread_rwlockattr_destroy(&attr);
+	/* Writers must not starve behind overlapping batches of readers (the
+	 * seam makes writers preferred on every system). Without the lock
+	 * nothing may run: init fails only without memory. */
+	if (os_rwlock_init(&db_lock) != 0)
+		abort();
 }
 
 void db_read_lock(void)

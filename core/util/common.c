@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <uipsec/common.h>
+#include "os/wipe.h"
 
 static const char *const status_names[] = {
 	[0] = "success",
@@ -32,8 +33,8 @@ void uipsec_memwipe(void *p, size_t n)
 {
 	if (!p)
 		return;
-	/* explicit_bzero is not elided by the optimiser */
-	explicit_bzero(p, n);
+	/* a wipe the optimiser may not elide (explicit_bzero or memset_s) */
+	os_wipe(p, n);
 }
 
 int uipsec_err_set(uipsec_err_t *err, int status, const char *fmt, ...)

@@ -11,6 +11,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <gio/gio.h>
+#include "os/peercred.h"
+#include "os/sockfd.h"
 #include "util/unix_listen.h"
 
 bool unix_mode_parse(const char *s, unsigned *mode)
@@ -46,7 +48,7 @@ static bool resolve_group(unix_listen_t *ul, const char *group, const char *what
 	return true;
 }
 
-/* The socket's own mode and SO_PEERCRED do the access control; the
+/* The socket's own mode and the peer credentials do the access control; the
  * directory only has to let root and group members through. One that
  * somebody else controls could swap the socket file for theirs. */
 static bool check_dir(const char *path, const char *what, GError **err)
@@ -90,7 +92,7 @@ static bool clear_stale(const char *path, int type, const char *what, GError **e
 	}
 	/* the probe has the socket's own type: a SOCK_STREAM connect to a
 	 * SEQPACKET socket fails even when somebody listens */
-	int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+	int fd = os_socket(AF_UNIX, type, 0, false);
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	g_strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
 	bool alive = fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
@@ -118,7 +120,7 @@ bool unix_listen_open(unix_listen_t *ul, const char *path, int type, unsigned mo
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (!resolve_group(ul, group, what, err) || !check_dir(path, what, err) || !clear_stale(path, type, what, err))
 		return false;
-	int fd = socket(AF_UNIX, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = os_socket(AF_UNIX, type, 0, true);
 	if (fd < 0) {
 		g_set_error(err, G_IO_ERROR, g_io_error_from_errno(errno), "%s: socket: %s", what, g_strerror(errno));
 		return false;
@@ -164,57 +166,21 @@ void unix_listen_close(unix_listen_t *ul)
 
 int unix_listen_accept(const unix_listen_t *ul, int *error)
 {
-	for (;;) {
-		int fd = accept4(ul->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd >= 0 || errno != EINTR) {
-			*error = fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? errno : 0;
-			return fd;
-		}
-	}
-}
-
-/* Supplementary groups of the peer process, from /proc (SO_PEERCRED only
- * carries the primary group). */
-static bool pid_in_group(pid_t pid, gid_t gid)
-{
-	char path[64], *text = NULL;
-	bool found = false;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return false;
-	char *line = strstr(text, "\nGroups:");
-	if (line) {
-		char *p = line + 8, *end;
-		while (*p && *p != '\n') {
-			unsigned long g = strtoul(p, &end, 10);
-			if (end == p)
-				break;
-			if ((gid_t)g == gid)
-				found = true;
-			p = end;
-			while (*p == ' ' || *p == '\t')
-				p++;
-		}
-	}
-	g_free(text);
-	return found;
+	int fd = os_accept(ul->fd);
+	*error = fd < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? errno : 0;
+	return fd;
 }
 
 bool unix_listen_peer_allowed(const unix_listen_t *ul, int fd, uid_t *uid, gid_t *gid, pid_t *pid)
 {
-	struct ucred cr;
-	socklen_t crlen = sizeof(cr);
-	*uid = (uid_t)-1;
-	*gid = (gid_t)-1;
-	*pid = 0;
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0)
-		return false;
+	os_peercred_t cr;
+	bool known = os_peercred_get(fd, &cr);
 	*uid = cr.uid;
 	*gid = cr.gid;
 	*pid = cr.pid;
+	if (!known)
+		return false;
 	if (cr.uid == 0)
 		return true;
-	if (!ul->has_group)
-		return false;
-	return cr.gid == ul->gid || pid_in_group(cr.pid, ul->gid);
+	return ul->has_group && os_peercred_in_group(&cr, ul->gid);
 }

@@ -2,7 +2,7 @@
 /* Listening UNIX sockets of the daemon (internal API): the control socket
  * and the IKE relay socket share one implementation of the file's mode and
  * group, the refusal of a symlinked or foreign directory, the stale-file
- * takeover, the peer check (root or a member of the group, SO_PEERCRED)
+ * takeover, the peer check (root or a member of the group, os/peercred.h)
  * and removing the file at stop only while it is still ours. */
 #ifndef UIPSEC_CORE_UNIX_LISTEN_H
 #define UIPSEC_CORE_UNIX_LISTEN_H
@@ -41,7 +41,8 @@ void unix_listen_close(unix_listen_t *ul);
 int unix_listen_accept(const unix_listen_t *ul, int *error);
 
 /* May the peer of connection fd talk to us (root, or in the group)?
- * Fills uid/pid (for logs); false also when SO_PEERCRED fails. */
+ * Fills uid/gid/pid (for logs; pid 0 when the system does not tell);
+ * false also when the credentials cannot be read. */
 bool unix_listen_peer_allowed(const unix_listen_t *ul, int fd, uid_t *uid, gid_t *gid, pid_t *pid);
 
 #endif

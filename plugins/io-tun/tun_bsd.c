@@ -86,6 +86,8 @@ ssize_t tun_af_strip(const uint8_t *framed, size_t len, const tun_af_values_t *a
 #include <net/if_tun.h>
 #endif
 
+#include "tun_sys.h"
+
 #if defined(__APPLE__)
 #include <sys/kern_control.h>
 /* Zig's trimmed macOS headers lack these two; Apple's SDK has them. The
@@ -332,6 +334,52 @@ ssize_t tun_bsd_write(int fd, const uint8_t *ip, size_t len)
 		return -1;
 	}
 	return n - TUN_AF_HDR_LEN;
+}
+
+/* ------------------------------------------------------------ io-tun's system half (tun_sys.h) */
+
+void tun_sys_close(int fd, const char *name)
+{
+	tun_bsd_close(fd, name);   /* also destroys a cloned FreeBSD tun */
+}
+
+int tun_sys_open(const char *want, uint32_t queues, bool offload, int *fds, tun_sys_dev_t *dev,
+                 uipsec_err_t *err)
+{
+	char emsg[sizeof(err->msg)] = "";
+	/* one queue: the BSD devices have no multi-queue mode; no offloads:
+	 * they have no virtio-net header */
+	(void)queues;
+	(void)offload;
+	dev->vnet_hdr = false;
+	dev->offloads = 0;
+	dev->nqueues = 0;
+	fds[0] = tun_bsd_open(want, dev->name, sizeof(dev->name), emsg, sizeof(emsg));
+	if (fds[0] < 0) {
+		if (err)
+			snprintf(err->msg, sizeof(err->msg), "%s: %s", want, emsg[0] ? emsg : strerror(-fds[0]));
+		return UIPSEC_ERR_IO;
+	}
+	dev->nqueues = 1;
+	return UIPSEC_OK;
+}
+
+ssize_t tun_sys_read(int fd, bool vnet, uipsec_pkt_t *p, size_t room)
+{
+	(void)vnet;
+	ssize_t r = tun_bsd_read(fd, p->buf + p->off, room);
+	/* a frame whose family header contradicts its packet: skipped */
+	return r < 0 && errno == EINVAL ? 0 : r;
+}
+
+bool tun_sys_write(int fd, bool vnet, uipsec_pkt_t *p)
+{
+	(void)vnet;
+	ssize_t r;
+	do
+		r = tun_bsd_write(fd, uipsec_pkt_data(p), p->len);
+	while (r < 0 && errno == EINTR);
+	return r == (ssize_t)p->len;
 }
 
 #endif /* TUN_BSD_SUPPORTED */

@@ -8,10 +8,10 @@
  * from the IP version nibble, so IPv6 works as well as IPv4 (strongSwan's
  * utun code always wrote AF_INET).
  *
- * Only system headers; no GLib, no project headers: 'make check-portability'
- * compiles this file for FreeBSD and macOS with zig cc. The framing helpers
- * build on every system (they take the family values as arguments) and are
- * unit-tested on Linux; the device code exists on FreeBSD and macOS only.
+ * No GLib: the framing helpers build on every system (they take the family
+ * values as arguments) and are unit-tested on Linux; the device code, and
+ * io-tun's system half on top of it (tun_sys.h), exist on FreeBSD and
+ * macOS only ('make check-portability' compiles them for both).
  */
 #ifndef TUN_BSD_H
 #define TUN_BSD_H

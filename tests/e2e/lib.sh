@@ -78,6 +78,11 @@ ns_add() {
 	T_NS+=("$1")
 	ip -n "$1" link set lo up
 }
+# (a function: `nsx NS cmd &` backgrounds a subshell and $! is the
+# subshell's, so killing it leaves cmd running; a capture that is stopped
+# and then read is started with `ip netns exec NS tcpdump ... &` instead,
+# with -U --immediate-mode: without it libpcap hands packets over in blocks
+# up to a second late, and the last ones are lost when tcpdump is stopped)
 nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 # veth NS1 IF1 NS2 IF2: a pair between two namespaces, both up
@@ -260,6 +265,24 @@ net2net_topo() {
 	ip -n "$NS_HB" -6 route add default via 2001:db8:2::1
 }
 
+# nat_topo NS_A NS_N NS_B: gateway A (eth0 198.51.100.2, default via N;
+# 10.1.0.1 on lo) behind router N (in0 198.51.100.1 | out0 203.0.113.1,
+# forwarding; the NAT rules are the test's) and gateway B (eth0
+# 203.0.113.2; 10.2.0.1 on lo)
+nat_topo() {
+	ns_add "$1"; ns_add "$2"; ns_add "$3"
+	veth "$1" eth0 "$2" in0
+	veth "$2" out0 "$3" eth0
+	ip -n "$1" addr add 198.51.100.2/24 dev eth0
+	ip -n "$1" route add default via 198.51.100.1
+	ip -n "$1" addr add 10.1.0.1/32 dev lo
+	ip -n "$2" addr add 198.51.100.1/24 dev in0
+	ip -n "$2" addr add 203.0.113.1/24 dev out0
+	ip -n "$3" addr add 203.0.113.2/24 dev eth0
+	ip -n "$3" addr add 10.2.0.1/32 dev lo
+	nsx "$2" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # tunnel_conf FILE NAME LOCAL REMOTE LOCAL_TS REMOTE_TS ESP SPI_IN SPI_OUT KEY_IN KEY_OUT [IKEY_IN IKEY_OUT] [EXTRA]
 tunnel_conf() {
 	local file=$1 name=$2 local=$3 remote=$4 lts=$5 rts=$6 esp=$7 si=$8 so=$9 ki=${10} ko=${11}
@@ -355,7 +378,8 @@ require_tunnel_pair() {
 
 # tunnel_pair NS_A NS_B [EXTRA_DAEMON_A]: two_gateways with daemons a and
 # b running an AES-GCM tunnel between them (10.1.0.0/24 <-> 10.2.0.0/24,
-# fresh keys); EXTRA_DAEMON_A goes into daemon a's uipsecd section
+# fresh keys); EXTRA_DAEMON_A goes into daemon a's uipsecd section,
+# TUNNEL_PAIR_EXTRA into both tunnel sections
 tunnel_pair() {
 	local crypto k1 k2
 	tunnel_plugins
@@ -364,8 +388,8 @@ tunnel_pair() {
 	daemon_conf "$T_TMP/a.conf" a "load = $crypto io-tun net-netlink
     ${3:-}"
 	daemon_conf "$T_TMP/b.conf" b "load = $crypto io-tun net-netlink"
-	tunnel_conf "$T_TMP/a.conf" b 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes128gcm16 0x1000 0x2000 "$k1" "$k2"
-	tunnel_conf "$T_TMP/b.conf" a 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 aes128gcm16 0x2000 0x1000 "$k2" "$k1"
+	tunnel_conf "$T_TMP/a.conf" b 192.0.2.1 192.0.2.2 10.1.0.0/24 10.2.0.0/24 aes128gcm16 0x1000 0x2000 "$k1" "$k2" "" "" "${TUNNEL_PAIR_EXTRA:-}"
+	tunnel_conf "$T_TMP/b.conf" a 192.0.2.2 192.0.2.1 10.2.0.0/24 10.1.0.0/24 aes128gcm16 0x2000 0x1000 "$k2" "$k1" "" "" "${TUNNEL_PAIR_EXTRA:-}"
 	start_daemon a "$1" "$T_TMP/a.conf" || not_ok "daemon A starts"
 	start_daemon b "$2" "$T_TMP/b.conf" || not_ok "daemon B starts"
 }
