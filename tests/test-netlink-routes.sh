@@ -68,6 +68,21 @@ wait_for() {
 }
 route_dev() { nsx ip -j route get "$@" | jq -r '.[0].dev'; }
 
+# wait (up to 5 s) until table 220 holds still and has no probe route: the
+# route notifications of what net-tool just installed reach the route
+# manager after "ready", and re-checking an exception route puts a throw
+# route (metric 0x7fffffff) beneath it for a moment (route_mgr.c,
+# refresh_exception); a snapshot then would catch both
+settle() {
+	local prev="" cur
+	for _ in $(seq 25); do
+		cur=$({ nsx ip -4 route show table 220; nsx ip -6 route show table 220; } 2>/dev/null)
+		[ "$cur" = "$prev" ] && ! grep -q 'metric 2147483647' <<<"$cur" && return 0
+		prev=$cur
+		sleep 0.2
+	done
+}
+
 # start net-tool ARGS... with "hold" appended in the background; wait for "ready"
 hold() {
 	# not through nsx(): $! must be net-tool itself (ip netns exec and the
@@ -76,7 +91,7 @@ hold() {
 	ip netns exec "$ns" "$tool" "$@" hold > "$tmp/out" 2> "$tmp/err" &
 	holder=$!
 	for _ in $(seq 100); do
-		grep -q '^ready$' "$tmp/out" 2>/dev/null && return 0
+		grep -q '^ready$' "$tmp/out" 2>/dev/null && { settle; return 0; }
 		kill -0 "$holder" 2>/dev/null || break
 		sleep 0.05
 	done

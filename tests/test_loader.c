@@ -513,6 +513,25 @@ static void test_describe(void)
 	g_assert_cmpstr(feature_describe(&unknown, buf, sizeof(buf)), ==, "CIPHER:1/99/64");
 }
 
+/* A reload frees the tree it replaced: an option string a plugin read
+ * before must still be there (plugin.h), the context gives the new value */
+static void test_option_across_reload(void)
+{
+	uipsec_settings_t *s1 = settings_new(), *s2 = settings_new();
+	GError *err = NULL;
+	g_assert_true(settings_load_string(s1, "uipsecd.plugins.demo.colour = red\n", "a.conf", &err));
+	g_assert_true(settings_load_string(s2, "uipsecd.plugins.demo.colour = blue\n", "b.conf", &err));
+	uipsec_plugin_ctx_t *ctx = plugin_ctx_new("demo", s1);
+	const char *before = uipsec_plugin_opt_str(ctx, "colour", "none");
+	plugin_ctx_set_settings(ctx, s2);
+	settings_free(s1);   /* ASan and valgrind see a read of it */
+	g_assert_cmpstr(before, ==, "red");
+	g_assert_cmpstr(uipsec_plugin_opt_str(ctx, "colour", "none"), ==, "blue");
+	g_assert_cmpstr(uipsec_plugin_opt_str(ctx, "shade", "none"), ==, "none");
+	plugin_ctx_free(ctx);
+	settings_free(s2);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -548,5 +567,6 @@ int main(int argc, char **argv)
 	ADD("duplicate", test_duplicate);
 	ADD("static", test_static);
 	g_test_add_func("/loader/describe", test_describe);
+	g_test_add_func("/loader/option-across-reload", test_option_across_reload);
 	return g_test_run();
 }

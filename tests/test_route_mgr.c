@@ -7,9 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <glib.h>
 #include <uipsec/net.h>
+#include "esp/stats.h"
 #include "net/route_mgr.h"
 
 /* ---------------------------------------------------------------- recording backend */
@@ -23,6 +27,9 @@ struct uipsec_net {
 	const char *fail_msg;       /* ... and this kernel message */
 	uipsec_route_lookup_t lookup;   /* answer of route_get */
 	GArray *addrs;              /* uipsec_prefix_t, "on eth0" */
+	GHashTable *installed;      /* what adds put in and deletes took out, as the kernel
+	                             * keeps it: an add of something there is "exists",
+	                             * not recorded (reconciliation adds exclusively) */
 };
 
 static uipsec_net_t rec;
@@ -38,6 +45,16 @@ static int record(uipsec_err_t *err, const char *fmt, ...)
 		snprintf(err->msg, sizeof(err->msg), "%s: %s", line, rec.fail_msg);
 		g_free(line);
 		return rec.fail_status;
+	}
+	if (g_str_has_prefix(line, "add ") && rec.installed) {
+		if (g_hash_table_contains(rec.installed, line + 4)) {
+			snprintf(err->msg, sizeof(err->msg), "%s: File exists", line);
+			g_free(line);
+			return UIPSEC_ERR_EXISTS;
+		}
+		g_hash_table_add(rec.installed, g_strdup(line + 4));
+	} else if (g_str_has_prefix(line, "delete ") && rec.installed) {
+		g_hash_table_remove(rec.installed, line + 7);
 	}
 	g_ptr_array_add(rec.log, line);
 	return UIPSEC_OK;
@@ -120,7 +137,10 @@ static void rec_reset(void)
 		g_ptr_array_unref(rec.log);
 	if (rec.addrs)
 		g_array_unref(rec.addrs);
+	if (rec.installed)
+		g_hash_table_unref(rec.installed);
 	memset(&rec, 0, sizeof(rec));
+	rec.installed = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	rec.log = g_ptr_array_new_with_free_func(g_free);
 	rec.addrs = g_array_new(FALSE, TRUE, sizeof(uipsec_prefix_t));
 	rec.routing.table = 220;
@@ -210,6 +230,20 @@ static route_mgr_t *started(const uipsec_net_ops_t *ops, bool install, bool allo
 	route_mgr_t *m = route_mgr_new(ops, &rec, &cfg);
 	uipsec_err_t err = { "" };
 	g_assert_cmpint(route_mgr_start(m, &err), ==, UIPSEC_OK);
+	return m;
+}
+
+/* A fresh recorder, a started manager (no fwmark) and tunnel "a" from
+ * 198.51.100.1 to the peer 192.0.2.2 for 10.1.0.0/24 <-> remote_ts;
+ * what that recorded is dropped. */
+static route_mgr_t *started_with_tunnel(const char *remote_ts)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, true, false, 0);
+	tun_t a;
+	uipsec_err_t err = { "" };
+	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", "198.51.100.1", "192.0.2.2", "10.1.0.0/24", remote_ts, NULL), &err), ==, UIPSEC_OK);
+	g_free(rec_take());
 	return m;
 }
 
@@ -565,12 +599,7 @@ static void test_event_exception_follows_next_hop(void)
  * itself: a throw route beneath it stands in while it is looked up. */
 static void test_event_exception_probe(void)
 {
-	rec_reset();
-	route_mgr_t *m = started(&rec_ops, true, false, 0);
-	tun_t a;
-	uipsec_err_t err = { "" };
-	g_assert_cmpint(route_mgr_tunnel_add(m, tun(&a, "a", "198.51.100.1", "192.0.2.2", "10.1.0.0/24", "192.0.2.0/24", NULL), &err), ==, UIPSEC_OK);
-	g_free(rec_take());
+	route_mgr_t *m = started_with_tunnel("192.0.2.0/24");
 	uipsec_net_event_t ev = { .type = UIPSEC_NET_ROUTE_CHANGED, .table = 254 };
 	/* same next hop: the route is put back as it was */
 	route_mgr_handle_event(m, &ev);
@@ -644,6 +673,104 @@ static void test_event_burst_once(void)
 	g_main_context_iteration(NULL, FALSE);
 	g_usleep(30000);
 	g_main_context_iteration(NULL, FALSE);
+	assert_ops("");
+}
+
+static uint64_t stat_now(stats_id_t id)
+{
+	uint64_t v[STAT_COUNT];
+	stats_snapshot(v);
+	return v[id];
+}
+
+/* What someone else removed is put back (counted); what is still there
+ * is left alone; events that cannot concern us cost nothing. */
+static void test_reconcile_puts_back(void)
+{
+	route_mgr_t *m = started_with_tunnel("10.2.0.0/24");
+	g_assert_cmpuint(route_mgr_reconcile(m), ==, 0);
+	assert_ops("");
+	/* someone deletes the tunnel route and the IPv4 rule */
+	g_assert_true(g_hash_table_remove(rec.installed, "route 10.2.0.0/24 dev uipt0 table 220"));
+	g_assert_true(g_hash_table_remove(rec.installed, "rule inet priority 220 table 220"));
+	uint64_t before = stat_now(STAT_ROUTES_REINSTALLED);
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_ROUTE_CHANGED, .table = 220 };
+	g_assert_true(uipsec_prefix_parse("10.2.0.0/24", &ev.addr));
+	route_mgr_handle_event(m, &ev);
+	assert_ops("add rule inet priority 220 table 220\n"
+	           "add route 10.2.0.0/24 dev uipt0 table 220");
+	g_assert_cmpuint(stat_now(STAT_ROUTES_REINSTALLED) - before, ==, 2);
+	/* our table, a destination we do not hold; a rule of another table */
+	g_assert_true(uipsec_prefix_parse("10.9.0.0/24", &ev.addr));
+	route_mgr_handle_event(m, &ev);
+	ev.type = UIPSEC_NET_RULE_CHANGED;
+	ev.table = 100;
+	route_mgr_handle_event(m, &ev);
+	assert_ops("");
+	/* a rule event for our table: the rules are checked (still there) */
+	g_assert_true(g_hash_table_remove(rec.installed, "rule inet6 priority 220 table 220"));
+	ev.table = 220;
+	route_mgr_handle_event(m, &ev);
+	assert_ops("add rule inet6 priority 220 table 220");
+	/* notifications lost: everything is re-checked, and that is counted */
+	g_assert_true(g_hash_table_remove(rec.installed, "route 10.2.0.0/24 dev uipt0 table 220"));
+	uint64_t lost = stat_now(STAT_NET_EVENTS_LOST);
+	ev.type = UIPSEC_NET_RESYNC;
+	route_mgr_handle_event(m, &ev);
+	assert_ops("add route 10.2.0.0/24 dev uipt0 table 220");
+	g_assert_cmpuint(stat_now(STAT_NET_EVENTS_LOST) - lost, ==, 1);
+	/* cannot be put back (device down): tried, and again on the next event */
+	g_assert_true(g_hash_table_remove(rec.installed, "route 10.2.0.0/24 dev uipt0 table 220"));
+	rec.fail_match = "add route 10.2.0.0/24";
+	rec.fail_status = UIPSEC_ERR_IO;
+	rec.fail_msg = "Network is down";
+	g_assert_cmpuint(route_mgr_reconcile(m), ==, 0);
+	rec.fail_match = NULL;
+	g_assert_cmpuint(route_mgr_reconcile(m), ==, 1);
+	assert_ops("add route 10.2.0.0/24 dev uipt0 table 220");
+	route_mgr_free(m);
+	g_free(rec_take());
+}
+
+static bool lo_is_up(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	bool up = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+	if (fd >= 0)
+		close(fd);
+	return up;
+}
+
+static void on_lost(const char *ifname, void *user)
+{
+	g_strlcpy(user, ifname, UIPSEC_IFNAMSIZ);
+}
+
+/* The watched TUN device: a "down" it does not have now is stale (a new
+ * device reports down before up); deleted, the owner hears of it once. */
+static void test_watched_device(void)
+{
+	rec_reset();
+	route_mgr_t *m = started(&rec_ops, false, false, 0);   /* with or without routes */
+	char lost[UIPSEC_IFNAMSIZ] = "";
+	route_mgr_watch_device(m, "lo", on_lost, lost);
+	uint64_t down = stat_now(STAT_TUN_DOWN), gone = stat_now(STAT_TUN_LOST);
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_LINK_DOWN };
+	g_strlcpy(ev.ifname, "lo", sizeof(ev.ifname));
+	route_mgr_handle_event(m, &ev);   /* lo is up (where it is): stale */
+	g_assert_cmpuint(stat_now(STAT_TUN_DOWN), ==, down + (lo_is_up() ? 0 : 1));
+	route_mgr_watch_device(m, "uipt-gone0", on_lost, lost);
+	g_strlcpy(ev.ifname, "uipt-gone0", sizeof(ev.ifname));
+	route_mgr_handle_event(m, &ev);
+	route_mgr_handle_event(m, &ev);
+	g_assert_cmpstr(lost, ==, "uipt-gone0");
+	g_assert_cmpuint(stat_now(STAT_TUN_LOST) - gone, ==, 1);
+	/* lost notifications: the device is looked for as well (already counted) */
+	ev.type = UIPSEC_NET_RESYNC;
+	route_mgr_handle_event(m, &ev);
+	g_assert_cmpuint(stat_now(STAT_TUN_LOST) - gone, ==, 1);
+	route_mgr_free(m);
 	assert_ops("");
 }
 
@@ -951,6 +1078,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/route_mgr/event/exception-probe", test_event_exception_probe);
 	g_test_add_func("/route_mgr/event/burst-once", test_event_burst_once);
 	g_test_add_func("/route_mgr/event/source", test_event_source_appears);
+	g_test_add_func("/route_mgr/reconcile/puts-back", test_reconcile_puts_back);
+	g_test_add_func("/route_mgr/reconcile/watched-device", test_watched_device);
 	g_test_add_func("/route_mgr/bypass/throw-route", test_bypass_throw_route);
 	g_test_add_func("/route_mgr/bypass/no-routing", test_bypass_without_routing);
 	g_test_add_func("/route_mgr/policy/refcount", test_policy_routes_refcount);

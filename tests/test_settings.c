@@ -705,19 +705,31 @@ static void test_options_unknown(void)
 		"        locl = 192.0.2.1\n"
 		"        in { spi = 0x1000  key = 0x00 }\n"
 		"        out { spii = 1 }\n"
+		"        lcoal = 192.0.2.9\n"
+		"    }\n"
+		"    a-tunnel-with-a-rather-long-name-for-testing-the-suggestions {\n"
+		"        remtoe = 192.0.2.2\n"
 		"    }\n"
 		"}\n"
 		"completely.unrelated.thing = 1\n");
 	unsigned n = options_check_unknown(s);
 	log_set_sink(NULL, NULL);
-	g_assert_cmpuint(n, ==, 5);
-	g_assert_cmpuint(cap.messages->len, ==, 5);
+	for (guint i = 0; i < cap.messages->len; i++)
+		g_test_message("%s", (const char *)g_ptr_array_index(cap.messages, i));
+	g_assert_cmpuint(n, ==, 7);
+	g_assert_cmpuint(cap.messages->len, ==, 7);
 	const char *want[] = {
 		"t.conf:10: unknown option 'uipsecd.thread', did you mean 'uipsecd.threads'?",
 		"t.conf:5: unknown option 'uipsecd.plugins.io-tun.mut', did you mean 'uipsecd.plugins.io-tun.mtu'?",
 		"t.conf:15: unknown option 'tunnels.site-b.locl', did you mean 'tunnels.site-b.local'?",
+		/* a transposition (values come before subsections) */
+		"t.conf:18: unknown option 'tunnels.site-b.lcoal', did you mean 'tunnels.site-b.local'?",
 		"t.conf:17: unknown option 'tunnels.site-b.out.spii', did you mean 'tunnels.site-b.out.spi'?",
-		"t.conf:20: unknown option 'completely.unrelated.thing'",
+		/* a tunnel name longer than the typo allows: only the differing
+		 * middle is compared */
+		"t.conf:21: unknown option 'tunnels.a-tunnel-with-a-rather-long-name-for-testing-the-suggestions.remtoe', "
+		"did you mean 'tunnels.a-tunnel-with-a-rather-long-name-for-testing-the-suggestions.remote'?",
+		"t.conf:24: unknown option 'completely.unrelated.thing'",
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(want); i++)
 		g_assert_cmpstr(g_ptr_array_index(cap.messages, i), ==, want[i]);

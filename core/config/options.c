@@ -208,29 +208,67 @@ const uipsec_option_t *options_find(const char *key)
 
 /* ---------------------------------------------------------------- unknown keys */
 
-/* Optimal string alignment distance (Levenshtein plus transpositions). */
-static size_t edit_distance(const char *a, const char *b)
+#define SUGGEST_MAX_EDITS 6
+#define SUGGEST_MAX_SPAN 64
+
+/* Optimal string alignment distance (Levenshtein plus transpositions) of
+ * a and b if it is at most bound (<= SUGGEST_MAX_EDITS), else bound + 1.
+ * A common prefix or suffix costs nothing (a candidate repeats the key's
+ * tunnel name, say) and is skipped; of the rest only the band
+ * |i - j| <= bound is computed, and a row whose every cell is over bound
+ * ends it: no allocation, at most SUGGEST_MAX_SPAN rows. Values are capped at
+ * bound + 1, which keeps every min() exact up to bound. Row i keeps D(i, j)
+ * in cell j - i + bound + 1; cells 0 and 2 * bound + 2 stay over, as
+ * everything outside the band is. */
+static size_t edit_distance_within(const char *a, const char *b, size_t bound)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	size_t *d = g_new(size_t, (la + 1) * (lb + 1));
-#define D(i, j) d[(i) * (lb + 1) + (j)]
-	for (size_t i = 0; i <= la; i++)
-		D(i, 0) = i;
-	for (size_t j = 0; j <= lb; j++)
-		D(0, j) = j;
-	for (size_t i = 1; i <= la; i++) {
-		for (size_t j = 1; j <= lb; j++) {
-			size_t cost = a[i - 1] != b[j - 1];
-			size_t v = MIN(MIN(D(i - 1, j) + 1, D(i, j - 1) + 1), D(i - 1, j - 1) + cost);
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-				v = MIN(v, D(i - 2, j - 2) + 1);
-			D(i, j) = v;
-		}
+	size_t la = strlen(a), lb = strlen(b), over = bound + 1;
+	g_assert(bound <= SUGGEST_MAX_EDITS);
+	while (la && lb && *a == *b) {
+		a++, b++;
+		la--, lb--;
 	}
-	size_t r = D(la, lb);
-#undef D
-	g_free(d);
-	return r;
+	while (la && lb && a[la - 1] == b[lb - 1])
+		la--, lb--;
+	/* a typo is a few characters in an option's own words, which are
+	 * short; a longer difference is no typo (and would cost length x band
+	 * per option) */
+	if ((la > lb ? la - lb : lb - la) > bound || MIN(la, lb) > SUGGEST_MAX_SPAN)
+		return over;
+	size_t rows[3][2 * SUGGEST_MAX_EDITS + 3];
+	size_t *older = rows[0], *prev = rows[1], *cur = rows[2], width = 2 * bound + 3;
+	for (size_t c = 0; c < width; c++)   /* row 0: D(0, j) = j */
+		prev[c] = c >= bound + 1 && c - (bound + 1) <= lb ? MIN(c - (bound + 1), over) : over;
+	for (size_t i = 1; i <= la; i++) {
+		size_t row_min = over;
+		for (size_t c = 0; c < width; c++)
+			cur[c] = over;
+		for (size_t c = 1; c + 1 < width; c++) {
+			if (i + c < bound + 1 || i + c - (bound + 1) > lb)
+				continue;   /* j outside 0..lb */
+			size_t j = i + c - (bound + 1), v;
+			if (j == 0) {
+				v = i;
+			} else {
+				/* D(i-1, j) is cell c + 1 of the row before, D(i, j-1)
+				 * cell c - 1 of this one, D(i-1, j-1) and D(i-2, j-2)
+				 * cell c of theirs */
+				size_t cost = a[i - 1] != b[j - 1];
+				v = MIN(MIN(prev[c + 1] + 1, cur[c - 1] + 1), prev[c] + cost);
+				if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+					v = MIN(v, older[c] + 1);
+			}
+			cur[c] = MIN(v, over);
+			row_min = MIN(row_min, cur[c]);
+		}
+		if (row_min > bound)
+			return over;
+		size_t *t = older;
+		older = prev;
+		prev = cur;
+		cur = t;
+	}
+	return prev[lb + bound + 1 - la];
 }
 
 /* The declared key spelled with the unknown key's names in place of '*'. */
@@ -251,7 +289,10 @@ static char *closest_locked(const char *key)
 {
 	char **parts = g_strsplit(key, ".", -1);
 	guint n = g_strv_length(parts);
-	size_t limit = MAX(2, strlen(key) / 8);
+	/* an eighth of the key, 2 to SUGGEST_MAX_EDITS: a key further from
+	 * every option is no typo of one, and the bound keeps the comparison
+	 * of long keys linear (a fuzzed 2 KiB file took 7 s without it) */
+	size_t limit = CLAMP(strlen(key) / 8, 2, SUGGEST_MAX_EDITS);
 	size_t best_dist = limit + 1;
 	char *best = NULL;
 	for (guint i = 0; i < registry->len; i++) {
@@ -265,7 +306,7 @@ static char *closest_locked(const char *key)
 			g_free(cand);
 			continue;
 		}
-		size_t dist = edit_distance(key, cand);
+		size_t dist = edit_distance_within(key, cand, best_dist - 1);
 		if (dist < best_dist) {
 			best_dist = dist;
 			g_free(best);

@@ -82,20 +82,25 @@ void section_merge(section_t *dst, const section_t *src)
 }
 
 /* Walks the first n_parts dot-separated components of path from root.
- * Returns NULL when a section is missing or a component is too long. */
+ * Returns NULL when a section is missing. Components of any length: the
+ * parser accepts long section names, and refusing them here made such a
+ * section's settings unreachable (found by fuzz-config). */
 static section_t *find_section(const section_t *root, const char *path, size_t n_parts)
 {
 	section_t *sec = (section_t *)root;
 	const char *p = path;
-	char comp[256];
+	char buf[256];
 	for (size_t i = 0; i < n_parts && sec; i++) {
 		const char *dot = strchr(p, '.');
 		size_t len = dot ? (size_t)(dot - p) : strlen(p);
-		if (len == 0 || len >= sizeof(comp))
+		if (len == 0)
 			return NULL;
+		char *comp = len < sizeof(buf) ? buf : g_malloc(len + 1);
 		memcpy(comp, p, len);
 		comp[len] = '\0';
 		sec = g_hash_table_lookup(sec->sub_index, comp);
+		if (comp != buf)
+			g_free(comp);
 		p = dot ? dot + 1 : p + len;
 	}
 	return sec;

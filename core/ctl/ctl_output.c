@@ -200,6 +200,10 @@ static const struct {
 	{ "encap_mismatch", "ESP packets that arrived in UDP for a raw ESP SA or as raw ESP for a UDP SA" },
 	{ "raw_esp_rx", "IP protocol 50 packets read from the raw ESP sockets" },
 	{ "raw_esp_tx", "ESP packets sent as IP protocol 50 (SAs with encap none)" },
+	{ "tun_down", "Times a TUN device of the daemon was set down from outside" },
+	{ "tun_lost", "TUN devices of the daemon deleted from outside (or failing reads)" },
+	{ "routes_reinstalled", "Routes, rules and virtual IPs removed by someone else and reinstalled" },
+	{ "net_events_lost", "Network notification overruns (netlink ENOBUFS) that forced a full re-check" },
 };
 
 static const char *help_of(const char *name)

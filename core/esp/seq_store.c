@@ -56,9 +56,12 @@ const char *seq_store_dir(const seq_store_t *st) { return st && st->dir ? st->di
 
 static void io_error(GError **err, int errsv, const char *what, const char *path)
 {
+	/* a full disk needs space, anything else write access */
+	bool full = errsv == ENOSPC || errsv == EDQUOT;
 	g_set_error(err, G_FILE_ERROR, g_file_error_from_errno(errsv),
-	            "%s %s: %s (uipsecd.state_dir: make it writable, or set it to 'none' to accept that a "
-	            "restart reuses sequence numbers and AEAD nonces)", what, path, g_strerror(errsv));
+	            "%s %s: %s (uipsecd.state_dir: %s, or set it to 'none' to accept that a "
+	            "restart reuses sequence numbers and AEAD nonces)", what, path, g_strerror(errsv),
+	            full ? "free space on its file system" : "make it writable");
 }
 
 /* One-way name of the keys: an attacker who reads the state directory

@@ -32,6 +32,10 @@ static const char *const stat_names[STAT_COUNT] = {
 	[STAT_ENCAP_MISMATCH] = "encap_mismatch",
 	[STAT_RAW_ESP_RX] = "raw_esp_rx",
 	[STAT_RAW_ESP_TX] = "raw_esp_tx",
+	[STAT_TUN_DOWN] = "tun_down",
+	[STAT_TUN_LOST] = "tun_lost",
+	[STAT_ROUTES_REINSTALLED] = "routes_reinstalled",
+	[STAT_NET_EVENTS_LOST] = "net_events_lost",
 };
 
 __thread stats_block_t *stats_tls;

@@ -36,6 +36,10 @@ typedef enum stats_id {
 	STAT_ENCAP_MISMATCH, /* ESP of an encap=udp SA as IP protocol 50, or of an encap=none SA in UDP */
 	STAT_RAW_ESP_RX,     /* IP protocol 50 packets read from the raw ESP sockets (before any check) */
 	STAT_RAW_ESP_TX,     /* ESP packets sent as IP protocol 50 (SAs with encap none) */
+	STAT_TUN_DOWN,       /* a TUN device of the daemon was set down from outside */
+	STAT_TUN_LOST,       /* a TUN device of the daemon was deleted from outside, or reads from it failed */
+	STAT_ROUTES_REINSTALLED, /* routes, rules, virtual IPs of the daemon removed by someone else, put back */
+	STAT_NET_EVENTS_LOST, /* the network backend lost notifications (netlink ENOBUFS): full re-check */
 	STAT_COUNT
 } stats_id_t;
 

@@ -4,12 +4,16 @@
  * routes, allow_peer_ts, preferred source) is made here so that Linux and
  * the BSDs behave the same. */
 #include "config.h"
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <glib.h>
 #include <uipsec/log.h>
+#include "esp/stats.h"
 #include "net/route_mgr.h"
 
 #define LOG_SUBSYS "net"
@@ -31,6 +35,7 @@ typedef struct rm_route {
 	uipsec_route_t r;
 	rm_kind_t kind;
 	unsigned refs;
+	bool failing;       /* reconciliation could not put it back (logged once) */
 } rm_route_t;
 
 /* A virtual IP on a device, shared likewise. */
@@ -38,6 +43,7 @@ typedef struct rm_vip {
 	char ifname[UIPSEC_IFNAMSIZ];
 	uipsec_prefix_t addr;
 	unsigned refs;
+	bool failing;
 } rm_vip_t;
 
 /* What holds routes: a tunnel, or a bypass policy (one throw route). */
@@ -67,6 +73,14 @@ struct route_mgr {
 	GHashTable *policies;     /* policy id -> rm_tunnel_t (route: true, control socket) */
 	guint event_timer;        /* collecting a burst of events */
 	bool event_addrs;         /* ... among them an address change */
+	bool event_reconcile;     /* ... or one that may have removed what we installed */
+	bool rule_failing[2];
+	guint check_timer;        /* periodic reconciliation (backstop) */
+	char watch_ifname[UIPSEC_IFNAMSIZ];   /* the data path's TUN device */
+	route_mgr_device_cb device_lost;
+	void *device_user;
+	GHashTable *devs_down;    /* TUN device names set down from outside */
+	GHashTable *devs_lost;    /* ... and deleted */
 };
 
 /* Beneath every route we install (metric 0; IPv6 makes that 1024), so it
@@ -109,6 +123,8 @@ route_mgr_t *route_mgr_new(const uipsec_net_ops_t *ops, uipsec_net_t *net, const
 	m->tunnels = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, tunnel_free);
 	m->bypasses = g_hash_table_new_full(NULL, NULL, NULL, tunnel_free);
 	m->policies = g_hash_table_new_full(NULL, NULL, NULL, tunnel_free);
+	m->devs_down = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	m->devs_lost = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	return m;
 }
 
@@ -120,6 +136,8 @@ void route_mgr_free(route_mgr_t *m)
 	g_hash_table_unref(m->tunnels);
 	g_hash_table_unref(m->bypasses);
 	g_hash_table_unref(m->policies);
+	g_hash_table_unref(m->devs_down);
+	g_hash_table_unref(m->devs_lost);
 	g_ptr_array_unref(m->vips);
 	g_ptr_array_unref(m->routes);
 	g_free(m);
@@ -168,6 +186,8 @@ static bool rule_catches_socket_mark(const route_mgr_t *m)
 	return m->routing.fwmark_invert ? !match : match;
 }
 
+static gboolean on_check_timer(gpointer user);
+
 int route_mgr_start(route_mgr_t *m, uipsec_err_t *err)
 {
 	uipsec_err_t e = { "" };
@@ -197,6 +217,8 @@ int route_mgr_start(route_mgr_t *m, uipsec_err_t *err)
 			}
 		}
 	}
+	if (m->cfg.check_interval_s)
+		m->check_timer = g_timeout_add_seconds(m->cfg.check_interval_s, on_check_timer, m);
 	m->started = true;
 	return UIPSEC_OK;
 }
@@ -219,7 +241,9 @@ static void route_release(route_mgr_t *m, rm_route_t *x, const char *label, uips
 		return;
 	uipsec_err_t e = { "" };
 	char desc[160];
-	int rc = m->ops->route_del(m->net, &x->r, &e);
+	/* its device was deleted: the kernel removed the route with it */
+	int rc = x->r.ifname[0] && g_hash_table_contains(m->devs_lost, x->r.ifname) ? UIPSEC_OK
+	         : m->ops->route_del(m->net, &x->r, &e);
 	if (rc != UIPSEC_OK) {
 		uwarn(LOG_SUBSYS, "%s: %s", label, e.msg);
 		if (first_rc && *first_rc == UIPSEC_OK) {
@@ -237,7 +261,7 @@ static void vip_release(route_mgr_t *m, rm_vip_t *v, const char *label, uipsec_e
 	if (--v->refs)
 		return;
 	uipsec_err_t e = { "" };
-	int rc = m->ops->addr_del(m->net, v->ifname, &v->addr, &e);
+	int rc = g_hash_table_contains(m->devs_lost, v->ifname) ? UIPSEC_OK : m->ops->addr_del(m->net, v->ifname, &v->addr, &e);
 	if (rc != UIPSEC_OK) {
 		uwarn(LOG_SUBSYS, "%s: %s", label, e.msg);
 		if (first_rc && *first_rc == UIPSEC_OK) {
@@ -687,13 +711,89 @@ static void refresh_sources(route_mgr_t *m)
 	g_array_unref(local);
 }
 
+/* ---------------------------------------------------------------- reconciliation */
+
+/* One thing we installed, put back if it is gone. The add is exclusive:
+ * "exists" means it is still there (nothing logged, nothing counted); a
+ * success means someone had removed it. A failure (its device is down) is
+ * logged once, until a later try succeeds. */
+static unsigned reinstall_outcome(int rc, const uipsec_err_t *e, bool *failing, const char *what)
+{
+	if (rc == UIPSEC_ERR_EXISTS) {
+		*failing = false;
+		return 0;
+	}
+	if (rc != UIPSEC_OK) {
+		if (!*failing)
+			uwarn(LOG_SUBSYS, "%s is missing and cannot be put back yet: %s (retried on the next change)",
+			      what, e->msg);
+		*failing = true;
+		return 0;
+	}
+	*failing = false;
+	stats_inc(STAT_ROUTES_REINSTALLED);
+	uwarn(LOG_SUBSYS, "%s was removed by someone else: reinstalled", what);
+	return 1;
+}
+
+static bool dev_down(const route_mgr_t *m, const char *ifname)
+{
+	return ifname[0] && (g_hash_table_contains(m->devs_down, ifname) || g_hash_table_contains(m->devs_lost, ifname));
+}
+
+/* Rules, then virtual IPs (routes name them as source), then routes. */
+static unsigned reconcile(route_mgr_t *m)
+{
+	unsigned fixed = 0;
+	char what[240], d[200], p[UIPSEC_PREFIX_STRLEN];
+	for (size_t i = 0; uses_rules(m) && i < G_N_ELEMENTS(rule_families); i++) {
+		if (!m->rule_installed[i])
+			continue;
+		uipsec_rule_t rule;
+		uipsec_err_t e = { "" };
+		rule_for(m, rule_families[i], &rule);
+		int rc = m->ops->rule_add(m->net, &rule, &e);
+		snprintf(what, sizeof(what), "the %s rule for table %u", i ? "IPv6" : "IPv4", m->routing.table);
+		fixed += reinstall_outcome(rc, &e, &m->rule_failing[i], what);
+	}
+	for (guint i = 0; i < m->vips->len; i++) {
+		rm_vip_t *v = g_ptr_array_index(m->vips, i);
+		if (dev_down(m, v->ifname))
+			continue;
+		uipsec_err_t e = { "" };
+		int rc = m->ops->addr_add(m->net, v->ifname, &v->addr, &e);
+		snprintf(what, sizeof(what), "virtual IP %s on %s", uipsec_prefix_str(&v->addr, p, sizeof(p)), v->ifname);
+		fixed += reinstall_outcome(rc, &e, &v->failing, what);
+	}
+	for (guint i = 0; i < m->routes->len; i++) {
+		rm_route_t *x = g_ptr_array_index(m->routes, i);
+		if (dev_down(m, x->r.ifname))
+			continue;
+		uipsec_err_t e = { "" };
+		int rc = m->ops->route_add(m->net, &x->r, &e);
+		snprintf(what, sizeof(what), "%s %s", x->kind == RM_EXCEPTION ? "exception route" :
+		         x->kind == RM_THROW ? "throw route" : "route", uipsec_route_str(&x->r, d, sizeof(d)));
+		fixed += reinstall_outcome(rc, &e, &x->failing, what);
+	}
+	return fixed;
+}
+
+unsigned route_mgr_reconcile(route_mgr_t *m)
+{
+	if (!m->started || !m->cfg.install_routes)
+		return 0;
+	return reconcile(m);
+}
+
 static void refresh(route_mgr_t *m)
 {
-	bool addrs = m->event_addrs;
-	m->event_addrs = false;
+	bool addrs = m->event_addrs, again = m->event_reconcile;
+	m->event_addrs = m->event_reconcile = false;
 	refresh_exception_routes(m);
 	if (addrs)
 		refresh_sources(m);
+	if (again)
+		reconcile(m);
 }
 
 static gboolean on_event_timer(gpointer user)
@@ -704,15 +804,152 @@ static gboolean on_event_timer(gpointer user)
 	return G_SOURCE_REMOVE;
 }
 
+/* The backstop: a removal whose notification never came (a backend
+ * without events, a message the kernel did not send) is found anyway. */
+static gboolean on_check_timer(gpointer user)
+{
+	reconcile(user);
+	return G_SOURCE_CONTINUE;
+}
+
+void route_mgr_watch_device(route_mgr_t *m, const char *ifname, route_mgr_device_cb lost, void *user)
+{
+	g_strlcpy(m->watch_ifname, ifname ? ifname : "", sizeof(m->watch_ifname));
+	m->device_lost = lost;
+	m->device_user = user;
+}
+
+static bool holder_uses_device(GHashTable *holders, const char *ifname)
+{
+	GHashTableIter it;
+	gpointer v;
+	g_hash_table_iter_init(&it, holders);
+	while (g_hash_table_iter_next(&it, NULL, &v))
+		if (strcmp(((rm_tunnel_t *)v)->ifname, ifname) == 0)
+			return true;
+	return false;
+}
+
+static bool is_watched_device(const route_mgr_t *m, const char *ifname)
+{
+	return ifname[0] && (strcmp(ifname, m->watch_ifname) == 0 || holder_uses_device(m->tunnels, ifname) ||
+	                     holder_uses_device(m->policies, ifname));
+}
+
+/* A TUN device of ours changed state from outside. Deleted: nothing of
+ * the data path works any more (its queues are gone); the owner decides
+ * (uipsecd stops with a failure status). Set down: the kernel dropped
+ * its routes; we do not fight whoever did it, and put them back once it
+ * is up again. Each transition is logged and counted once. */
+static bool link_is_up(const char *ifname)
+{
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof(ifr));
+	g_strlcpy(ifr.ifr_name, ifname, sizeof(ifr.ifr_name));
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	bool up = fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && (ifr.ifr_flags & IFF_UP);
+	if (fd >= 0)
+		close(fd);
+	return up;
+}
+
+static void device_event(route_mgr_t *m, const uipsec_net_event_t *ev)
+{
+	const char *name = ev->ifname;
+	/* a device the data path just made reports "down" before its "up":
+	 * only the state it has now counts */
+	if (ev->type == UIPSEC_NET_LINK_DOWN && if_nametoindex(name) && link_is_up(name))
+		return;
+	if (ev->type == UIPSEC_NET_LINK_DOWN && !if_nametoindex(name)) {
+		if (!g_hash_table_add(m->devs_lost, g_strdup(name)))
+			return;
+		stats_inc(STAT_TUN_LOST);
+		uerror(LOG_SUBSYS, "TUN device %s was deleted by someone else: its tunnels cannot pass traffic", name);
+		if (m->device_lost)
+			m->device_lost(name, m->device_user);
+		return;
+	}
+	if (ev->type == UIPSEC_NET_LINK_DOWN) {
+		if (!g_hash_table_add(m->devs_down, g_strdup(name)))
+			return;
+		stats_inc(STAT_TUN_DOWN);
+		uwarn(LOG_SUBSYS, "TUN device %s was set down by someone else: no tunnel traffic until it is up again "
+		      "(ip link set %s up); its routes are reinstalled then", name, name);
+		return;
+	}
+	if (g_hash_table_remove(m->devs_down, name)) {
+		uinfo(LOG_SUBSYS, "TUN device %s is up again: reinstalling its addresses and routes", name);
+		m->event_reconcile = true;
+	}
+}
+
+/* A route event in our own table is ours, or someone removing ours:
+ * only a destination we hold is worth a look. */
+static bool holds_destination(const route_mgr_t *m, const uipsec_prefix_t *dst)
+{
+	for (guint i = 0; i < m->routes->len; i++) {
+		const rm_route_t *x = g_ptr_array_index(m->routes, i);
+		if (uipsec_prefix_equal(&x->r.dst, dst))
+			return true;
+	}
+	return false;
+}
+
+/* The TUN devices matter with or without routes (install_routes = no). */
+static void watch_devices(route_mgr_t *m, const uipsec_net_event_t *ev)
+{
+	if ((ev->type == UIPSEC_NET_LINK_UP || ev->type == UIPSEC_NET_LINK_DOWN) && is_watched_device(m, ev->ifname)) {
+		device_event(m, ev);
+	} else if (ev->type == UIPSEC_NET_RESYNC) {
+		stats_inc(STAT_NET_EVENTS_LOST);
+		uwarn(LOG_SUBSYS, "network notifications were lost (event socket overrun): re-checking routes, rules "
+		      "and addresses");
+		if (m->watch_ifname[0] && !if_nametoindex(m->watch_ifname)) {
+			uipsec_net_event_t gone = { .type = UIPSEC_NET_LINK_DOWN };
+			g_strlcpy(gone.ifname, m->watch_ifname, sizeof(gone.ifname));
+			device_event(m, &gone);
+		}
+	}
+}
+
 void route_mgr_handle_event(route_mgr_t *m, const uipsec_net_event_t *ev)
 {
-	if (!m->started || !m->cfg.install_routes || !ev)
+	if (!m->started || !ev)
 		return;
-	/* our own changes come back as events: they are no news */
-	if (ev->type == UIPSEC_NET_ROUTE_CHANGED && m->routing.table && ev->table == m->routing.table)
+	watch_devices(m, ev);
+	if (!m->cfg.install_routes)
 		return;
-	if (ev->type == UIPSEC_NET_ADDR_ADDED || ev->type == UIPSEC_NET_ADDR_REMOVED)
+	switch (ev->type) {
+	case UIPSEC_NET_ROUTE_CHANGED:
+		/* our own changes come back as events: no reason to re-check the
+		 * next hops (that would loop), only whether one of ours is gone */
+		if (m->routing.table && ev->table == m->routing.table) {
+			if (!holds_destination(m, &ev->addr))
+				return;
+			m->event_reconcile = true;
+		}
+		break;
+	case UIPSEC_NET_RULE_CHANGED:
+		if (ev->table != m->routing.table)
+			return;
+		m->event_reconcile = true;
+		break;
+	case UIPSEC_NET_ADDR_ADDED:
+	case UIPSEC_NET_ADDR_REMOVED:
+		/* removed from a TUN device: a virtual IP of ours may be gone; an
+		 * address back: routes naming it as source went when it did */
 		m->event_addrs = true;
+		m->event_reconcile |= ev->type == UIPSEC_NET_ADDR_ADDED || is_watched_device(m, ev->ifname);
+		break;
+	case UIPSEC_NET_LINK_UP:
+	case UIPSEC_NET_LINK_DOWN:
+		/* a link coming back: routes through it went with it */
+		m->event_reconcile |= ev->type == UIPSEC_NET_LINK_UP;
+		break;
+	case UIPSEC_NET_RESYNC:
+		m->event_addrs = m->event_reconcile = true;
+		break;
+	}
 	if (!m->cfg.event_delay_ms) {
 		refresh(m);
 		return;
@@ -829,6 +1066,10 @@ void route_mgr_stop(route_mgr_t *m)
 	if (m->event_timer) {
 		g_source_remove(m->event_timer);
 		m->event_timer = 0;
+	}
+	if (m->check_timer) {
+		g_source_remove(m->check_timer);
+		m->check_timer = 0;
 	}
 	GHashTable *holders[] = { m->bypasses, m->policies, m->tunnels };
 	for (size_t h = 0; h < G_N_ELEMENTS(holders); h++) {

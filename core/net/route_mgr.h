@@ -41,6 +41,8 @@ typedef struct route_mgr_cfg {
 	unsigned event_delay_ms; /* act on network events this long after the
 	                          * first of a burst (GLib timeout in the thread-
 	                          * default main context); 0 = at once */
+	unsigned check_interval_s; /* reconcile this often whatever the events say
+	                            * (GLib timeout as above); 0 = only on events */
 } route_mgr_cfg_t;
 
 /* A tunnel as the route manager sees it. Arrays are copied. */
@@ -88,14 +90,36 @@ UIPSEC_EXPORT bool route_mgr_has_tunnel(const route_mgr_t *m, const char *name);
 /* A link/address/route change reported by the backend (its event
  * callback): exception routes follow the peer's new next hop, tunnel
  * routes get the preferred source the local addresses now allow (e.g. once
- * an address inside local_ts appears). Route changes in our own table are
- * ignored (they are ours). With event_delay_ms a burst is handled once,
+ * an address inside local_ts appears). Route changes in our own table only
+ * lead to route_mgr_reconcile() when they concern a destination we hold;
+ * UIPSEC_NET_RESYNC (lost notifications) is counted (net_events_lost)
+ * and re-checks everything. With event_delay_ms a burst is handled once,
  * that long after its first event. The next hop is what the kernel answers
  * for the daemon's packets: when the rule does not skip socket.fwmark, the
  * exception route is swapped for a throw route (lookup goes on past our
  * table) during the lookup, so the lookup does not find it.
  * Failures are logged; nothing is torn down. */
 UIPSEC_EXPORT void route_mgr_handle_event(route_mgr_t *m, const uipsec_net_event_t *ev);
+
+/* Put back what someone else removed: the rule(s), virtual IPs and every
+ * route held (added exclusively: one already there is left alone). Runs
+ * after events that may have removed something (a route of ours deleted
+ * from our table, a rule change for our table, a TUN device up again, a
+ * link up, a virtual IP's device losing an address, lost notifications)
+ * and every check_interval_s. Each thing put back is logged once
+ * ("... was removed by someone else: reinstalled") and counted in
+ * routes_reinstalled; one that cannot be put back yet (its device is
+ * down) is logged once until it can. Returns how many were put back. */
+UIPSEC_EXPORT unsigned route_mgr_reconcile(route_mgr_t *m);
+
+/* Called when a watched TUN device was deleted from outside. */
+typedef void (*route_mgr_device_cb)(const char *ifname, void *user);
+/* Watch the data path's TUN device ifname (devices that tunnels and routed
+ * policies name are watched as well): set down from outside it is logged
+ * and counted (tun_down) once and its routes are put back when it is up
+ * again; deleted, it is logged and counted (tun_lost) and lost() is
+ * called (may be NULL). */
+UIPSEC_EXPORT void route_mgr_watch_device(route_mgr_t *m, const char *ifname, route_mgr_device_cb lost, void *user);
 
 /* Outbound bypass policy 'id' (control socket): a throw route for dst in
  * the backend's table, so matching packets continue with the next rule

@@ -54,7 +54,10 @@ const uipsec_settings_t *uipsec_plugin_ctx_settings(const uipsec_plugin_ctx_t *c
 const char *uipsec_plugin_opt_str(const uipsec_plugin_ctx_t *ctx, const char *key, const char *def)
 {
 	WITH_KEY(ctx, key, full);
-	return ctx->settings ? uipsec_settings_get_str(ctx->settings, full, def) : def;
+	const char *v = ctx->settings ? uipsec_settings_get_str(ctx->settings, full, NULL) : NULL;
+	/* interned: the string outlives the reload that frees its tree, as
+	 * plugin.h promises; a value is stored once however often it is read */
+	return v ? g_intern_string(v) : def;
 }
 
 bool uipsec_plugin_opt_bool(const uipsec_plugin_ctx_t *ctx, const char *key, bool def)

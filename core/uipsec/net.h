@@ -112,6 +112,8 @@ typedef enum uipsec_net_event_type {
 	UIPSEC_NET_LINK_UP,
 	UIPSEC_NET_LINK_DOWN,
 	UIPSEC_NET_ROUTE_CHANGED,      /* a route was added, changed or removed */
+	UIPSEC_NET_RULE_CHANGED,       /* a policy rule was added or removed */
+	UIPSEC_NET_RESYNC,             /* notifications were lost: re-read everything */
 } uipsec_net_event_type_t;
 /** @var UIPSEC_NET_ADDR_ADDED
  * an address was added to an interface
@@ -120,14 +122,19 @@ typedef enum uipsec_net_event_type {
  * @var UIPSEC_NET_LINK_UP
  * an interface went up
  * @var UIPSEC_NET_LINK_DOWN
- * an interface went down */
+ * an interface went down or was removed
+ * @var UIPSEC_NET_RULE_CHANGED
+ * a policy-routing rule was added or removed (table: the rule's table)
+ * @var UIPSEC_NET_RESYNC
+ * the backend lost notifications (e.g. its netlink socket overran with
+ * ENOBUFS): whatever was derived from them must be re-read */
 
 /** A change notification from the backend (uipsec_net_ops_t::set_event_cb). */
 typedef struct uipsec_net_event {
 	uipsec_net_event_type_t type;
 	char ifname[UIPSEC_IFNAMSIZ];
 	uipsec_prefix_t addr;          /* ADDR_* events */
-	uint32_t table;                /* ROUTE_CHANGED: the route's table (0 = unknown) */
+	uint32_t table;                /* ROUTE_/RULE_CHANGED: the table (0 = unknown) */
 } uipsec_net_event_t;
 /** @var uipsec_net_event::type
  * what happened

@@ -105,14 +105,19 @@ typedef struct uipsec_plugin_ctx uipsec_plugin_ctx_t;
 
 /** This plugin's name (as loaded, e.g. "crypto-openssl"). */
 UIPSEC_EXPORT const char *uipsec_plugin_ctx_name(const uipsec_plugin_ctx_t *ctx);
-/** The whole configuration (uipsec/settings.h), keys from the top. */
+/** The whole configuration (uipsec/settings.h), keys from the top.
+ * A reload (SIGHUP, uipsecctl reload) replaces it and frees the old one:
+ * neither it nor a string read from it with the uipsec_settings_*()
+ * getters may be kept beyond the call that read them (copy them, or use
+ * uipsec_plugin_opt_str(), whose strings last). */
 UIPSEC_EXPORT const uipsec_settings_t *uipsec_plugin_ctx_settings(const uipsec_plugin_ctx_t *ctx);
 /** @name Options of this plugin
  * key is relative to "uipsecd.plugins.<name>."; def is returned when the
  * option is unset or does not parse (as the uipsec_settings_get_*()
  * functions of uipsec/settings.h).
  * @{ */
-/** String option of this plugin, or def. */
+/** String option of this plugin, or def; the string stays valid while
+ * the plugin is loaded, across reloads. */
 UIPSEC_EXPORT const char *uipsec_plugin_opt_str(const uipsec_plugin_ctx_t *ctx, const char *key, const char *def);
 /** Boolean option of this plugin, or def. */
 UIPSEC_EXPORT bool    uipsec_plugin_opt_bool(const uipsec_plugin_ctx_t *ctx, const char *key, bool def);

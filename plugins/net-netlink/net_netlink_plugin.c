@@ -11,6 +11,9 @@ static const uipsec_option_t netlink_options[] = {
 	{ "rule_priority", UIPSEC_OPT_INT, "220", "priority of the rule that selects the table" },
 	{ "fwmark", UIPSEC_OPT_STRING, NULL,
 	  "[!]mark[/mask] on that rule; !0x42 = only packets NOT marked 0x42 use the table" },
+	{ "receive_buffer_size", UIPSEC_OPT_INT, "0",
+	  "receive buffer (bytes) of the link/address/route notification socket; 0 = libnl's default. "
+	  "An overrun (ENOBUFS) makes the daemon re-check its routes, rules and addresses" },
 	UIPSEC_OPTION_END
 };
 
@@ -37,6 +40,8 @@ static int netlink_init(uipsec_plugin_ctx_t *ctx, void **state, uipsec_err_t *er
 		free(cfg);
 		return UIPSEC_ERR_INVAL;
 	}
+	int64_t rcvbuf = uipsec_plugin_opt_int(ctx, "receive_buffer_size", 0);
+	cfg->event_rcvbuf = rcvbuf > 0 && rcvbuf <= 64 * 1024 * 1024 ? (int)rcvbuf : 0;
 	*state = cfg;
 	return UIPSEC_OK;
 }

@@ -30,6 +30,7 @@ struct uipsec_net {
 	uipsec_net_routing_t routing;
 	struct nl_sock *sk;      /* requests, blocking */
 	struct nl_sock *ev_sk;   /* link/address/route notifications, non-blocking */
+	int event_rcvbuf;        /* receive buffer of ev_sk, 0 = libnl's default */
 	uipsec_net_event_cb event_cb;
 	void *event_user;
 };
@@ -207,8 +208,10 @@ static int netlink_create(void *plugin_state, uipsec_net_t **out, uipsec_err_t *
 	uipsec_net_t *net = calloc(1, sizeof(*net));
 	if (!net)
 		return uipsec_err_set(err, UIPSEC_ERR_NOMEM, "netlink: out of memory");
-	if (cfg)
+	if (cfg) {
 		net->routing = cfg->routing;
+		net->event_rcvbuf = cfg->event_rcvbuf;
+	}
 	int rc = -NLE_NOMEM;
 	net->sk = nl_socket_alloc();
 	if (!net->sk || (rc = nl_connect(net->sk, NETLINK_ROUTE)) < 0) {
@@ -646,7 +649,10 @@ static int events_open(uipsec_net_t *net)
 	int rc = nl_connect(sk, NETLINK_ROUTE);
 	if (!rc)
 		rc = nl_socket_add_memberships(sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR,
-		                               RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, 0);
+		                               RTNLGRP_IPV4_ROUTE, RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE,
+		                               RTNLGRP_IPV6_RULE, 0);
+	if (!rc && net->event_rcvbuf > 0)
+		rc = nl_socket_set_buffer_size(sk, net->event_rcvbuf, 0);
 	if (!rc)
 		rc = nl_socket_set_nonblocking(sk);
 	if (rc < 0) {
@@ -704,6 +710,14 @@ static void emit_route(uipsec_net_t *net, struct rtnl_route *route)
 	net->event_cb(&ev, net->event_user);
 }
 
+/* Someone removed (or added) a rule: the route manager checks its own. */
+static void emit_rule(uipsec_net_t *net, struct rtnl_rule *rule)
+{
+	uipsec_net_event_t ev = { .type = UIPSEC_NET_RULE_CHANGED };
+	ev.table = rtnl_rule_get_table(rule);
+	net->event_cb(&ev, net->event_user);
+}
+
 typedef struct event_ctx {
 	uipsec_net_t *net;
 	int msgtype;
@@ -719,6 +733,8 @@ static void on_event_object(struct nl_object *obj, void *arg)
 	case RTM_DELLINK: emit_link(ctx->net, (struct rtnl_link *)obj, true); break;
 	case RTM_NEWROUTE:
 	case RTM_DELROUTE: emit_route(ctx->net, (struct rtnl_route *)obj); break;
+	case RTM_NEWRULE:
+	case RTM_DELRULE: emit_rule(ctx->net, (struct rtnl_rule *)obj); break;
 	default: break;
 	}
 }
@@ -753,9 +769,14 @@ static void netlink_event_dispatch(uipsec_net_t *net)
 		if (rc == -NLE_AGAIN)
 			break;
 		if (rc < 0) {
-			/* e.g. the socket overran: notifications were lost, callers
-			 * re-read state on the next event */
-			uwarn(LOG_SUBSYS, "reading link/address/route notifications: %s", nl_geterror(rc));
+			/* the socket overran (ENOBUFS, libnl's NLE_NOMEM) or a message
+			 * was lost otherwise: what the events told is incomplete, the
+			 * receiver re-reads the state it derives from them */
+			udebug(LOG_SUBSYS, "reading link/address/route notifications: %s", nl_geterror(rc));
+			if (net->event_cb) {
+				uipsec_net_event_t ev = { .type = UIPSEC_NET_RESYNC };
+				net->event_cb(&ev, net->event_user);
+			}
 			break;
 		}
 	}

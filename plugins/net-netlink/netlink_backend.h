@@ -8,6 +8,7 @@
 /* What the plugin's options configure; the plugin state handed to create(). */
 typedef struct netlink_cfg {
 	uipsec_net_routing_t routing;
+	int event_rcvbuf;   /* receive_buffer_size of the notification socket, 0 = libnl's */
 } netlink_cfg_t;
 
 #define NETLINK_OPT_PREFIX "uipsecd.plugins.net-netlink."

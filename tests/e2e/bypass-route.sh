@@ -37,7 +37,7 @@ ip -n $A route show table 220 | sed 's/^/# table 220: /'
 # $1: capture file; the rest: the command that makes traffic
 capture() {
 	local pcap=$1; shift
-	nsx $A tcpdump -U -n -i eth0 -w "$pcap" ip 2>"$T_TMP/tcpdump.log" &
+	ip netns exec $A tcpdump -U --immediate-mode -n -i eth0 -w "$pcap" ip 2>"$T_TMP/tcpdump.log" &
 	local td=$!
 	T_PIDS+=("$td")
 	for _ in $(seq 20); do grep -q listening "$T_TMP/tcpdump.log" && break; sleep 0.1; done

@@ -29,7 +29,7 @@ charon_gateways uipsec uipsec || { echo "Bail out! gateways did not start"; exit
 sw_confs psk "" "$(child_conf net aes128gcm16)"
 check "swanctl --load-all on A and B" eval 'sw_load a && sw_load b'
 
-nsx "$NS_GA" tcpdump -U -n -i out0 -w "$T_TMP/wire.pcap" "udp or ip proto 50" 2>"$T_TMP/tcpdump.out" &
+ip netns exec "$NS_GA" tcpdump -U --immediate-mode -n -i out0 -w "$T_TMP/wire.pcap" "udp or ip proto 50" 2>"$T_TMP/tcpdump.out" &
 TD=$!
 T_PIDS+=("$TD")
 for _ in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.out" && break; sleep 0.1; done

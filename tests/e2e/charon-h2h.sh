@@ -117,7 +117,7 @@ h2h_round() {
 	fi
 	sw_confs psk "encap = $e" "$(h2h_child $A_ADDR $B_ADDR)" "$(h2h_child $B_ADDR $A_ADDR)"
 	check "$w: swanctl --load-all on A and B" eval 'sw_load a && sw_load b'
-	nsx "$NS_A" tcpdump -U -n -i out0 -w "$T_TMP/wire.pcap" ip 2>"$T_TMP/tcpdump.out" &
+	ip netns exec "$NS_A" tcpdump -U --immediate-mode -n -i out0 -w "$T_TMP/wire.pcap" ip 2>"$T_TMP/tcpdump.out" &
 	TD=$!
 	T_PIDS+=("$TD")
 	for _ in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.out" && break; sleep 0.1; done

@@ -542,6 +542,13 @@ child_counted() {
 # ike_spis GW: "SPI_I SPI_R" of GW's ESTABLISHED IKE_SA gw
 ike_spis() { sw "$1" --list-sas --ike gw 2>/dev/null | awk '$1 == "gw:" && /ESTABLISHED/ {gsub(/_[ir]\*?/, ""); print $5, $6; exit}'; }
 
+# ike_rekey_in GW: seconds until GW rekeys its IKE_SA gw ("rekeying in Ns"
+# of swanctl --list-sas), empty if it does not rekey it
+ike_rekey_in() {
+	sw "$1" --list-sas --ike gw 2>/dev/null |
+		awk '/established .* ago, rekeying in/ { sub(/.*rekeying in /, ""); sub(/s.*/, ""); print; exit }'
+}
+
 # no_child GW: GW lists no CHILD_SA
 no_child() {
 	sw "$1" --list-sas >"$T_TMP/sas.out" 2>&1

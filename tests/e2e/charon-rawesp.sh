@@ -113,7 +113,7 @@ all_spis() { echo "$(child_spis a net)/$(child_spis b net)/$(u_spis a)/$(u_spis 
 
 # cap_start NAME / cap_stop: tcpdump on B's link into NAME.pcap
 cap_start() {
-	nsx "$NS_B" tcpdump -U -n -i out0 -w "$T_TMP/$1.pcap" ip 2>"$T_TMP/$1.tcpdump" &
+	ip netns exec "$NS_B" tcpdump -U --immediate-mode -n -i out0 -w "$T_TMP/$1.pcap" ip 2>"$T_TMP/$1.tcpdump" &
 	CAP=$!
 	T_PIDS+=("$CAP")
 	for _ in $(seq 50); do grep -q "listening on" "$T_TMP/$1.tcpdump" && break; sleep 0.1; done

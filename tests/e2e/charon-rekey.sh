@@ -114,6 +114,22 @@ done
 
 # by hand, under a 20 ms ping
 for what in "--child net" "--ike gw"; do
+	if [ "$what" = "--ike gw" ]; then
+		# A's timed IKE_SA rekey must not meet this one: charon 5.9.8
+		# aborts both rekeyings when they collide (see above), and the
+		# IKE SPIs stay. Due within 10 s: let it happen first.
+		due=$(ike_rekey_in a)
+		diag "A's IKE_SA rekeys in ${due:-?}s"
+		if [ -n "$due" ] && [ "$due" -lt 10 ]; then
+			diag "waiting for it first"
+			i0=$(ike_spis a)
+			for _ in $(seq $(( (due + 10) * 5 ))); do
+				i=$(ike_spis a)
+				[ -n "$i" ] && [ "$i" != "$i0" ] && break
+				sleep 0.2
+			done
+		fi
+	fi
 	for gw in a b; do is_uipsec $gw && uerrs $gw >"$T_TMP/errs-$gw-0"; done
 	before=$(child_spis a net) ibefore=$(ike_spis a) n0=$(child_sas)
 	nsx "$NS_HA" ping -D -c 150 -i 0.02 -W 2 10.2.0.2 >"$T_TMP/ping-rekey.out" 2>&1 &
@@ -121,8 +137,9 @@ for what in "--child net" "--ike gw"; do
 	T_PIDS+=("$ping")
 	sleep 1
 	check "swanctl --rekey $what on B under a 20 ms ping" sw b --rekey $what
-	# the SPIs right after the rekey (a timed CHILD_SA rekey may follow soon)
-	for _ in $(seq 30); do
+	# the SPIs right after the rekey (a timed CHILD_SA rekey may follow soon;
+	# up to 10 s on a loaded machine)
+	for _ in $(seq 100); do
 		if [ "$what" = "--child net" ]; then
 			[ "$(child_spis a net)" != "$before" ] && break
 		else

@@ -47,7 +47,7 @@ start_daemon b $B "$T_TMP/b.conf" || not_ok "daemon B starts"
 check "rule: not fwmark 0x42 -> table 220" bash -c "ip -n $A rule | grep -q 'not from all fwmark 0x42 lookup 220'"
 check "route to the peer in table 220 via uipsec0" bash -c "ip -n $A route show table 220 | grep -q '192.0.2.2 dev uipsec0'"
 
-nsx $A tcpdump -U -n -i eth0 -w "$T_TMP/wire.pcap" ip 2>"$T_TMP/tcpdump.log" &
+ip netns exec $A tcpdump -U --immediate-mode -n -i eth0 -w "$T_TMP/wire.pcap" ip 2>"$T_TMP/tcpdump.log" &
 td=$!; T_PIDS+=("$td")
 sleep 1
 check "ping A -> B through the tunnel" nsx $A ping -c 3 -i 0.2 -W 2 192.0.2.2
@@ -72,7 +72,7 @@ stop_daemon b
 sed -i 's/^\( *\)esp = aes128gcm16$/&\n\1encap = no/' "$T_TMP/a.conf" "$T_TMP/b.conf"
 start_daemon a $A "$T_TMP/a.conf" || not_ok "raw ESP: daemon A starts"
 start_daemon b $B "$T_TMP/b.conf" || not_ok "raw ESP: daemon B starts"
-nsx $A tcpdump -U -n -i eth0 -w "$T_TMP/raw.pcap" ip 2>"$T_TMP/tcpdump.log" &
+ip netns exec $A tcpdump -U --immediate-mode -n -i eth0 -w "$T_TMP/raw.pcap" ip 2>"$T_TMP/tcpdump.log" &
 td=$!; T_PIDS+=("$td")
 for _ in $(seq 50); do grep -q "listening on" "$T_TMP/tcpdump.log" && break; sleep 0.1; done
 check "raw ESP: ping A -> B through the tunnel" nsx $A ping -c 3 -i 0.2 -W 2 192.0.2.2

@@ -12,17 +12,7 @@ has_plugin io-tun && has_plugin net-netlink || skip_all "io-tun or net-netlink p
 crypto=crypto-openssl; has_plugin $crypto || crypto=crypto-gcrypt
 
 A=uipt-dp-nat-$U-a N=uipt-dp-nat-$U-n B=uipt-dp-nat-$U-b
-ns_add $A; ns_add $N; ns_add $B
-veth $A eth0 $N in0
-veth $N out0 $B eth0
-ip -n $A addr add 198.51.100.2/24 dev eth0
-ip -n $A route add default via 198.51.100.1
-ip -n $A addr add 10.1.0.1/32 dev lo
-ip -n $N addr add 198.51.100.1/24 dev in0
-ip -n $N addr add 203.0.113.1/24 dev out0
-ip -n $B addr add 203.0.113.2/24 dev eth0
-ip -n $B addr add 10.2.0.1/32 dev lo
-nsx $N sysctl -qw net.ipv4.ip_forward=1
+nat_topo $A $N $B
 nat_rule() {
 	nsx $N nft -f - <<NFT
 table ip uipt_nat

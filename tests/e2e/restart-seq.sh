@@ -47,7 +47,7 @@ PY
 
 # capture NAME: tcpdump of ESP-in-UDP on B's eth0 until stop_capture
 capture() {
-	ip netns exec $B tcpdump -n -U -i eth0 -w "$T_TMP/$1.pcap" 'udp port 4500' >"$T_TMP/tcpdump-$1.log" 2>&1 &
+	ip netns exec $B tcpdump -n -U --immediate-mode -i eth0 -w "$T_TMP/$1.pcap" 'udp port 4500' >"$T_TMP/tcpdump-$1.log" 2>&1 &
 	CAP_PID=$!
 	T_PIDS+=("$CAP_PID")
 	for _ in $(seq 30); do grep -q listening "$T_TMP/tcpdump-$1.log" && break; sleep 0.1; done

@@ -65,7 +65,7 @@ follows() {
 ip -n $A route replace 203.0.113.0/24 via 192.0.2.2 dev eth1
 check "exception route follows to via 192.0.2.2 dev eth1 within 2 s" follows 192.0.2.2 eth1
 diag "$(cat "$T_TMP/check.out")"
-nsx $A tcpdump -U -n -i eth1 -w "$T_TMP/eth1.pcap" 'udp port 4500' 2>"$T_TMP/tcpdump.log" &
+nsx $A tcpdump -U --immediate-mode -n -i eth1 -w "$T_TMP/eth1.pcap" 'udp port 4500' 2>"$T_TMP/tcpdump.log" &
 td=$!; T_PIDS+=("$td")
 for _ in $(seq 20); do grep -q listening "$T_TMP/tcpdump.log" && break; sleep 0.1; done
 sleep 0.3

@@ -48,7 +48,7 @@ run_case() {
 	start_daemon b $B "$T_TMP/b.conf" || { not_ok "$esp: daemon B starts"; return; }
 
 	local pcap="$T_TMP/${esp// /-}.pcap"
-	nsx $A tcpdump -U -n -i eth0 -w "$pcap" $filter 2>/dev/null &
+	nsx $A tcpdump -U --immediate-mode -n -i eth0 -w "$pcap" $filter 2>/dev/null &
 	local td=$!
 	sleep 0.7
 	check "$esp: ping through the tunnel" nsx $A ping -c 3 -i 0.2 -W 2 -p 5a5a5a5a -I 10.1.0.1 10.2.0.1

@@ -413,11 +413,16 @@ static void on_event(const uipsec_net_event_t *ev, void *user)
 	static const char *const names[] = {
 		[UIPSEC_NET_ADDR_ADDED] = "addr-added", [UIPSEC_NET_ADDR_REMOVED] = "addr-removed",
 		[UIPSEC_NET_LINK_UP] = "link-up", [UIPSEC_NET_LINK_DOWN] = "link-down",
-		[UIPSEC_NET_ROUTE_CHANGED] = "route-changed",
+		[UIPSEC_NET_ROUTE_CHANGED] = "route-changed", [UIPSEC_NET_RULE_CHANGED] = "rule-changed",
+		[UIPSEC_NET_RESYNC] = "resync",
 	};
 	events_t *e = user;
 	char p[UIPSEC_PREFIX_STRLEN];
 	g_assert_cmpuint(ev->type, <, G_N_ELEMENTS(names));
+	if (ev->type == UIPSEC_NET_RULE_CHANGED) {
+		g_string_append_printf(e->log, "%s table %u\n", names[ev->type], ev->table);
+		return;
+	}
 	if (ev->type == UIPSEC_NET_ROUTE_CHANGED) {
 		g_string_append_printf(e->log, "%s table %u %s\n", names[ev->type], ev->table,
 		                       uipsec_prefix_str(&ev->addr, p, sizeof(p)));
@@ -457,6 +462,10 @@ static void test_events(void)
 	run("ip route add 10.9.8.0/24 dev uipt0 table 221");
 	g_assert_true(wait_event(fd, &e, "route-changed table 221 10.9.8.0/24\n"));
 	run("ip route del 10.9.8.0/24 dev uipt0 table 221");
+	/* someone removing our rule must be seen */
+	run("ip rule add table 221 pref 221");
+	g_assert_true(wait_event(fd, &e, "rule-changed table 221\n"));
+	run("ip rule del table 221 pref 221");
 	/* nothing pending: dispatch returns at once */
 	ops->event_dispatch(net);
 	ops->set_event_cb(net, NULL, NULL);
