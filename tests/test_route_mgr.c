@@ -621,6 +621,17 @@ static void test_event_exception_probe(void)
 	ev.table = 220;
 	route_mgr_handle_event(m, &ev);
 	assert_ops("");
+	/* also those of the exception route itself (each look above made four):
+	 * they only check that it is still there, and look no further (a look
+	 * would change the table again, and its events would start it anew) */
+	g_assert_true(uipsec_prefix_parse("192.0.2.2/32", &ev.addr));
+	route_mgr_handle_event(m, &ev);
+	assert_ops("");
+	/* someone else deleted it: put back as it was, without a look */
+	g_assert_true(g_hash_table_remove(rec.installed,
+	                                  "route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220"));
+	route_mgr_handle_event(m, &ev);
+	assert_ops("add route 192.0.2.2/32 via 203.0.113.254 dev eth1 src 198.51.100.1 table 220");
 	/* the new path cannot be installed: the old one comes back */
 	ev.table = 254;
 	g_strlcpy(rec.lookup.ifname, "eth2", sizeof(rec.lookup.ifname));

@@ -72,7 +72,8 @@ struct route_mgr {
 	GHashTable *bypasses;     /* policy id -> rm_tunnel_t */
 	GHashTable *policies;     /* policy id -> rm_tunnel_t (route: true, control socket) */
 	guint event_timer;        /* collecting a burst of events */
-	bool event_addrs;         /* ... among them an address change */
+	bool event_paths;         /* ... among them one that may move a peer's next hop */
+	bool event_addrs;         /* ... an address change */
 	bool event_reconcile;     /* ... or one that may have removed what we installed */
 	bool rule_failing[2];
 	guint check_timer;        /* periodic reconciliation (backstop) */
@@ -787,9 +788,12 @@ unsigned route_mgr_reconcile(route_mgr_t *m)
 
 static void refresh(route_mgr_t *m)
 {
-	bool addrs = m->event_addrs, again = m->event_reconcile;
-	m->event_addrs = m->event_reconcile = false;
-	refresh_exception_routes(m);
+	bool paths = m->event_paths, addrs = m->event_addrs, again = m->event_reconcile;
+	m->event_paths = m->event_addrs = m->event_reconcile = false;
+	/* not for events of our own table alone: re-checking an exception
+	 * route changes that table, and its events would start it again */
+	if (paths)
+		refresh_exception_routes(m);
 	if (addrs)
 		refresh_sources(m);
 	if (again)
@@ -927,27 +931,32 @@ void route_mgr_handle_event(route_mgr_t *m, const uipsec_net_event_t *ev)
 			if (!holds_destination(m, &ev->addr))
 				return;
 			m->event_reconcile = true;
+		} else {
+			m->event_paths = true;
 		}
 		break;
 	case UIPSEC_NET_RULE_CHANGED:
-		if (ev->table != m->routing.table)
-			return;
-		m->event_reconcile = true;
+		/* ours: it may be gone; another's: packets may take another path */
+		if (ev->table == m->routing.table)
+			m->event_reconcile = true;
+		else
+			m->event_paths = true;
 		break;
 	case UIPSEC_NET_ADDR_ADDED:
 	case UIPSEC_NET_ADDR_REMOVED:
 		/* removed from a TUN device: a virtual IP of ours may be gone; an
 		 * address back: routes naming it as source went when it did */
-		m->event_addrs = true;
+		m->event_paths = m->event_addrs = true;
 		m->event_reconcile |= ev->type == UIPSEC_NET_ADDR_ADDED || is_watched_device(m, ev->ifname);
 		break;
 	case UIPSEC_NET_LINK_UP:
 	case UIPSEC_NET_LINK_DOWN:
 		/* a link coming back: routes through it went with it */
+		m->event_paths = true;
 		m->event_reconcile |= ev->type == UIPSEC_NET_LINK_UP;
 		break;
 	case UIPSEC_NET_RESYNC:
-		m->event_addrs = m->event_reconcile = true;
+		m->event_paths = m->event_addrs = m->event_reconcile = true;
 		break;
 	}
 	if (!m->cfg.event_delay_ms) {
