@@ -26,7 +26,7 @@ table ip uipt_nat {
 }
 NFT
 }
-nat_rule 30000-30100
+nat_rule 30000-30099   # the ports the checks below expect (300NN)
 # short UDP conntrack timeouts so that old mappings can expire in the test
 nsx $N sysctl -qw net.netfilter.nf_conntrack_udp_timeout=2 net.netfilter.nf_conntrack_udp_timeout_stream=2
 
@@ -48,7 +48,7 @@ if command -v iperf3 >/dev/null; then
 fi
 
 # rebinding: the NAT maps to other ports from now on; old mappings expire
-nat_rule 40000-40100
+nat_rule 40000-40099
 # A sends keepalives every second, which would keep its mapping alive: drop
 # its packets before conntrack sees them until the mapping has expired
 nsx $N nft add table ip uipt_block
